@@ -1,0 +1,147 @@
+"""Service tiers 1.0, 2.0 and 3.0 (§六): each a bundle of capabilities with its own cost.
+
+- 1.0 (初阶, §六(一)): a branch, a cooperation agreement, collateral-based loans and basic
+  retail. A weak tie (弱关联): it sees young firms' quality only through a short financial
+  history, so its view is noisy until a firm has a track record (§五(二)).
+- 2.0 (进阶, §六(二)): a data platform fed by the operator's tax, power and payroll data
+  sharpens the view (§六(二)1); lifecycle products: IP pledge, 投贷联动, 以投定贷,
+  warrants, supply-chain finance, listing incubation, wealth management (§六(二)2); group
+  funds co-invest (§六(二)3); a specialised sub-branch with higher NPL tolerance (§六(二)4).
+- 3.0 (高阶, §六(三)): 2.0 plus an ecosystem that lifts graduation (§六(三)1), cross-region
+  deals (§六(三)2), park brand that lifts inflow (§六(三)3).
+
+The numbers are modelling assumptions (the book gives no figures for them); their
+direction follows the text cited above. Scenarios may override any field per tier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Tier = Literal[1.0, 2.0, 3.0]
+TIERS: tuple[float, ...] = (1.0, 2.0, 3.0)
+
+# Loan products (§五(二), §六(二)2); the code of each is its index.
+PRODUCTS: tuple[str, ...] = (
+    "collateral",  # collateral-based working-capital loan, all tiers
+    "credit_history",  # unsecured loan on financial history, all tiers
+    "ip_pledge",  # 知识产权质押
+    "investment_linked",  # 投贷联动 / 以投定贷: sized by the latest equity round
+    "supply_chain",  # supply-chain finance against a chain leader's payables
+    "mna",  # M&A loan to an acquirer
+)
+BASIC_PRODUCTS = ("collateral", "credit_history", "mna")
+LIFECYCLE_PRODUCTS = (*BASIC_PRODUCTS, "ip_pledge", "investment_linked", "supply_chain")
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """Capabilities and costs of one service tier."""
+
+    signal_noise: float = field(
+        metadata={"min": 0.0, "help": "sd of the bank's view error on quality, young firm"}
+    )
+    history_quarters: float = field(
+        metadata={
+            "min": 0.0,
+            "help": "track record (quarters) that halves the view variance; "
+            "0 = the view does not depend on history",
+        }
+    )
+    products: tuple[str, ...] = field(metadata={"help": f"loan products, from {PRODUCTS}"})
+    max_expected_loss: float = field(
+        metadata={"unit": "probability", "help": "highest annual expected-loss rate approved"}
+    )
+    fixed_cost: float = field(
+        metadata={"non_negative": True, "help": "operating cost per quarter, 万元"}
+    )
+    cost_per_client: float = field(
+        metadata={"non_negative": True, "help": "operating cost per client per quarter, 万元"}
+    )
+    attraction: float = field(
+        metadata={"exclusive_min": 0.0, "help": "weight in a new firm's choice of main bank"}
+    )
+    graduation_uplift: float = field(
+        metadata={"min": 0.0, "help": "graduation-hazard multiplier for the bank's clients"}
+    )
+    acquisition_uplift: float = field(
+        metadata={"min": 0.0, "help": "acquisition-hazard multiplier (cross-region deals)"}
+    )
+    inflow_uplift: float = field(
+        metadata={"min": 0.0, "help": "park entry-rate multiplier (brand, alliances)"}
+    )
+    entrant_quality: float = field(metadata={"help": "shift of entrants' mean quality"})
+    wealth_capture: float = field(
+        metadata={"unit": "share", "help": "share of a client founder's listing wealth managed"}
+    )
+    fund_coinvest: bool = field(metadata={"help": "group funds co-invest in clients' rounds"})
+    warrant_share: float = field(
+        metadata={"unit": "share", "help": "equity share taken as warrants on growth loans"}
+    )
+    advisory: bool = field(metadata={"help": "earns IPO, M&A and REIT arrangement fees"})
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.products) - set(PRODUCTS))
+        if unknown:
+            raise ValueError(f"unknown loan products {unknown}; expected some of {PRODUCTS}")
+
+
+TIER_SPECS: dict[float, TierSpec] = {
+    1.0: TierSpec(
+        signal_noise=1.4,
+        history_quarters=8.0,
+        products=BASIC_PRODUCTS,
+        max_expected_loss=0.012,
+        fixed_cost=150.0,
+        cost_per_client=0.3,
+        attraction=1.0,
+        graduation_uplift=1.0,
+        acquisition_uplift=1.0,
+        inflow_uplift=1.0,
+        entrant_quality=0.0,
+        wealth_capture=0.10,
+        fund_coinvest=False,
+        warrant_share=0.0,
+        advisory=False,
+    ),
+    2.0: TierSpec(
+        signal_noise=0.6,
+        history_quarters=0.0,
+        products=LIFECYCLE_PRODUCTS,
+        max_expected_loss=0.025,
+        fixed_cost=450.0,
+        cost_per_client=0.4,
+        attraction=1.6,
+        graduation_uplift=1.10,
+        acquisition_uplift=1.0,
+        inflow_uplift=1.05,
+        entrant_quality=0.05,
+        wealth_capture=0.35,
+        fund_coinvest=True,
+        warrant_share=0.005,
+        advisory=True,
+    ),
+    3.0: TierSpec(
+        signal_noise=0.5,
+        history_quarters=0.0,
+        products=LIFECYCLE_PRODUCTS,
+        max_expected_loss=0.028,
+        fixed_cost=800.0,
+        cost_per_client=0.5,
+        attraction=2.0,
+        graduation_uplift=1.30,
+        acquisition_uplift=1.40,
+        inflow_uplift=1.20,
+        entrant_quality=0.15,
+        wealth_capture=0.45,
+        fund_coinvest=True,
+        warrant_share=0.005,
+        advisory=True,
+    ),
+}
+
+
+def tier_spec(tier: float, overrides: dict[str, object] | None = None) -> TierSpec:
+    """The default spec of `tier`, with scenario overrides applied."""
+    return replace(TIER_SPECS[float(tier)], **(overrides or {}))

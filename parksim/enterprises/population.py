@@ -1,0 +1,197 @@
+"""The enterprise population: every enterprise of the park as columns of numpy arrays.
+
+Enterprises are many (500 to 80,000+) and simple, so they are not `mesa.Agent`s: a quarter
+is a handful of vectorised operations on these columns. A row is never removed, so an
+enterprise's id is its row number for the whole run and exited firms stay inspectable.
+`to_frame()` and `get()` give researchers the agent view (one row per enterprise).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parksim.reporting.columns import EXITS, STAGES
+
+
+class Stage(IntEnum):
+    """Lifecycle stage codes (§六(二)2: 初创起步 → 成长加速 → 上市跨越 → 成熟突破)."""
+
+    SEED = 0
+    STARTUP = 1
+    GROWTH = 2
+    PRE_IPO = 3  # 上市储备
+    LISTED = 4
+    FAILED = 5
+    RELOCATED = 6
+    ACQUIRED = 7
+
+
+STAGE_NAMES: tuple[str, ...] = (*STAGES, *EXITS)
+N_ACTIVE_STAGES = len(STAGES)
+
+
+class LoanStatus(IntEnum):
+    """State of an enterprise's single bank loan."""
+
+    NONE = 0
+    PERFORMING = 1
+    NON_PERFORMING = 2
+
+
+class FinanceState(IntEnum):
+    """Outcome of the enterprise's last request for external finance."""
+
+    NONE = 0
+    FUNDED = 1
+    REFUSED = 2
+
+
+class Column:
+    """A declared column of the population: a view of the first `n` rows of its buffer."""
+
+    def __init__(self, dtype: type | np.dtype, fill: Any, description: str, per_bank: bool = False):
+        self.dtype = np.dtype(dtype)
+        self.fill = fill
+        self.description = description
+        self.per_bank = per_bank
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, population: EnterprisePopulation | None, owner: type | None = None) -> Any:
+        if population is None:
+            return self
+        return population._buffers[self.name][: population.n]
+
+    def __set__(self, population: EnterprisePopulation, value: Any) -> None:
+        population._buffers[self.name][: population.n] = value
+
+
+class EnterprisePopulation:
+    """All enterprises ever in the park, one array per attribute (amounts in 万元)."""
+
+    stage = Column(np.int8, -1, "lifecycle stage code (Stage)")
+    sector = Column(np.int8, -1, "sector index into the scenario's sector list")
+    entered_quarter = Column(np.int16, -1, "quarter the enterprise entered the park")
+    stage_quarter = Column(np.int16, -1, "quarter the enterprise reached its current stage")
+    exit_quarter = Column(np.int16, -1, "quarter the enterprise left (failed/relocated/acquired)")
+    listed_quarter = Column(np.int16, -1, "quarter of listing (IPO), -1 if never listed")
+    quality = Column(np.float64, 0.0, "latent quality, standard-normal scale; no bank sees it")
+    size = Column(np.float64, 0.0, "annual revenue, 万元")
+    collateral = Column(np.float64, 0.0, "tangible collateral, 万元")
+    ip_value = Column(np.float64, 0.0, "pledgeable intellectual property (patents), 万元")
+    equity_raised = Column(np.float64, 0.0, "equity raised since entry, 万元")
+    last_round_quarter = Column(np.int16, -1, "quarter of the last equity round")
+    last_round_size = Column(np.float64, 0.0, "size of the last equity round, 万元")
+    valuation = Column(np.float64, 0.0, "latest post-money valuation, 万元")
+    chain_leader = Column(np.bool_, False, "chain leader (链主) with linked suppliers")
+    leader_id = Column(np.int64, -1, "id of the chain leader this firm supplies, -1 if none")
+    main_bank = Column(np.int8, -1, "index of the enterprise's settlement (main) bank")
+    lender = Column(np.int8, -1, "index of the bank holding the enterprise's loan, -1 if none")
+    debt = Column(np.float64, 0.0, "outstanding bank loan balance, 万元")
+    loan_rate = Column(np.float64, 0.0, "annual interest rate of the loan")
+    loan_lgd = Column(np.float64, 0.0, "loss given default of the loan, before policy cover")
+    loan_product = Column(np.int8, -1, "product code of the loan (banks.products.Product)")
+    loan_quarters_left = Column(np.int16, 0, "quarters until the loan is fully amortised")
+    loan_status = Column(np.int8, 0, "LoanStatus of the loan")
+    loan_policy_cover = Column(np.float64, 0.0, "share of the loan's loss covered by policy")
+    default_quarter = Column(np.int16, -1, "quarter the loan defaulted, -1 if it has not")
+    finance_state = Column(np.int8, 0, "FinanceState after the last finance request")
+    finance_quarter = Column(np.int16, -1, "quarter of the last finance request")
+    last_active_stage = Column(np.int8, -1, "stage held just before leaving the park")
+    operator_stake = Column(np.float64, 0.0, "equity share held by the operator and park fund")
+    operator_stake_cost = Column(np.float64, 0.0, "what the operator paid for its stake, 万元")
+    signal_error = Column(
+        np.float64, 0.0, "each bank's persistent standard-normal error on quality", per_bank=True
+    )
+    bank_stake = Column(
+        np.float64, 0.0, "equity share held by each bank's group fund or warrants", per_bank=True
+    )
+    bank_stake_cost = Column(np.float64, 0.0, "cost of each bank's stake, 万元", per_bank=True)
+
+    def __init__(self, n_banks: int, capacity: int = 1024) -> None:
+        self.n_banks = n_banks
+        self.n = 0
+        self._buffers: dict[str, np.ndarray] = {}
+        for col in self.columns():
+            shape = (capacity, n_banks) if col.per_bank else (capacity,)
+            self._buffers[col.name] = np.full(shape, col.fill, dtype=col.dtype)
+
+    @classmethod
+    def columns(cls) -> list[Column]:
+        """The declared columns, in declaration order."""
+        return [v for v in vars(cls).values() if isinstance(v, Column)]
+
+    @property
+    def capacity(self) -> int:
+        return len(self._buffers["stage"])
+
+    def add(self, **values: np.ndarray) -> np.ndarray:
+        """Append enterprises; return their ids. Columns not given take their fill value."""
+        unknown = set(values) - set(self._buffers)
+        if unknown:
+            raise KeyError(f"unknown enterprise columns: {sorted(unknown)}")
+        count = len(values["stage"])
+        self._reserve(self.n + count)
+        ids = np.arange(self.n, self.n + count)
+        for name, value in values.items():
+            self._buffers[name][ids] = value
+        self.n += count
+        return ids
+
+    def _reserve(self, needed: int) -> None:
+        if needed <= self.capacity:
+            return
+        # Doubling keeps appends amortised O(1) per enterprise.
+        new_capacity = max(needed, 2 * self.capacity)
+        for col in self.columns():
+            old = self._buffers[col.name]
+            shape = (new_capacity, *old.shape[1:])
+            grown = np.full(shape, col.fill, dtype=col.dtype)
+            grown[: len(old)] = old
+            self._buffers[col.name] = grown
+
+    def active(self) -> np.ndarray:
+        """Ids of enterprises still in the park (seed to listed)."""
+        return np.flatnonzero(self.stage <= Stage.LISTED)
+
+    def count_by_stage(self) -> np.ndarray:
+        """Number of enterprises in each Stage (all eight codes)."""
+        return np.bincount(self.stage, minlength=len(Stage))
+
+    def to_frame(self, sectors: tuple[str, ...] | None = None, active_only: bool = False):
+        """One row per enterprise, indexed by id: the agent view for notebooks."""
+        data: dict[str, Any] = {}
+        for col in self.columns():
+            values = getattr(self, col.name)
+            if col.per_bank:
+                for b in range(self.n_banks):
+                    data[f"{col.name}_{b}"] = values[:, b].copy()
+            else:
+                data[col.name] = values.copy()
+        frame = pd.DataFrame(data, index=pd.RangeIndex(self.n, name="id"))
+        frame["stage"] = pd.Categorical.from_codes(frame["stage"], categories=list(STAGE_NAMES))
+        if sectors is not None:
+            frame["sector"] = pd.Categorical.from_codes(frame["sector"], categories=list(sectors))
+        if active_only:
+            frame = frame[frame["stage"].isin(STAGES)]
+        return frame
+
+    def get(self, enterprise_id: int) -> dict[str, Any]:
+        """One enterprise's attributes as a dict (stage by name)."""
+        if not 0 <= enterprise_id < self.n:
+            raise KeyError(f"no enterprise with id {enterprise_id} (ids run 0..{self.n - 1})")
+        record: dict[str, Any] = {"id": enterprise_id}
+        for col in self.columns():
+            value = getattr(self, col.name)[enterprise_id]
+            record[col.name] = value.copy() if col.per_bank else value.item()
+        record["stage"] = STAGE_NAMES[record["stage"]]
+        return record
+
+    def __len__(self) -> int:
+        return self.n

@@ -1,0 +1,524 @@
+"""ParkModel: commercial banks serving an industrial park, one quarter per step.
+
+Source: 产业园区综合金融服务创新蓝皮书 (Blue Book on Innovation in Comprehensive Financial
+Services for Industrial Parks, January 2024); the mechanisms and their sections are in
+docs/model.md. Enterprises are columns of one `EnterprisePopulation`; the operator and the
+banks are `mesa.Agent`s; correlated defaults come from `parksim.credit`.
+
+A quarter (see `step`):
+ 1. banks open their books; the credit engine draws this quarter's macro and sector factors;
+ 2. new enterprises enter;
+ 3. banks collect interest and principal on performing loans;
+ 4. enterprises seek equity rounds and loans; banks compete for borrowers;
+ 5. enterprises fail (correlated, through the credit engine), graduate, relocate or are
+    acquired; revenue grows;
+ 6. banks take defaults, pool and guarantee pay, exits repay; stakes are realised;
+ 7. fees, personal-finance income and the tier's costs; NPLs past workout are written off;
+ 8. the operator settles its quarter (and may convert to light); books close; data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from parksim.banks.bank import Bank
+from parksim.banks.lending import (
+    applications,
+    book_loans,
+    choose_lenders,
+    make_offers,
+)
+from parksim.banks.tiers import tier_spec
+from parksim.credit import CreditRiskEngine
+from parksim.enterprises.entry import draw_firms, entrant_stages, link_suppliers
+from parksim.enterprises.equity import raise_equity
+from parksim.enterprises.lifecycle import (
+    LifecycleEvents,
+    apply_transitions,
+    failure_pd,
+    graduation_prob,
+    grow_revenue,
+)
+from parksim.enterprises.population import (
+    N_ACTIVE_STAGES,
+    EnterprisePopulation,
+    FinanceState,
+    LoanStatus,
+    Stage,
+)
+from parksim.enterprises.sectors import SectorArrays
+from parksim.operators.operator import ParkOperator
+from parksim.reporting.columns import COLUMN_NAMES, EXITS, METRIC_NAMES, STAGES
+from parksim.scenario.loader import apply_overrides, load_scenario
+from parksim.scenario.schema import Scenario
+
+# Ages (quarters) of the initial firms by stage: [low, high).
+INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))
+# Quarters a firm's last finance outcome keeps affecting its hazards.
+FINANCE_MEMORY_QUARTERS = 4
+# Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
+IN_PARK_ACQUIRER_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Independent random streams per mechanism, so that strategies sharing a seed share
+    the macro path and entry draws (common random numbers) even when their enterprises
+    diverge."""
+
+    macro: np.random.Generator
+    entry: np.random.Generator
+    finance: np.random.Generator
+    lifecycle: np.random.Generator
+    defaults: np.random.Generator
+    fees: np.random.Generator
+
+    @classmethod
+    def spawn(cls, rng: np.random.Generator) -> Streams:
+        seeds = rng.integers(0, 2**63 - 1, size=6)
+        return cls(*(np.random.default_rng(s) for s in seeds))
+
+
+def _metric(name: str, model: ParkModel) -> Any:
+    """DataCollector reporter for one time-series column (a partial of it pickles;
+    a lambda would not)."""
+    return model.latest[name]
+
+
+class ParkModel(mesa.Model):
+    """An industrial park, its operator and the banks that serve it.
+
+    Build it from a scenario file or object and one of its strategies, with flat keyword
+    overrides for sweeps::
+
+        model = ParkModel("scenarios/baseline.toml", strategy="tier2_light", rng=7)
+        model = ParkModel("scenarios/baseline.toml", rng=7, bank_tier=3.0, risk_pool_share=0.5)
+
+    `rng` is the only source of randomness. Without `strategy` the first one is used.
+    """
+
+    def __init__(
+        self,
+        config: Scenario | str | Path = "scenarios/baseline.toml",
+        strategy: str | None = None,
+        *,
+        rng: Any = None,
+        collect: bool = True,
+        **overrides: Any,
+    ) -> None:
+        super().__init__(rng=rng)
+        scenario = config if isinstance(config, Scenario) else load_scenario(config)
+        chosen = scenario.strategy(strategy) if strategy else scenario.strategies[0]
+        self.config, self.strategy = apply_overrides(scenario, chosen, **overrides)
+        self.policy = self.strategy.policy
+        self.quarter = 0
+        self.streams = Streams.spawn(self.rng)
+        self.sectors = SectorArrays.of(tuple(self.config.park.sector_mix))
+        self.credit_engine = CreditRiskEngine(self.config.credit, len(self.sectors.names))
+        self.pool_remaining = self.policy.risk_pool_size
+        self.banks = self._make_banks()
+        self.enterprises = EnterprisePopulation(n_banks=len(self.banks))
+        self._populate()
+        self.operator = self._make_operator()
+        self._pd = np.zeros(0)
+        self.records: list[dict[str, float]] = []
+        self.latest: dict[str, Any] = {}
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_metric, name) for name in METRIC_NAMES}
+            if collect
+            else {}
+        )
+
+    # ---------------------------------------------------------------- construction
+
+    def _make_banks(self) -> list[Bank]:
+        banks = []
+        for index, spec in enumerate(self.config.banks):
+            tier = self.strategy.bank_tier if index == 0 else spec.tier
+            banks.append(Bank(self, index, spec.name, tier, tier_spec(tier)))
+        return banks
+
+    @property
+    def focal_bank(self) -> Bank:
+        return self.banks[0]
+
+    def _populate(self) -> None:
+        park = self.config.park
+        rng = self.streams.entry
+        mix = np.array([park.stage_mix.get(s, 0.0) for s in STAGES])
+        stages = entrant_stages(rng, park.enterprises, mix)
+        ids = self._add_firms(stages, quality_shift=0.0)
+        bounds = np.array(INITIAL_AGE_QUARTERS)[stages]
+        age = rng.integers(bounds[:, 0], bounds[:, 1])
+        self.enterprises.entered_quarter[ids] = -age
+        self.enterprises.stage_quarter[ids] = -np.minimum(age, 8)
+        link_suppliers(self.enterprises, ids, 0.1, rng)
+
+    def _add_firms(self, stages: np.ndarray, quality_shift: float) -> np.ndarray:
+        rng = self.streams.entry
+        columns = draw_firms(
+            rng,
+            stages,
+            quality_shift,
+            np.array(list(self.config.park.sector_mix.values())),
+            self.sectors,
+            self.config.firms,
+            len(self.banks),
+        )
+        weights = np.array([b.spec.attraction for b in self.banks])
+        columns["main_bank"] = rng.choice(
+            len(self.banks), size=len(stages), p=weights / weights.sum()
+        )
+        columns["entered_quarter"] = np.full(len(stages), self.quarter)
+        columns["stage_quarter"] = np.full(len(stages), self.quarter)
+        return self.enterprises.add(**columns)
+
+    def _make_operator(self) -> ParkOperator:
+        params = self.config.operator
+        pop = self.enterprises
+        used = np.asarray(params.space_per_firm)[pop.stage].sum()
+        operator = ParkOperator(
+            self,
+            params,
+            self.strategy.operator_model,
+            floor_area=used / params.initial_occupancy,
+            reits_available=self.policy.reits_available,
+            park_fund=self.config.park.park_fund,
+        )
+        self._lend_to_operator(operator)
+        return operator
+
+    def _lend_to_operator(self, operator: ParkOperator) -> None:
+        share = operator.params.focal_loan_share
+        others = (1.0 - share) / max(len(self.banks) - 1, 1)
+        for bank in self.banks:
+            bank.operator_loan = operator.development_loans * (share if bank.index == 0 else others)
+
+    # ---------------------------------------------------------------- the quarter
+
+    def step(self) -> None:
+        """Advance the park by one quarter."""
+        self.quarter += 1
+        pop = self.enterprises
+        for bank in self.banks:
+            bank.open_quarter(pop)
+        factors = self.credit_engine.draw_factors(self.streams.macro)
+        entries = self._enter()
+        self._service_loans()
+        active = pop.active()
+        self._raise_finance(active)
+        stage_before = pop.stage.copy()
+        events = self._live_through_quarter(active, factors)
+        equity = self._settle_exits(events, stage_before)
+        self._earn_income(events)
+        for bank in self.banks:
+            bank.write_off(pop, self.quarter, self.config.credit.workout_quarters)
+        self._operator_quarter(equity)
+        for bank in self.banks:
+            bank.close_quarter(
+                pop, np.where(pop.stage <= Stage.LISTED, pop.stage, pop.last_active_stage), self._pd
+            )
+        self._record(entries, events)
+        if self.datacollector.model_reporters:
+            self.datacollector.collect(self)
+
+    def _enter(self) -> int:
+        rng = self.streams.entry
+        inflow, quality, _, _, link = self.operator.services()
+        best = max(self.banks, key=lambda b: b.spec.inflow_uplift).spec
+        occupancy = self.operator.occupancy(self.enterprises, self.enterprises.active())
+        rate = (
+            self.config.park.entries_per_quarter
+            * inflow
+            * best.inflow_uplift
+            * self.operator.vacancy_room(occupancy)
+        )
+        count = int(rng.poisson(rate))
+        mix = np.array([self.config.park.entrant_stage_mix.get(s, 0.0) for s in STAGES])
+        ids = self._add_firms(entrant_stages(rng, count, mix), quality + best.entrant_quality)
+        link_suppliers(self.enterprises, ids, link, rng)
+        self.operator.take_service_stakes(self.enterprises, ids)
+        return count
+
+    def _service_loans(self) -> None:
+        funding = self.config.lending.funding_cost
+        rate = self.operator.params.development_loan_rate
+        for bank in self.banks:
+            bank.service_loans(self.enterprises, funding)
+            bank.ledger.net_interest_income += bank.operator_loan * (rate - funding) / 4.0
+
+    def _raise_finance(self, active: np.ndarray) -> None:
+        pop, rng, q = self.enterprises, self.streams.finance, self.quarter
+        bank_fund = np.array([b.spec.fund_coinvest for b in self.banks])
+        park_fund = self.operator.light and self.operator.park_fund > 0
+        rounds = raise_equity(pop, active, self.config.equity, park_fund, bank_fund, rng, q)
+        if park_fund:
+            spent = self.config.equity.fund_ticket * rounds.amount.sum()
+            self.operator.park_fund = max(0.0, self.operator.park_fund - spent)
+
+        applicants, need = applications(pop, active, self.config.lending, self.policy, rng)
+        offers = [
+            make_offers(
+                pop,
+                applicants,
+                need,
+                bank.index,
+                bank.spec,
+                q,
+                self.config.lending,
+                self.config.lifecycle,
+                self.config.credit,
+                self.sectors,
+                self.policy,
+            )
+            for bank in self.banks
+        ]
+        lender = choose_lenders(offers, pop.main_bank[applicants])
+        book_loans(pop, applicants, lender, offers, self.config.lending, self.policy)
+        for bank in self.banks:
+            bank.record_new_loans(pop, applicants[lender == bank.index], self.config.income)
+
+        sought = np.union1d(rounds.sought, applicants)
+        funded = np.union1d(rounds.funded, applicants[lender >= 0])
+        pop.finance_state[sought] = FinanceState.REFUSED
+        pop.finance_state[funded] = FinanceState.FUNDED
+        pop.finance_quarter[sought] = q
+        stale = pop.finance_quarter[active] < q - FINANCE_MEMORY_QUARTERS
+        pop.finance_state[active[stale]] = FinanceState.NONE
+
+    def _live_through_quarter(self, active: np.ndarray, factors) -> LifecycleEvents:
+        pop, params = self.enterprises, self.config.lifecycle
+        _, _, operator_uplift, relocation, _ = self.operator.services()
+        main = pop.main_bank[active]
+        tier_grad = np.array([b.spec.graduation_uplift for b in self.banks])[main]
+        tier_acq = np.array([b.spec.acquisition_uplift for b in self.banks])[main]
+        pd = failure_pd(pop, active, params, self.sectors)
+        self._pd = np.zeros(pop.n)
+        self._pd[active] = pd
+        failed = self.credit_engine.draw_defaults(
+            pd, pop.sector[active], factors, self.streams.defaults
+        )
+        grad = graduation_prob(pop, active, params, self.sectors, operator_uplift * tier_grad)
+        events = apply_transitions(
+            pop,
+            active,
+            failed,
+            grad,
+            tier_acq,
+            relocation,
+            params,
+            self.streams.lifecycle,
+            self.quarter,
+        )
+        survivors = active[pop.stage[active] <= Stage.LISTED]
+        grow_revenue(pop, survivors, params, self.streams.lifecycle)
+        return events
+
+    def _settle_exits(self, events: LifecycleEvents, stage_before: np.ndarray) -> float:
+        """Defaults, pool and guarantee, early repayments, stake realisation.
+
+        Returns the operator's equity income of the quarter.
+        """
+        pop, income = self.enterprises, self.config.income
+        claims = []
+        for bank in self.banks:
+            ids, gross = bank.take_defaults(pop, events.failed, self.quarter)
+            bank.ledger.defaults_by_stage += np.bincount(
+                stage_before[ids], minlength=N_ACTIVE_STAGES
+            )[:N_ACTIVE_STAGES]
+            claims.append((bank, ids, gross))
+        self._pay_policy_claims(claims)
+        leaving = np.concatenate([events.relocated, events.acquired])
+        for bank in self.banks:
+            bank.repay_in_full(pop, leaving)
+        self._make_mna_loans(events.acquired)
+
+        # Exit values at which stakes are realised.
+        pop.valuation[events.listed] *= income.listing_multiple
+        exits = np.concatenate([events.listed, events.acquired, events.relocated, events.failed])
+        value = pop.valuation[exits].copy()
+        n_acq = len(events.acquired)
+        start = len(events.listed)
+        value[start : start + n_acq] *= income.acquisition_multiple
+        value[len(exits) - len(events.failed) :] = 0.0
+        bank_gains = pop.bank_stake[exits] * value[:, None] - pop.bank_stake_cost[exits]
+        for bank in self.banks:
+            bank.ledger.equity_income += float(bank_gains[:, bank.index].sum())
+        operator_gain = pop.operator_stake[exits] * value - pop.operator_stake_cost[exits]
+        pop.bank_stake[exits] = 0.0
+        pop.bank_stake_cost[exits] = 0.0
+        pop.operator_stake[exits] = 0.0
+        pop.operator_stake_cost[exits] = 0.0
+        return float(operator_gain.sum())
+
+    def _pay_policy_claims(self, claims: list) -> None:
+        """Guarantee pays its share; the pool pays pro rata while its capital lasts."""
+        pop, policy = self.enterprises, self.policy
+        pool_asks = []
+        for bank, ids, gross in claims:
+            covered = pop.loan_policy_cover[ids] > 0
+            guarantee = gross * np.where(covered, policy.guarantee_share, 0.0)
+            pool_ask = gross * np.where(
+                covered, pop.loan_policy_cover[ids] - policy.guarantee_share, 0.0
+            )
+            pool_asks.append(
+                (bank, float(gross.sum()), float(guarantee.sum()), float(pool_ask.sum()))
+            )
+        total_ask = sum(a[3] for a in pool_asks)
+        scale = min(1.0, self.pool_remaining / total_ask) if total_ask > 0 else 0.0
+        for bank, gross, guarantee, pool_ask in pool_asks:
+            paid = pool_ask * scale
+            self.pool_remaining -= paid
+            bank.book_credit_loss(gross, guarantee + paid)
+
+    def _make_mna_loans(self, acquired: np.ndarray) -> None:
+        """Chain leaders in the park buy some targets with M&A loans from their main bank."""
+        pop, rng = self.enterprises, self.streams.fees
+        draws = rng.random(len(acquired))
+        active = pop.active()
+        leaders = active[pop.chain_leader[active] & (pop.loan_status[active] == LoanStatus.NONE)]
+        if len(leaders) == 0 or len(acquired) == 0:
+            return
+        buyers = leaders[rng.integers(0, len(leaders), size=len(acquired))]
+        in_park = draws < IN_PARK_ACQUIRER_SHARE
+        buyers, targets = np.unique(buyers[in_park], return_index=True)
+        targets = acquired[in_park][targets]
+        if len(buyers) == 0:
+            return
+        lending, credit = self.config.lending, self.config.credit
+        amount = (
+            self.policy.mna_loan_cap
+            * pop.valuation[targets]
+            * self.config.income.acquisition_multiple
+        )
+        pop.lender[buyers] = pop.main_bank[buyers]
+        pop.debt[buyers] = amount
+        pop.loan_rate[buyers] = lending.base_rate + lending.margin
+        pop.loan_lgd[buyers] = credit.lgd_unsecured
+        pop.loan_product[buyers] = 5
+        pop.loan_quarters_left[buyers] = lending.loan_term_quarters
+        pop.loan_status[buyers] = LoanStatus.PERFORMING
+        pop.loan_policy_cover[buyers] = 0.0
+        for bank in self.banks:
+            bank.ledger.new_loans += float(amount[pop.main_bank[buyers] == bank.index].sum())
+
+    def _earn_income(self, events: LifecycleEvents) -> None:
+        """Fees, personal finance and the tier's operating cost, for every bank."""
+        pop, income, rng, q = self.enterprises, self.config.income, self.streams.fees, self.quarter
+        n_banks = len(self.banks)
+        active = pop.active()
+        main = pop.main_bank[active]
+        size = pop.size[active]
+        issues = (rng.random(len(active)) < income.bond_issue_prob) & (
+            pop.stage[active] >= Stage.PRE_IPO
+        )
+        basic_fees = size * income.settlement_fee / 4.0 + np.where(
+            issues, income.bond_fee * income.bond_size_ratio * size, 0.0
+        )
+        basic = np.bincount(main, weights=basic_fees, minlength=n_banks)
+        ipo = np.bincount(
+            pop.main_bank[events.listed],
+            weights=income.ipo_fee * income.ipo_float * pop.valuation[events.listed],
+            minlength=n_banks,
+        )
+        mna = np.bincount(
+            pop.main_bank[events.acquired],
+            weights=income.mna_fee * income.acquisition_multiple * pop.valuation[events.acquired],
+            minlength=n_banks,
+        )
+        retail = np.bincount(main, weights=size * income.retail_margin / 4.0, minlength=n_banks)
+        unlocked = np.flatnonzero(pop.listed_quarter == q - income.lockup_quarters)
+        wealth = np.bincount(
+            pop.main_bank[unlocked],
+            weights=income.founder_share * pop.valuation[unlocked],
+            minlength=n_banks,
+        )
+        clients = np.bincount(main, minlength=n_banks)
+        for bank in self.banks:
+            b, spec, led = bank.index, bank.spec, bank.ledger
+            led.fee_income += basic[b] + (ipo[b] + mna[b] if spec.advisory else 0.0)
+            bank.wealth_aum = (
+                bank.wealth_aum * (1 - income.aum_runoff) + spec.wealth_capture * wealth[b]
+            )
+            led.personal_finance_income += bank.wealth_aum * income.wealth_fee / 4.0 + retail[b]
+            other_borrowers = np.count_nonzero((pop.lender[active] == b) & (main != b))
+            led.operating_cost += spec.fixed_cost + spec.cost_per_client * (
+                clients[b] + other_borrowers
+            )
+
+    def _operator_quarter(self, equity_income: float) -> None:
+        operator = self.operator
+        active = self.enterprises.active()
+        occupancy = operator.occupancy(self.enterprises, active)
+        reit = operator.consider_conversion(occupancy)
+        if reit > 0:
+            self._lend_to_operator(operator)
+            advisers = [b for b in self.banks if b.spec.advisory]
+            if advisers:
+                lead = max(advisers, key=lambda b: (b.tier, -b.index))
+                lead.ledger.fee_income += self.config.income.reit_fee * reit
+        operator.settle_quarter(self.enterprises, active, equity_income)
+        for bank in self.banks:
+            bank.operator_loan *= 1.0 - operator.params.amortisation
+
+    # ---------------------------------------------------------------- data
+
+    def _record(self, entries: int, events: LifecycleEvents) -> None:
+        pop, led, op = self.enterprises, self.focal_bank.ledger, self.operator.ledger
+        counts = pop.count_by_stage()
+        row: dict[str, Any] = {f"n_{s}": int(counts[i]) for i, s in enumerate((*STAGES, *EXITS))}
+        row.update(
+            entries=entries,
+            listings=len(events.listed),
+            failures=len(events.failed),
+            output=float(pop.size[pop.active()].sum()) / 4.0,
+            exposure=led.exposure,
+            new_loans=led.new_loans,
+            repayments=led.repayments,
+            written_off=led.written_off,
+            defaults=led.defaults,
+            defaulted_exposure=led.defaulted_exposure,
+            npl_balance=led.npl_balance,
+            npl_ratio=led.npl_balance / led.exposure if led.exposure > 0 else 0.0,
+            borrowers=led.borrowers,
+            credit_loss=led.credit_loss,
+            recoveries=led.recoveries,
+            expected_loss=led.expected_loss,
+            operator_exposure=led.operator_exposure,
+            net_interest_income=led.net_interest_income,
+            fee_income=led.fee_income,
+            equity_income=led.equity_income,
+            personal_finance_income=led.personal_finance_income,
+            operating_cost=led.operating_cost,
+            net_profit=led.net_profit,
+            operator_revenue=op.revenue,
+            operator_leverage=op.leverage,
+            operator_light=int(op.light),
+            occupancy=op.occupancy,
+        )
+        for i, s in enumerate(STAGES):
+            row[f"exposure_{s}"] = float(led.exposure_by_stage[i])
+            row[f"borrowers_{s}"] = int(led.borrowers_by_stage[i])
+            row[f"defaults_{s}"] = int(led.defaults_by_stage[i])
+        self.latest = row
+        self.records.append(row)
+
+    def run(self, quarters: int | None = None) -> ParkModel:
+        """Run for `quarters` (default: the scenario's horizon); return self."""
+        for _ in range(quarters if quarters is not None else self.config.horizon):
+            self.step()
+        return self
+
+    def timeseries(self) -> Any:
+        """The quarters run so far as a DataFrame (the time-series table, less its keys)."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.records, columns=[c for c in COLUMN_NAMES if c in METRIC_NAMES])
+        frame.insert(0, "quarter", np.arange(1, len(frame) + 1))
+        return frame

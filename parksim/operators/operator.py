@@ -1,0 +1,286 @@
+"""The park operator: a heavy-asset landlord or a light-asset service provider (§四(三), §四(四)).
+
+- Heavy (重资产 + 轻运营): owns the buildings, earns rent × occupied space, finances them
+  with development loans and special bonds (table 6: 2.99-3.28%, 10-20 years); high
+  leverage; fills space with whoever pays (horizontal clustering, §四(一)).
+- Light (轻资产 + 重运营): has recycled the property through Pre-REITs/REITs (table 5)
+  and keeps a sponsor stake; earns management and service fees, takes equity in tenants
+  (服务换股权, Xi'an Qinchuangyuan §三(五)) and runs a park fund (table 4) that co-invests;
+  low leverage; attracts fewer but better firms and links them into chains (§四(一)).
+- Adaptive: starts heavy and converts to light once the property qualifies for a REIT
+  (REITs available and occupancy high for long enough).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import mesa
+import numpy as np
+
+from parksim.enterprises.population import N_ACTIVE_STAGES, EnterprisePopulation
+
+AssetModel = Literal["heavy", "light", "adaptive"]
+SHARE = {"unit": "share"}
+
+
+@dataclass(frozen=True)
+class OperatorParams:
+    """Economics of the park operator."""
+
+    space_per_firm: tuple[float, ...] = field(
+        default=(100.0, 300.0, 1000.0, 2500.0, 4000.0),
+        metadata={"non_negative": True, "help": "floor area used by a firm, m², seed → listed"},
+    )
+    initial_occupancy: float = field(
+        default=0.7,
+        metadata={
+            "exclusive_min": 0.0,
+            "max": 1.0,
+            "help": "occupancy at start; sets the park's floor area",
+        },
+    )
+    property_value: float = field(
+        default=1.0, metadata={"non_negative": True, "help": "property value, 万元 per m²"}
+    )
+    rent: float = field(
+        default=0.09,
+        metadata={
+            "non_negative": True,
+            "help": "annual rent, 万元 per occupied m² (≈2.5 元/m²/day)",
+        },
+    )
+    operating_cost_ratio: float = field(
+        default=0.56,
+        metadata={
+            **SHARE,
+            "help": "operating cost / property revenue; a listed "
+            "operator's park-operations gross margin is 44% (2023)",
+        },
+    )
+    heavy_leverage: float = field(
+        default=0.6, metadata={**SHARE, "help": "debt / property value of a heavy operator"}
+    )
+    bond_share: float = field(
+        default=0.5, metadata={**SHARE, "help": "share of operator debt in special bonds"}
+    )
+    bond_coupon: float = field(
+        default=0.031, metadata={**SHARE, "help": "special-bond coupon (table 6: 2.99-3.28%)"}
+    )
+    development_loan_rate: float = field(
+        default=0.040, metadata={**SHARE, "help": "annual rate of development loans"}
+    )
+    amortisation: float = field(
+        default=0.0125, metadata={**SHARE, "help": "quarterly share of debt repaid (20 years)"}
+    )
+    focal_loan_share: float = field(
+        default=0.4, metadata={**SHARE, "help": "share of development loans from the focal bank"}
+    )
+    reit_share: float = field(
+        default=0.8,
+        metadata={
+            **SHARE,
+            "help": "share of the property sold into the REIT; the "
+            "operator keeps the rest as sponsor",
+        },
+    )
+    reit_yield: float = field(
+        default=0.045, metadata={**SHARE, "help": "REIT distribution yield (2024: 3.9-5.1%)"}
+    )
+    reit_occupancy: float = field(
+        default=0.85, metadata={**SHARE, "help": "occupancy an adaptive operator needs to REIT"}
+    )
+    reit_seasoning_quarters: int = field(
+        default=8, metadata={"min": 0, "help": "quarters of that occupancy before converting"}
+    )
+    management_fee: float = field(
+        default=0.10, metadata={**SHARE, "help": "light operator's fee / rent roll it manages"}
+    )
+    service_fee: float = field(
+        default=1.0,
+        metadata={
+            "non_negative": True,
+            "help": "light operator's service fees per firm per quarter, 万元",
+        },
+    )
+    equity_for_services: float = field(
+        default=0.01,
+        metadata={
+            **SHARE,
+            "help": "equity a light operator takes in each "
+            "seed/startup entrant in exchange for services",
+        },
+    )
+    services_value: float = field(
+        default=5.0,
+        metadata={"non_negative": True, "help": "cost of the services given for that stake, 万元"},
+    )
+    light_leverage: float = field(
+        default=0.2, metadata={**SHARE, "help": "debt / assets of a light operator"}
+    )
+    inflow: dict[str, float] = field(
+        default_factory=lambda: {"heavy": 1.15, "light": 0.90},
+        metadata={"min": 0.0, "help": "entry-rate multiplier by asset model"},
+    )
+    entrant_quality: dict[str, float] = field(
+        default_factory=lambda: {"heavy": -0.10, "light": 0.15},
+        metadata={"help": "shift of entrants' mean quality by asset model"},
+    )
+    graduation_uplift: dict[str, float] = field(
+        default_factory=lambda: {"heavy": 1.0, "light": 1.15},
+        metadata={"min": 0.0, "help": "graduation multiplier from incubation services"},
+    )
+    relocation: dict[str, float] = field(
+        default_factory=lambda: {"heavy": 1.1, "light": 0.9},
+        metadata={"min": 0.0, "help": "relocation multiplier by asset model"},
+    )
+    chain_link: dict[str, float] = field(
+        default_factory=lambda: {"heavy": 0.05, "light": 0.25},
+        metadata={"unit": "probability", "help": "chance an entrant supplies a chain leader"},
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("inflow", "entrant_quality", "graduation_uplift", "relocation", "chain_link"):
+            keys = set(getattr(self, name))
+            if keys != {"heavy", "light"}:
+                raise ValueError(f"{name} needs exactly the keys 'heavy' and 'light'")
+        if len(self.space_per_firm) != N_ACTIVE_STAGES:
+            raise ValueError(f"space_per_firm needs {N_ACTIVE_STAGES} values (seed .. listed)")
+
+
+@dataclass
+class OperatorLedger:
+    """The operator's quarter (万元)."""
+
+    revenue: float = 0.0
+    equity_income: float = 0.0
+    leverage: float = 0.0
+    occupancy: float = 0.0
+    light: bool = False
+    reit_issued: float = 0.0  # size of a REIT issued this quarter
+
+
+class ParkOperator(mesa.Agent):
+    """The park operator (园区运营方)."""
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        params: OperatorParams,
+        asset_model: AssetModel,
+        floor_area: float,
+        reits_available: bool,
+        park_fund: float,
+    ) -> None:
+        super().__init__(model)
+        self.params = params
+        self.rule = asset_model
+        self.floor_area = floor_area
+        self.reits_available = reits_available
+        self.park_fund = park_fund  # uncommitted capital of the park fund, 万元
+        self.light = asset_model == "light"
+        value = floor_area * params.property_value
+        if self.light:
+            # A light operator has already recycled its property (or manages someone
+            # else's): it keeps only the sponsor stake when REITs exist.
+            self.property = 0.0
+            self.reit_stake = (1 - params.reit_share) * value if reits_available else 0.0
+            self.other_assets = 0.05 * value
+            assets = self.reit_stake + self.other_assets
+            self.debt = params.light_leverage * assets
+        else:
+            self.property = value
+            self.reit_stake = 0.0
+            self.other_assets = 0.0
+            self.debt = params.heavy_leverage * value
+        self.high_occupancy_quarters = 0
+        self.ledger = OperatorLedger()
+
+    @property
+    def development_loans(self) -> float:
+        return self.debt * (1.0 - self.params.bond_share)
+
+    @property
+    def model_name(self) -> str:
+        return "light" if self.light else "heavy"
+
+    def occupancy(self, pop: EnterprisePopulation, active: np.ndarray) -> float:
+        used = np.asarray(self.params.space_per_firm)[pop.stage[active]].sum()
+        return float(min(1.0, used / self.floor_area)) if self.floor_area > 0 else 0.0
+
+    def vacancy_room(self, occupancy: float) -> float:
+        """Entry multiplier: a full park turns entrants away."""
+        return float(np.clip((1.0 - occupancy) / 0.1, 0.0, 1.0))
+
+    def take_service_stakes(self, pop: EnterprisePopulation, new_ids: np.ndarray) -> None:
+        """Services for equity (服务换股权): a light operator takes a stake in young entrants."""
+        if not self.light or self.params.equity_for_services == 0:
+            return
+        young = new_ids[pop.stage[new_ids] <= 1]
+        pop.operator_stake[young] += self.params.equity_for_services
+        pop.operator_stake_cost[young] += self.params.services_value
+
+    def consider_conversion(self, occupancy: float) -> float:
+        """Adaptive rule: convert to light once the property is seasoned for a REIT.
+
+        Returns the size of the REIT issued (万元), 0 if none.
+        """
+        p = self.params
+        self.high_occupancy_quarters = (
+            self.high_occupancy_quarters + 1 if occupancy >= p.reit_occupancy else 0
+        )
+        ready = self.high_occupancy_quarters >= p.reit_seasoning_quarters
+        if self.rule != "adaptive" or self.light or not self.reits_available or not ready:
+            return 0.0
+        reit_size = self.property
+        proceeds = p.reit_share * self.property
+        self.reit_stake = self.property - proceeds
+        self.property = 0.0
+        repay = min(self.debt, proceeds)
+        self.debt -= repay
+        self.other_assets += proceeds - repay
+        self.light = True
+        return reit_size
+
+    def settle_quarter(
+        self, pop: EnterprisePopulation, active: np.ndarray, equity_income: float
+    ) -> OperatorLedger:
+        """Revenue, debt service and leverage for the quarter."""
+        p = self.params
+        occupancy = self.occupancy(pop, active)
+        rent_roll = p.rent * occupancy * self.floor_area / 4.0
+        if self.light:
+            fees = p.management_fee * rent_roll + p.service_fee * len(active)
+            revenue = fees + p.reit_yield * self.reit_stake / 4.0 + equity_income
+            cost = p.operating_cost_ratio * fees
+        else:
+            revenue = rent_roll + equity_income
+            cost = p.operating_cost_ratio * rent_roll
+        interest = (
+            self.debt * p.bond_share * p.bond_coupon
+            + self.development_loans * p.development_loan_rate
+        ) / 4.0
+        repay = p.amortisation * self.debt
+        self.debt -= repay
+        self.other_assets += revenue - cost - interest - repay
+        assets = self.property + self.reit_stake + max(self.other_assets, 0.0)
+        self.ledger = OperatorLedger(
+            revenue=revenue,
+            equity_income=equity_income,
+            leverage=self.debt / assets if assets > 0 else 0.0,
+            occupancy=occupancy,
+            light=self.light,
+        )
+        return self.ledger
+
+    def services(self) -> tuple[float, float, float, float, float]:
+        """(inflow, entrant quality, graduation uplift, relocation, chain link) of the model."""
+        p, m = self.params, self.model_name
+        return (
+            p.inflow[m],
+            p.entrant_quality[m],
+            p.graduation_uplift[m],
+            p.relocation[m],
+            p.chain_link[m],
+        )

@@ -1,0 +1,120 @@
+"""The time-series table: every column, its unit and its meaning.
+
+One row per strategy × replication × quarter. Bank columns are the focal bank's.
+Money is in 万元 (10,000 RMB) everywhere; flows are per quarter, stocks at quarter end.
+This table is the single source for the docs (docs/columns.md) and for the charts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STAGES: tuple[str, ...] = ("seed", "startup", "growth", "pre_ipo", "listed")
+EXITS: tuple[str, ...] = ("failed", "relocated", "acquired")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the time-series table."""
+
+    name: str
+    unit: str
+    description: str
+    group: str  # "key", "park", "risk", "revenue", "operator"
+
+
+def _stage_columns(prefix: str, unit: str, text: str, group: str) -> list[Column]:
+    return [Column(f"{prefix}_{s}", unit, text.format(stage=s), group) for s in STAGES]
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("strategy", "-", "strategy name from the scenario file", "key"),
+    Column("replication", "-", "replication index, 0-based; same seed across strategies", "key"),
+    Column("quarter", "quarter", "quarter index, 1 = end of the first simulated quarter", "key"),
+    *[
+        Column(f"n_{s}", "firms", f"enterprises in stage {s} at quarter end", "park")
+        for s in (*STAGES, *EXITS)
+    ],
+    Column("entries", "firms", "new enterprises that entered the park this quarter", "park"),
+    Column("listings", "firms", "enterprises that listed (IPO) this quarter", "park"),
+    Column("failures", "firms", "enterprises that failed this quarter", "park"),
+    Column("output", "万元/quarter", "revenue of all active enterprises this quarter", "park"),
+    Column("exposure", "万元", "focal bank's enterprise-loan balance, performing + NPL", "risk"),
+    Column("new_loans", "万元", "enterprise loans drawn from the focal bank this quarter", "risk"),
+    Column("repayments", "万元", "principal repaid to the focal bank this quarter", "risk"),
+    Column(
+        "written_off",
+        "万元",
+        "defaulted balances removed from the book after the workout period",
+        "risk",
+    ),
+    Column("defaults", "loans", "focal-bank loans that defaulted this quarter", "risk"),
+    Column("defaulted_exposure", "万元", "balance of the loans that defaulted", "risk"),
+    Column(
+        "npl_balance", "万元", "non-performing balance (defaulted, not yet written off)", "risk"
+    ),
+    Column("npl_ratio", "share", "npl_balance / exposure (0 when exposure is 0)", "risk"),
+    Column("borrowers", "firms", "enterprises with a loan from the focal bank", "risk"),
+    Column(
+        "credit_loss",
+        "万元",
+        "defaulted exposure × LGD less risk-pool and guarantee recoveries",
+        "risk",
+    ),
+    Column("recoveries", "万元", "risk-pool and guarantee payments to the focal bank", "risk"),
+    Column("expected_loss", "万元", "one-quarter expected loss of the performing book", "risk"),
+    Column("operator_exposure", "万元", "focal bank's development loans to the operator", "risk"),
+    *_stage_columns("exposure", "万元", "focal bank's exposure to {stage} enterprises", "risk"),
+    *_stage_columns(
+        "borrowers", "firms", "focal-bank borrowers in stage {stage} at quarter start", "risk"
+    ),
+    *_stage_columns(
+        "defaults", "loans", "defaults this quarter among focal-bank {stage} borrowers", "risk"
+    ),
+    Column(
+        "net_interest_income",
+        "万元",
+        "interest on performing loans (enterprises and operator) less funding cost",
+        "revenue",
+    ),
+    Column(
+        "fee_income",
+        "万元",
+        "settlement, advisory, bond, IPO, M&A and REIT arrangement fees",
+        "revenue",
+    ),
+    Column(
+        "equity_income",
+        "万元",
+        "gains on warrants and fund stakes realised at listing or acquisition",
+        "revenue",
+    ),
+    Column(
+        "personal_finance_income",
+        "万元",
+        "wealth-management and retail income from founders and staff",
+        "revenue",
+    ),
+    Column("operating_cost", "万元", "cost of running the tier's service model", "revenue"),
+    Column(
+        "net_profit",
+        "万元",
+        "net interest + fees + equity + personal finance − operating cost − credit loss",
+        "revenue",
+    ),
+    Column("operator_revenue", "万元", "operator's revenue this quarter", "operator"),
+    Column("operator_leverage", "share", "operator's debt / total assets", "operator"),
+    Column("operator_light", "0/1", "1 when the operator runs the light-asset model", "operator"),
+    Column("occupancy", "share", "occupied floor area / park floor area", "operator"),
+)
+
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+METRIC_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.group != "key")
+
+
+def column(name: str) -> Column:
+    """Look up one column's unit and description by name."""
+    for c in COLUMNS:
+        if c.name == name:
+            return c
+    raise KeyError(f"no time-series column named {name!r}")

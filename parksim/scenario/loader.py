@@ -1,0 +1,92 @@
+"""Reading scenario files: TOML in, a validated `Scenario` out, or one clear error.
+
+Validation happens here, once, at the boundary; the model trusts what it is given.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from parksim.policy import PolicyPackage
+from parksim.scenario.errors import ScenarioError
+from parksim.scenario.schema import Scenario, Strategy
+from parksim.scenario.validate import build, to_dict
+
+# Flat keyword overrides accepted by ParkModel (mesa.batch_run sweeps these by name).
+STRATEGY_KEYS = ("bank_tier", "operator_model")
+POLICY_KEYS = tuple(f.name for f in dataclasses.fields(PolicyPackage))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file; raise ScenarioError naming file, key and problem."""
+    path = Path(path)
+    file = str(path)
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ScenarioError("", "an existing scenario file", file=file) from None
+    except IsADirectoryError:
+        raise ScenarioError("", "a TOML file, got a directory", file=file) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError("", f"valid TOML ({error})", file=file) from None
+    return scenario_from_dict(data, file=file)
+
+
+def scenario_from_dict(data: Mapping[str, Any], file: str | None = None) -> Scenario:
+    """Validate a scenario given as plain data (what a TOML file parses to)."""
+    return build(Scenario, _merge_strategy_policies(data), file=file)
+
+
+def _merge_strategy_policies(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A strategy's [policy] changes only the fields it names of the scenario's [policy]."""
+    merged = copy.deepcopy(dict(data))
+    base = merged.get("policy", {})
+    strategies = merged.get("strategies")
+    if isinstance(base, Mapping) and isinstance(strategies, list):
+        for strategy in strategies:
+            if isinstance(strategy, dict):
+                own = strategy.get("policy", {})
+                if isinstance(own, Mapping):
+                    strategy["policy"] = {**base, **own}
+    return merged
+
+
+def apply_overrides(scenario: Scenario, strategy: Strategy, **overrides: Any):
+    """Apply flat keyword overrides; return the new (scenario, strategy), validated.
+
+    `bank_tier` and `operator_model` set the strategy; policy field names set its policy;
+    `section__field` (e.g. `lifecycle__quality_risk`, `park__enterprises`) sets any other
+    scenario field.
+    """
+    if not overrides:
+        return scenario, strategy
+    data = to_dict(scenario)
+    own = to_dict(strategy)
+    for key, value in overrides.items():
+        if key in STRATEGY_KEYS:
+            own[key] = value
+        elif key in POLICY_KEYS:
+            own["policy"][key] = value
+        elif "__" in key:
+            section, name = key.split("__", 1)
+            data.setdefault(section, {})[name] = value
+        elif key in data and not isinstance(data[key], (dict, list)):
+            data[key] = value
+        else:
+            raise ScenarioError(
+                key,
+                "a strategy field (bank_tier, operator_model), a policy field, a top-level "
+                "scalar (horizon, ...) or section__field",
+                kind="unknown_key",
+            )
+    own["policy"] = {k: v for k, v in own["policy"].items()}
+    data["strategies"] = [own]
+    data.pop("policy", None)
+    new = build(Scenario, data, file="<overrides>")
+    return new, new.strategies[0]

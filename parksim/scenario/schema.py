@@ -1,0 +1,130 @@
+"""What a scenario file holds: the park, its operator and banks, policy, and strategies.
+
+Each mechanism's parameters are defined next to the code that uses them (lifecycle,
+equity, lending, income, credit, operator, tiers); this module only assembles them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from parksim.banks.income import IncomeParams
+from parksim.banks.lending import LendingParams
+from parksim.banks.tiers import TIERS, Tier
+from parksim.credit import CreditParams
+from parksim.enterprises.entry import FirmProfileParams
+from parksim.enterprises.equity import EquityMarketParams
+from parksim.enterprises.lifecycle import LifecycleParams
+from parksim.enterprises.sectors import SECTOR_NAMES
+from parksim.operators.operator import AssetModel, OperatorParams
+from parksim.policy import PolicyPackage
+from parksim.reporting.columns import STAGES
+
+
+@dataclass(frozen=True)
+class ParkSpec:
+    """The park at the start and the flow of new enterprises."""
+
+    name: str = field(metadata={"help": "the park's name, for charts"})
+    enterprises: int = field(metadata={"min": 1, "help": "active enterprises at the start"})
+    sector_mix: dict[str, float] = field(
+        metadata={"unit": "share", "sum_to_one": True, "help": f"shares of {SECTOR_NAMES}"}
+    )
+    stage_mix: dict[str, float] = field(
+        metadata={"unit": "share", "sum_to_one": True, "help": f"initial shares of {STAGES}"}
+    )
+    entries_per_quarter: float = field(
+        default=25.0, metadata={"non_negative": True, "help": "mean new firms per quarter"}
+    )
+    entrant_stage_mix: dict[str, float] = field(
+        default_factory=lambda: {"seed": 0.65, "startup": 0.30, "growth": 0.05},
+        metadata={"unit": "share", "sum_to_one": True, "help": "stages of new firms"},
+    )
+    park_fund: float = field(
+        default=0.0,
+        metadata={
+            "non_negative": True,
+            "help": "park fund capital a light operator co-invests, 万元",
+        },
+    )
+
+    def __post_init__(self) -> None:
+        for name, allowed in (
+            ("sector_mix", SECTOR_NAMES),
+            ("stage_mix", STAGES),
+            ("entrant_stage_mix", STAGES),
+        ):
+            unknown = sorted(set(getattr(self, name)) - set(allowed))
+            if unknown:
+                raise ValueError(f"{name} has unknown keys {unknown}; expected some of {allowed}")
+
+
+@dataclass(frozen=True)
+class BankSpec:
+    """A bank serving the park. Its tier is the strategy's when it is the focal bank."""
+
+    name: str = field(metadata={"help": "the bank's name"})
+    tier: Tier = field(default=1.0, metadata={"help": f"service tier, one of {TIERS}"})
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One combination the user compares: focal tier × operator model × policy package."""
+
+    name: str = field(metadata={"help": "the strategy's name, used in tables and charts"})
+    bank_tier: Tier = field(metadata={"help": "the focal bank's service tier"})
+    operator_model: AssetModel = field(metadata={"help": "heavy, light or adaptive"})
+    policy: PolicyPackage = field(
+        default_factory=PolicyPackage,
+        metadata={"help": "policy package; fields not given take the scenario's [policy]"},
+    )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated scenario."""
+
+    name: str = field(metadata={"help": "scenario name; names the results folder"})
+    park: ParkSpec = field(metadata={"help": "the park"})
+    banks: tuple[BankSpec, ...] = field(
+        metadata={"min_len": 1, "help": "banks serving the park; the first is the focal bank"}
+    )
+    strategies: tuple[Strategy, ...] = field(
+        metadata={"min_len": 1, "help": "strategies to compare"}
+    )
+    description: str = field(default="", metadata={"help": "what the scenario is for"})
+    horizon: int = field(default=40, metadata={"min": 1, "max": 400, "help": "quarters"})
+    replications: int = field(
+        default=50, metadata={"min": 1, "help": "Monte Carlo replications per strategy"}
+    )
+    seed: int = field(default=20240101, metadata={"min": 0, "help": "root random seed"})
+    policy: PolicyPackage = field(
+        default_factory=PolicyPackage, metadata={"help": "default policy package"}
+    )
+    operator: OperatorParams = field(default_factory=OperatorParams)
+    lifecycle: LifecycleParams = field(default_factory=LifecycleParams)
+    firms: FirmProfileParams = field(default_factory=FirmProfileParams)
+    equity: EquityMarketParams = field(default_factory=EquityMarketParams)
+    lending: LendingParams = field(default_factory=LendingParams)
+    income: IncomeParams = field(default_factory=IncomeParams)
+    credit: CreditParams = field(default_factory=CreditParams)
+
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.strategies]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"strategy names must be unique; repeated: {duplicates}")
+        bank_names = [b.name for b in self.banks]
+        if len(set(bank_names)) != len(bank_names):
+            raise ValueError("bank names must be unique")
+
+    def strategy(self, name: str) -> Strategy:
+        """The strategy called `name`."""
+        for s in self.strategies:
+            if s.name == name:
+                return s
+        raise KeyError(f"scenario {self.name!r} has no strategy {name!r}; it has {self.names}")
+
+    @property
+    def names(self) -> list[str]:
+        return [s.name for s in self.strategies]
