@@ -498,6 +498,7 @@ class ParkModel(mesa.Model):
             operating_cost=led.operating_cost,
             net_profit=led.net_profit,
             operator_revenue=op.revenue,
+            operator_equity_income=op.equity_income,
             operator_leverage=op.leverage,
             operator_light=int(op.light),
             occupancy=op.occupancy,

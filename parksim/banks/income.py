@@ -23,7 +23,7 @@ class IncomeParams:
     """Fee rates, exit valuations and personal-finance margins."""
 
     settlement_fee: float = field(
-        default=0.0015, metadata={**SHARE, "help": "annual settlement fees / client revenue"}
+        default=0.0005, metadata={**SHARE, "help": "annual settlement fees / client revenue"}
     )
     bond_issue_prob: float = field(
         default=0.05,
@@ -44,7 +44,7 @@ class IncomeParams:
     mna_fee: float = field(default=0.01, metadata={**SHARE, "help": "M&A advisory fee / price"})
     reit_fee: float = field(default=0.005, metadata={**SHARE, "help": "REIT arrangement fee"})
     listing_multiple: float = field(
-        default=2.0, metadata={"min": 0.0, "help": "listing valuation / last private valuation"}
+        default=1.5, metadata={"min": 0.0, "help": "listing valuation / last private valuation"}
     )
     acquisition_multiple: float = field(
         default=1.3, metadata={"min": 0.0, "help": "acquisition price / last valuation"}

@@ -89,8 +89,8 @@ class TierSpec:
 
 TIER_SPECS: dict[float, TierSpec] = {
     1.0: TierSpec(
-        signal_noise=1.4,
-        history_quarters=8.0,
+        signal_noise=2.0,
+        history_quarters=12.0,
         products=BASIC_PRODUCTS,
         max_expected_loss=0.012,
         fixed_cost=150.0,

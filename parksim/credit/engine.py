@@ -147,7 +147,11 @@ class CreditRiskEngine:
             sec = sec.astype(np.intp)  # np.asarray([]) is float, which cannot index
         elif not np.issubdtype(sec.dtype, np.integer):
             raise ValueError(f"sector must hold integer sector ids, got dtype {sec.dtype}")
-        if np.broadcast_shapes(pd_arr.shape, sec.shape) != pd_arr.shape:
+        try:
+            compatible = np.broadcast_shapes(pd_arr.shape, sec.shape) == pd_arr.shape
+        except ValueError:
+            compatible = False
+        if not compatible:
             raise ValueError(
                 f"sector shape {sec.shape} does not broadcast to pd shape {pd_arr.shape}"
             )

@@ -44,7 +44,7 @@ class EquityMarketParams:
         default=0.25, metadata={"min": 0.0, "help": "bar cut when a park or bank fund co-invests"}
     )
     fund_ticket: float = field(
-        default=0.1, metadata={"unit": "share", "help": "co-investing fund's share of a round"}
+        default=0.05, metadata={"unit": "share", "help": "co-investing fund's share of a round"}
     )
 
 

@@ -30,7 +30,7 @@ class LifecycleParams:
         metadata={**PROB, "help": "quarterly failure probability by stage, average quality"},
     )
     graduation: tuple[float, ...] = field(
-        default=(0.060, 0.040, 0.020, 0.030),
+        default=(0.060, 0.035, 0.008, 0.012),
         metadata={**PROB, "help": "quarterly probability of moving up one stage (seed..pre-IPO)"},
     )
     acquisition: tuple[float, ...] = field(
@@ -41,7 +41,7 @@ class LifecycleParams:
         default=0.008, metadata={**PROB, "help": "quarterly probability of moving out of the park"}
     )
     quality_risk: float = field(
-        default=0.6, metadata={"min": 0.0, "help": "log-PD change per unit of latent quality"}
+        default=0.8, metadata={"min": 0.0, "help": "log-PD change per unit of latent quality"}
     )
     quality_growth: float = field(
         default=0.5, metadata={"min": 0.0, "help": "log-graduation change per unit of quality"}

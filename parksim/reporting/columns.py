@@ -103,6 +103,12 @@ COLUMNS: tuple[Column, ...] = (
         "revenue",
     ),
     Column("operator_revenue", "万元", "operator's revenue this quarter", "operator"),
+    Column(
+        "operator_equity_income",
+        "万元",
+        "operator's gains on tenant stakes and park-fund stakes realised this quarter",
+        "operator",
+    ),
     Column("operator_leverage", "share", "operator's debt / total assets", "operator"),
     Column("operator_light", "0/1", "1 when the operator runs the light-asset model", "operator"),
     Column("occupancy", "share", "occupied floor area / park floor area", "operator"),
@@ -118,3 +124,31 @@ def column(name: str) -> Column:
         if c.name == name:
             return c
     raise KeyError(f"no time-series column named {name!r}")
+
+
+def markdown_table() -> str:
+    """COLUMNS as Markdown: one heading and one table (column, unit, meaning) per group.
+
+    Groups come in the order they first appear in COLUMNS. docs/columns.md embeds this
+    output verbatim between its markers, and tests/test_docs.py keeps the two equal.
+    """
+    titles = {
+        "key": "Keys",
+        "park": "Park",
+        "risk": "Risk (focal bank)",
+        "revenue": "Revenue (focal bank)",
+        "operator": "Operator",
+    }
+    groups: dict[str, list[Column]] = {}
+    for c in COLUMNS:
+        groups.setdefault(c.group, []).append(c)
+    parts = []
+    for group, columns in groups.items():
+        lines = [f"### {titles.get(group, group.capitalize())}", ""]
+        lines += ["| column | unit | meaning |", "| --- | --- | --- |"]
+        for c in columns:
+            # A "|" inside a cell would end it.
+            unit, meaning = (text.replace("|", r"\|") for text in (c.unit, c.description))
+            lines.append(f"| `{c.name}` | {unit} | {meaning} |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"
