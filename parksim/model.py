@@ -19,7 +19,7 @@ A quarter (see `step`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from parksim.banks.lending import (
 )
 from parksim.banks.tiers import tier_spec
 from parksim.credit import CreditRiskEngine
-from parksim.enterprises.entry import draw_firms, entrant_stages, link_suppliers
+from parksim.enterprises.entry import draw_firms, entrant_count, firm_draws, link_suppliers
 from parksim.enterprises.equity import raise_equity
 from parksim.enterprises.lifecycle import (
     LifecycleEvents,
@@ -54,7 +54,7 @@ from parksim.enterprises.population import (
 )
 from parksim.enterprises.sectors import SectorArrays
 from parksim.operators.operator import ParkOperator
-from parksim.reporting.columns import COLUMN_NAMES, EXITS, METRIC_NAMES, STAGES
+from parksim.reporting.columns import EXITS, METRIC_NAMES, STAGES
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
 
@@ -62,6 +62,8 @@ from parksim.scenario.schema import Scenario
 INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))
 # Quarters a firm's last finance outcome keeps affecting its hazards.
 FINANCE_MEMORY_QUARTERS = 4
+# Chance that an initial firm supplies a chain leader (assumption).
+INITIAL_CHAIN_LINK = 0.1
 # Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
 IN_PARK_ACQUIRER_SHARE = 0.5
 
@@ -73,16 +75,20 @@ class Streams:
     diverge."""
 
     macro: np.random.Generator
-    entry: np.random.Generator
     finance: np.random.Generator
     lifecycle: np.random.Generator
     defaults: np.random.Generator
     fees: np.random.Generator
+    entry_seed: int
 
     @classmethod
     def spawn(cls, rng: np.random.Generator) -> Streams:
         seeds = rng.integers(0, 2**63 - 1, size=6)
-        return cls(*(np.random.default_rng(s) for s in seeds))
+        return cls(*(np.random.default_rng(s) for s in seeds[:5]), entry_seed=int(seeds[5]))
+
+    def entry_in(self, quarter: int) -> np.random.Generator:
+        """The entry stream of one quarter: the same entrants whatever came before."""
+        return np.random.default_rng([self.entry_seed, quarter])
 
 
 def _metric(name: str, model: ParkModel) -> Any:
@@ -123,10 +129,11 @@ class ParkModel(mesa.Model):
         self.credit_engine = CreditRiskEngine(self.config.credit, len(self.sectors.names))
         self.pool_remaining = self.policy.risk_pool_size
         self.banks = self._make_banks()
-        self.enterprises = EnterprisePopulation(n_banks=len(self.banks))
+        self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names)
         self._populate()
         self.operator = self._make_operator()
-        self._pd = np.zeros(0)
+        self._pd = np.zeros(self.enterprises.n)
+        self._open_loan_book()
         self.records: list[dict[str, float]] = []
         self.latest: dict[str, Any] = {}
         self.datacollector = mesa.DataCollector(
@@ -134,6 +141,9 @@ class ParkModel(mesa.Model):
             if collect
             else {}
         )
+        self._close_books()
+        self._record(0, LifecycleEvents.none())
+        self._collect()
 
     # ---------------------------------------------------------------- construction
 
@@ -150,33 +160,30 @@ class ParkModel(mesa.Model):
 
     def _populate(self) -> None:
         park = self.config.park
-        rng = self.streams.entry
-        mix = np.array([park.stage_mix.get(s, 0.0) for s in STAGES])
-        stages = entrant_stages(rng, park.enterprises, mix)
-        ids = self._add_firms(stages, quality_shift=0.0)
+        rng = self.streams.entry_in(0)
+        u = firm_draws(rng, park.enterprises, len(self.banks))
+        ids = self._add_firms(u, park.stage_mix, quality_shift=0.0)
+        stages = self.enterprises.stage[ids]
         bounds = np.array(INITIAL_AGE_QUARTERS)[stages]
-        age = rng.integers(bounds[:, 0], bounds[:, 1])
+        age = bounds[:, 0] + (rng.random(len(ids)) * (bounds[:, 1] - bounds[:, 0])).astype(int)
         self.enterprises.entered_quarter[ids] = -age
         self.enterprises.stage_quarter[ids] = -np.minimum(age, 8)
-        link_suppliers(self.enterprises, ids, 0.1, rng)
+        link_suppliers(self.enterprises, ids, INITIAL_CHAIN_LINK, u)
 
-    def _add_firms(self, stages: np.ndarray, quality_shift: float) -> np.ndarray:
-        rng = self.streams.entry
+    def _add_firms(
+        self, u: np.ndarray, stage_mix: dict[str, float], quality_shift: float
+    ) -> np.ndarray:
         columns = draw_firms(
-            rng,
-            stages,
+            u,
+            np.array([stage_mix.get(s, 0.0) for s in STAGES]),
             quality_shift,
             np.array(list(self.config.park.sector_mix.values())),
             self.sectors,
             self.config.firms,
-            len(self.banks),
+            np.array([b.spec.attraction for b in self.banks]),
         )
-        weights = np.array([b.spec.attraction for b in self.banks])
-        columns["main_bank"] = rng.choice(
-            len(self.banks), size=len(stages), p=weights / weights.sum()
-        )
-        columns["entered_quarter"] = np.full(len(stages), self.quarter)
-        columns["stage_quarter"] = np.full(len(stages), self.quarter)
+        columns["entered_quarter"] = np.full(len(u), self.quarter)
+        columns["stage_quarter"] = np.full(len(u), self.quarter)
         return self.enterprises.add(**columns)
 
     def _make_operator(self) -> ParkOperator:
@@ -193,6 +200,44 @@ class ParkModel(mesa.Model):
         )
         self._lend_to_operator(operator)
         return operator
+
+    def _open_loan_book(self) -> None:
+        """Give the park the loan book it has at the start, so curves start in steady state.
+
+        A firm still owes a loan if it borrowed within the last loan term: it applies with
+        the chance of at least one request in that many quarters, banks compete as in any
+        quarter, and the loan is part-way through its amortisation.
+        """
+        pop, lending, rng = self.enterprises, self.config.lending, self.streams.finance
+        term = lending.loan_term_quarters
+        recent = tuple(1.0 - (1.0 - d) ** term for d in lending.demand)
+        opening = replace(lending, demand=recent)
+        applicants, need = applications(pop, pop.active(), opening, self.policy, rng)
+        offers = [self._offers(bank, applicants, need) for bank in self.banks]
+        lender = choose_lenders(offers, pop.main_bank[applicants])
+        book_loans(pop, applicants, lender, offers, lending, self.policy)
+        # One draw per applicant, so the stream does not depend on who was approved.
+        left = 1 + (rng.random(len(applicants)) * term).astype(np.int16)
+        taken = lender >= 0
+        borrowers = applicants[taken]
+        pop.loan_quarters_left[borrowers] = left[taken]
+        pop.debt[borrowers] *= left[taken] / term
+
+    def _offers(self, bank: Bank, applicants: np.ndarray, need: np.ndarray):
+        cfg = self.config
+        return make_offers(
+            self.enterprises,
+            applicants,
+            need,
+            bank.index,
+            bank.spec,
+            self.quarter,
+            cfg.lending,
+            cfg.lifecycle,
+            cfg.credit,
+            self.sectors,
+            self.policy,
+        )
 
     def _lend_to_operator(self, operator: ParkOperator) -> None:
         share = operator.params.focal_loan_share
@@ -220,16 +265,22 @@ class ParkModel(mesa.Model):
         for bank in self.banks:
             bank.write_off(pop, self.quarter, self.config.credit.workout_quarters)
         self._operator_quarter(equity)
-        for bank in self.banks:
-            bank.close_quarter(
-                pop, np.where(pop.stage <= Stage.LISTED, pop.stage, pop.last_active_stage), self._pd
-            )
+        self._close_books()
         self._record(entries, events)
+        self._collect()
+
+    def _close_books(self) -> None:
+        pop = self.enterprises
+        stage = np.where(pop.stage <= Stage.LISTED, pop.stage, pop.last_active_stage)
+        for bank in self.banks:
+            bank.close_quarter(pop, stage, self._pd)
+
+    def _collect(self) -> None:
         if self.datacollector.model_reporters:
             self.datacollector.collect(self)
 
     def _enter(self) -> int:
-        rng = self.streams.entry
+        rng = self.streams.entry_in(self.quarter)
         inflow, quality, _, _, link = self.operator.services()
         best = max(self.banks, key=lambda b: b.spec.inflow_uplift).spec
         occupancy = self.operator.occupancy(self.enterprises, self.enterprises.active())
@@ -239,10 +290,10 @@ class ParkModel(mesa.Model):
             * best.inflow_uplift
             * self.operator.vacancy_room(occupancy)
         )
-        count = int(rng.poisson(rate))
-        mix = np.array([self.config.park.entrant_stage_mix.get(s, 0.0) for s in STAGES])
-        ids = self._add_firms(entrant_stages(rng, count, mix), quality + best.entrant_quality)
-        link_suppliers(self.enterprises, ids, link, rng)
+        count = entrant_count(rng, rate)
+        u = firm_draws(rng, count, len(self.banks))
+        ids = self._add_firms(u, self.config.park.entrant_stage_mix, quality + best.entrant_quality)
+        link_suppliers(self.enterprises, ids, link, u)
         self.operator.take_service_stakes(self.enterprises, ids)
         return count
 
@@ -263,22 +314,7 @@ class ParkModel(mesa.Model):
             self.operator.park_fund = max(0.0, self.operator.park_fund - spent)
 
         applicants, need = applications(pop, active, self.config.lending, self.policy, rng)
-        offers = [
-            make_offers(
-                pop,
-                applicants,
-                need,
-                bank.index,
-                bank.spec,
-                q,
-                self.config.lending,
-                self.config.lifecycle,
-                self.config.credit,
-                self.sectors,
-                self.policy,
-            )
-            for bank in self.banks
-        ]
+        offers = [self._offers(bank, applicants, need) for bank in self.banks]
         lender = choose_lenders(offers, pop.main_bank[applicants])
         book_loans(pop, applicants, lender, offers, self.config.lending, self.policy)
         for bank in self.banks:
@@ -373,8 +409,9 @@ class ParkModel(mesa.Model):
         total_ask = sum(a[3] for a in pool_asks)
         scale = min(1.0, self.pool_remaining / total_ask) if total_ask > 0 else 0.0
         for bank, gross, guarantee, pool_ask in pool_asks:
-            paid = pool_ask * scale
-            self.pool_remaining -= paid
+            # Rounding must not take the pool below zero, or it would charge banks later.
+            paid = min(pool_ask * scale, self.pool_remaining)
+            self.pool_remaining = max(0.0, self.pool_remaining - paid)
             bank.book_credit_loss(gross, guarantee + paid)
 
     def _make_mna_loans(self, acquired: np.ndarray) -> None:
@@ -520,6 +557,6 @@ class ParkModel(mesa.Model):
         """The quarters run so far as a DataFrame (the time-series table, less its keys)."""
         import pandas as pd
 
-        frame = pd.DataFrame(self.records, columns=[c for c in COLUMN_NAMES if c in METRIC_NAMES])
-        frame.insert(0, "quarter", np.arange(1, len(frame) + 1))
+        frame = pd.DataFrame(self.records, columns=list(METRIC_NAMES))
+        frame.insert(0, "quarter", np.arange(len(frame)))
         return frame

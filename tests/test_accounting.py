@@ -1,8 +1,9 @@
 """Bank accounting: the identities every bank's books satisfy, every quarter.
 
-Each bank's `history` holds one `BankLedger` per quarter; the time series repeats the
-focal bank's. The loan book itself lives in the population columns, so the ledgers are
-also checked against what the population says at each quarter end.
+Each bank's `history` holds one `BankLedger` per quarter, starting with quarter 0 (the
+loan book the park opens with, no flows); the time series repeats the focal bank's. The
+loan book itself lives in the population columns, so the ledgers are also checked against
+what the population says at each quarter end.
 """
 
 from __future__ import annotations
@@ -46,11 +47,12 @@ class Trace:
 
     model: ParkModel
     policy: dict[str, float]
-    books: list[list[BankQuarter]] = field(default_factory=list)  # [quarter][bank]
+    books: list[list[BankQuarter]] = field(default_factory=list)  # [quarter][bank], from 0
     pool_remaining: list[float] = field(default_factory=list)
 
 
 def read_books(model: ParkModel) -> list[BankQuarter]:
+    """Each bank's book as the population columns show it now."""
     pop, q = model.enterprises, model.quarter
     books = []
     for bank in model.banks:
@@ -86,7 +88,7 @@ def trace(strategy: str, policy: dict[str, float], seed: int = 3) -> Trace:
         credit__workout_quarters=WORKOUT_QUARTERS,
         **policy,
     )
-    result = Trace(model, policy)
+    result = Trace(model, policy, [read_books(model)], [model.pool_remaining])
     for _ in range(QUARTERS):
         model.step()
         result.books.append(read_books(model))
@@ -105,32 +107,54 @@ def run(request) -> Trace:
 
 
 def ledgers(run: Trace):
-    """(bank index, quarter, ledger) for every bank and quarter."""
+    """(bank index, quarter, ledger) for every bank and quarter, quarter 0 included."""
     for bank in run.model.banks:
-        assert len(bank.history) == QUARTERS
-        for q, ledger in enumerate(bank.history, start=1):
+        assert len(bank.history) == QUARTERS + 1
+        for q, ledger in enumerate(bank.history):
             yield bank.index, q, ledger
 
 
 # --- the exposure roll-forward ---------------------------------------------------------
 
 
-def test_exposure_rolls_forward_from_an_empty_book(run: Trace) -> None:
+FLOWS = (
+    "new_loans",
+    "repayments",
+    "written_off",
+    "defaults",
+    "defaulted_exposure",
+    "credit_loss",
+    "recoveries",
+)
+
+
+def test_the_park_opens_with_a_performing_loan_book_and_no_flows(run: Trace) -> None:
     for bank in run.model.banks:
-        previous = 0.0  # the initial park has no bank loans
-        for q, led in enumerate(bank.history, start=1):
+        opening = bank.history[0]
+        assert all(getattr(opening, name) == 0 for name in FLOWS), bank.index
+        assert opening.npl_balance == 0.0
+        assert opening.exposure == pytest.approx(run.books[0][bank.index].book_debt, **MONEY)
+    assert sum(bank.history[0].exposure for bank in run.model.banks) > 0
+
+
+def test_exposure_rolls_forward_from_the_opening_book(run: Trace) -> None:
+    for bank in run.model.banks:
+        for q in range(1, QUARTERS + 1):
+            led, previous = bank.history[q], bank.history[q - 1].exposure
             expected = previous + led.new_loans - led.repayments - led.written_off
             assert led.exposure == pytest.approx(expected, **MONEY), (bank.index, q)
-            previous = led.exposure
 
 
-def test_exposure_is_cumulative_lending_less_repayments_and_write_offs(run: Trace) -> None:
+def test_exposure_is_the_opening_book_plus_lending_less_repayments_and_write_offs(
+    run: Trace,
+) -> None:
     for bank in run.model.banks:
         h = bank.history
         lent = sum(led.new_loans for led in h)
         repaid = sum(led.repayments for led in h)
         written_off = sum(led.written_off for led in h)
-        assert h[-1].exposure == pytest.approx(lent - repaid - written_off, **MONEY)
+        expected = h[0].exposure + lent - repaid - written_off
+        assert h[-1].exposure == pytest.approx(expected, **MONEY)
 
 
 def test_flows_and_stocks_are_never_negative(run: Trace) -> None:
@@ -143,7 +167,7 @@ def test_flows_and_stocks_are_never_negative(run: Trace) -> None:
 
 def test_the_book_in_the_ledger_is_the_book_in_the_population(run: Trace) -> None:
     for b, q, led in ledgers(run):
-        book = run.books[q - 1][b]
+        book = run.books[q][b]
         assert led.exposure == pytest.approx(book.book_debt, **MONEY), (b, q)
         assert led.npl_balance == pytest.approx(book.npl_debt, **MONEY), (b, q)
 
@@ -183,7 +207,7 @@ def test_defaults_by_stage_add_up_to_defaults(run: Trace) -> None:
 
 def test_written_off_are_the_npls_whose_workout_has_ended(run: Trace) -> None:
     for b, q, led in ledgers(run):
-        due = run.books[q - 2][b].due_for_write_off if q >= 2 else 0.0
+        due = run.books[q - 1][b].due_for_write_off if q >= 1 else 0.0
         assert led.written_off == pytest.approx(due, **MONEY), (b, q)
 
 
@@ -192,14 +216,14 @@ def test_written_off_are_the_npls_whose_workout_has_ended(run: Trace) -> None:
 
 def test_defaults_are_the_loans_of_firms_that_failed_this_quarter(run: Trace) -> None:
     for b, q, led in ledgers(run):
-        book = run.books[q - 1][b]
+        book = run.books[q][b]
         assert led.defaults == book.defaults, (b, q)
         assert led.defaulted_exposure == pytest.approx(book.defaulted_debt, **MONEY), (b, q)
 
 
 def test_credit_loss_is_loss_given_default_less_recoveries(run: Trace) -> None:
     for b, q, led in ledgers(run):
-        gross = run.books[q - 1][b].gross_loss
+        gross = run.books[q][b].gross_loss
         assert led.credit_loss + led.recoveries == pytest.approx(gross, **MONEY), (b, q)
         assert 0.0 <= led.credit_loss <= led.defaulted_exposure + 1e-6, (b, q)
         assert led.recoveries <= gross + 1e-6, (b, q)
@@ -209,17 +233,11 @@ def test_recoveries_are_the_guarantee_and_pool_shares_of_covered_losses(run: Tra
     guarantee = run.policy.get("guarantee_share", 0.0)
     pool = run.policy.get("risk_pool_share", 0.0)
     assert min(run.pool_remaining, default=0.0) > 0 or pool == 0, "the pool must not run dry"
+    # Without policy the cover is zero, and so are the recoveries.
     cover = guarantee + (1.0 - guarantee) * pool
     for b, q, led in ledgers(run):
-        covered = run.books[q - 1][b].covered_gross_loss
+        covered = run.books[q][b].covered_gross_loss
         assert led.recoveries == pytest.approx(cover * covered, **MONEY), (b, q)
-
-
-def test_without_policy_there_are_no_recoveries(run: Trace) -> None:
-    if run.policy:
-        pytest.skip("policy package on")
-    for b, q, led in ledgers(run):
-        assert led.recoveries == 0.0, (b, q)
 
 
 # --- profit ---------------------------------------------------------------------------------
@@ -248,7 +266,7 @@ def test_time_series_repeats_the_focal_banks_ledger(run: Trace) -> None:
 
 def test_each_quarter_has_its_own_ledger(run: Trace) -> None:
     for bank in run.model.banks:
-        assert len({id(led) for led in bank.history}) == QUARTERS
+        assert len({id(led) for led in bank.history}) == QUARTERS + 1
         assert all(isinstance(led, BankLedger) for led in bank.history)
 
 
@@ -261,17 +279,31 @@ def test_pool_capital_never_goes_negative(run: Trace) -> None:
     assert all(np.diff([size, *run.pool_remaining]) <= 0.0)
 
 
-def test_a_small_pool_pays_out_no_more_than_its_capital() -> None:
-    size = 300.0
-    small = {"risk_pool_share": 0.5, "risk_pool_size": size}
-    result = trace("tier3_light", small)
+SMALL_POOL_SIZES = (100.0, 300.0, 777.7)
+
+
+def small_pool(size: float, seed: int = 3) -> Trace:
+    """A pool that claims on young firms' loans exhaust within the run (no guarantee)."""
+    return trace("tier3_light", {"risk_pool_share": 0.5, "risk_pool_size": size}, seed=seed)
+
+
+@pytest.mark.parametrize("size", SMALL_POOL_SIZES)
+def test_a_small_pool_pays_out_its_capital_and_no_more(size: float) -> None:
+    result = small_pool(size)
     paid = sum(led.recoveries for bank in result.model.banks for led in bank.history)
     asked = 0.5 * sum(book.covered_gross_loss for quarter in result.books for book in quarter)
     assert asked > size, "claims must exceed the pool for this test to bite"
-    assert paid <= size + 1e-6
     assert paid == pytest.approx(size, **MONEY)
-    assert result.model.pool_remaining >= 0.0
     assert result.model.pool_remaining + paid == pytest.approx(size, **MONEY)
+
+
+def test_an_exhausted_pool_stays_at_zero_and_never_charges_a_bank() -> None:
+    for seed in range(6):
+        for size in SMALL_POOL_SIZES:
+            result = small_pool(size, seed)
+            assert min(result.pool_remaining) >= 0.0, (seed, size)
+            for b, q, led in ledgers(result):
+                assert led.recoveries >= 0.0, (seed, size, b, q)
 
 
 # --- the checks above are not vacuous ----------------------------------------------------------

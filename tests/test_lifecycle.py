@@ -6,7 +6,7 @@ the time series), and direct calls of the hazard functions on hand-made firms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pytest
@@ -74,7 +74,7 @@ def transitions(quarters: list[Quarter]):
     for q in range(1, len(quarters)):
         before, after = quarters[q - 1], quarters[q]
         n = len(before.stage)
-        yield q, before, Quarter(*(getattr(after, f)[:n] for f in Quarter.__dataclass_fields__))
+        yield q, before, Quarter(*(getattr(after, f.name)[:n] for f in fields(Quarter)))
 
 
 # --- stages over a run ---------------------------------------------------------------
@@ -154,51 +154,65 @@ def test_entrants_arrive_in_an_entrant_stage_and_move_at_most_one_stage_at_once(
 
 # --- the park counts of the time series ---------------------------------------------------
 
+COUNTS = [f"n_{s}" for s in (*STAGES, *EXITS)]
+
+
+def by_quarter(model: ParkModel):
+    """The model's time series indexed by quarter (0 = the park at the start)."""
+    ts = model.timeseries().set_index("quarter")
+    assert ts.index.tolist() == list(range(QUARTERS + 1))
+    return ts
+
+
+def test_the_time_series_starts_with_the_initial_park(history) -> None:
+    model, _ = history
+    start = by_quarter(model).loc[0]
+    assert start[COUNTS].sum() == ENTERPRISES
+    assert start[[f"n_{s}" for s in EXITS]].sum() == 0
+    assert start[["entries", "listings", "failures"]].tolist() == [0, 0, 0]
+
 
 def test_stage_counts_sum_to_every_enterprise_ever_added(history) -> None:
     model, quarters = history
-    ts = model.timeseries()
-    counts = ts[[f"n_{s}" for s in (*STAGES, *EXITS)]].sum(axis=1)
-    assert counts.tolist() == [len(quarters[q].stage) for q in range(1, QUARTERS + 1)]
+    counts = by_quarter(model)[COUNTS].sum(axis=1)
+    assert counts.tolist() == [len(quarter.stage) for quarter in quarters]
     assert counts.iloc[-1] == model.enterprises.n
 
 
 def test_entries_add_up_to_the_park_growth(history) -> None:
     model, _ = history
-    ts = model.timeseries()
-    counts = ts[[f"n_{s}" for s in (*STAGES, *EXITS)]].sum(axis=1)
-    assert (counts == ENTERPRISES + ts["entries"].cumsum()).all()
+    ts = by_quarter(model)
+    assert (ts[COUNTS].sum(axis=1) == ENTERPRISES + ts["entries"].cumsum()).all()
     pop = model.enterprises
     for q in range(1, QUARTERS + 1):
-        assert (pop.entered_quarter == q).sum() == ts.loc[q - 1, "entries"]
+        assert (pop.entered_quarter == q).sum() == ts.loc[q, "entries"], f"quarter {q}"
 
 
 def test_stage_counts_match_the_population(history) -> None:
     model, quarters = history
-    ts = model.timeseries()
-    for q in range(1, QUARTERS + 1):
-        counts = np.bincount(quarters[q].stage, minlength=len(Stage))
-        row = ts.loc[q - 1, [f"n_{s}" for s in (*STAGES, *EXITS)]]
-        assert row.tolist() == counts.tolist(), f"quarter {q}"
+    ts = by_quarter(model)
+    for q, quarter in enumerate(quarters):
+        counts = np.bincount(quarter.stage, minlength=len(Stage))
+        assert ts.loc[q, COUNTS].tolist() == counts.tolist(), f"quarter {q}"
 
 
 def test_failures_and_listings_count_this_quarters_events(history) -> None:
     model, quarters = history
-    ts = model.timeseries()
+    ts = by_quarter(model)
     for q in range(1, QUARTERS + 1):
         now = quarters[q]
         failed = (now.stage == Stage.FAILED) & (now.exit_quarter == q)
-        assert ts.loc[q - 1, "failures"] == failed.sum(), f"quarter {q}"
-        assert ts.loc[q - 1, "listings"] == (now.listed_quarter == q).sum(), f"quarter {q}"
+        assert ts.loc[q, "failures"] == failed.sum(), f"quarter {q}"
+        assert ts.loc[q, "listings"] == (now.listed_quarter == q).sum(), f"quarter {q}"
     assert (ts["n_failed"].diff().iloc[1:] == ts["failures"].iloc[1:]).all()
-    assert ts["n_failed"].iloc[0] == ts["failures"].iloc[0]
+    assert (ts["n_listed"].diff().iloc[1:] <= ts["listings"].iloc[1:]).all()
 
 
 def test_a_run_has_failures_and_exits_to_check(history) -> None:
     model, _ = history
-    ts = model.timeseries()
+    ts = by_quarter(model)
     assert ts["failures"].sum() > 0
-    assert ts["n_relocated"].iloc[-1] + ts["n_acquired"].iloc[-1] > 0
+    assert ts.loc[QUARTERS, "n_relocated"] + ts.loc[QUARTERS, "n_acquired"] > 0
 
 
 # --- the hazard functions ------------------------------------------------------------------

@@ -142,10 +142,20 @@ def test_to_frame_spreads_per_bank_columns(pop: EnterprisePopulation) -> None:
     assert "signal_error" not in frame.columns
 
 
-def test_to_frame_names_sectors_when_given_them(pop: EnterprisePopulation) -> None:
+def test_a_population_that_knows_its_sectors_names_them() -> None:
+    population = EnterprisePopulation(n_banks=1, sector_names=("hard_tech", "green"))
+    population.add(**firms([0, 1, 2], sector=np.array([0, 1, 1], dtype=np.int8)))
+    frame = population.to_frame()
+    assert frame["sector"].tolist() == ["hard_tech", "green", "green"]
+    assert list(frame["sector"].cat.categories) == ["hard_tech", "green"]
+    assert population.get(1)["sector"] == "green"
+    assert population.sector.tolist() == [0, 1, 1]
+
+
+def test_without_sector_names_sectors_stay_codes(pop: EnterprisePopulation) -> None:
     pop.sector = np.array([0, 1, 1, 0, 1], dtype=np.int8)
-    frame = pop.to_frame(sectors=("hard_tech", "green"))
-    assert frame["sector"].tolist() == ["hard_tech", "green", "green", "hard_tech", "green"]
+    assert pop.to_frame()["sector"].tolist() == [0, 1, 1, 0, 1]
+    assert pop.get(1)["sector"] == 1
 
 
 def test_to_frame_active_only_drops_exited_firms(pop: EnterprisePopulation) -> None:

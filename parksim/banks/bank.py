@@ -80,6 +80,9 @@ class Bank(mesa.Agent):
         self.ledger = BankLedger()
         self.history: list[BankLedger] = []
 
+    def __repr__(self) -> str:
+        return f"Bank({self.name!r}, tier={self.tier}, exposure={self.ledger.exposure:,.0f} 万元)"
+
     def open_quarter(self, pop: EnterprisePopulation) -> None:
         """Start a new ledger; note who borrows at quarter start (default-rate denominators)."""
         self.ledger = BankLedger()

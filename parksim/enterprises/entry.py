@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import ndtri
+from scipy.stats import poisson
 
 from parksim.enterprises.population import EnterprisePopulation, Stage
 from parksim.enterprises.sectors import SectorArrays
@@ -46,42 +48,71 @@ class FirmProfileParams:
     )
 
 
+# Uniform draws per new firm, one row each (plus one signal error per bank): the k-th
+# entrant of a quarter gets the same row in every strategy (common random numbers).
+(
+    U_STAGE,
+    U_SECTOR,
+    U_QUALITY,
+    U_REVENUE,
+    U_COLLATERAL,
+    U_IP,
+    U_LEADER,
+    U_MAIN_BANK,
+    U_LINK,
+    U_LINK_PICK,
+) = range(10)
+DRAWS_PER_FIRM = 10
+
+
+def entrant_count(rng: np.random.Generator, rate: float) -> int:
+    """Poisson number of entrants from one uniform, so a higher rate never gives fewer
+    firms than a lower one with the same draw."""
+    return int(poisson.ppf(rng.random(), rate)) if rate > 0 else 0
+
+
+def firm_draws(rng: np.random.Generator, count: int, n_banks: int) -> np.ndarray:
+    """The uniforms of `count` new firms: one row per firm."""
+    return rng.random((count, DRAWS_PER_FIRM + n_banks))
+
+
+def _pick(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    cumulative = np.cumsum(weights) / np.sum(weights)
+    return np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
+
+
 def draw_firms(
-    rng: np.random.Generator,
-    stages: np.ndarray,
+    u: np.ndarray,
+    stage_mix: np.ndarray,
     quality_mean: float,
     sector_mix: np.ndarray,
     sectors: SectorArrays,
     profile: FirmProfileParams,
-    n_banks: int,
+    bank_attraction: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Attributes of new firms in the given stages, as population columns.
-
-    Draws a fixed number of variates per firm so entry streams stay aligned.
-    """
-    n = len(stages)
-    sector = rng.choice(len(sector_mix), size=n, p=sector_mix).astype(np.int8)
-    quality = quality_mean + rng.standard_normal(n)
-    log_noise = rng.standard_normal((n, 3))
+    """Attributes of new firms from their rows of uniforms, as population columns."""
+    stages = _pick(u[:, U_STAGE], stage_mix).astype(np.int8)
+    sector = _pick(u[:, U_SECTOR], sector_mix).astype(np.int8)
+    normal = ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+    quality = quality_mean + normal[:, U_QUALITY]
     revenue = np.asarray(profile.revenue_median)[stages] * np.exp(
-        profile.revenue_dispersion * log_noise[:, 0] + 0.2 * quality
+        profile.revenue_dispersion * normal[:, U_REVENUE] + 0.2 * quality
     )
     collateral = (
         np.asarray(profile.collateral_ratio)[stages]
         * sectors.collateral[sector]
         * revenue
-        * np.exp(0.5 * log_noise[:, 1])
+        * np.exp(0.5 * normal[:, U_COLLATERAL])
     )
     ip = (
         np.asarray(profile.ip_ratio)[stages]
         * sectors.ip[sector]
         * revenue
-        * np.exp(0.5 * log_noise[:, 2] + 0.3 * quality)
+        * np.exp(0.5 * normal[:, U_IP] + 0.3 * quality)
     )
-    large = stages >= Stage.PRE_IPO
-    leader = large & (rng.random(n) < profile.chain_leader_share)
+    leader = (stages >= Stage.PRE_IPO) & (u[:, U_LEADER] < profile.chain_leader_share)
     return {
-        "stage": stages.astype(np.int8),
+        "stage": stages,
         "sector": sector,
         "quality": quality,
         "size": revenue,
@@ -89,27 +120,19 @@ def draw_firms(
         "ip_value": ip,
         "valuation": profile.valuation_multiple * revenue,
         "chain_leader": leader,
-        "signal_error": rng.standard_normal((n, n_banks)),
+        "main_bank": _pick(u[:, U_MAIN_BANK], bank_attraction).astype(np.int8),
+        "signal_error": normal[:, DRAWS_PER_FIRM:],
     }
 
 
 def link_suppliers(
-    pop: EnterprisePopulation,
-    new_ids: np.ndarray,
-    link_prob: float,
-    rng: np.random.Generator,
+    pop: EnterprisePopulation, new_ids: np.ndarray, link_prob: float, u: np.ndarray
 ) -> None:
     """Link some new non-leader firms to an active chain leader (vertical clustering, §四(一))."""
-    draws = rng.random(len(new_ids))
     active = pop.active()
     leaders = active[pop.chain_leader[active]]
     if len(leaders) == 0:
         return
-    picks = leaders[rng.integers(0, len(leaders), size=len(new_ids))]
-    linked = (draws < link_prob) & ~pop.chain_leader[new_ids]
+    picks = leaders[(u[:, U_LINK_PICK] * len(leaders)).astype(np.int64)]
+    linked = (u[:, U_LINK] < link_prob) & ~pop.chain_leader[new_ids]
     pop.leader_id[new_ids[linked]] = picks[linked]
-
-
-def entrant_stages(rng: np.random.Generator, count: int, stage_mix: np.ndarray) -> np.ndarray:
-    """Stages of `count` entrants drawn from the entrant stage mix."""
-    return rng.choice(len(stage_mix), size=count, p=stage_mix).astype(np.int8)

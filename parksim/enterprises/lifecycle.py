@@ -87,6 +87,12 @@ class LifecycleEvents:
     relocated: np.ndarray
     acquired: np.ndarray
 
+    @classmethod
+    def none(cls) -> LifecycleEvents:
+        """No events (the opening quarter)."""
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, empty, empty, empty, empty)
+
 
 def quality_multiplier(quality: np.ndarray, beta: float, variance: np.ndarray | float = 0.0):
     """E[exp(-beta·q)] / E over the population, for q ~ N(mean=quality, var=variance).

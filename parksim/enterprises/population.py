@@ -114,8 +114,11 @@ class EnterprisePopulation:
     )
     bank_stake_cost = Column(np.float64, 0.0, "cost of each bank's stake, 万元", per_bank=True)
 
-    def __init__(self, n_banks: int, capacity: int = 1024) -> None:
+    def __init__(
+        self, n_banks: int, sector_names: tuple[str, ...] = (), capacity: int = 1024
+    ) -> None:
         self.n_banks = n_banks
+        self.sector_names = tuple(sector_names)
         self.n = 0
         self._buffers: dict[str, np.ndarray] = {}
         for col in self.columns():
@@ -164,7 +167,7 @@ class EnterprisePopulation:
         """Number of enterprises in each Stage (all eight codes)."""
         return np.bincount(self.stage, minlength=len(Stage))
 
-    def to_frame(self, sectors: tuple[str, ...] | None = None, active_only: bool = False):
+    def to_frame(self, active_only: bool = False) -> pd.DataFrame:
         """One row per enterprise, indexed by id: the agent view for notebooks."""
         data: dict[str, Any] = {}
         for col in self.columns():
@@ -176,8 +179,10 @@ class EnterprisePopulation:
                 data[col.name] = values.copy()
         frame = pd.DataFrame(data, index=pd.RangeIndex(self.n, name="id"))
         frame["stage"] = pd.Categorical.from_codes(frame["stage"], categories=list(STAGE_NAMES))
-        if sectors is not None:
-            frame["sector"] = pd.Categorical.from_codes(frame["sector"], categories=list(sectors))
+        if self.sector_names:
+            frame["sector"] = pd.Categorical.from_codes(
+                frame["sector"], categories=list(self.sector_names)
+            )
         if active_only:
             frame = frame[frame["stage"].isin(STAGES)]
         return frame
@@ -191,6 +196,8 @@ class EnterprisePopulation:
             value = getattr(self, col.name)[enterprise_id]
             record[col.name] = value.copy() if col.per_bank else value.item()
         record["stage"] = STAGE_NAMES[record["stage"]]
+        if self.sector_names:
+            record["sector"] = self.sector_names[record["sector"]]
         return record
 
     def __len__(self) -> int:

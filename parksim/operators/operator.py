@@ -197,6 +197,12 @@ class ParkOperator(mesa.Agent):
         self.high_occupancy_quarters = 0
         self.ledger = OperatorLedger()
 
+    def __repr__(self) -> str:
+        return (
+            f"ParkOperator({self.model_name}, rule={self.rule!r}, debt={self.debt:,.0f} 万元, "
+            f"occupancy={self.ledger.occupancy:.0%})"
+        )
+
     @property
     def development_loans(self) -> float:
         return self.debt * (1.0 - self.params.bond_share)

@@ -30,7 +30,12 @@ def _stage_columns(prefix: str, unit: str, text: str, group: str) -> list[Column
 COLUMNS: tuple[Column, ...] = (
     Column("strategy", "-", "strategy name from the scenario file", "key"),
     Column("replication", "-", "replication index, 0-based; same seed across strategies", "key"),
-    Column("quarter", "quarter", "quarter index, 1 = end of the first simulated quarter", "key"),
+    Column(
+        "quarter",
+        "quarter",
+        "quarter index: 0 = the park at the start (flows are zero), 1 = end of the first quarter",
+        "key",
+    ),
     *[
         Column(f"n_{s}", "firms", f"enterprises in stage {s} at quarter end", "park")
         for s in (*STAGES, *EXITS)

@@ -1,0 +1,301 @@
+"""The `parksim` command: validate and run a scenario file, write a results folder.
+
+Exit status 0 done, 2 bad input. Bad input prints the file, the key and what was
+expected, never a traceback, and creates no results folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import parksim
+from parksim.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from parksim.reporting.columns import COLUMN_NAMES
+from parksim.scenario.loader import scenario_from_dict
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+QUARTERS = 4
+STRATEGIES = 2
+REPLICATIONS = 2
+
+
+def tiny_scenario_text() -> str:
+    """The baseline with its first two strategies, 100 firms and four quarters."""
+    head, *strategies = BASELINE.read_text(encoding="utf-8").split("[[strategies]]")
+    text = "[[strategies]]".join([head, *strategies[:STRATEGIES]])
+    text = re.sub(r"^horizon = \d+", f"horizon = {QUARTERS}", text, count=1, flags=re.M)
+    return re.sub(r"^enterprises = \d+", "enterprises = 100", text, count=1, flags=re.M)
+
+
+def write(folder: Path, text: str, name: str = "scenario.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = write(tmp_path_factory.mktemp("scenario"), tiny_scenario_text(), "tiny.toml")
+    scenario = parksim.load_scenario(path)
+    assert (scenario.horizon, scenario.park.enterprises) == (QUARTERS, 100)
+    assert len(scenario.strategies) == STRATEGIES
+    return path
+
+
+# --- validate -------------------------------------------------------------------------
+
+
+def test_validate_accepts_the_baseline(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(BASELINE)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "valid" in out
+    assert str(BASELINE) in out
+
+
+def test_validate_from_the_shell_exits_zero() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "parksim.cli", "validate", str(BASELINE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == EXIT_OK, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# --- bad input --------------------------------------------------------------------------
+
+
+def edit(old: str, new: str):
+    """A scenario text edit that must apply to the baseline."""
+
+    def apply(text: str) -> str:
+        assert re.search(old, text, flags=re.M), f"baseline has no {old!r}"
+        return re.sub(old, new, text, count=1, flags=re.M)
+
+    return apply
+
+
+# name: (edit of the tiny scenario, key path, what the message says was expected)
+BAD_FILES = {
+    "unknown_key": (
+        edit(r"^(enterprises = .*)$", '\\1\ncolour = "red"'),
+        "park.colour",
+        "unknown key",
+    ),
+    "missing_field": (edit(r"^enterprises = .*\n", ""), "park.enterprises", "missing"),
+    "wrong_type": (
+        edit(r"^enterprises = .*$", 'enterprises = "many"'),
+        "park.enterprises",
+        "an integer",
+    ),
+    "probability_above_one": (
+        edit(r"^(seed = .*)$", "\\1\n\n[policy]\nrisk_pool_share = 1.5\nrisk_pool_size = 1e3"),
+        "policy.risk_pool_share",
+        "[0, 1]",
+    ),
+    "negative_amount": (
+        edit(r"^entries_per_quarter = .*$", "entries_per_quarter = -3"),
+        "park.entries_per_quarter",
+        "non-negative",
+    ),
+    "bad_tier": (
+        edit(r"^bank_tier = .*$", "bank_tier = 4.0"),
+        "strategies[0].bank_tier",
+        "one of 1.0, 2.0, 3.0",
+    ),
+    "toml_syntax_error": (edit(r"^enterprises = ", "enterprises = = "), "line", "valid TOML"),
+}
+
+
+def bad_file(folder: Path, case: str) -> Path:
+    change, _, _ = BAD_FILES[case]
+    return write(folder, change(tiny_scenario_text()), f"{case}.toml")
+
+
+def assert_rejected(stderr: str, path: Path, key: str, expected: str) -> None:
+    assert "Traceback" not in stderr
+    assert str(path) in stderr
+    assert key in stderr
+    assert expected in stderr
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_run_rejects_a_bad_file_naming_file_key_and_expectation(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = bad_file(tmp_path, case)
+    results = tmp_path / "results"
+    assert main(["run", str(path), "--results", str(results)]) == EXIT_BAD_INPUT
+    _, key, expected = BAD_FILES[case]
+    assert_rejected(capsys.readouterr().err, path, key, expected)
+    assert not results.exists()
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_validate_rejects_a_bad_file(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = bad_file(tmp_path, case)
+    assert main(["validate", str(path)]) == EXIT_BAD_INPUT
+    _, key, expected = BAD_FILES[case]
+    assert_rejected(capsys.readouterr().err, path, key, expected)
+
+
+def test_run_rejects_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "nowhere.toml"
+    results = tmp_path / "results"
+    assert main(["run", str(path), "--results", str(results)]) == EXIT_BAD_INPUT
+    assert_rejected(capsys.readouterr().err, path, "", "an existing scenario file")
+    assert not results.exists()
+
+
+def test_run_rejects_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = tmp_path / "results"
+    assert main(["run", str(tmp_path), "--results", str(results)]) == EXIT_BAD_INPUT
+    assert_rejected(capsys.readouterr().err, tmp_path, "", "a TOML file")
+    assert not results.exists()
+
+
+def test_bad_input_from_the_shell_gives_a_message_not_a_traceback(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    for path, key, expected in (
+        (bad_file(tmp_path, "bad_tier"), "strategies[0].bank_tier", "one of 1.0, 2.0, 3.0"),
+        (tmp_path / "nowhere.toml", "", "an existing scenario file"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "parksim.cli", "run", str(path), "--results", str(results)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == EXIT_BAD_INPUT
+        assert_rejected(done.stderr, path, key, expected)
+    assert not results.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--replications", "0"), ("--replications", "-1"), ("--seed", "-5")]
+)
+def test_run_rejects_bad_options_before_running(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    results = tmp_path / "results"
+    assert main(["run", str(tiny), option, value, "--results", str(results)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert option in err
+    assert "Traceback" not in err
+    assert not results.exists()
+
+
+# --- a run and its folder ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def run_folder(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "tiny-run"
+    code = main(["run", str(tiny), "--replications", str(REPLICATIONS), "--out", str(out)])
+    assert code == EXIT_OK
+    return out
+
+
+def test_run_writes_the_results_folder(run_folder: Path) -> None:
+    assert (run_folder / "manifest.json").is_file()
+    assert (run_folder / "timeseries.parquet").is_file()
+    assert (run_folder / "summary.csv").is_file()
+    assert list((run_folder / "figures").glob("*.png"))
+    assert list((run_folder / "figures").glob("*.svg"))
+    assert not [p for p in run_folder.parent.iterdir() if "partial" in p.name]
+
+
+def test_every_figure_comes_as_png_and_svg(run_folder: Path) -> None:
+    figures = run_folder / "figures"
+    png = {p.stem for p in figures.glob("*.png")}
+    svg = {p.stem for p in figures.glob("*.svg")}
+    assert png == svg
+    assert all(p.stat().st_size > 0 for p in figures.iterdir())
+
+
+def test_manifest_records_what_reproduces_the_run(run_folder: Path, tiny: Path) -> None:
+    manifest = json.loads((run_folder / "manifest.json").read_text(encoding="utf-8"))
+    scenario = parksim.load_scenario(tiny)
+    assert manifest["seed"] == scenario.seed
+    assert manifest["replications"] == REPLICATIONS
+    for package in ("parksim", "mesa", "numpy", "python"):
+        assert manifest["versions"][package], package
+    assert manifest["versions"]["parksim"] == parksim.__version__
+    assert manifest["started"] <= manifest["ended"]
+    resolved = manifest["scenario"]
+    assert resolved["horizon"] == QUARTERS
+    assert resolved["park"]["enterprises"] == 100
+    assert scenario_from_dict(resolved) == scenario
+
+
+def test_timeseries_has_a_row_per_strategy_replication_quarter_and_every_column(
+    run_folder: Path, tiny: Path
+) -> None:
+    table = pd.read_parquet(run_folder / "timeseries.parquet")
+    assert list(table.columns) == list(COLUMN_NAMES)
+    assert len(table) == STRATEGIES * REPLICATIONS * (QUARTERS + 1)  # with the opening quarter 0
+    names = parksim.load_scenario(tiny).names
+    assert list(pd.unique(table["strategy"])) == names
+    per_run = table.groupby(["strategy", "replication"])["quarter"].apply(list)
+    assert len(per_run) == STRATEGIES * REPLICATIONS
+    assert all(quarters == list(range(QUARTERS + 1)) for quarters in per_run)
+
+
+def test_summary_has_a_row_per_strategy(run_folder: Path, tiny: Path) -> None:
+    summary = pd.read_csv(run_folder / "summary.csv", index_col="strategy")
+    assert list(summary.index) == parksim.load_scenario(tiny).names
+
+
+def test_run_never_overwrites_an_existing_out_folder(
+    run_folder: Path, tiny: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = {
+        p: (p.stat().st_mtime_ns, p.read_bytes()) for p in run_folder.rglob("*") if p.is_file()
+    }
+    code = main(["run", str(tiny), "--replications", "1", "--out", str(run_folder)])
+    assert code == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert str(run_folder) in err
+    assert "Traceback" not in err
+    after = {
+        p: (p.stat().st_mtime_ns, p.read_bytes()) for p in run_folder.rglob("*") if p.is_file()
+    }
+    assert after == before
+
+
+def test_default_folders_never_overwrite_each_other(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Figures are checked above; skipping them here keeps two quick runs quick.
+    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: None)
+    results = tmp_path / "results"
+    for _ in range(2):
+        args = ["run", str(tiny), "--replications", "1", "--results", str(results), "--quiet"]
+        assert main(args) == EXIT_OK
+    name = parksim.load_scenario(tiny).name
+    folders = [p for p in (results / name).iterdir() if p.is_dir()]
+    assert len(folders) == 2
+    assert all((folder / "manifest.json").is_file() for folder in folders)
+    assert all("seed" in folder.name for folder in folders)
+
+
+def test_run_prints_the_summary_and_where_it_wrote(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: None)
+    out = tmp_path / "printed"
+    assert main(["run", str(tiny), "--replications", "1", "--out", str(out)]) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed
+    for name in parksim.load_scenario(tiny).names:
+        assert name in printed
