@@ -26,9 +26,12 @@ from typing import Any
 
 import mesa
 import numpy as np
+from scipy.special import ndtri
 
+from parksim.banks import book as loan_book
 from parksim.banks.bank import Bank
 from parksim.banks.lending import (
+    Applicants,
     applications,
     book_loans,
     choose_lenders,
@@ -36,7 +39,7 @@ from parksim.banks.lending import (
 )
 from parksim.banks.tiers import tier_spec
 from parksim.credit import CreditRiskEngine
-from parksim.enterprises.entry import draw_firms, entrant_count, firm_draws, link_suppliers
+from parksim.enterprises.entry import draw_firms, firm_draws, link_suppliers
 from parksim.enterprises.equity import raise_equity
 from parksim.enterprises.lifecycle import (
     LifecycleEvents,
@@ -44,9 +47,9 @@ from parksim.enterprises.lifecycle import (
     failure_pd,
     graduation_prob,
     grow_revenue,
+    set_firm_multipliers,
 )
 from parksim.enterprises.population import (
-    N_ACTIVE_STAGES,
     EnterprisePopulation,
     FinanceState,
     LoanStatus,
@@ -64,6 +67,8 @@ INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))
 FINANCE_MEMORY_QUARTERS = 4
 # Chance that an initial firm supplies a chain leader (assumption).
 INITIAL_CHAIN_LINK = 0.1
+# Archive exited, loan-free firms once they are this share of the live rows (speed only).
+COMPACT_AT_EXITED_SHARE = 0.2
 # Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
 IN_PARK_ACQUIRER_SHARE = 0.5
 
@@ -87,8 +92,13 @@ class Streams:
         return cls(*(np.random.default_rng(s) for s in seeds[:5]), entry_seed=int(seeds[5]))
 
     def entry_in(self, quarter: int) -> np.random.Generator:
-        """The entry stream of one quarter: the same entrants whatever came before."""
+        """The entrants' draws of one quarter: the k-th entrant is the same firm in every
+        strategy, whatever came before and however many enter."""
         return np.random.default_rng([self.entry_seed, quarter])
+
+    def entry_count_in(self, quarter: int) -> np.random.Generator:
+        """The draw of how many firms enter in one quarter (kept apart from the firms')."""
+        return np.random.default_rng([self.entry_seed, quarter, 1])
 
 
 def _metric(name: str, model: ParkModel) -> Any:
@@ -131,8 +141,8 @@ class ParkModel(mesa.Model):
         self.banks = self._make_banks()
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names)
         self._populate()
+        self._update_failure_pd()
         self.operator = self._make_operator()
-        self._pd = np.zeros(self.enterprises.n)
         self._open_loan_book()
         self.records: list[dict[str, float]] = []
         self.latest: dict[str, Any] = {}
@@ -184,7 +194,9 @@ class ParkModel(mesa.Model):
         )
         columns["entered_quarter"] = np.full(len(u), self.quarter)
         columns["stage_quarter"] = np.full(len(u), self.quarter)
-        return self.enterprises.add(**columns)
+        rows = self.enterprises.add(**columns)
+        set_firm_multipliers(self.enterprises, rows, self.config.lifecycle, self.sectors)
+        return rows
 
     def _make_operator(self) -> ParkOperator:
         params = self.config.operator
@@ -213,7 +225,7 @@ class ParkModel(mesa.Model):
         recent = tuple(1.0 - (1.0 - d) ** term for d in lending.demand)
         opening = replace(lending, demand=recent)
         applicants, need = applications(pop, pop.active(), opening, self.policy, rng)
-        offers = [self._offers(bank, applicants, need) for bank in self.banks]
+        offers = self._offers(applicants, need)
         lender = choose_lenders(offers, pop.main_bank[applicants])
         book_loans(pop, applicants, lender, offers, lending, self.policy)
         # One draw per applicant, so the stream does not depend on who was approved.
@@ -223,21 +235,23 @@ class ParkModel(mesa.Model):
         pop.loan_quarters_left[borrowers] = left[taken]
         pop.debt[borrowers] *= left[taken] / term
 
-    def _offers(self, bank: Bank, applicants: np.ndarray, need: np.ndarray):
+    def _offers(self, applicants: np.ndarray, need: np.ndarray) -> list:
+        """Every bank's offers to the applicants."""
         cfg = self.config
-        return make_offers(
+        view = Applicants.of(
             self.enterprises,
             applicants,
             need,
-            bank.index,
-            bank.spec,
             self.quarter,
             cfg.lending,
             cfg.lifecycle,
-            cfg.credit,
             self.sectors,
             self.policy,
         )
+        return [
+            make_offers(view, bank.index, bank.spec, cfg.lending, cfg.lifecycle, cfg.credit)
+            for bank in self.banks
+        ]
 
     def _lend_to_operator(self, operator: ParkOperator) -> None:
         share = operator.params.focal_loan_share
@@ -252,98 +266,103 @@ class ParkModel(mesa.Model):
         self.quarter += 1
         pop = self.enterprises
         for bank in self.banks:
-            bank.open_quarter(pop)
+            bank.open_quarter()
+        loan_book.count_borrowers(pop, self.banks)
         factors = self.credit_engine.draw_factors(self.streams.macro)
         entries = self._enter()
         self._service_loans()
-        active = pop.active()
-        self._raise_finance(active)
+        self._raise_finance()
         stage_before = pop.stage.copy()
-        events = self._live_through_quarter(active, factors)
+        events = self._live_through_quarter(factors)
         equity = self._settle_exits(events, stage_before)
         self._earn_income(events)
-        for bank in self.banks:
-            bank.write_off(pop, self.quarter, self.config.credit.workout_quarters)
+        loan_book.write_off(pop, self.banks, self.quarter, self.config.credit.workout_quarters)
         self._operator_quarter(equity)
         self._close_books()
         self._record(entries, events)
         self._collect()
+        self._compact()
 
     def _close_books(self) -> None:
-        pop = self.enterprises
-        stage = np.where(pop.stage <= Stage.LISTED, pop.stage, pop.last_active_stage)
-        for bank in self.banks:
-            bank.close_quarter(pop, stage, self._pd)
+        loan_book.close_books(self.enterprises, self.banks, self.enterprises.pd)
 
     def _collect(self) -> None:
         if self.datacollector.model_reporters:
             self.datacollector.collect(self)
 
+    def _compact(self) -> None:
+        """Archive firms that left and owe nothing, once they are a fifth of the rows."""
+        pop = self.enterprises
+        if pop.exited_share() > COMPACT_AT_EXITED_SHARE:
+            pop.compact((pop.stage > Stage.LISTED) & (pop.loan_status == LoanStatus.NONE))
+
     def _enter(self) -> int:
         rng = self.streams.entry_in(self.quarter)
         inflow, quality, _, _, link = self.operator.services()
         best = max(self.banks, key=lambda b: b.spec.inflow_uplift).spec
-        occupancy = self.operator.occupancy(self.enterprises, self.enterprises.active())
+        occupancy = self.operator.occupancy(self.enterprises)
         rate = (
             self.config.park.entries_per_quarter
             * inflow
             * best.inflow_uplift
             * self.operator.vacancy_room(occupancy)
         )
-        count = entrant_count(rng, rate)
+        count = int(self.streams.entry_count_in(self.quarter).poisson(rate))
         u = firm_draws(rng, count, len(self.banks))
-        ids = self._add_firms(u, self.config.park.entrant_stage_mix, quality + best.entrant_quality)
-        link_suppliers(self.enterprises, ids, link, u)
-        self.operator.take_service_stakes(self.enterprises, ids)
+        rows = self._add_firms(
+            u, self.config.park.entrant_stage_mix, quality + best.entrant_quality
+        )
+        link_suppliers(self.enterprises, rows, link, u)
+        self.operator.take_service_stakes(self.enterprises, rows)
         return count
 
     def _service_loans(self) -> None:
         funding = self.config.lending.funding_cost
         rate = self.operator.params.development_loan_rate
+        loan_book.service(self.enterprises, self.banks, funding)
         for bank in self.banks:
-            bank.service_loans(self.enterprises, funding)
             bank.ledger.net_interest_income += bank.operator_loan * (rate - funding) / 4.0
 
-    def _raise_finance(self, active: np.ndarray) -> None:
+    def _raise_finance(self) -> None:
+        """Equity rounds, then the loan market, over all live rows (no gathers)."""
         pop, rng, q = self.enterprises, self.streams.finance, self.quarter
+        everyone = slice(None)
         bank_fund = np.array([b.spec.fund_coinvest for b in self.banks])
         park_fund = self.operator.light and self.operator.park_fund > 0
-        rounds = raise_equity(pop, active, self.config.equity, park_fund, bank_fund, rng, q)
+        rounds = raise_equity(pop, everyone, self.config.equity, park_fund, bank_fund, rng, q)
         if park_fund:
             spent = self.config.equity.fund_ticket * rounds.amount.sum()
             self.operator.park_fund = max(0.0, self.operator.park_fund - spent)
 
-        applicants, need = applications(pop, active, self.config.lending, self.policy, rng)
-        offers = [self._offers(bank, applicants, need) for bank in self.banks]
+        applicants, need = applications(pop, everyone, self.config.lending, self.policy, rng)
+        offers = self._offers(applicants, need)
         lender = choose_lenders(offers, pop.main_bank[applicants])
         book_loans(pop, applicants, lender, offers, self.config.lending, self.policy)
-        for bank in self.banks:
-            bank.record_new_loans(pop, applicants[lender == bank.index], self.config.income)
+        loan_book.record_new_loans(pop, self.banks, applicants[np.flatnonzero(lender >= 0)])
 
-        sought = np.union1d(rounds.sought, applicants)
-        funded = np.union1d(rounds.funded, applicants[lender >= 0])
-        pop.finance_state[sought] = FinanceState.REFUSED
-        pop.finance_state[funded] = FinanceState.FUNDED
-        pop.finance_quarter[sought] = q
-        stale = pop.finance_quarter[active] < q - FINANCE_MEMORY_QUARTERS
-        pop.finance_state[active[stale]] = FinanceState.NONE
+        # Funded by either channel beats refused by the other; outcomes fade after a year.
+        pop.finance_state *= pop.finance_quarter >= q - FINANCE_MEMORY_QUARTERS
+        for sought in (rounds.sought, applicants):
+            pop.finance_state[sought] = FinanceState.REFUSED
+            pop.finance_quarter[sought] = q
+        pop.finance_state[rounds.funded] = FinanceState.FUNDED
+        pop.finance_state[applicants[lender >= 0]] = FinanceState.FUNDED
 
-    def _live_through_quarter(self, active: np.ndarray, factors) -> LifecycleEvents:
-        pop, params = self.enterprises, self.config.lifecycle
+    def _live_through_quarter(self, factors) -> LifecycleEvents:
+        """Correlated failures, then graduation, relocation, acquisition; revenue grows."""
+        pop, params, everyone = self.enterprises, self.config.lifecycle, slice(None)
         _, _, operator_uplift, relocation, _ = self.operator.services()
-        main = pop.main_bank[active]
-        tier_grad = np.array([b.spec.graduation_uplift for b in self.banks])[main]
-        tier_acq = np.array([b.spec.acquisition_uplift for b in self.banks])[main]
-        pd = failure_pd(pop, active, params, self.sectors)
-        self._pd = np.zeros(pop.n)
-        self._pd[active] = pd
-        failed = self.credit_engine.draw_defaults(
-            pd, pop.sector[active], factors, self.streams.defaults
+        tier_grad = np.array([b.spec.graduation_uplift for b in self.banks])[pop.main_bank]
+        tier_acq = np.array([b.spec.acquisition_uplift for b in self.banks])[pop.main_bank]
+        self._update_failure_pd()
+        failed = self.credit_engine.defaults_below(
+            pop.default_threshold, pop.sector, factors, self.streams.defaults
         )
-        grad = graduation_prob(pop, active, params, self.sectors, operator_uplift * tier_grad)
+        tier_grad *= operator_uplift
+        grad = graduation_prob(pop, everyone, params, self.sectors, tier_grad)
         events = apply_transitions(
             pop,
-            active,
+            everyone,
             failed,
             grad,
             tier_acq,
@@ -352,9 +371,17 @@ class ParkModel(mesa.Model):
             self.streams.lifecycle,
             self.quarter,
         )
-        survivors = active[pop.stage[active] <= Stage.LISTED]
-        grow_revenue(pop, survivors, params, self.streams.lifecycle)
+        grow_revenue(pop, everyone, params, self.streams.lifecycle)
         return events
+
+    def _update_failure_pd(self) -> None:
+        """Each firm's quarterly PD and its default threshold Φ⁻¹(PD)."""
+        pop = self.enterprises
+        pd = failure_pd(pop, slice(None), self.config.lifecycle, self.sectors)
+        # Φ⁻¹ is the costliest step per firm: recompute it only where the PD moved.
+        moved = np.flatnonzero(pd != pop.pd)
+        pop.default_threshold[moved] = ndtri(pd[moved])
+        pop.pd = pd
 
     def _settle_exits(self, events: LifecycleEvents, stage_before: np.ndarray) -> float:
         """Defaults, pool and guarantee, early repayments, stake realisation.
@@ -362,17 +389,12 @@ class ParkModel(mesa.Model):
         Returns the operator's equity income of the quarter.
         """
         pop, income = self.enterprises, self.config.income
-        claims = []
-        for bank in self.banks:
-            ids, gross = bank.take_defaults(pop, events.failed, self.quarter)
-            bank.ledger.defaults_by_stage += np.bincount(
-                stage_before[ids], minlength=N_ACTIVE_STAGES
-            )[:N_ACTIVE_STAGES]
-            claims.append((bank, ids, gross))
-        self._pay_policy_claims(claims)
+        rows, gross = loan_book.take_defaults(
+            pop, self.banks, events.failed, stage_before, self.quarter
+        )
+        self._pay_policy_claims(rows, gross)
         leaving = np.concatenate([events.relocated, events.acquired])
-        for bank in self.banks:
-            bank.repay_in_full(pop, leaving)
+        loan_book.repay_in_full(pop, self.banks, leaving)
         self._make_mna_loans(events.acquired)
 
         # Exit values at which stakes are realised.
@@ -393,33 +415,35 @@ class ParkModel(mesa.Model):
         pop.operator_stake_cost[exits] = 0.0
         return float(operator_gain.sum())
 
-    def _pay_policy_claims(self, claims: list) -> None:
+    def _pay_policy_claims(self, rows: np.ndarray, gross: np.ndarray) -> None:
         """Guarantee pays its share; the pool pays pro rata while its capital lasts."""
-        pop, policy = self.enterprises, self.policy
-        pool_asks = []
-        for bank, ids, gross in claims:
-            covered = pop.loan_policy_cover[ids] > 0
-            guarantee = gross * np.where(covered, policy.guarantee_share, 0.0)
-            pool_ask = gross * np.where(
-                covered, pop.loan_policy_cover[ids] - policy.guarantee_share, 0.0
-            )
-            pool_asks.append(
-                (bank, float(gross.sum()), float(guarantee.sum()), float(pool_ask.sum()))
-            )
-        total_ask = sum(a[3] for a in pool_asks)
+        pop, policy, n_banks = self.enterprises, self.policy, len(self.banks)
+        lender = pop.lender[rows]
+        cover = pop.loan_policy_cover[rows]
+        covered = cover > 0
+        guarantee = np.bincount(
+            lender, weights=gross * covered * policy.guarantee_share, minlength=n_banks
+        )
+        pool_ask = np.bincount(
+            lender, weights=gross * covered * (cover - policy.guarantee_share), minlength=n_banks
+        )
+        loss = np.bincount(lender, weights=gross, minlength=n_banks)
+        total_ask = pool_ask.sum()
         scale = min(1.0, self.pool_remaining / total_ask) if total_ask > 0 else 0.0
-        for bank, gross, guarantee, pool_ask in pool_asks:
+        for bank in self.banks:
+            b = bank.index
             # Rounding must not take the pool below zero, or it would charge banks later.
-            paid = min(pool_ask * scale, self.pool_remaining)
+            paid = min(pool_ask[b] * scale, self.pool_remaining)
             self.pool_remaining = max(0.0, self.pool_remaining - paid)
-            bank.book_credit_loss(gross, guarantee + paid)
+            bank.book_credit_loss(loss[b], guarantee[b] + paid)
 
     def _make_mna_loans(self, acquired: np.ndarray) -> None:
         """Chain leaders in the park buy some targets with M&A loans from their main bank."""
         pop, rng = self.enterprises, self.streams.fees
         draws = rng.random(len(acquired))
-        active = pop.active()
-        leaders = active[pop.chain_leader[active] & (pop.loan_status[active] == LoanStatus.NONE)]
+        leaders = np.flatnonzero(
+            pop.chain_leader & (pop.stage <= Stage.LISTED) & (pop.loan_status == LoanStatus.NONE)
+        )
         if len(leaders) == 0 or len(acquired) == 0:
             return
         buyers = leaders[rng.integers(0, len(leaders), size=len(acquired))]
@@ -449,50 +473,51 @@ class ParkModel(mesa.Model):
         """Fees, personal finance and the tier's operating cost, for every bank."""
         pop, income, rng, q = self.enterprises, self.config.income, self.streams.fees, self.quarter
         n_banks = len(self.banks)
-        active = pop.active()
-        main = pop.main_bank[active]
-        size = pop.size[active]
-        issues = (rng.random(len(active)) < income.bond_issue_prob) & (
-            pop.stage[active] >= Stage.PRE_IPO
-        )
-        basic_fees = size * income.settlement_fee / 4.0 + np.where(
-            issues, income.bond_fee * income.bond_size_ratio * size, 0.0
-        )
-        basic = np.bincount(main, weights=basic_fees, minlength=n_banks)
+        main = pop.main_bank
+        active = pop.stage <= Stage.LISTED
+        client_revenue = np.bincount(main, weights=pop.size * active, minlength=n_banks)
+        issuers = np.flatnonzero((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED))
+        issuers = issuers[rng.random(len(issuers)) < income.bond_issue_prob]
+        bonds = np.bincount(main[issuers], weights=pop.size[issuers], minlength=n_banks)
         ipo = np.bincount(
-            pop.main_bank[events.listed],
+            main[events.listed],
             weights=income.ipo_fee * income.ipo_float * pop.valuation[events.listed],
             minlength=n_banks,
         )
         mna = np.bincount(
-            pop.main_bank[events.acquired],
+            main[events.acquired],
             weights=income.mna_fee * income.acquisition_multiple * pop.valuation[events.acquired],
             minlength=n_banks,
         )
-        retail = np.bincount(main, weights=size * income.retail_margin / 4.0, minlength=n_banks)
         unlocked = np.flatnonzero(pop.listed_quarter == q - income.lockup_quarters)
         wealth = np.bincount(
-            pop.main_bank[unlocked],
+            main[unlocked],
             weights=income.founder_share * pop.valuation[unlocked],
             minlength=n_banks,
         )
-        clients = np.bincount(main, minlength=n_banks)
+        clients = np.bincount(main, weights=active, minlength=n_banks)
+        book = pop.loan_rows()
+        lender, book_main = pop.lender[book], main[book]
+        active_book = active[book]
         for bank in self.banks:
             b, spec, led = bank.index, bank.spec, bank.ledger
-            led.fee_income += basic[b] + (ipo[b] + mna[b] if spec.advisory else 0.0)
+            led.fee_income += client_revenue[b] * income.settlement_fee / 4.0
+            led.fee_income += bonds[b] * income.bond_fee * income.bond_size_ratio
+            if spec.advisory:
+                led.fee_income += ipo[b] + mna[b]
             bank.wealth_aum = (
                 bank.wealth_aum * (1 - income.aum_runoff) + spec.wealth_capture * wealth[b]
             )
-            led.personal_finance_income += bank.wealth_aum * income.wealth_fee / 4.0 + retail[b]
-            other_borrowers = np.count_nonzero((pop.lender[active] == b) & (main != b))
+            led.personal_finance_income += bank.wealth_aum * income.wealth_fee / 4.0
+            led.personal_finance_income += client_revenue[b] * income.retail_margin / 4.0
+            other_borrowers = np.count_nonzero((lender == b) & (book_main != b) & active_book)
             led.operating_cost += spec.fixed_cost + spec.cost_per_client * (
                 clients[b] + other_borrowers
             )
 
     def _operator_quarter(self, equity_income: float) -> None:
         operator = self.operator
-        active = self.enterprises.active()
-        occupancy = operator.occupancy(self.enterprises, active)
+        occupancy = operator.occupancy(self.enterprises)
         reit = operator.consider_conversion(occupancy)
         if reit > 0:
             self._lend_to_operator(operator)
@@ -500,7 +525,7 @@ class ParkModel(mesa.Model):
             if advisers:
                 lead = max(advisers, key=lambda b: (b.tier, -b.index))
                 lead.ledger.fee_income += self.config.income.reit_fee * reit
-        operator.settle_quarter(self.enterprises, active, equity_income)
+        operator.settle_quarter(self.enterprises, occupancy, equity_income)
         for bank in self.banks:
             bank.operator_loan *= 1.0 - operator.params.amortisation
 
@@ -514,7 +539,7 @@ class ParkModel(mesa.Model):
             entries=entries,
             listings=len(events.listed),
             failures=len(events.failed),
-            output=float(pop.size[pop.active()].sum()) / 4.0,
+            output=float((pop.size * (pop.stage <= Stage.LISTED)).sum()) / 4.0,
             exposure=led.exposure,
             new_loans=led.new_loans,
             repayments=led.repayments,

@@ -19,6 +19,7 @@ from parksim.enterprises.lifecycle import (
     failure_pd,
     graduation_prob,
     quality_multiplier,
+    set_firm_multipliers,
 )
 from parksim.enterprises.population import (
     EnterprisePopulation,
@@ -46,13 +47,15 @@ class Quarter:
 
 
 def snapshot(model: ParkModel) -> Quarter:
-    pop = model.enterprises
+    """Every firm ever in the park, in id order (live and archived alike)."""
+    frame = model.enterprises.to_frame()
+    assert (frame.index == np.arange(len(frame))).all()
     return Quarter(
-        pop.stage.copy(),
-        pop.exit_quarter.copy(),
-        pop.stage_quarter.copy(),
-        pop.listed_quarter.copy(),
-        pop.last_active_stage.copy(),
+        frame["stage"].cat.codes.to_numpy(),
+        frame["exit_quarter"].to_numpy(),
+        frame["stage_quarter"].to_numpy(),
+        frame["listed_quarter"].to_numpy(),
+        frame["last_active_stage"].to_numpy(),
     )
 
 
@@ -149,7 +152,8 @@ def test_entrants_arrive_in_an_entrant_stage_and_move_at_most_one_stage_at_once(
         now = quarters[q]
         stage = np.where(now.stage[new] <= Stage.LISTED, now.stage[new], now.last_active_stage[new])
         assert (stage <= highest_entry_stage + 1).all(), f"quarter {q}"
-        assert (model.enterprises.entered_quarter[new] == q).all(), f"quarter {q}"
+        entered = model.enterprises.to_frame()["entered_quarter"].to_numpy()
+        assert (entered[new] == q).all(), f"quarter {q}"
 
 
 # --- the park counts of the time series ---------------------------------------------------
@@ -176,16 +180,16 @@ def test_stage_counts_sum_to_every_enterprise_ever_added(history) -> None:
     model, quarters = history
     counts = by_quarter(model)[COUNTS].sum(axis=1)
     assert counts.tolist() == [len(quarter.stage) for quarter in quarters]
-    assert counts.iloc[-1] == model.enterprises.n
+    assert counts.iloc[-1] == len(model.enterprises)
 
 
 def test_entries_add_up_to_the_park_growth(history) -> None:
     model, _ = history
     ts = by_quarter(model)
     assert (ts[COUNTS].sum(axis=1) == ENTERPRISES + ts["entries"].cumsum()).all()
-    pop = model.enterprises
+    entered = model.enterprises.to_frame()["entered_quarter"]
     for q in range(1, QUARTERS + 1):
-        assert (pop.entered_quarter == q).sum() == ts.loc[q, "entries"], f"quarter {q}"
+        assert (entered == q).sum() == ts.loc[q, "entries"], f"quarter {q}"
 
 
 def test_stage_counts_match_the_population(history) -> None:
@@ -236,6 +240,7 @@ def park(
         quality=np.asarray(quality, dtype=float),
         finance_state=np.broadcast_to(np.asarray(finance, dtype=np.int8), n).copy(),
     )
+    set_firm_multipliers(pop, ids, PARAMS, SECTORS)
     return pop, ids
 
 
@@ -289,6 +294,7 @@ def test_suppliers_of_an_active_chain_leader_fail_less() -> None:
     pop, ids = park([Stage.LISTED, Stage.STARTUP, Stage.STARTUP], [0.0, 0.0, 0.0])
     pop.chain_leader[0] = True
     pop.leader_id[1] = 0
+    pop.leader_row[1] = 0
     pd = failure_pd(pop, ids, PARAMS, SECTORS)
     assert pd[1] == pytest.approx(pd[2] * (1.0 - PARAMS.chain_support))
     pop.stage[0] = Stage.FAILED

@@ -14,7 +14,7 @@ import numpy as np
 
 from parksim.banks.tiers import PRODUCTS, TierSpec
 from parksim.credit import CreditParams, loan_lgd
-from parksim.enterprises.lifecycle import LifecycleParams, quality_multiplier
+from parksim.enterprises.lifecycle import LifecycleParams, chain_supported, quality_multiplier
 from parksim.enterprises.population import EnterprisePopulation, LoanStatus, Stage
 from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import PolicyPackage
@@ -96,27 +96,27 @@ def policy_cover(stage: np.ndarray, policy: PolicyPackage) -> np.ndarray:
 
 def applications(
     pop: EnterprisePopulation,
-    ids: np.ndarray,
+    rows: np.ndarray | slice,
     params: LendingParams,
     policy: PolicyPackage,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Enterprises among `ids` that seek a loan this quarter, and how much (万元).
+    """Active firms among `rows` that seek a loan this quarter, and how much (万元).
 
-    Only firms without a loan apply. Interest subsidies raise demand, guarantee fees cut
-    it. Draws one uniform per firm whatever the outcome (common random numbers).
+    Only firms without a loan apply. Interest subsidies raise demand for eligible (young)
+    firms, guarantee fees cut it. Draws one uniform per row.
     """
-    u = rng.random(len(ids))
-    stage = pop.stage[ids]
-    no_loan = pop.loan_status[ids] == LoanStatus.NONE
-    eligible = stage <= Stage.GROWTH
+    stage = pop.stage[rows]
     cost_cut = policy.interest_subsidy - policy.guarantee_fee * policy.guarantee_share
-    demand = np.asarray(params.demand)[stage] * np.where(
-        eligible, max(0.0, 1.0 + params.rate_elasticity * cost_cut), 1.0
-    )
-    seeks = no_loan & (u < demand)
-    applicants = ids[seeks]
-    need = np.asarray(params.need_ratio)[stage[seeks]] * pop.size[applicants]
+    demand = np.zeros(len(Stage))
+    demand[: len(params.demand)] = params.demand
+    demand[: Stage.GROWTH + 1] *= max(0.0, 1.0 + params.rate_elasticity * cost_cut)
+    seeks = rng.random(len(stage)) < demand[stage]
+    seeks &= pop.loan_status[rows] == LoanStatus.NONE
+    applicants = np.flatnonzero(seeks)
+    if not isinstance(rows, slice):
+        applicants = rows[applicants]
+    need = np.asarray(params.need_ratio)[pop.stage[applicants]] * pop.size[applicants]
     return applicants, need
 
 
@@ -129,87 +129,102 @@ def view_noise(spec: TierSpec, age_quarters: np.ndarray) -> np.ndarray:
     )
 
 
-def estimated_annual_pd(
+@dataclass
+class Applicants:
+    """What every bank looks at in this quarter's loan applicants, computed once."""
+
+    rows: np.ndarray
+    need: np.ndarray  # 万元
+    stage: np.ndarray
+    age: np.ndarray  # quarters since entry
+    quality: np.ndarray  # latent; each bank sees it through its own error
+    signal_error: np.ndarray  # (n, n_banks) standard-normal view errors
+    base_pd: np.ndarray  # quarterly stage × sector hazard of an average funded firm
+    limits: np.ndarray  # (n_products, n) what each product could lend, 万元
+    cover: np.ndarray  # policy cover of each applicant's loss
+
+    @classmethod
+    def of(
+        cls,
+        pop: EnterprisePopulation,
+        rows: np.ndarray,
+        need: np.ndarray,
+        quarter: int,
+        lending: LendingParams,
+        lifecycle: LifecycleParams,
+        sectors: SectorArrays,
+        policy: PolicyPackage,
+    ) -> Applicants:
+        stage = pop.stage[rows]
+        base_pd = np.asarray(lifecycle.failure_pd)[stage] * sectors.failure[pop.sector[rows]]
+        return cls(
+            rows=rows,
+            need=need,
+            stage=stage,
+            age=quarter - pop.entered_quarter[rows],
+            quality=pop.quality[rows],
+            signal_error=pop.signal_error[rows],
+            base_pd=base_pd * lifecycle.funded_failure_mult,
+            limits=product_limits(pop, rows, stage, lending, quarter),
+            cover=policy_cover(stage, policy),
+        )
+
+
+def product_limits(
     pop: EnterprisePopulation,
-    ids: np.ndarray,
-    bank: int,
-    spec: TierSpec,
+    rows: np.ndarray,
+    stage: np.ndarray,
+    params: LendingParams,
     quarter: int,
-    lifecycle: LifecycleParams,
-    sectors: SectorArrays,
 ) -> np.ndarray:
+    """What each loan product could lend each firm (rows of PRODUCTS order), 万元."""
+    limits = np.zeros((len(PRODUCTS), len(rows)))
+    size = pop.size[rows]
+    limits[0] = params.ltv * pop.collateral[rows]
+    track_record = quarter - pop.entered_quarter[rows] >= params.credit_history_quarters
+    limits[1] = params.credit_history_ratio * size * (track_record & (stage >= Stage.GROWTH))
+    limits[2] = params.ip_pledge_ratio * pop.ip_value[rows] * (stage <= Stage.GROWTH)
+    last_round = pop.last_round_quarter[rows]
+    recent = (last_round >= 0) & (quarter - last_round <= params.investment_window_quarters)
+    limits[3] = params.investment_linked_ratio * pop.last_round_size[rows] * recent
+    limits[4] = params.supply_chain_ratio * size * chain_supported(pop, rows)
+    return limits  # M&A loans (row 5) are made at acquisitions, not on application
+
+
+def estimated_annual_pd(applicants: Applicants, bank: int, spec: TierSpec, beta: float):
     """The bank's annual PD estimate: the hazard model at its posterior view of quality.
 
     With prior q ~ N(0, 1) and view s = q + σ·e, the posterior is N(s/(1+σ²), σ²/(1+σ²));
     a noisy bank sees every young firm as roughly average, and prices that uncertainty.
     """
-    sigma = view_noise(spec, quarter - pop.entered_quarter[ids])
-    signal = pop.quality[ids] + sigma * pop.signal_error[ids, bank]
+    sigma = view_noise(spec, applicants.age)
+    signal = applicants.quality + sigma * applicants.signal_error[:, bank]
     post_mean = signal / (1.0 + sigma**2)
     post_var = sigma**2 / (1.0 + sigma**2)
-    stage = pop.stage[ids]
-    base = np.asarray(lifecycle.failure_pd)[stage] * sectors.failure[pop.sector[ids]]
-    quarterly = base * lifecycle.funded_failure_mult
-    quarterly = np.clip(
-        quarterly * quality_multiplier(post_mean, lifecycle.quality_risk, post_var), 0, 0.95
-    )
+    quarterly = applicants.base_pd * quality_multiplier(post_mean, beta, post_var)
+    np.minimum(quarterly, 0.95, out=quarterly)
     return 1.0 - (1.0 - quarterly) ** 4
 
 
-def loan_capacity(
-    pop: EnterprisePopulation,
-    ids: np.ndarray,
-    spec: TierSpec,
-    params: LendingParams,
-    quarter: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What the bank's products can lend to each firm: (total, secured part, main product)."""
-    n = len(ids)
-    limits = np.zeros((len(PRODUCTS), n))
-    stage = pop.stage[ids]
-    offered = set(spec.products)
-    limits[0] = params.ltv * pop.collateral[ids]
-    if "credit_history" in offered:
-        track_record = quarter - pop.entered_quarter[ids] >= params.credit_history_quarters
-        limits[1] = np.where(track_record & (stage >= Stage.GROWTH), params.credit_history_ratio, 0)
-        limits[1] *= pop.size[ids]
-    if "ip_pledge" in offered:
-        limits[2] = np.where(stage <= Stage.GROWTH, params.ip_pledge_ratio * pop.ip_value[ids], 0)
-    if "investment_linked" in offered:
-        recent = quarter - pop.last_round_quarter[ids] <= params.investment_window_quarters
-        recent &= pop.last_round_quarter[ids] >= 0
-        limits[3] = np.where(recent, params.investment_linked_ratio * pop.last_round_size[ids], 0)
-    if "supply_chain" in offered:
-        leader = pop.leader_id[ids]
-        linked = leader >= 0
-        linked[linked] = pop.stage[leader[linked]] <= Stage.LISTED
-        limits[4] = np.where(linked, params.supply_chain_ratio * pop.size[ids], 0.0)
-    return limits.sum(axis=0), limits[0], np.argmax(limits, axis=0).astype(np.int8)
-
-
 def make_offers(
-    pop: EnterprisePopulation,
-    applicants: np.ndarray,
-    need: np.ndarray,
+    applicants: Applicants,
     bank: int,
     spec: TierSpec,
-    quarter: int,
     lending: LendingParams,
     lifecycle: LifecycleParams,
     credit: CreditParams,
-    sectors: SectorArrays,
-    policy: PolicyPackage,
 ) -> Offers:
-    """Bank `bank`'s offers to the applicants."""
-    capacity, secured, product = loan_capacity(pop, applicants, spec, lending, quarter)
-    amount = np.minimum(need, capacity)
-    secured_share = np.divide(secured, amount, out=np.ones_like(amount), where=amount > 0)
+    """Bank `bank`'s offers to the applicants: amount, price and whether it approves."""
+    offered = np.array([p in spec.products for p in PRODUCTS])
+    limits = applicants.limits * offered[:, None]
+    amount = np.minimum(applicants.need, limits.sum(axis=0))
+    secured_share = np.divide(limits[0], amount, out=np.ones_like(amount), where=amount > 0)
     lgd = loan_lgd(credit, secured_share)
-    cover = policy_cover(pop.stage[applicants], policy)
-    annual_pd = estimated_annual_pd(pop, applicants, bank, spec, quarter, lifecycle, sectors)
-    expected_loss = annual_pd * lgd * (1.0 - cover)
+    annual_pd = estimated_annual_pd(applicants, bank, spec, lifecycle.quality_risk)
+    expected_loss = annual_pd * lgd * (1.0 - applicants.cover)
     approved = (amount >= lending.min_loan) & (expected_loss <= spec.max_expected_loss)
     rate = np.minimum(lending.base_rate + lending.margin + expected_loss, lending.max_rate)
+    product = np.argmax(limits, axis=0).astype(np.int8)
     return Offers(approved, amount, rate, lgd, product, annual_pd)
 
 

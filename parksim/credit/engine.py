@@ -188,16 +188,52 @@ class CreditRiskEngine:
         sector: ArrayLike,
         factors: FactorDraw,
         rng: np.random.Generator,
+        *,
+        validate: bool = True,
     ) -> np.ndarray:
         """Boolean default indicator per borrower for one quarter.
 
         Consumes exactly ``len(pd)`` uniforms (``rng.random(len(pd))``), one per borrower in
         order, whatever the pds are, so the stream stays aligned across scenarios.
+        ``validate=False`` is the model's hot path: it trusts ``pd`` (1-D, in [0, 1]) and
+        ``sector`` (integer ids in range) and skips the checks; results are identical.
         """
-        p = self.conditional_pd(pd, sector, factors)
+        if validate:
+            p = self.conditional_pd(pd, sector, factors)
+        else:
+            # ndtri(0) = -inf and ndtr(-inf) = 0 (likewise at 1), so no clipping is needed
+            # for pd = 0 or 1 to stay exact; in-place steps avoid temporaries.
+            systematic = (
+                self._load_macro * factors.macro + self._load_sector * factors.sector[sector]
+            )
+            p = ndtri(pd)
+            p -= systematic
+            p /= self._load_idio
+            ndtr(p, out=p)
         if p.ndim != 1:
             raise ValueError(f"pd must be 1-D for draw_defaults, got shape {p.shape}")
         return rng.random(len(p)) < p
+
+    def defaults_below(
+        self,
+        threshold: np.ndarray,
+        sector: np.ndarray,
+        factors: FactorDraw,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """Defaults given each borrower's threshold Φ⁻¹(pd): the latent-variable form.
+
+        Borrower i defaults iff √r_m·Z + √r_s·S_k + √(1 − r_m − r_s)·ε_i < threshold_i, with
+        ε_i drawn here (one standard normal per borrower). This is the same event as
+        `draw_defaults` (U_i < conditional pd), but lets a caller keep thresholds from
+        quarter to quarter and recompute Φ⁻¹ only where a PD changed.
+        """
+        latent = rng.standard_normal(len(threshold))
+        latent *= self._load_idio
+        latent += self._load_macro * factors.macro
+        if self._load_sector:
+            latent += self._load_sector * factors.sector[sector]
+        return latent < threshold
 
     def default_rate_distribution(
         self, pd: float, n_loans: int, n_quarters: int, rng: np.random.Generator

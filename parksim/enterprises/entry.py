@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import ndtri
-from scipy.stats import poisson
 
 from parksim.enterprises.population import EnterprisePopulation, Stage
 from parksim.enterprises.sectors import SectorArrays
@@ -63,12 +62,6 @@ class FirmProfileParams:
     U_LINK_PICK,
 ) = range(10)
 DRAWS_PER_FIRM = 10
-
-
-def entrant_count(rng: np.random.Generator, rate: float) -> int:
-    """Poisson number of entrants from one uniform, so a higher rate never gives fewer
-    firms than a lower one with the same draw."""
-    return int(poisson.ppf(rng.random(), rate)) if rate > 0 else 0
 
 
 def firm_draws(rng: np.random.Generator, count: int, n_banks: int) -> np.ndarray:
@@ -135,4 +128,6 @@ def link_suppliers(
         return
     picks = leaders[(u[:, U_LINK_PICK] * len(leaders)).astype(np.int64)]
     linked = (u[:, U_LINK] < link_prob) & ~pop.chain_leader[new_ids]
-    pop.leader_id[new_ids[linked]] = picks[linked]
+    suppliers = new_ids[np.flatnonzero(linked)]
+    pop.leader_row[suppliers] = picks[linked]
+    pop.leader_id[suppliers] = pop.id[picks[linked]]

@@ -60,32 +60,36 @@ class EquityRounds:
 
 def raise_equity(
     pop: EnterprisePopulation,
-    ids: np.ndarray,
+    rows: np.ndarray | slice,
     params: EquityMarketParams,
     park_fund: bool,
     bank_fund: np.ndarray,
     rng: np.random.Generator,
     quarter: int,
 ) -> EquityRounds:
-    """Run the quarter's equity rounds among enterprises `ids` (active, not listed).
+    """Run the quarter's equity rounds among the active, unlisted firms at `rows`.
 
-    `bank_fund[b]` says whether bank b's group fund co-invests with its clients.
-    Draws three variates per firm whatever the outcome (common random numbers).
+    `bank_fund[b]` says whether bank b's group fund co-invests with its clients. Only the
+    few firms that seek a round draw an investor view and a round size.
     """
-    u_demand, noise, size_noise = rng.random(len(ids)), *rng.standard_normal((2, len(ids)))
-    stage = pop.stage[ids]
-    candidates = stage < Stage.LISTED
-    seeks = candidates & (u_demand < np.append(params.demand, 0.0)[stage])
-    main = pop.main_bank[ids]
+    stage = pop.stage[rows]
+    demand = np.zeros(len(Stage))
+    demand[: len(params.demand)] = params.demand
+    seeks = rng.random(len(stage)) < demand[stage]
+    seekers = np.flatnonzero(seeks)
+    if not isinstance(rows, slice):
+        seekers = rows[seekers]
+    noise, size_noise = rng.standard_normal((2, len(seekers)))
+    stage = pop.stage[seekers]
+    main = pop.main_bank[seekers]
     bank_backed = bank_fund[main] & (main >= 0)
     cut = params.fund_bar_cut * (park_fund | bank_backed)
-    signal = pop.quality[ids] + params.investor_noise * noise
+    signal = pop.quality[seekers] + params.investor_noise * noise
     expected_quality = signal / (1.0 + params.investor_noise**2)
-    bar = np.append(params.bar, np.inf)[stage]
-    funded = seeks & (expected_quality >= bar - cut)
+    funded = expected_quality >= np.asarray(params.bar)[stage] - cut
 
-    fid = ids[funded]
-    amount = np.append(params.round_size, 0.0)[stage[funded]] * np.exp(0.5 * size_noise[funded])
+    fid = seekers[funded]
+    amount = np.asarray(params.round_size)[stage[funded]] * np.exp(0.5 * size_noise[funded])
     post_money = np.maximum(amount / params.dilution, pop.valuation[fid])
     pop.equity_raised[fid] += amount
     pop.valuation[fid] = post_money
@@ -100,4 +104,4 @@ def raise_equity(
     bank = main[funded][backed]
     pop.bank_stake[fid[backed], bank] += ticket[backed] / post_money[backed]
     pop.bank_stake_cost[fid[backed], bank] += ticket[backed]
-    return EquityRounds(sought=ids[seeks], funded=fid, amount=amount, post_money=post_money)
+    return EquityRounds(sought=seekers, funded=fid, amount=amount, post_money=post_money)

@@ -1,9 +1,11 @@
 """The enterprise population: every enterprise of the park as columns of numpy arrays.
 
 Enterprises are many (500 to 80,000+) and simple, so they are not `mesa.Agent`s: a quarter
-is a handful of vectorised operations on these columns. A row is never removed, so an
-enterprise's id is its row number for the whole run and exited firms stay inspectable.
-`to_frame()` and `get()` give researchers the agent view (one row per enterprise).
+is a handful of vectorised operations on these columns. The columns hold the park's
+current ("live") rows; firms that have left and have nothing left on a bank's book are
+moved to an archive now and then (`compact`), so the hot loops do not scan the dead.
+Every firm keeps its `id` for the whole run. `to_frame()` and `get()` give researchers the
+agent view of all firms ever in the park, live and archived, one row per enterprise.
 """
 
 from __future__ import annotations
@@ -73,15 +75,29 @@ class Column:
 
 
 class EnterprisePopulation:
-    """All enterprises ever in the park, one array per attribute (amounts in 万元)."""
+    """All enterprises ever in the park, one array per attribute (amounts in 万元).
 
-    stage = Column(np.int8, -1, "lifecycle stage code (Stage)")
-    sector = Column(np.int8, -1, "sector index into the scenario's sector list")
+    Rows are positions in the live columns and change when the population is compacted;
+    ids never change. Code inside a quarter works with rows; references that outlive a
+    quarter (`leader_id`) hold ids.
+    """
+
+    # Codes used to index small tables (stage, sector, banks, finance state) are np.intp:
+    # numpy looks tables up three times faster with it than with int8.
+    id = Column(np.int64, -1, "enterprise id, unique and stable for the whole run")
+    stage = Column(np.intp, -1, "lifecycle stage code (Stage)")
+    sector = Column(np.intp, -1, "sector index into the scenario's sector list")
     entered_quarter = Column(np.int16, -1, "quarter the enterprise entered the park")
     stage_quarter = Column(np.int16, -1, "quarter the enterprise reached its current stage")
     exit_quarter = Column(np.int16, -1, "quarter the enterprise left (failed/relocated/acquired)")
     listed_quarter = Column(np.int16, -1, "quarter of listing (IPO), -1 if never listed")
     quality = Column(np.float64, 0.0, "latent quality, standard-normal scale; no bank sees it")
+    failure_risk = Column(np.float64, 0.0, "sector × quality multiplier of the failure hazard")
+    pd = Column(np.float64, -1.0, "quarterly failure probability, as of the last quarter run")
+    default_threshold = Column(
+        np.float64, -np.inf, "Φ⁻¹(pd): the latent-variable threshold below which it defaults"
+    )
+    graduation_drive = Column(np.float64, 0.0, "sector × quality multiplier of graduation")
     size = Column(np.float64, 0.0, "annual revenue, 万元")
     collateral = Column(np.float64, 0.0, "tangible collateral, 万元")
     ip_value = Column(np.float64, 0.0, "pledgeable intellectual property (patents), 万元")
@@ -91,8 +107,9 @@ class EnterprisePopulation:
     valuation = Column(np.float64, 0.0, "latest post-money valuation, 万元")
     chain_leader = Column(np.bool_, False, "chain leader (链主) with linked suppliers")
     leader_id = Column(np.int64, -1, "id of the chain leader this firm supplies, -1 if none")
-    main_bank = Column(np.int8, -1, "index of the enterprise's settlement (main) bank")
-    lender = Column(np.int8, -1, "index of the bank holding the enterprise's loan, -1 if none")
+    leader_row = Column(np.intp, -1, "live row of that chain leader, -1 if none or archived")
+    main_bank = Column(np.intp, -1, "index of the enterprise's settlement (main) bank")
+    lender = Column(np.intp, -1, "index of the bank holding the enterprise's loan, -1 if none")
     debt = Column(np.float64, 0.0, "outstanding bank loan balance, 万元")
     loan_rate = Column(np.float64, 0.0, "annual interest rate of the loan")
     loan_lgd = Column(np.float64, 0.0, "loss given default of the loan, before policy cover")
@@ -101,7 +118,7 @@ class EnterprisePopulation:
     loan_status = Column(np.int8, 0, "LoanStatus of the loan")
     loan_policy_cover = Column(np.float64, 0.0, "share of the loan's loss covered by policy")
     default_quarter = Column(np.int16, -1, "quarter the loan defaulted, -1 if it has not")
-    finance_state = Column(np.int8, 0, "FinanceState after the last finance request")
+    finance_state = Column(np.intp, 0, "FinanceState after the last finance request")
     finance_quarter = Column(np.int16, -1, "quarter of the last finance request")
     last_active_stage = Column(np.int8, -1, "stage held just before leaving the park")
     operator_stake = Column(np.float64, 0.0, "equity share held by the operator and park fund")
@@ -119,11 +136,15 @@ class EnterprisePopulation:
     ) -> None:
         self.n_banks = n_banks
         self.sector_names = tuple(sector_names)
-        self.n = 0
+        self.n = 0  # live rows
+        self.next_id = 0
         self._buffers: dict[str, np.ndarray] = {}
         for col in self.columns():
             shape = (capacity, n_banks) if col.per_bank else (capacity,)
             self._buffers[col.name] = np.full(shape, col.fill, dtype=col.dtype)
+        self._archive: list[dict[str, np.ndarray]] = []
+        self._archived_ids = np.zeros(0, dtype=np.int64)
+        self.archived_by_stage = np.zeros(len(Stage), dtype=np.int64)
 
     @classmethod
     def columns(cls) -> list[Column]:
@@ -135,17 +156,19 @@ class EnterprisePopulation:
         return len(self._buffers["stage"])
 
     def add(self, **values: np.ndarray) -> np.ndarray:
-        """Append enterprises; return their ids. Columns not given take their fill value."""
-        unknown = set(values) - set(self._buffers)
+        """Append enterprises with new ids; return their rows. Unset columns take their fill."""
+        unknown = set(values) - set(self._buffers) - {"id"}
         if unknown:
             raise KeyError(f"unknown enterprise columns: {sorted(unknown)}")
         count = len(values["stage"])
         self._reserve(self.n + count)
-        ids = np.arange(self.n, self.n + count)
+        rows = np.arange(self.n, self.n + count)
         for name, value in values.items():
-            self._buffers[name][ids] = value
+            self._buffers[name][rows] = value
+        self._buffers["id"][rows] = np.arange(self.next_id, self.next_id + count)
+        self.next_id += count
         self.n += count
-        return ids
+        return rows
 
     def _reserve(self, needed: int) -> None:
         if needed <= self.capacity:
@@ -160,24 +183,75 @@ class EnterprisePopulation:
             self._buffers[col.name] = grown
 
     def active(self) -> np.ndarray:
-        """Ids of enterprises still in the park (seed to listed)."""
+        """Rows of enterprises still in the park (seed to listed)."""
         return np.flatnonzero(self.stage <= Stage.LISTED)
 
+    def loan_rows(self) -> np.ndarray:
+        """Rows of firms that owe a bank (performing or not)."""
+        return np.flatnonzero(self.lender >= 0)
+
+    def rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """Live rows of the given ids; -1 for ids that are archived or unknown."""
+        ids = np.asarray(ids, dtype=np.int64)
+        live_ids = self.id
+        rows = np.searchsorted(live_ids, ids)
+        found = rows < self.n
+        found[found] = live_ids[rows[found]] == ids[found]
+        return np.where(found, rows, -1)
+
+    def exited_share(self) -> float:
+        """Share of live rows that have left the park."""
+        return float(np.count_nonzero(self.stage > Stage.LISTED)) / self.n if self.n else 0.0
+
+    def compact(self, archivable: np.ndarray) -> None:
+        """Move rows `archivable` (a boolean mask) to the archive; ids are kept.
+
+        Only firms that have left the park and owe nothing should be archived: the model
+        calls this when such rows are a large share of the live ones.
+        """
+        gone = np.flatnonzero(archivable)
+        if len(gone) == 0:
+            return
+        keep = np.flatnonzero(~archivable)
+        moved = {c.name: getattr(self, c.name)[gone] for c in self.columns()}
+        self._archive.append(moved)
+        self._archived_ids = np.concatenate([self._archived_ids, moved["id"]])
+        self.archived_by_stage += np.bincount(moved["stage"], minlength=len(Stage))
+        kept = len(keep)
+        for col in self.columns():
+            buffer = self._buffers[col.name]
+            buffer[:kept] = buffer[: self.n][keep]
+            buffer[kept : self.n] = col.fill
+        self.n = kept
+        # Rows moved: point suppliers at their leaders' new rows (or -1 if archived).
+        linked = np.flatnonzero(self.leader_id >= 0)
+        self.leader_row[linked] = self.rows_of(self.leader_id[linked])
+
     def count_by_stage(self) -> np.ndarray:
-        """Number of enterprises in each Stage (all eight codes)."""
-        return np.bincount(self.stage, minlength=len(Stage))
+        """Number of enterprises ever in the park in each Stage (all eight codes)."""
+        return np.bincount(self.stage, minlength=len(Stage)) + self.archived_by_stage
+
+    def _all_columns(self) -> dict[str, np.ndarray]:
+        """Every column over archived and live firms, in id order."""
+        parts = [*self._archive, {c.name: getattr(self, c.name) for c in self.columns()}]
+        merged = {c.name: np.concatenate([p[c.name] for p in parts]) for c in self.columns()}
+        order = np.argsort(merged["id"], kind="stable")
+        return {name: values[order] for name, values in merged.items()}
 
     def to_frame(self, active_only: bool = False) -> pd.DataFrame:
-        """One row per enterprise, indexed by id: the agent view for notebooks."""
+        """One row per enterprise ever in the park, indexed by id: the agent view."""
+        columns = self._all_columns()
         data: dict[str, Any] = {}
         for col in self.columns():
-            values = getattr(self, col.name)
+            if col.name == "id":
+                continue
+            values = columns[col.name]
             if col.per_bank:
                 for b in range(self.n_banks):
-                    data[f"{col.name}_{b}"] = values[:, b].copy()
+                    data[f"{col.name}_{b}"] = values[:, b]
             else:
-                data[col.name] = values.copy()
-        frame = pd.DataFrame(data, index=pd.RangeIndex(self.n, name="id"))
+                data[col.name] = values
+        frame = pd.DataFrame(data, index=pd.Index(columns["id"], name="id"))
         frame["stage"] = pd.Categorical.from_codes(frame["stage"], categories=list(STAGE_NAMES))
         if self.sector_names:
             frame["sector"] = pd.Categorical.from_codes(
@@ -188,17 +262,28 @@ class EnterprisePopulation:
         return frame
 
     def get(self, enterprise_id: int) -> dict[str, Any]:
-        """One enterprise's attributes as a dict (stage by name)."""
-        if not 0 <= enterprise_id < self.n:
-            raise KeyError(f"no enterprise with id {enterprise_id} (ids run 0..{self.n - 1})")
-        record: dict[str, Any] = {"id": enterprise_id}
+        """One enterprise's attributes as a dict (stage and sector by name)."""
+        row = int(self.rows_of(np.array([enterprise_id]))[0])
+        if row >= 0:
+            source, index = {c.name: getattr(self, c.name) for c in self.columns()}, row
+        else:
+            source, index = self._archived_record(enterprise_id)
+        record: dict[str, Any] = {}
         for col in self.columns():
-            value = getattr(self, col.name)[enterprise_id]
+            value = source[col.name][index]
             record[col.name] = value.copy() if col.per_bank else value.item()
         record["stage"] = STAGE_NAMES[record["stage"]]
         if self.sector_names:
             record["sector"] = self.sector_names[record["sector"]]
         return record
 
+    def _archived_record(self, enterprise_id: int) -> tuple[dict[str, np.ndarray], int]:
+        for part in self._archive:
+            hits = np.flatnonzero(part["id"] == enterprise_id)
+            if len(hits):
+                return part, int(hits[0])
+        raise KeyError(f"no enterprise with id {enterprise_id} (ids run 0..{self.next_id - 1})")
+
     def __len__(self) -> int:
-        return self.n
+        """Enterprises ever in the park, live and archived."""
+        return self.next_id

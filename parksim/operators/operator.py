@@ -19,7 +19,7 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from parksim.enterprises.population import N_ACTIVE_STAGES, EnterprisePopulation
+from parksim.enterprises.population import N_ACTIVE_STAGES, EnterprisePopulation, Stage
 
 AssetModel = Literal["heavy", "light", "adaptive"]
 SHARE = {"unit": "share"}
@@ -211,8 +211,11 @@ class ParkOperator(mesa.Agent):
     def model_name(self) -> str:
         return "light" if self.light else "heavy"
 
-    def occupancy(self, pop: EnterprisePopulation, active: np.ndarray) -> float:
-        used = np.asarray(self.params.space_per_firm)[pop.stage[active]].sum()
+    def occupancy(self, pop: EnterprisePopulation) -> float:
+        """Occupied floor area / park floor area (firms that left use none)."""
+        space = np.zeros(N_ACTIVE_STAGES + 3)
+        space[:N_ACTIVE_STAGES] = self.params.space_per_firm
+        used = space[pop.stage].sum()
         return float(min(1.0, used / self.floor_area)) if self.floor_area > 0 else 0.0
 
     def vacancy_room(self, occupancy: float) -> float:
@@ -250,14 +253,14 @@ class ParkOperator(mesa.Agent):
         return reit_size
 
     def settle_quarter(
-        self, pop: EnterprisePopulation, active: np.ndarray, equity_income: float
+        self, pop: EnterprisePopulation, occupancy: float, equity_income: float
     ) -> OperatorLedger:
         """Revenue, debt service and leverage for the quarter."""
         p = self.params
-        occupancy = self.occupancy(pop, active)
+        tenants = int(np.count_nonzero(pop.stage <= Stage.LISTED))
         rent_roll = p.rent * occupancy * self.floor_area / 4.0
         if self.light:
-            fees = p.management_fee * rent_roll + p.service_fee * len(active)
+            fees = p.management_fee * rent_roll + p.service_fee * tenants
             revenue = fees + p.reit_yield * self.reit_stake / 4.0 + equity_income
             cost = p.operating_cost_ratio * fees
         else:

@@ -1,0 +1,157 @@
+"""The loan book: every bank's enterprise loans, worked for all banks at once.
+
+Loans live in the enterprise columns (`lender`, `debt`, `loan_rate`, `loan_status`, ...):
+each firm owes at most one bank. Each quarter's operations on the book (interest and
+amortisation, early repayment, default, write-off, closing stocks) are a few vectorised
+passes over the rows with a loan, split by bank with `np.bincount`, and posted to each
+bank's ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from parksim.banks.bank import Bank
+from parksim.enterprises.population import (
+    N_ACTIVE_STAGES,
+    EnterprisePopulation,
+    LoanStatus,
+    Stage,
+)
+
+
+def _per_bank(lender: np.ndarray, weights: np.ndarray | None, n_banks: int) -> np.ndarray:
+    return np.bincount(lender, weights=weights, minlength=n_banks)
+
+
+def _per_bank_stage(
+    lender: np.ndarray, stage: np.ndarray, weights: np.ndarray | None, n_banks: int
+) -> np.ndarray:
+    cells = lender * N_ACTIVE_STAGES + stage
+    counts = np.bincount(cells, weights=weights, minlength=n_banks * N_ACTIVE_STAGES)
+    return counts.reshape(n_banks, N_ACTIVE_STAGES)
+
+
+def _performing(pop: EnterprisePopulation) -> np.ndarray:
+    return np.flatnonzero(pop.loan_status == LoanStatus.PERFORMING)
+
+
+def count_borrowers(pop: EnterprisePopulation, banks: Sequence[Bank]) -> None:
+    """Note each bank's performing borrowers by stage at quarter start (default-rate base)."""
+    rows = _performing(pop)
+    counts = _per_bank_stage(pop.lender[rows], pop.stage[rows], None, len(banks))
+    for bank in banks:
+        bank.ledger.borrowers_by_stage = counts[bank.index].astype(float)
+
+
+def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
+    """Collect a quarter's interest and scheduled principal on performing loans."""
+    rows = _performing(pop)
+    lender, debt = pop.lender[rows], pop.debt[rows]
+    left = pop.loan_quarters_left[rows]
+    repaid = debt / np.maximum(left, 1)
+    interest = _per_bank(lender, debt * (pop.loan_rate[rows] - funding_cost) / 4.0, len(banks))
+    repayments = _per_bank(lender, repaid, len(banks))
+    pop.debt[rows] = debt - repaid
+    pop.loan_quarters_left[rows] = left - 1
+    close_loans(pop, rows[np.flatnonzero(left <= 1)])
+    for bank in banks:
+        bank.ledger.net_interest_income += interest[bank.index]
+        bank.ledger.repayments += repayments[bank.index]
+
+
+def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.ndarray):
+    """Account for loans just booked; growth-stage loans carry warrants at 2.0+ banks."""
+    lender = pop.lender[rows]
+    drawn = _per_bank(lender, pop.debt[rows], len(banks))
+    stage = pop.stage[rows]
+    growth = (stage >= Stage.GROWTH) & (stage <= Stage.PRE_IPO)
+    for bank in banks:
+        bank.ledger.new_loans += drawn[bank.index]
+        if bank.spec.warrant_share > 0:
+            warrants = rows[np.flatnonzero(growth & (lender == bank.index))]
+            pop.bank_stake[warrants, bank.index] += bank.spec.warrant_share
+
+
+def repay_in_full(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.ndarray) -> None:
+    """Firms that leave the park (relocated, acquired) repay what they owe."""
+    rows = rows[np.flatnonzero(pop.loan_status[rows] == LoanStatus.PERFORMING)]
+    repaid = _per_bank(pop.lender[rows], pop.debt[rows], len(banks))
+    pop.debt[rows] = 0.0
+    close_loans(pop, rows)
+    for bank in banks:
+        bank.ledger.repayments += repaid[bank.index]
+
+
+def take_defaults(
+    pop: EnterprisePopulation,
+    banks: Sequence[Bank],
+    failed: np.ndarray,
+    stage_before: np.ndarray,
+    quarter: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move loans of failed firms to non-performing; count defaults by bank and stage.
+
+    Returns (rows, gross loss = balance × LGD) for the guarantee and the risk pool.
+    """
+    rows = failed[np.flatnonzero(pop.loan_status[failed] == LoanStatus.PERFORMING)]
+    pop.loan_status[rows] = LoanStatus.NON_PERFORMING
+    pop.default_quarter[rows] = quarter
+    lender, balance = pop.lender[rows], pop.debt[rows]
+    exposure = _per_bank(lender, balance, len(banks))
+    by_stage = _per_bank_stage(lender, stage_before[rows], None, len(banks))
+    for bank in banks:
+        bank.ledger.defaults += int(by_stage[bank.index].sum())
+        bank.ledger.defaulted_exposure += exposure[bank.index]
+        bank.ledger.defaults_by_stage += by_stage[bank.index]
+    return rows, balance * pop.loan_lgd[rows]
+
+
+def write_off(
+    pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int, workout_quarters: int
+) -> None:
+    """Remove non-performing loans whose workout period has ended from the book."""
+    due = (pop.loan_status == LoanStatus.NON_PERFORMING) & (
+        pop.default_quarter <= quarter - workout_quarters
+    )
+    rows = np.flatnonzero(due)
+    written = _per_bank(pop.lender[rows], pop.debt[rows], len(banks))
+    pop.debt[rows] = 0.0
+    close_loans(pop, rows)
+    for bank in banks:
+        bank.ledger.written_off += written[bank.index]
+
+
+def close_books(pop: EnterprisePopulation, banks: Sequence[Bank], quarterly_pd: np.ndarray):
+    """End-of-quarter stocks of every bank: exposure, NPL, borrowers, by stage, EL.
+
+    A failed borrower's exposure counts under the stage it held when it failed.
+    """
+    rows = pop.loan_rows()
+    lender, debt = pop.lender[rows], pop.debt[rows]
+    performing = pop.loan_status[rows] == LoanStatus.PERFORMING
+    stage = pop.stage[rows]
+    exited = np.flatnonzero(stage > Stage.LISTED)
+    stage[exited] = pop.last_active_stage[rows[exited]]
+    loss_rate = quarterly_pd[rows] * pop.loan_lgd[rows] * (1.0 - pop.loan_policy_cover[rows])
+    n = len(banks)
+    exposure = _per_bank(lender, debt, n)
+    npl = _per_bank(lender, debt * ~performing, n)
+    borrowers = _per_bank(lender, performing.astype(float), n)
+    expected = _per_bank(lender, debt * performing * loss_rate, n)
+    by_stage = _per_bank_stage(lender, stage, debt, n)
+    for bank in banks:
+        led, b = bank.ledger, bank.index
+        led.exposure, led.npl_balance = exposure[b], npl[b]
+        led.borrowers, led.expected_loss = int(borrowers[b]), expected[b]
+        led.exposure_by_stage = by_stage[b]
+        bank.close_quarter()
+
+
+def close_loans(pop: EnterprisePopulation, rows: np.ndarray) -> None:
+    """Take loans off the book (repaid or written off)."""
+    pop.loan_status[rows] = LoanStatus.NONE
+    pop.lender[rows] = -1
+    pop.loan_quarters_left[rows] = 0
