@@ -67,7 +67,9 @@ INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))
 FINANCE_MEMORY_QUARTERS = 4
 # Chance that an initial firm supplies a chain leader (assumption).
 INITIAL_CHAIN_LINK = 0.1
-# Archive exited, loan-free firms once they are this share of the live rows (speed only).
+# Archive exited, loan-free firms once they are this share of the live rows. It is for
+# speed, but it moves rows, so streams that draw one number per live row draw for
+# different firms afterwards: results change, their distribution does not.
 COMPACT_AT_EXITED_SHARE = 0.2
 # Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
 IN_PARK_ACQUIRER_SHARE = 0.5
@@ -151,6 +153,8 @@ class ParkModel(mesa.Model):
             if collect
             else {}
         )
+        loan_book.count_borrowers(self.enterprises, self.banks)
+        self.operator.open_books(self.operator.occupancy(self.enterprises))
         self._close_books()
         self._record(0, LifecycleEvents.none())
         self._collect()
@@ -254,7 +258,7 @@ class ParkModel(mesa.Model):
         ]
 
     def _lend_to_operator(self, operator: ParkOperator) -> None:
-        share = operator.params.focal_loan_share
+        share = operator.params.focal_loan_share if len(self.banks) > 1 else 1.0
         others = (1.0 - share) / max(len(self.banks) - 1, 1)
         for bank in self.banks:
             bank.operator_loan = operator.development_loans * (share if bank.index == 0 else others)
@@ -331,6 +335,7 @@ class ParkModel(mesa.Model):
         park_fund = self.operator.light and self.operator.park_fund > 0
         rounds = raise_equity(pop, everyone, self.config.equity, park_fund, bank_fund, rng, q)
         if park_fund:
+            # The last co-investments may overdraw the fund slightly; it then stops.
             spent = self.config.equity.fund_ticket * rounds.amount.sum()
             self.operator.park_fund = max(0.0, self.operator.park_fund - spent)
 
@@ -489,7 +494,10 @@ class ParkModel(mesa.Model):
             weights=income.mna_fee * income.acquisition_multiple * pop.valuation[events.acquired],
             minlength=n_banks,
         )
-        unlocked = np.flatnonzero(pop.listed_quarter == q - income.lockup_quarters)
+        unlock_quarter = q - income.lockup_quarters
+        unlocked = np.flatnonzero(pop.listed_quarter == unlock_quarter)
+        if unlock_quarter < 0:  # -1 marks firms that never listed
+            unlocked = unlocked[:0]
         wealth = np.bincount(
             main[unlocked],
             weights=income.founder_share * pop.valuation[unlocked],

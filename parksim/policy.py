@@ -35,8 +35,8 @@ class PolicyPackage:
         metadata={
             "min": 0.0,
             "max": 0.8,
-            "help": "share of an eligible loan a government "
-            "guarantor covers; banks keep ≥20% of the risk (State Council 2019)",
+            "help": "share of an eligible loan's loss a government guarantor covers; "
+            "banks keep ≥20% of the risk (State Council 2019)",
         },
     )
     guarantee_fee: float = field(

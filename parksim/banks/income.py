@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 SHARE = {"unit": "share"}
 
 
@@ -64,11 +62,3 @@ class IncomeParams:
     retail_margin: float = field(
         default=0.0005, metadata={**SHARE, "help": "annual retail income / client revenue"}
     )
-
-
-def stake_gains(
-    stake: np.ndarray, cost: np.ndarray, exit_value: np.ndarray
-) -> tuple[np.ndarray, float]:
-    """Realised gain of stakes at exit: stake × exit value − cost (negative on failure)."""
-    gains = stake * exit_value - cost
-    return gains, float(gains.sum())

@@ -20,6 +20,7 @@ from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import PolicyPackage
 
 PROB = {"unit": "probability"}
+RATE = {"min": 0.0, "max": 1.0}  # annual interest rates, as fractions
 AMOUNT = {"non_negative": True}
 
 
@@ -28,16 +29,16 @@ class LendingParams:
     """Loan demand, product limits and pricing; stage tuples run seed → listed."""
 
     base_rate: float = field(
-        default=0.0345, metadata={**PROB, "help": "1-year LPR, early 2024 (PBOC)"}
+        default=0.0345, metadata={**RATE, "help": "1-year LPR, early 2024 (PBOC)"}
     )
     funding_cost: float = field(
-        default=0.018, metadata={**PROB, "help": "bank's annual funding cost (assumption)"}
+        default=0.018, metadata={**RATE, "help": "bank's annual funding cost (assumption)"}
     )
     margin: float = field(
-        default=0.010, metadata={**PROB, "help": "annual spread over LPR + expected loss"}
+        default=0.010, metadata={**RATE, "help": "annual spread over LPR + expected loss"}
     )
     max_rate: float = field(
-        default=0.08, metadata={**PROB, "help": "highest annual loan rate a bank charges"}
+        default=0.08, metadata={**RATE, "help": "highest annual loan rate a bank charges"}
     )
     loan_term_quarters: int = field(
         default=8, metadata={"min": 1, "help": "term of an enterprise loan, amortised evenly"}
@@ -234,12 +235,11 @@ def choose_lenders(offers: list[Offers], main_bank: np.ndarray) -> np.ndarray:
     The cheapest approved offer wins; the applicant's main bank wins ties (relationship).
     """
     rates = np.stack([np.where(o.approved, o.rate, np.inf) for o in offers])
-    n_banks = len(offers)
     # A tiny relationship discount breaks ties without changing any real comparison.
     rates[main_bank, np.arange(rates.shape[1])] -= 1e-9
     chosen = np.argmin(rates, axis=0)
     chosen[~np.isfinite(rates.min(axis=0))] = -1
-    return chosen if n_banks else np.full(len(main_bank), -1)
+    return chosen
 
 
 def book_loans(

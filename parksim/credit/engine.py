@@ -15,7 +15,7 @@ reproducible when other components share the same ``np.random.Generator``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -32,17 +32,39 @@ _PD_CLIP = 1e-12
 class CreditParams:
     """Parameters of the correlated default model and of loss given default."""
 
-    macro_correlation: float = 0.12
-    """r_m, asset correlation with the common factor. Source: Basel II corporate
-    correlation lower bound (0.12)."""
-    sector_correlation: float = 0.06
-    """r_s, extra correlation among borrowers of one sector (assumption)."""
-    lgd_unsecured: float = 0.45
-    """Basel II F-IRB senior unsecured LGD."""
-    lgd_secured: float = 0.35
-    """Basel real-estate-secured LGD floor."""
-    workout_quarters: int = 4
-    """Quarters a defaulted loan stays non-performing before it is written off (assumption)."""
+    macro_correlation: float = field(
+        default=0.12,
+        metadata={
+            "min": 0.0,
+            "exclusive_max": 1.0,
+            "help": "r_m, asset correlation with "
+            "the common factor; Basel II corporate lower bound (0.12)",
+        },
+    )
+    sector_correlation: float = field(
+        default=0.06,
+        metadata={
+            "min": 0.0,
+            "exclusive_max": 1.0,
+            "help": "r_s, extra correlation among borrowers of one sector (assumption)",
+        },
+    )
+    lgd_unsecured: float = field(
+        default=0.45,
+        metadata={"unit": "share", "help": "LGD of senior unsecured loans, Basel II F-IRB"},
+    )
+    lgd_secured: float = field(
+        default=0.35,
+        metadata={"unit": "share", "help": "LGD of collateral-secured loans, Basel floor"},
+    )
+    workout_quarters: int = field(
+        default=4,
+        metadata={
+            "min": 0,
+            "help": "quarters a defaulted loan stays non-performing before "
+            "it is written off (assumption)",
+        },
+    )
 
     def __post_init__(self) -> None:
         r_m, r_s = self.macro_correlation, self.sector_correlation

@@ -113,7 +113,7 @@ class EnterprisePopulation:
     debt = Column(np.float64, 0.0, "outstanding bank loan balance, 万元")
     loan_rate = Column(np.float64, 0.0, "annual interest rate of the loan")
     loan_lgd = Column(np.float64, 0.0, "loss given default of the loan, before policy cover")
-    loan_product = Column(np.int8, -1, "product code of the loan (banks.products.Product)")
+    loan_product = Column(np.int8, -1, "product code of the loan: index into banks.tiers.PRODUCTS")
     loan_quarters_left = Column(np.int16, 0, "quarters until the loan is fully amortised")
     loan_status = Column(np.int8, 0, "LoanStatus of the loan")
     loan_policy_cover = Column(np.float64, 0.0, "share of the loan's loss covered by policy")

@@ -230,10 +230,21 @@ class ParkOperator(mesa.Agent):
         pop.operator_stake[young] += self.params.equity_for_services
         pop.operator_stake_cost[young] += self.params.services_value
 
+    def open_books(self, occupancy: float) -> None:
+        """The operator's position at the start (no flows yet)."""
+        assets = self.property + self.reit_stake + max(self.other_assets, 0.0)
+        self.ledger = OperatorLedger(
+            leverage=self.debt / assets if assets > 0 else 0.0,
+            occupancy=occupancy,
+            light=self.light,
+        )
+
     def consider_conversion(self, occupancy: float) -> float:
         """Adaptive rule: convert to light once the property is seasoned for a REIT.
 
-        Returns the size of the REIT issued (万元), 0 if none.
+        The whole property goes into the REIT; the operator sells `reit_share` of the units
+        and keeps the rest as sponsor (Chinese public REITs require the sponsor to hold at
+        least 20%). Returns the size of the REIT (万元), 0 if none was issued.
         """
         p = self.params
         self.high_occupancy_quarters = (
