@@ -39,7 +39,7 @@ from parksim.banks.lending import (
 )
 from parksim.banks.tiers import tier_spec
 from parksim.credit import CreditRiskEngine
-from parksim.enterprises.entry import draw_firms, firm_draws, link_suppliers
+from parksim.enterprises.entry import draw_firms, entrant_count, firm_draws, link_suppliers
 from parksim.enterprises.equity import raise_equity
 from parksim.enterprises.lifecycle import (
     LifecycleEvents,
@@ -97,10 +97,6 @@ class Streams:
         """The entrants' draws of one quarter: the k-th entrant is the same firm in every
         strategy, whatever came before and however many enter."""
         return np.random.default_rng([self.entry_seed, quarter])
-
-    def entry_count_in(self, quarter: int) -> np.random.Generator:
-        """The draw of how many firms enter in one quarter (kept apart from the firms')."""
-        return np.random.default_rng([self.entry_seed, quarter, 1])
 
 
 def _metric(name: str, model: ParkModel) -> Any:
@@ -311,7 +307,7 @@ class ParkModel(mesa.Model):
             * best.inflow_uplift
             * self.operator.vacancy_room(occupancy)
         )
-        count = int(self.streams.entry_count_in(self.quarter).poisson(rate))
+        count = entrant_count(rng.random(), rate)
         u = firm_draws(rng, count, len(self.banks))
         rows = self._add_firms(
             u, self.config.park.entrant_stage_mix, quality + best.entrant_quality
@@ -343,7 +339,7 @@ class ParkModel(mesa.Model):
         offers = self._offers(applicants, need)
         lender = choose_lenders(offers, pop.main_bank[applicants])
         book_loans(pop, applicants, lender, offers, self.config.lending, self.policy)
-        loan_book.record_new_loans(pop, self.banks, applicants[np.flatnonzero(lender >= 0)])
+        loan_book.record_new_loans(pop, self.banks, applicants[(lender >= 0).nonzero()[0]])
 
         # Funded by either channel beats refused by the other; outcomes fade after a year.
         pop.finance_state *= pop.finance_quarter >= q - FINANCE_MEMORY_QUARTERS
@@ -384,7 +380,7 @@ class ParkModel(mesa.Model):
         pop = self.enterprises
         pd = failure_pd(pop, slice(None), self.config.lifecycle, self.sectors)
         # Φ⁻¹ is the costliest step per firm: recompute it only where the PD moved.
-        moved = np.flatnonzero(pd != pop.pd)
+        moved = (pd != pop.pd).nonzero()[0]
         pop.default_threshold[moved] = ndtri(pd[moved])
         pop.pd = pd
 
@@ -446,9 +442,9 @@ class ParkModel(mesa.Model):
         """Chain leaders in the park buy some targets with M&A loans from their main bank."""
         pop, rng = self.enterprises, self.streams.fees
         draws = rng.random(len(acquired))
-        leaders = np.flatnonzero(
+        leaders = (
             pop.chain_leader & (pop.stage <= Stage.LISTED) & (pop.loan_status == LoanStatus.NONE)
-        )
+        ).nonzero()[0]
         if len(leaders) == 0 or len(acquired) == 0:
             return
         buyers = leaders[rng.integers(0, len(leaders), size=len(acquired))]
@@ -481,7 +477,7 @@ class ParkModel(mesa.Model):
         main = pop.main_bank
         active = pop.stage <= Stage.LISTED
         client_revenue = np.bincount(main, weights=pop.size * active, minlength=n_banks)
-        issuers = np.flatnonzero((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED))
+        issuers = ((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED)).nonzero()[0]
         issuers = issuers[rng.random(len(issuers)) < income.bond_issue_prob]
         bonds = np.bincount(main[issuers], weights=pop.size[issuers], minlength=n_banks)
         ipo = np.bincount(
@@ -495,7 +491,7 @@ class ParkModel(mesa.Model):
             minlength=n_banks,
         )
         unlock_quarter = q - income.lockup_quarters
-        unlocked = np.flatnonzero(pop.listed_quarter == unlock_quarter)
+        unlocked = (pop.listed_quarter == unlock_quarter).nonzero()[0]
         if unlock_quarter < 0:  # -1 marks firms that never listed
             unlocked = unlocked[:0]
         wealth = np.bincount(

@@ -35,7 +35,7 @@ def _per_bank_stage(
 
 
 def _performing(pop: EnterprisePopulation) -> np.ndarray:
-    return np.flatnonzero(pop.loan_status == LoanStatus.PERFORMING)
+    return (pop.loan_status == LoanStatus.PERFORMING).nonzero()[0]
 
 
 def count_borrowers(pop: EnterprisePopulation, banks: Sequence[Bank]) -> None:
@@ -56,7 +56,7 @@ def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: floa
     repayments = _per_bank(lender, repaid, len(banks))
     pop.debt[rows] = debt - repaid
     pop.loan_quarters_left[rows] = left - 1
-    close_loans(pop, rows[np.flatnonzero(left <= 1)])
+    close_loans(pop, rows[(left <= 1).nonzero()[0]])
     for bank in banks:
         bank.ledger.net_interest_income += interest[bank.index]
         bank.ledger.repayments += repayments[bank.index]
@@ -71,13 +71,13 @@ def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.
     for bank in banks:
         bank.ledger.new_loans += drawn[bank.index]
         if bank.spec.warrant_share > 0:
-            warrants = rows[np.flatnonzero(growth & (lender == bank.index))]
+            warrants = rows[(growth & (lender == bank.index)).nonzero()[0]]
             pop.bank_stake[warrants, bank.index] += bank.spec.warrant_share
 
 
 def repay_in_full(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.ndarray) -> None:
     """Firms that leave the park (relocated, acquired) repay what they owe."""
-    rows = rows[np.flatnonzero(pop.loan_status[rows] == LoanStatus.PERFORMING)]
+    rows = rows[(pop.loan_status[rows] == LoanStatus.PERFORMING).nonzero()[0]]
     repaid = _per_bank(pop.lender[rows], pop.debt[rows], len(banks))
     pop.debt[rows] = 0.0
     close_loans(pop, rows)
@@ -96,7 +96,7 @@ def take_defaults(
 
     Returns (rows, gross loss = balance × LGD) for the guarantee and the risk pool.
     """
-    rows = failed[np.flatnonzero(pop.loan_status[failed] == LoanStatus.PERFORMING)]
+    rows = failed[(pop.loan_status[failed] == LoanStatus.PERFORMING).nonzero()[0]]
     pop.loan_status[rows] = LoanStatus.NON_PERFORMING
     pop.default_quarter[rows] = quarter
     lender, balance = pop.lender[rows], pop.debt[rows]
@@ -116,7 +116,7 @@ def write_off(
     due = (pop.loan_status == LoanStatus.NON_PERFORMING) & (
         pop.default_quarter <= quarter - workout_quarters
     )
-    rows = np.flatnonzero(due)
+    rows = due.nonzero()[0]
     written = _per_bank(pop.lender[rows], pop.debt[rows], len(banks))
     pop.debt[rows] = 0.0
     close_loans(pop, rows)
@@ -133,7 +133,7 @@ def close_books(pop: EnterprisePopulation, banks: Sequence[Bank], quarterly_pd: 
     lender, debt = pop.lender[rows], pop.debt[rows]
     performing = pop.loan_status[rows] == LoanStatus.PERFORMING
     stage = pop.stage[rows]
-    exited = np.flatnonzero(stage > Stage.LISTED)
+    exited = (stage > Stage.LISTED).nonzero()[0]
     stage[exited] = pop.last_active_stage[rows[exited]]
     loss_rate = quarterly_pd[rows] * pop.loan_lgd[rows] * (1.0 - pop.loan_policy_cover[rows])
     n = len(banks)

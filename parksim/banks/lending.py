@@ -114,7 +114,7 @@ def applications(
     demand[: Stage.GROWTH + 1] *= max(0.0, 1.0 + params.rate_elasticity * cost_cut)
     seeks = rng.random(len(stage)) < demand[stage]
     seeks &= pop.loan_status[rows] == LoanStatus.NONE
-    applicants = np.flatnonzero(seeks)
+    applicants = seeks.nonzero()[0]
     if not isinstance(rows, slice):
         applicants = rows[applicants]
     need = np.asarray(params.need_ratio)[pop.stage[applicants]] * pop.size[applicants]

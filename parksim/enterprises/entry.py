@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import ndtri
+from scipy.special import ndtri, pdtr, pdtrik
 
 from parksim.enterprises.population import EnterprisePopulation, Stage
 from parksim.enterprises.sectors import SectorArrays
@@ -62,6 +62,16 @@ class FirmProfileParams:
     U_LINK_PICK,
 ) = range(10)
 DRAWS_PER_FIRM = 10
+
+
+def entrant_count(u: float, rate: float) -> int:
+    """Poisson(rate) number of entrants by inverting the CDF at one uniform `u`, so a
+    strategy with a higher entry rate never draws fewer entrants from the same `u`."""
+    if rate <= 0:
+        return 0
+    count = np.ceil(pdtrik(u, rate))
+    below = max(count - 1.0, 0.0)
+    return int(below if pdtr(below, rate) >= u else count)
 
 
 def firm_draws(rng: np.random.Generator, count: int, n_banks: int) -> np.ndarray:
@@ -128,6 +138,6 @@ def link_suppliers(
         return
     picks = leaders[(u[:, U_LINK_PICK] * len(leaders)).astype(np.int64)]
     linked = (u[:, U_LINK] < link_prob) & ~pop.chain_leader[new_ids]
-    suppliers = new_ids[np.flatnonzero(linked)]
+    suppliers = new_ids[linked.nonzero()[0]]
     pop.leader_row[suppliers] = picks[linked]
     pop.leader_id[suppliers] = pop.id[picks[linked]]

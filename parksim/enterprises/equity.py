@@ -76,7 +76,7 @@ def raise_equity(
     demand = np.zeros(len(Stage))
     demand[: len(params.demand)] = params.demand
     seeks = rng.random(len(stage)) < demand[stage]
-    seekers = np.flatnonzero(seeks)
+    seekers = seeks.nonzero()[0]
     if not isinstance(rows, slice):
         seekers = rows[seekers]
     noise, size_noise = rng.standard_normal((2, len(seekers)))

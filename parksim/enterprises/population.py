@@ -6,6 +6,10 @@ current ("live") rows; firms that have left and have nothing left on a bank's bo
 moved to an archive now and then (`compact`), so the hot loops do not scan the dead.
 Every firm keeps its `id` for the whole run. `to_frame()` and `get()` give researchers the
 agent view of all firms ever in the park, live and archived, one row per enterprise.
+
+Convention in the hot code: find rows with `mask.nonzero()[0]` and index with integers.
+Boolean-mask indexing of large random masks is about ten times slower than integer
+indexing, and `np.flatnonzero` adds a microsecond of wrapper per call.
 """
 
 from __future__ import annotations
@@ -184,11 +188,11 @@ class EnterprisePopulation:
 
     def active(self) -> np.ndarray:
         """Rows of enterprises still in the park (seed to listed)."""
-        return np.flatnonzero(self.stage <= Stage.LISTED)
+        return (self.stage <= Stage.LISTED).nonzero()[0]
 
     def loan_rows(self) -> np.ndarray:
         """Rows of firms that owe a bank (performing or not)."""
-        return np.flatnonzero(self.lender >= 0)
+        return (self.lender >= 0).nonzero()[0]
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Live rows of the given ids; -1 for ids that are archived or unknown."""
@@ -209,10 +213,10 @@ class EnterprisePopulation:
         Only firms that have left the park and owe nothing should be archived: the model
         calls this when such rows are a large share of the live ones.
         """
-        gone = np.flatnonzero(archivable)
+        gone = archivable.nonzero()[0]
         if len(gone) == 0:
             return
-        keep = np.flatnonzero(~archivable)
+        keep = (~archivable).nonzero()[0]
         moved = {c.name: getattr(self, c.name)[gone] for c in self.columns()}
         self._archive.append(moved)
         self._archived_ids = np.concatenate([self._archived_ids, moved["id"]])
@@ -224,7 +228,7 @@ class EnterprisePopulation:
             buffer[kept : self.n] = col.fill
         self.n = kept
         # Rows moved: point suppliers at their leaders' new rows (or -1 if archived).
-        linked = np.flatnonzero(self.leader_id >= 0)
+        linked = (self.leader_id >= 0).nonzero()[0]
         self.leader_row[linked] = self.rows_of(self.leader_id[linked])
 
     def count_by_stage(self) -> np.ndarray:
@@ -279,7 +283,7 @@ class EnterprisePopulation:
 
     def _archived_record(self, enterprise_id: int) -> tuple[dict[str, np.ndarray], int]:
         for part in self._archive:
-            hits = np.flatnonzero(part["id"] == enterprise_id)
+            hits = (part["id"] == enterprise_id).nonzero()[0]
             if len(hits):
                 return part, int(hits[0])
         raise KeyError(f"no enterprise with id {enterprise_id} (ids run 0..{self.next_id - 1})")
