@@ -32,6 +32,7 @@ from parksim.banks import book as loan_book
 from parksim.banks.bank import Bank
 from parksim.banks.lending import (
     Applicants,
+    Offers,
     applications,
     book_loans,
     choose_lenders,
@@ -235,7 +236,7 @@ class ParkModel(mesa.Model):
         pop.loan_quarters_left[borrowers] = left[taken]
         pop.debt[borrowers] *= left[taken] / term
 
-    def _offers(self, applicants: np.ndarray, need: np.ndarray) -> list:
+    def _offers(self, applicants: np.ndarray, need: np.ndarray) -> Offers:
         """Every bank's offers to the applicants."""
         cfg = self.config
         view = Applicants.of(
@@ -248,10 +249,8 @@ class ParkModel(mesa.Model):
             self.sectors,
             self.policy,
         )
-        return [
-            make_offers(view, bank.index, bank.spec, cfg.lending, cfg.lifecycle, cfg.credit)
-            for bank in self.banks
-        ]
+        specs = [bank.spec for bank in self.banks]
+        return make_offers(view, specs, cfg.lending, cfg.lifecycle, cfg.credit)
 
     def _lend_to_operator(self, operator: ParkOperator) -> None:
         share = operator.params.focal_loan_share if len(self.banks) > 1 else 1.0
@@ -338,8 +337,8 @@ class ParkModel(mesa.Model):
         applicants, need = applications(pop, everyone, self.config.lending, self.policy, rng)
         offers = self._offers(applicants, need)
         lender = choose_lenders(offers, pop.main_bank[applicants])
-        book_loans(pop, applicants, lender, offers, self.config.lending, self.policy)
-        loan_book.record_new_loans(pop, self.banks, applicants[(lender >= 0).nonzero()[0]])
+        borrowers = book_loans(pop, applicants, lender, offers, self.config.lending, self.policy)
+        loan_book.record_new_loans(pop, self.banks, borrowers)
 
         # Funded by either channel beats refused by the other; outcomes fade after a year.
         pop.finance_state *= pop.finance_quarter >= q - FINANCE_MEMORY_QUARTERS
@@ -347,7 +346,7 @@ class ParkModel(mesa.Model):
             pop.finance_state[sought] = FinanceState.REFUSED
             pop.finance_quarter[sought] = q
         pop.finance_state[rounds.funded] = FinanceState.FUNDED
-        pop.finance_state[applicants[lender >= 0]] = FinanceState.FUNDED
+        pop.finance_state[borrowers] = FinanceState.FUNDED
 
     def _live_through_quarter(self, factors) -> LifecycleEvents:
         """Correlated failures, then graduation, relocation, acquisition; revenue grows."""

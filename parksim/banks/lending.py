@@ -8,6 +8,7 @@ its main bank. All of it is vectorised over applicants; the only loop is over ba
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,7 +79,7 @@ class LendingParams:
 
 @dataclass
 class Offers:
-    """One bank's offers to the applicants (arrays aligned with the applicant ids)."""
+    """Every bank's offer to every applicant: arrays of shape (n_banks, n_applicants)."""
 
     approved: np.ndarray
     amount: np.ndarray
@@ -128,6 +129,11 @@ def view_noise(spec: TierSpec, age_quarters: np.ndarray) -> np.ndarray:
     return spec.signal_noise * np.sqrt(
         spec.history_quarters / (spec.history_quarters + age_quarters)
     )
+
+
+def view_noises(specs: Sequence[TierSpec], age_quarters: np.ndarray) -> np.ndarray:
+    """`view_noise` of every bank, shape (n_banks, n)."""
+    return np.stack([view_noise(spec, age_quarters) for spec in specs])
 
 
 @dataclass
@@ -192,16 +198,20 @@ def product_limits(
     return limits  # M&A loans (row 5) are made at acquisitions, not on application
 
 
-def estimated_annual_pd(applicants: Applicants, bank: int, spec: TierSpec, beta: float):
-    """The bank's annual PD estimate: the hazard model at its posterior view of quality.
+def estimated_annual_pd(
+    applicants: Applicants, specs: Sequence[TierSpec], beta: float
+) -> np.ndarray:
+    """Each bank's annual PD estimate: the hazard model at its posterior view of quality.
 
     With prior q ~ N(0, 1) and view s = q + σ·e, the posterior is N(s/(1+σ²), σ²/(1+σ²));
     a noisy bank sees every young firm as roughly average, and prices that uncertainty.
+    Shape (n_banks, n_applicants).
     """
-    sigma = view_noise(spec, applicants.age)
-    signal = applicants.quality + sigma * applicants.signal_error[:, bank]
-    post_mean = signal / (1.0 + sigma**2)
-    post_var = sigma**2 / (1.0 + sigma**2)
+    sigma = view_noises(specs, applicants.age)
+    signal = applicants.quality + sigma * applicants.signal_error.T[: len(specs)]
+    shrink = 1.0 / (1.0 + sigma**2)
+    post_mean = signal * shrink
+    post_var = sigma**2 * shrink
     quarterly = applicants.base_pd * quality_multiplier(post_mean, beta, post_var)
     np.minimum(quarterly, 0.95, out=quarterly)
     return 1.0 - (1.0 - quarterly) ** 4
@@ -209,32 +219,38 @@ def estimated_annual_pd(applicants: Applicants, bank: int, spec: TierSpec, beta:
 
 def make_offers(
     applicants: Applicants,
-    bank: int,
-    spec: TierSpec,
+    specs: Sequence[TierSpec],
     lending: LendingParams,
     lifecycle: LifecycleParams,
     credit: CreditParams,
 ) -> Offers:
-    """Bank `bank`'s offers to the applicants: amount, price and whether it approves."""
-    offered = np.array([p in spec.products for p in PRODUCTS])
-    limits = applicants.limits * offered[:, None]
-    amount = np.minimum(applicants.need, limits.sum(axis=0))
-    secured_share = np.divide(limits[0], amount, out=np.ones_like(amount), where=amount > 0)
+    """Every bank's offer to every applicant: amount, price and whether it approves.
+
+    Bank b (with tier spec `specs[b]`) lends what its products can secure, up to the need;
+    it approves when the annual expected-loss rate after policy cover fits its appetite.
+    """
+    offered = np.array([[p in spec.products for p in PRODUCTS] for spec in specs])
+    by_product = offered[:, :, None] * applicants.limits  # (bank, product, applicant)
+    amount = np.minimum(applicants.need, by_product.sum(axis=1))
+    secured_share = np.divide(
+        applicants.limits[0], amount, out=np.ones_like(amount), where=amount > 0
+    )
     lgd = loan_lgd(credit, secured_share)
-    annual_pd = estimated_annual_pd(applicants, bank, spec, lifecycle.quality_risk)
+    annual_pd = estimated_annual_pd(applicants, specs, lifecycle.quality_risk)
     expected_loss = annual_pd * lgd * (1.0 - applicants.cover)
-    approved = (amount >= lending.min_loan) & (expected_loss <= spec.max_expected_loss)
+    appetite = np.array([[spec.max_expected_loss] for spec in specs])
+    approved = (amount >= lending.min_loan) & (expected_loss <= appetite)
     rate = np.minimum(lending.base_rate + lending.margin + expected_loss, lending.max_rate)
-    product = np.argmax(limits, axis=0).astype(np.int8)
+    product = np.argmax(by_product, axis=1).astype(np.int8)
     return Offers(approved, amount, rate, lgd, product, annual_pd)
 
 
-def choose_lenders(offers: list[Offers], main_bank: np.ndarray) -> np.ndarray:
+def choose_lenders(offers: Offers, main_bank: np.ndarray) -> np.ndarray:
     """Index of the bank each applicant borrows from (-1: refused by all).
 
     The cheapest approved offer wins; the applicant's main bank wins ties (relationship).
     """
-    rates = np.stack([np.where(o.approved, o.rate, np.inf) for o in offers])
+    rates = np.where(offers.approved, offers.rate, np.inf)
     # A tiny relationship discount breaks ties without changing any real comparison.
     rates[main_bank, np.arange(rates.shape[1])] -= 1e-9
     chosen = np.argmin(rates, axis=0)
@@ -246,19 +262,20 @@ def book_loans(
     pop: EnterprisePopulation,
     applicants: np.ndarray,
     chosen: np.ndarray,
-    offers: list[Offers],
+    offers: Offers,
     lending: LendingParams,
     policy: PolicyPackage,
-) -> None:
-    """Write the chosen offers into the borrowers' loan columns."""
-    for b, offer in enumerate(offers):
-        take = chosen == b
-        ids = applicants[take]
-        pop.lender[ids] = b
-        pop.debt[ids] = offer.amount[take]
-        pop.loan_rate[ids] = offer.rate[take]
-        pop.loan_lgd[ids] = offer.lgd[take]
-        pop.loan_product[ids] = offer.product[take]
-        pop.loan_quarters_left[ids] = lending.loan_term_quarters
-        pop.loan_status[ids] = LoanStatus.PERFORMING
-        pop.loan_policy_cover[ids] = policy_cover(pop.stage[ids], policy)
+) -> np.ndarray:
+    """Write the chosen offers into the borrowers' loan columns; return the borrowers."""
+    taken = (chosen >= 0).nonzero()[0]
+    bank = chosen[taken]
+    rows = applicants[taken]
+    pop.lender[rows] = bank
+    pop.debt[rows] = offers.amount[bank, taken]
+    pop.loan_rate[rows] = offers.rate[bank, taken]
+    pop.loan_lgd[rows] = offers.lgd[bank, taken]
+    pop.loan_product[rows] = offers.product[bank, taken]
+    pop.loan_quarters_left[rows] = lending.loan_term_quarters
+    pop.loan_status[rows] = LoanStatus.PERFORMING
+    pop.loan_policy_cover[rows] = policy_cover(pop.stage[rows], policy)
+    return rows
