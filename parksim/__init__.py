@@ -2,8 +2,10 @@
 
 import parksim
 scenario = parksim.load_scenario("scenarios/baseline.toml")
-result = parksim.run(scenario, replications=20, seed=1)
-result.summary, result.plot_risk()
+result = parksim.run(scenario, replications=20, seed=1, workers=2)
+result.summary, result.plot_risk(), result.plot_risk_return()
+parksim.resume("results/baseline/<run-id>")  # continue an interrupted run folder
+parksim.compare(["results/a/<run-id>", "results/b/<run-id>"]).save()
 model = parksim.ParkModel(scenario, "tier2_light", rng=1).run()
 model.enterprises.to_frame()
 """
@@ -11,19 +13,23 @@ model.enterprises.to_frame()
 __version__ = "0.1.0"
 
 from parksim.model import ParkModel
-from parksim.results import RunResult
-from parksim.runner import run
+from parksim.results import Comparison, RunResult, compare
+from parksim.runner import RunIncomplete, resume, run
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
 from parksim.scenario.schema import Scenario, Strategy
 
 __all__ = [
+    "Comparison",
     "ParkModel",
+    "RunIncomplete",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "Strategy",
     "__version__",
+    "compare",
     "load_scenario",
+    "resume",
     "run",
 ]

@@ -1,24 +1,35 @@
-"""Results of a run and the results-folder contract.
+"""Results of a run or of a comparison of runs, and the results-folder contract.
 
-A run folder (default `results/<scenario>/<run-id>/`) holds:
+A run folder (default `results/<scenario>/<run-id>/`) holds, once complete:
 
-- `manifest.json`: resolved scenario, seed, replications, versions, start and end time;
+- `manifest.json`: resolved scenario, seed, replications, versions, start and end time,
+  and `"status": "complete"`;
 - `timeseries.parquet`: one row per strategy × replication × quarter (docs/columns.md);
 - `summary.csv`: one row per strategy (parksim.reporting.summary);
-- `figures/`: PNG and SVG charts.
+- `figures/`: PNG and SVG charts (parksim.reporting.charts).
 
-A folder is written under a temporary name and renamed when complete, so a crash never
-leaves a half-written result, and an existing folder is never overwritten.
+While its run is going on, or after it was interrupted or some replications failed, the
+folder's manifest says `"status": "incomplete"` and it holds `parts/` (one file per
+finished chunk) and maybe `failures.json` instead of the tables; `parksim run --resume`
+continues it (parksim.runfolder). An incomplete folder never loads as a result.
+
+Every file is written under a temporary name and renamed when complete, the manifest
+last, so a crash never leaves a half-written file; an existing folder is never
+overwritten. A comparison folder (`parksim compare`) holds `manifest.json`, `summary.csv`
+and `figures/` for the strategies of several runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import json
 import os
 import platform
 import shutil
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -28,78 +39,250 @@ import pandas as pd
 
 import parksim
 from parksim.reporting import charts
-from parksim.reporting.summary import summarise
+from parksim.reporting.summary import per_replication, summarise
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import to_dict
+
+STATUS_COMPLETE, STATUS_INCOMPLETE = "complete", "incomplete"
+#: Versions that change the numbers of a run: a run is resumed only with the same ones.
+NUMERIC_VERSIONS: tuple[str, ...] = ("parksim", "parksim_source", "mesa", "numpy", "scipy")
 
 
 class ResultsFolderError(RuntimeError):
     """A results folder cannot be written (it exists) or read (it is not one)."""
 
 
-def _versions() -> dict[str, str]:
+#: Source files that change no number of a replication (they present, store, schedule or
+#: calibrate results), left out of the fingerprint so that, say, a chart fix does not stop
+#: an interrupted run from being resumed. Every other file counts, new ones included.
+NOT_NUMERIC_SOURCES: tuple[str, ...] = (
+    "cli.py",
+    "executors.py",
+    "results.py",
+    "runfolder.py",
+    "reporting/charts.py",
+    "reporting/summary.py",
+    "calibration/",
+    "data/targets.toml",  # calibration targets
+)
+
+
+@functools.cache
+def source_fingerprint() -> str:
+    """Hash of the parksim source that determines a replication's numbers.
+
+    The version number does not move while the code is being worked on; this does, as
+    soon as the model, a mechanism, the scenario schema or the seeding changes.
+    """
+    root = Path(parksim.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        if (
+            path.suffix in (".py", ".toml")
+            and "__pycache__" not in path.parts
+            and not name.startswith(NOT_NUMERIC_SOURCES)
+        ):
+            digest.update(name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def code_versions() -> dict[str, str]:
+    """parksim's version and source fingerprint, its dependencies' versions, Python's."""
     packages = ("mesa", "numpy", "scipy", "pandas", "matplotlib", "pyarrow")
     found = {name: version(name) for name in packages}
-    return {"parksim": parksim.__version__, **found, "python": platform.python_version()}
+    return {
+        "parksim": parksim.__version__,
+        "parksim_source": source_fingerprint(),
+        **found,
+        "python": platform.python_version(),
+    }
 
 
-def _iso(timestamp: float) -> str:
+def iso_time(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
 
 
+def command_line() -> str:
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+
+
 def build_manifest(
-    scenario: Scenario, seed: int, replications: int, started: float, ended: float
+    scenario: Scenario,
+    seed: int,
+    replications: int,
+    started: float,
+    ended: float | None = None,
+    *,
+    status: str = STATUS_COMPLETE,
 ) -> dict[str, Any]:
-    """What a reader needs to reproduce a run."""
+    """What a reader needs to reproduce a run (and, while incomplete, to resume it)."""
     return {
         "scenario_name": scenario.name,
+        "status": status,
         "seed": seed,
         "replications": replications,
         "strategies": scenario.names,
         "horizon_quarters": scenario.horizon,
-        "versions": _versions(),
-        "started": _iso(started),
-        "ended": _iso(ended),
-        "elapsed_seconds": round(ended - started, 3),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "versions": code_versions(),
+        "started": iso_time(started),
+        "ended": None if ended is None else iso_time(ended),
+        "elapsed_seconds": None if ended is None else round(ended - started, 3),
+        "command": command_line(),
         "scenario": to_dict(scenario),
     }
 
 
-@dataclass
-class RunResult:
-    """The tables of a run, with plot and save methods (for notebooks and the CLI)."""
+def finish_manifest(manifest: dict[str, Any], ended: float, **extra: Any) -> dict[str, Any]:
+    """The manifest of a run that completed at `ended`; elapsed counts from the first start."""
+    started = dt.datetime.fromisoformat(manifest["started"]).timestamp()
+    return {
+        **manifest,
+        "status": STATUS_COMPLETE,
+        "ended": iso_time(ended),
+        "elapsed_seconds": round(ended - started, 3),
+        **extra,
+    }
 
-    scenario: Scenario
+
+# --- writing files ----------------------------------------------------------------------
+
+
+def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
+    """Call `write(temporary_path)`, then rename the result to `path` in one step.
+
+    A reader sees the old file or the whole new one, never a part; a crash leaves only a
+    dot-file that nothing reads.
+    """
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        if temporary.is_dir():
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data: Any) -> None:
+    """JSON, indented, UTF-8, written atomically."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _write_figures(folder: Path, write: Callable[[Path], Any]) -> None:
+    """Figures into a fresh `figures/`, which replaces an older one only when complete."""
+    target = folder / "figures"
+    staging = folder / f".figures.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        staging.mkdir()
+        write(staging)
+        if target.exists():
+            shutil.rmtree(target)
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _new_folder(target: Path, write: Callable[[Path], None]) -> Path:
+    """Write a whole folder under a temporary name and rename it; never overwrite."""
+    if target.exists():
+        raise ResultsFolderError(f"{target}: already exists; choose another --out")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.partial-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    try:
+        staging.mkdir()
+        write(staging)
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def _free_folder(base: Path) -> Path:
+    """`base`, or `base-2`, `base-3`, ... whichever does not exist yet."""
+    candidate, n = base, 1
+    while candidate.exists():
+        n += 1
+        candidate = base.with_name(f"{base.name}-{n}")
+    return candidate
+
+
+def default_run_folder(
+    results_root: str | Path, scenario: Scenario, seed: int, started: str
+) -> Path:
+    """`<results_root>/<scenario>/<start time>Z-seed<seed>`, numbered if that exists."""
+    return _free_folder(Path(results_root) / scenario.name / f"{_compact(started)}-seed{seed}")
+
+
+def _compact(iso: str) -> str:
+    """2024-01-01T12:00:00+00:00 -> 20240101T120000Z."""
+    return iso.replace(":", "").replace("-", "").replace("+0000", "")[:15] + "Z"
+
+
+# --- tables of an ensemble ----------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class Ensemble:
+    """Tables of strategies × replications and what is computed and drawn from them.
+
+    The base of `RunResult` (one run) and `Comparison` (strategies of several runs).
+    """
+
     timeseries: pd.DataFrame
     manifest: dict[str, Any]
     path: Path | None = None
     _summary: pd.DataFrame | None = field(default=None, repr=False)
+    _per_replication: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def stamp(self) -> str:
+        """The provenance line printed under every chart."""
+        raise NotImplementedError
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row per strategy: means and 5/50/95% quantiles over replications."""
+        """One row per strategy: means, 5/50/95 % quantiles and tail risk over replications."""
         if self._summary is None:
             self._summary = summarise(self.timeseries)
         return self._summary
 
     @property
-    def stamp(self) -> str:
-        """The provenance line printed under every chart."""
-        m = self.manifest
-        return (
-            f"parksim {m['versions']['parksim']} · scenario {m['scenario_name']} · "
-            f"seed {m['seed']} · {m['replications']} replications"
-        )
+    def per_replication(self) -> pd.DataFrame:
+        """One row per strategy × replication: cumulative loss, profit, listings, ..."""
+        if self._per_replication is None:
+            self._per_replication = per_replication(self.timeseries)
+        return self._per_replication
 
     def plot_risk(self):
-        """Exposure, NPL ratio, cumulative credit loss and defaults, per strategy."""
+        """Mean exposure, NPL ratio, cumulative credit loss and defaults, per strategy."""
         return charts.risk_curves(self.timeseries, self.stamp)
 
     def plot_revenue(self):
-        """Revenue lines, operating cost and cumulative net profit, per strategy."""
+        """Mean revenue lines, operating cost and cumulative net profit, per strategy."""
         return charts.revenue_curves(self.timeseries, self.stamp)
+
+    def plot_fan(self, measure: str = "cum_credit_loss"):
+        """Fan chart of one measure (a key of charts.FAN_MEASURES), one panel per strategy."""
+        return charts.fan_chart(self.timeseries, self.stamp, measure)
+
+    def plot_risk_return(self):
+        """Mean cumulative net profit against the 99 % expected shortfall of credit loss."""
+        return charts.risk_return(self.timeseries, self.stamp)
+
+    def plot_losses(self):
+        """Distribution of cumulative credit loss over replications, per strategy."""
+        return charts.loss_distribution(self.timeseries, self.stamp)
 
     def plot_stages(self):
         """The park's enterprises by stage, one panel per strategy."""
@@ -109,53 +292,173 @@ class RunResult:
         """Operator revenue, leverage and occupancy, per strategy."""
         return charts.operator_curves(self.timeseries, self.stamp)
 
+    def _write_summary_and_figures(self, folder: Path) -> None:
+        write_atomically(folder / "summary.csv", self.summary.to_csv)
+        _write_figures(folder, lambda out: charts.save_all(self.timeseries, out, self.stamp))
+
+
+@dataclass(kw_only=True)
+class RunResult(Ensemble):
+    """The tables of a run, with plot and save methods (for notebooks and the CLI)."""
+
+    scenario: Scenario
+
+    @property
+    def stamp(self) -> str:
+        m = self.manifest
+        return (
+            f"parksim {m['versions']['parksim']} · scenario {m['scenario_name']} · "
+            f"seed {m['seed']} · {m['replications']} replications"
+        )
+
     def save(self, out: str | Path | None = None, results_root: str | Path = "results") -> Path:
         """Write the run folder; return its path. Never overwrites an existing folder."""
-        target = Path(out) if out is not None else self._default_folder(Path(results_root))
-        if target.exists():
-            raise ResultsFolderError(f"{target}: already exists; choose another --out")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = target.parent / f".{target.name}.partial-{os.getpid()}"
-        if staging.exists():
-            shutil.rmtree(staging)
-        try:
-            staging.mkdir()
-            self._write(staging)
-            os.rename(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        self.path = target
-        return target
+        if out is not None:
+            target = Path(out)
+        else:
+            target = default_run_folder(
+                results_root, self.scenario, self.manifest["seed"], self.manifest["started"]
+            )
 
-    def _default_folder(self, root: Path) -> Path:
-        stamp = self.manifest["started"].replace(":", "").replace("-", "").replace("+0000", "")
-        base = root / self.scenario.name / f"{stamp[:15]}Z-seed{self.manifest['seed']}"
-        candidate, n = base, 1
-        while candidate.exists():
-            n += 1
-            candidate = base.with_name(f"{base.name}-{n}")
-        return candidate
+        def write(folder: Path) -> None:
+            self.write_tables(folder)
+            write_json(folder / "manifest.json", self.manifest)
 
-    def _write(self, folder: Path) -> None:
-        (folder / "manifest.json").write_text(
-            json.dumps(self.manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        self.path = _new_folder(target, write)
+        return self.path
+
+    def write_tables(self, folder: Path) -> None:
+        """Write timeseries.parquet, summary.csv and figures/ into `folder`, each atomically.
+
+        The manifest is the caller's to write, last: it is what marks a folder complete.
+        """
         table = self.timeseries.copy()
         table["strategy"] = table["strategy"].astype(str)
-        table.to_parquet(folder / "timeseries.parquet", index=False)
-        self.summary.to_csv(folder / "summary.csv")
-        charts.save_all(self.timeseries, folder / "figures", self.stamp)
+        write_atomically(
+            folder / "timeseries.parquet", lambda tmp: table.to_parquet(tmp, index=False)
+        )
+        self._write_summary_and_figures(folder)
 
     @classmethod
     def load(cls, folder: str | Path) -> RunResult:
-        """Read a run folder written by `save`."""
+        """Read a complete run folder."""
         folder = Path(folder)
+        manifest = read_manifest(folder)
+        if manifest.get("status", STATUS_COMPLETE) != STATUS_COMPLETE:
+            raise ResultsFolderError(
+                f"{folder}: an incomplete run; continue it with: parksim run --resume {folder}"
+            )
         try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             table = pd.read_parquet(folder / "timeseries.parquet")
         except (FileNotFoundError, NotADirectoryError) as error:
             raise ResultsFolderError(f"{folder}: not a parksim run folder ({error})") from None
         scenario = scenario_from_dict(manifest["scenario"], file=str(folder / "manifest.json"))
         table["strategy"] = pd.Categorical(table["strategy"], categories=scenario.names)
         return cls(scenario=scenario, timeseries=table, manifest=manifest, path=folder)
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest of a run folder, or ResultsFolderError saying it is not one."""
+    try:
+        text = (folder / "manifest.json").read_text(encoding="utf-8")
+    except (FileNotFoundError, NotADirectoryError) as error:
+        raise ResultsFolderError(f"{folder}: not a parksim run folder ({error})") from None
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ResultsFolderError(f"{folder}: manifest.json is not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or "scenario" not in manifest:
+        raise ResultsFolderError(f"{folder}: not a parksim run folder (no scenario in manifest)")
+    return manifest
+
+
+# --- comparing runs -----------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class Comparison(Ensemble):
+    """The strategies of several runs side by side, labelled ``<run>/<strategy>``."""
+
+    runs: list[RunResult]
+
+    @property
+    def stamp(self) -> str:
+        runs = ", ".join(
+            f"{r['label']} (seed {r['seed']}, {r['replications']} reps)"
+            for r in self.manifest["runs"]
+        )
+        return f"parksim {self.manifest['versions']['parksim']} · compare {runs}"
+
+    def save(self, out: str | Path | None = None, results_root: str | Path = "results") -> Path:
+        """Write the comparison folder (manifest, summary, figures); never overwrites."""
+        if out is not None:
+            target = Path(out)
+        else:
+            target = _free_folder(
+                Path(results_root) / "compare" / _compact(self.manifest["created"])
+            )
+
+        def write(folder: Path) -> None:
+            self._write_summary_and_figures(folder)
+            write_json(folder / "manifest.json", self.manifest)
+
+        self.path = _new_folder(target, write)
+        return self.path
+
+
+def _labels(runs: Sequence[RunResult]) -> list[str]:
+    """Short names for runs: scenario names if they differ, else folder names, else numbers."""
+    for names in (
+        [r.scenario.name for r in runs],
+        [r.path.name if r.path else r.scenario.name for r in runs],
+    ):
+        if len(set(names)) == len(names):
+            return names
+    return [f"{r.scenario.name}#{i + 1}" for i, r in enumerate(runs)]
+
+
+def compare(folders: Sequence[str | Path]) -> Comparison:
+    """Load complete run folders and put their strategies side by side.
+
+    Raises ResultsFolderError if a folder is not a complete run or the runs' horizons
+    differ (cumulative losses and profits over different horizons do not compare).
+    """
+    if not folders:
+        raise ResultsFolderError("compare needs at least one run folder")
+    runs = [RunResult.load(folder) for folder in folders]
+    horizons = {r.manifest["horizon_quarters"] for r in runs}
+    if len(horizons) > 1:
+        listed = ", ".join(f"{r.path} ({r.manifest['horizon_quarters']} quarters)" for r in runs)
+        raise ResultsFolderError(
+            f"runs have different horizons: {listed}; compare runs over the same horizon"
+        )
+    labels = _labels(runs)
+    tables, names = [], []
+    for label, run in zip(labels, runs, strict=True):
+        table = run.timeseries.copy()
+        table["strategy"] = label + "/" + table["strategy"].astype(str)
+        tables.append(table)
+        names += [f"{label}/{name}" for name in run.scenario.names]
+    combined = pd.concat(tables, ignore_index=True)
+    combined["strategy"] = pd.Categorical(combined["strategy"], categories=names)
+    manifest = {
+        "kind": "comparison",
+        "status": STATUS_COMPLETE,
+        "runs": [
+            {
+                "label": label,
+                "path": str(run.path),
+                "scenario_name": run.manifest["scenario_name"],
+                "seed": run.manifest["seed"],
+                "replications": run.manifest["replications"],
+                "versions": run.manifest["versions"],
+            }
+            for label, run in zip(labels, runs, strict=True)
+        ],
+        "strategies": names,
+        "horizon_quarters": horizons.pop(),
+        "versions": code_versions(),
+        "created": iso_time(dt.datetime.now(dt.UTC).timestamp()),
+        "command": command_line(),
+    }
+    return Comparison(timeseries=combined, manifest=manifest, runs=runs)

@@ -1,23 +1,75 @@
 """Running a scenario: every strategy × replication, with common random numbers.
 
-Replication i of every strategy gets the same child seed, spawned from the run's root seed
-with `numpy.random.SeedSequence`, so strategies differ by their strategy, not their luck.
-Each task is a pure function of (scenario, strategy, replication, seed), so the tables are
-identical whatever runs them: a serial loop, or any `concurrent.futures.Executor`.
+Seeds. Replication i of every strategy gets child i of the run's root seed (numpy
+`SeedSequence` spawning), so strategies differ by their strategy, not their luck, and
+each replication is a pure function of (scenario, strategy, root seed, i).
+
+Chunks. Work goes to the executor (parksim.executors) in chunks: one strategy × up to
+`MAX_CHUNK` of its replications. A chunk is a few seconds of work, so the scenario (a few
+kB, already parsed) is pickled once per chunk, not per model run, and results come back
+as numpy arrays, not one DataFrame per run. Chunks of one strategy rather than of one
+replication: any number of strategies chunks the same way, and the chunks are submitted
+replication block by block (every strategy's first block, then every second block...),
+so all strategies progress together and an interrupted run holds comparable subsets.
+
+Parts. Each finished chunk is written to the run folder by itself, atomically, as soon
+as it comes back (parksim.runfolder); the tables are assembled from the parts at the end.
+A run can therefore stop at any moment (Ctrl-C, a killed process, a lost worker) and be
+resumed, and its tables never depend on the executor, the chunking or the completion
+order. A replication that raises is recorded and the others go on.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import tempfile
 import time
-from concurrent.futures import Executor, as_completed
-from dataclasses import dataclass
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from parksim.executors import ExecutorKind, Workers, open_executor
 from parksim.model import ParkModel
-from parksim.results import RunResult, build_manifest
+from parksim.reporting.columns import metric_arrays
+from parksim.results import (
+    STATUS_INCOMPLETE,
+    RunResult,
+    build_manifest,
+    finish_manifest,
+    source_fingerprint,
+)
+from parksim.runfolder import RunFolder
 from parksim.scenario.schema import Scenario
+
+#: Replications per chunk at most: a few seconds of work, the most an interruption loses.
+MAX_CHUNK = 25
+#: Chunks per worker at least, so that workers finish together and progress moves smoothly.
+CHUNKS_PER_SLOT = 8
+#: Chunks in flight per worker: one running, one queued so the worker never waits.
+IN_FLIGHT_PER_SLOT = 2
+
+#: Simulates one replication: (scenario, strategy, seed) -> metric arrays by column name.
+Simulate = Callable[[Scenario, str, np.random.SeedSequence], dict[str, np.ndarray]]
+
+
+# --- seeds and tasks -----------------------------------------------------------------------
+
+
+def replication_seeds(root_seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """Child seeds of the root seed, one per replication (shared by all strategies)."""
+    return np.random.SeedSequence(root_seed).spawn(replications)
+
+
+def replication_seed(root_seed: int, replication: int) -> np.random.SeedSequence:
+    """The seed of one replication: equal to `replication_seeds(root_seed, n)[replication]`."""
+    return np.random.SeedSequence(root_seed, spawn_key=(replication,))
 
 
 @dataclass(frozen=True)
@@ -29,13 +81,8 @@ class Task:
     seed: np.random.SeedSequence
 
 
-def replication_seeds(root_seed: int, replications: int) -> list[np.random.SeedSequence]:
-    """Child seeds of the root seed, one per replication (shared by all strategies)."""
-    return np.random.SeedSequence(root_seed).spawn(replications)
-
-
 def plan(scenario: Scenario, replications: int, seed: int) -> list[Task]:
-    """The tasks of a run, in table order: strategy by strategy, replication by replication."""
+    """The model runs of a run, in table order: strategy by strategy, replication by replication."""
     seeds = replication_seeds(seed, replications)
     return [
         Task(strategy.name, r, seeds[r])
@@ -44,13 +91,135 @@ def plan(scenario: Scenario, replications: int, seed: int) -> list[Task]:
     ]
 
 
-def run_task(scenario: Scenario, task: Task) -> pd.DataFrame:
-    """Run one strategy × replication to the horizon; return its rows of the table."""
-    model = ParkModel(scenario, task.strategy, rng=np.random.default_rng(task.seed), collect=False)
-    frame = model.run().timeseries()
-    frame.insert(0, "replication", task.replication)
-    frame.insert(0, "strategy", task.strategy)
-    return frame
+@dataclass(frozen=True)
+class Chunk:
+    """What one executor task runs: some replications of one strategy."""
+
+    strategy: str
+    replications: tuple[int, ...]
+    root_seed: int
+
+
+def default_chunk_size(replications_to_run: int, slots: int) -> int:
+    """Replications per chunk: at least CHUNKS_PER_SLOT chunks a worker, at most MAX_CHUNK."""
+    return max(1, min(MAX_CHUNK, math.ceil(replications_to_run / (slots * CHUNKS_PER_SLOT))))
+
+
+def make_chunks(
+    names: Sequence[str], todo: Mapping[str, Sequence[int]], root_seed: int, size: int
+) -> list[Chunk]:
+    """Chunks of `size` replications of one strategy, block by block across strategies."""
+    blocks = {
+        s: [tuple(todo[s][i : i + size]) for i in range(0, len(todo[s]), size)] for s in names
+    }
+    rounds = max((len(b) for b in blocks.values()), default=0)
+    return [
+        Chunk(s, blocks[s][k], root_seed)
+        for k in range(rounds)
+        for s in names
+        if k < len(blocks[s])
+    ]
+
+
+# --- what a worker does ----------------------------------------------------------------------
+
+
+def simulate_replication(
+    scenario: Scenario, strategy: str, seed: np.random.SeedSequence
+) -> dict[str, np.ndarray]:
+    """Run one strategy × replication to the horizon; return its metrics as arrays."""
+    model = ParkModel(scenario, strategy, rng=np.random.default_rng(seed), collect=False).run()
+    return metric_arrays(model.records)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A replication that raised instead of finishing."""
+
+    strategy: str
+    replication: int
+    seed: dict[str, Any]  # SeedSequence(**seed) is the replication's seed
+    error: str
+    traceback: str
+
+    @classmethod
+    def of(cls, strategy: str, replication: int, root_seed: int, error: BaseException) -> Failure:
+        return cls(
+            strategy,
+            replication,
+            {"entropy": root_seed, "spawn_key": [replication]},
+            f"{type(error).__name__}: {error}",
+            "".join(traceback.format_exception(error)),
+        )
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    """The finished replications of a chunk (as table columns) and its failures."""
+
+    chunk: Chunk
+    columns: dict[str, np.ndarray]  # replication, quarter and every metric; rows in order
+    failures: tuple[Failure, ...]
+    source: str  # the worker's parksim source fingerprint
+
+    @property
+    def done(self) -> int:
+        return len(self.chunk.replications) - len(self.failures)
+
+
+def run_chunk(scenario: Scenario, chunk: Chunk, simulate: Simulate | None = None) -> ChunkResult:
+    """Run a chunk's replications; a replication that raises is recorded, not fatal.
+
+    `simulate` defaults to `simulate_replication`, looked up when the chunk runs.
+    """
+    simulate = simulate or simulate_replication
+    pieces: list[dict[str, np.ndarray]] = []
+    failures = []
+    for replication in chunk.replications:
+        seed = replication_seed(chunk.root_seed, replication)
+        try:
+            metrics = simulate(scenario, chunk.strategy, seed)
+        except Exception as error:
+            failures.append(Failure.of(chunk.strategy, replication, chunk.root_seed, error))
+            continue
+        quarters = len(next(iter(metrics.values())))
+        pieces.append(
+            {
+                "replication": np.full(quarters, replication, dtype=np.int64),
+                "quarter": np.arange(quarters, dtype=np.int64),
+                **metrics,
+            }
+        )
+    columns = (
+        {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]} if pieces else {}
+    )
+    return ChunkResult(chunk, columns, tuple(failures), source_fingerprint())
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+class RunIncomplete(RuntimeError):
+    """Some replications of a run failed or could not run; the others are kept."""
+
+    def __init__(
+        self,
+        folder: Path | None,
+        done: int,
+        total: int,
+        failures: Sequence[Failure],
+        executor_error: str | None = None,
+    ) -> None:
+        self.folder, self.done, self.total = folder, done, total
+        self.failures, self.executor_error = list(failures), executor_error
+        message = f"{total - done} of {total} replications did not finish"
+        if failures:
+            message += f"; {len(failures)} raised (first: {failures[0].error})"
+        if executor_error:
+            message += f"; the executor failed: {executor_error}"
+        if folder is not None:
+            message += f"; resume with: parksim run --resume {folder}"
+        super().__init__(message)
 
 
 def run(
@@ -58,48 +227,270 @@ def run(
     replications: int | None = None,
     seed: int | None = None,
     *,
-    executor: Executor | None = None,
+    out: str | Path | None = None,
+    executor: Executor | ExecutorKind | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
     progress: bool = True,
+    simulate: Simulate | None = None,
 ) -> RunResult:
     """Run every strategy of `scenario`; return the tables with plot and save methods.
 
-    `replications` and `seed` default to the scenario's. `executor` (a process pool, a
-    Dask client's executor, ...) runs the tasks; without one they run here, in order.
+    `replications` and `seed` default to the scenario's. With `out`, the run folder is
+    written there as the run goes (resumable with `resume(out)`) and completed with the
+    tables and charts; without it, parts go to a temporary folder and only the result is
+    returned (`result.save()` writes it).
+
+    Where chunks run: `executor` is an Executor you own (a process pool, a Dask
+    `client.get_executor()`; give `workers` its size to size the chunks), or one of
+    "serial", "processes", "dask" (a local Dask cluster), started for this run with
+    `workers` workers; `scheduler` is a Dask scheduler address. The default: this process
+    for one worker, processes for more. Results are identical, bit for bit, either way.
+
+    Raises RunIncomplete when a replication fails or the executor breaks (the finished
+    ones stay in `out`), and lets KeyboardInterrupt through after saving finished chunks.
+    `simulate` replaces `simulate_replication`, the model run of one replication (tests
+    use it to make a replication fail; it must pickle to run in other processes).
     """
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     if replications < 1:
         raise ValueError(f"replications must be at least 1, got {replications}")
-    tasks = plan(scenario, replications, seed)
-    started = time.time()
-    frames = _execute(scenario, tasks, executor, progress)
-    order = {s: i for i, s in enumerate(scenario.names)}
-    table = pd.concat(frames, ignore_index=True)
-    table = table.sort_values(
-        ["strategy", "replication", "quarter"],
-        key=lambda c: c.map(order) if c.name == "strategy" else c,
-    ).reset_index(drop=True)
-    table["strategy"] = pd.Categorical(table["strategy"], categories=scenario.names)
-    manifest = build_manifest(scenario, seed, replications, started, time.time())
-    return RunResult(scenario=scenario, timeseries=table, manifest=manifest)
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    manifest = build_manifest(scenario, seed, replications, time.time(), status=STATUS_INCOMPLETE)
+    options = {
+        "executor": executor,
+        "workers": workers,
+        "scheduler": scheduler,
+        "chunk_size": chunk_size,
+        "progress": progress,
+        "simulate": simulate,
+    }
+    if out is not None:
+        return _run_in(RunFolder.create(out, manifest), scenario, keep=True, **options)
+    with tempfile.TemporaryDirectory(prefix="parksim-run-") as tmp:
+        folder = RunFolder.create(Path(tmp) / scenario.name, manifest)
+        return _run_in(folder, scenario, keep=False, **options)
+
+
+def resume(
+    folder: str | Path,
+    scenario: Scenario | None = None,
+    *,
+    executor: Executor | ExecutorKind | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    progress: bool = True,
+    simulate: Simulate | None = None,
+) -> RunResult:
+    """Continue an incomplete run folder: keep its finished replications, run the missing
+    and failed ones, then write the tables. The result equals an uninterrupted run's.
+
+    Refuses (ResultsFolderError) a folder that is complete, that other code started, or
+    whose scenario differs from `scenario` when one is given. Options are `run`'s.
+    """
+    run_folder = RunFolder.open(folder)
+    scenario = run_folder.resumable_scenario(scenario)
+    return _run_in(
+        run_folder,
+        scenario,
+        keep=True,
+        resumed=True,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        progress=progress,
+        simulate=simulate,
+    )
+
+
+def _run_in(
+    folder: RunFolder,
+    scenario: Scenario,
+    *,
+    keep: bool,
+    resumed: bool = False,
+    executor: Executor | ExecutorKind | None,
+    workers: int,
+    scheduler: str | None,
+    chunk_size: int | None,
+    progress: bool,
+    simulate: Simulate | None,
+) -> RunResult:
+    """Run what `folder` still lacks, then assemble (and, if `keep`, complete) it."""
+    replications, seed = folder.manifest["replications"], folder.manifest["seed"]
+    with folder.locked():
+        if resumed:
+            folder.start_session()
+        finished = folder.finished()
+        todo = {
+            s: [r for r in range(replications) if r not in finished.get(s, set())]
+            for s in scenario.names
+        }
+        n_todo = sum(len(reps) for reps in todo.values())
+        total = len(scenario.names) * replications
+        started = time.perf_counter()
+        if n_todo:
+            with _workers(executor, workers, scheduler) as opened:
+                size = chunk_size or default_chunk_size(n_todo, opened.slots)
+                chunks = make_chunks(scenario.names, todo, seed, size)
+                ledger = _FailureLedger(folder)
+                broken = _execute(
+                    folder, scenario, chunks, opened, ledger, total - n_todo, progress, simulate
+                )
+            if ledger.failures or broken:
+                done = sum(len(r) for r in folder.finished().values())
+                where = folder.path if keep else None
+                raise RunIncomplete(where, done, total, ledger.failures, broken)
+        timings = {"simulation": time.perf_counter() - started}
+        started = time.perf_counter()
+        table = folder.assemble(scenario)
+        timings["assembly"] = time.perf_counter() - started
+        result = RunResult(scenario=scenario, timeseries=table, manifest=folder.manifest)
+        if keep:
+            folder.complete(result, **timings)
+            result.path = folder.path
+        else:
+            rounded = {name: round(seconds, 3) for name, seconds in timings.items()}
+            result.manifest = finish_manifest(folder.manifest, time.time(), timings=rounded)
+    return result
+
+
+@contextmanager
+def _workers(
+    executor: Executor | ExecutorKind | None, workers: int, scheduler: str | None
+) -> Iterator[Workers]:
+    if isinstance(executor, Executor):
+        # Not ours to shut down; its size is unknown, so assume the machine's.
+        slots = workers if workers > 1 else (os.cpu_count() or 1)
+        yield Workers(executor, slots, type(executor).__name__)
+    else:
+        with open_executor(workers, executor, scheduler) as opened:
+            yield opened
+
+
+class _FailureLedger:
+    """The run's failures: those of earlier sessions not retried yet, and new ones.
+
+    Kept in failures.json, rewritten when it changes, so a stop at any moment leaves an
+    accurate record.
+    """
+
+    def __init__(self, folder: RunFolder) -> None:
+        self.folder = folder
+        self._by_key = {
+            (f["strategy"], f["replication"]): Failure(**f) for f in folder.read_failures()
+        }
+        self.failures: list[Failure] = []
+
+    def settle(self, chunk: Chunk, failures: Sequence[Failure]) -> None:
+        before = dict(self._by_key)
+        for replication in chunk.replications:
+            self._by_key.pop((chunk.strategy, replication), None)
+        for failure in failures:
+            self._by_key[(failure.strategy, failure.replication)] = failure
+        self.failures.extend(failures)
+        if self._by_key != before:
+            self.folder.write_failures([asdict(f) for f in self._by_key.values()])
 
 
 def _execute(
-    scenario: Scenario, tasks: list[Task], executor: Executor | None, progress: bool
-) -> list[pd.DataFrame]:
+    folder: RunFolder,
+    scenario: Scenario,
+    chunks: list[Chunk],
+    workers: Workers,
+    ledger: _FailureLedger,
+    initial: int,
+    progress: bool,
+    simulate: Simulate | None,
+) -> str | None:
+    """Submit the chunks, a window at a time; write each result as it comes back.
+
+    Returns the executor's error if it broke (the chunks not run stay missing). On
+    KeyboardInterrupt: stop submitting, keep what finished, and re-raise.
+    """
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(tasks), desc=scenario.name, unit="run", disable=not progress)
+    total = initial + sum(len(c.replications) for c in chunks)
+    bar = tqdm(
+        total=total,
+        initial=initial,
+        desc=scenario.name,
+        unit="rep",
+        disable=not progress,
+        smoothing=0.05,
+    )
+    window = IN_FLIGHT_PER_SLOT * workers.slots
+    pending = iter(chunks)
+    in_flight: dict[Future, Chunk] = {}
+    broken: str | None = None
+
+    def settle(future: Future, chunk: Chunk) -> None:
+        result = _result_of(future, chunk)
+        if result is None:
+            return
+        if result.columns:
+            folder.write_part(chunk.strategy, result.columns)
+        ledger.settle(chunk, result.failures)
+        bar.update(result.done)
+        if ledger.failures:
+            bar.set_postfix(failed=len(ledger.failures))
+
     try:
-        if executor is None:
-            frames = []
-            for task in tasks:
-                frames.append(run_task(scenario, task))
-                bar.update()
-            return frames
-        futures = [executor.submit(run_task, scenario, task) for task in tasks]
-        for _ in as_completed(futures):
-            bar.update()
-        return [f.result() for f in futures]
+        while True:
+            while broken is None and len(in_flight) < window:
+                chunk = next(pending, None)
+                if chunk is None:
+                    break
+                try:
+                    in_flight[workers.executor.submit(run_chunk, scenario, chunk, simulate)] = chunk
+                except Exception as error:  # a broken pool, a closed client
+                    broken = f"{type(error).__name__}: {error}"
+            if not in_flight:
+                break
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                settle(future, in_flight.pop(future))
+    except KeyboardInterrupt:
+        _stop(in_flight, settle)
+        raise
     finally:
         bar.close()
+    return broken
+
+
+def _stop(in_flight: dict[Future, Chunk], settle: Callable[[Future, Chunk], None]) -> None:
+    """After Ctrl-C: cancel what has not started, keep what finishes."""
+    for future in in_flight:
+        future.cancel()
+    running = [f for f in in_flight if not f.cancelled()]
+    wait(running)
+    for future in running:
+        settle(future, in_flight[future])
+
+
+def _result_of(future: Future, chunk: Chunk) -> ChunkResult | None:
+    """The chunk's result; its replications as failures if the chunk itself was lost."""
+    try:
+        result = future.result()
+    except CancelledError:
+        return None
+    except Exception as error:  # a lost worker, a task that could not be sent
+        failures = tuple(
+            Failure.of(chunk.strategy, r, chunk.root_seed, error) for r in chunk.replications
+        )
+        return ChunkResult(chunk, {}, failures, source_fingerprint())
+    if result.source != source_fingerprint():
+        error = RuntimeError(
+            f"the worker runs other parksim code (source {result.source}, "
+            f"here {source_fingerprint()}); install the same version on every worker"
+        )
+        failures = tuple(
+            Failure.of(chunk.strategy, r, chunk.root_seed, error) for r in chunk.replications
+        )
+        return ChunkResult(chunk, {}, failures, result.source)
+    return result
