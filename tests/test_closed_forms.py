@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -28,44 +31,22 @@ from parksim.credit import (
 # ---------------------------------------------------------------------------------------
 
 # Basel II (June 2006) Annex 5, "Illustrative IRB risk weights for UL", corporate
-# exposures, LGD 45 %, M = 2.5 years, turnover €50m (no firm-size adjustment). PD -> RW, %.
-BASEL_ANNEX5_CORPORATE = {
-    0.0003: 14.44,
-    0.0005: 19.65,
-    0.0010: 29.65,
-    0.0025: 49.47,
-    0.0040: 62.72,
-    0.0050: 69.61,
-    0.0075: 82.78,
-    0.0100: 92.32,
-    0.0130: 100.95,
-    0.0150: 105.59,
-    0.0200: 114.86,
-    0.0250: 122.16,
-    0.0300: 128.44,
-    0.0400: 139.58,
-    0.0500: 149.86,
-    0.0600: 159.61,
-    0.1000: 193.09,
-    0.1500: 221.54,
-    0.2000: 238.23,
-}
+# exposures, LGD 45 %, M = 2.5 years; the table lives in parksim/data/basel_annex5.toml,
+# which the validation report (docs/validation.md) reads too.
+ANNEX5 = Path(__file__).resolve().parents[1] / "parksim" / "data" / "basel_annex5.toml"
 
-# Same table, second column: corporate SME with turnover €5m (maximum firm-size adjustment).
-BASEL_ANNEX5_SME_5M = {
-    0.0003: 11.30,
-    0.0005: 15.39,
-    0.0010: 23.30,
-    0.0025: 39.01,
-    0.0040: 49.49,
-    0.0050: 54.91,
-    0.0075: 65.14,
-    0.0100: 72.40,
-    0.0130: 78.77,
-    0.0150: 82.11,
-    0.0200: 88.55,
-    0.0250: 93.43,
-}
+
+def _annex5(column: str) -> dict[float, float]:
+    """One column of Annex 5: PD -> risk weight, %."""
+    with ANNEX5.open("rb") as handle:
+        table = tomllib.load(handle)[column]
+    return dict(zip(table["pd"], table["risk_weight_percent"], strict=True))
+
+
+# Turnover €50m (no firm-size adjustment), and corporate SME with turnover €5m (maximum
+# firm-size adjustment).
+BASEL_ANNEX5_CORPORATE = _annex5("corporate")
+BASEL_ANNEX5_SME_5M = _annex5("sme_5m")
 
 # The table is printed to 0.01 percentage point; a few entries (e.g. PD 2 %: exact
 # 114.854) are rounded up where exact arithmetic rounds down, so agreement is to within
