@@ -1,7 +1,10 @@
-"""The `parksim` command: run or validate a scenario file.
+"""The `parksim` command: run, resume, validate or compare.
 
-Exit status: 0 done, 1 the run failed, 2 bad input (scenario file or arguments). Bad
-input prints one clear message per problem, no traceback, and writes no result folder.
+Exit status: 0 done, 1 the run failed (some replications raised; the others are kept,
+and `--resume` retries the failed ones), 2 bad input (scenario file, arguments, a folder
+that cannot be resumed or compared), 130 interrupted (Ctrl-C; finished replications are
+kept for `--resume`). Bad input prints one clear message per problem, no traceback, and
+writes no result folder.
 """
 
 from __future__ import annotations
@@ -9,14 +12,32 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parksim import __version__
-from parksim.results import ResultsFolderError
+from parksim.calibration.command import add_arguments as add_calibrate_arguments
+from parksim.calibration.command import calibrate_command
+from parksim.executors import EXECUTOR_KINDS, Workers
+from parksim.results import ResultsFolderError, RunResult
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
 
+if TYPE_CHECKING:  # the runner imports the model: only when a run starts
+    from parksim.runner import RunIncomplete
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+#: Summary columns printed at the end of a run or a comparison.
+PRINTED_COLUMNS = (
+    "cum_net_profit_mean",
+    "cum_credit_loss_mean",
+    "cum_credit_loss_es99",
+    "return_on_risk",
+    "final_npl_ratio_mean",
+    "cum_listings_mean",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,21 +49,61 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run every strategy of a scenario")
-    run.add_argument("scenario", type=Path, help="scenario TOML file")
+    run.add_argument(
+        "scenario", type=Path, nargs="?", help="scenario TOML file (with --resume: optional)"
+    )
     run.add_argument("--replications", type=int, help="replications per strategy")
     run.add_argument("--seed", type=int, help="root random seed (default: the scenario's)")
     run.add_argument("--out", type=Path, help="run folder to create (must not exist)")
     run.add_argument("--results", type=Path, default=Path("results"), help="results root")
     run.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    run.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue an interrupted or failed run: keep its finished replications",
+    )
+    run.add_argument(
+        "--workers", type=int, default=1, help="worker processes on this machine (default 1)"
+    )
+    run.add_argument(
+        "--executor",
+        choices=EXECUTOR_KINDS,
+        help="serial (default for 1 worker), processes (for more), dask (a local cluster)",
+    )
+    run.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="run on this existing Dask cluster"
+    )
+    run.add_argument(
+        "--chunk-size", type=int, help="replications per task (default: chosen for the workers)"
+    )
 
     validate = commands.add_parser("validate", help="check a scenario file without running")
     validate.add_argument("scenario", type=Path, help="scenario TOML file")
+
+    compare = commands.add_parser(
+        "compare", help="put the strategies of several runs side by side (same horizon)"
+    )
+    compare.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR", help="run folders")
+    compare.add_argument("--out", type=Path, help="comparison folder to create (must not exist)")
+    compare.add_argument("--results", type=Path, default=Path("results"), help="results root")
+    compare.add_argument("--quiet", action="store_true", help="no summary")
+
+    calibrate = commands.add_parser("calibrate", help="fit a scenario's parameters to targets")
+    add_calibrate_arguments(calibrate)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
+    if args.command == "compare":
+        return _compare(args)
+    if args.command == "run" and args.resume is not None:
+        return _resume(args)
+    if args.command == "run" and args.scenario is None:
+        print("parksim run: give a scenario file, or --resume RUN_DIR", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as error:
@@ -54,43 +115,199 @@ def main(argv: list[str] | None = None) -> int:
             f"{scenario.horizon} quarters)"
         )
         return EXIT_OK
+    if args.command == "calibrate":
+        return calibrate_command(scenario, args)
     return _run(scenario, args)
 
 
 def _run(scenario, args: argparse.Namespace) -> int:
+    from parksim.results import default_run_folder, iso_time
     from parksim.runner import run
 
-    if args.replications is not None and args.replications < 1:
-        print(
-            f"parksim: --replications: expected a positive integer, got {args.replications}",
-            file=sys.stderr,
+    problem = _executor_problem(args) or _run_problem(args)
+    if problem:
+        print(f"parksim: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    seed = scenario.seed if args.seed is None else args.seed
+    out = args.out or default_run_folder(args.results, scenario, seed, iso_time(time.time()))
+
+    def start(workers: Workers) -> RunResult:
+        return run(
+            scenario,
+            args.replications,
+            seed,
+            out=out,
+            executor=workers.executor,
+            workers=workers.slots,
+            chunk_size=args.chunk_size,
+            progress=not args.quiet,
         )
+
+    return _run_and_report(args, out, start)
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from parksim.runfolder import RunAlreadyComplete, RunFolder
+    from parksim.runner import resume
+
+    problem = _executor_problem(args) or _resume_problem(args)
+    if problem:
+        print(f"parksim: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    try:
+        given = None if args.scenario is None else load_scenario(args.scenario)
+    except ScenarioError as error:
+        print(f"parksim: invalid scenario\n{error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        folder = RunFolder.open(args.resume)
+        scenario = folder.resumable_scenario(given)
+    except RunAlreadyComplete as done:
+        print(f"parksim: {done}")
+        return EXIT_OK
+    except ResultsFolderError as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for option, value in (("--seed", args.seed), ("--replications", args.replications)):
+        recorded = folder.manifest[option.lstrip("-")]
+        if value is not None and value != recorded:
+            print(
+                f"parksim: {option}: the run in {args.resume} has {recorded}, got {value}; "
+                "a resumed run keeps its seed and replications",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+
+    def start(workers: Workers) -> RunResult:
+        return resume(
+            args.resume,
+            scenario,
+            executor=workers.executor,
+            workers=workers.slots,
+            chunk_size=args.chunk_size,
+            progress=not args.quiet,
+        )
+
+    return _run_and_report(args, args.resume, start)
+
+
+def _run_and_report(
+    args: argparse.Namespace, out: Path, start: Callable[[Workers], RunResult]
+) -> int:
+    """Open the executor the options ask for, run `start` on it, report how the run ended.
+
+    The executor is opened before the run folder is made, so a missing Dask or an
+    unreachable scheduler is bad input that leaves no folder behind.
+    """
+    from parksim.executors import ExecutorUnavailable, open_executor
+    from parksim.runner import RunIncomplete
+
+    started = time.perf_counter()
+    try:
+        with open_executor(args.workers, args.executor, args.scheduler) as workers:
+            result = start(workers)
+    except ExecutorUnavailable as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ResultsFolderError as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RunIncomplete as incomplete:
+        _report_incomplete(incomplete)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _report_interrupted(out)
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        print(result.summary[list(PRINTED_COLUMNS)].round(3).to_string())
+        print(f"wrote {result.path} in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
+def _executor_problem(args: argparse.Namespace) -> str | None:
+    if args.workers < 1:
+        return f"--workers: expected a positive integer, got {args.workers}"
+    if args.chunk_size is not None and args.chunk_size < 1:
+        return f"--chunk-size: expected a positive integer, got {args.chunk_size}"
+    if args.scheduler is not None and args.executor not in (None, "dask"):
+        return f"--scheduler runs on Dask; it cannot be combined with --executor {args.executor}"
+    if args.scheduler is not None and args.workers != 1:
+        return "--workers: a Dask cluster (--scheduler) has its own workers; drop --workers"
+    if args.executor == "serial" and args.workers != 1:
+        return "--executor serial runs in this process; drop --workers or choose processes"
+    return None
+
+
+def _run_problem(args: argparse.Namespace) -> str | None:
+    if args.replications is not None and args.replications < 1:
+        return f"--replications: expected a positive integer, got {args.replications}"
     if args.seed is not None and args.seed < 0:
-        print(f"parksim: --seed: expected a non-negative integer, got {args.seed}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return f"--seed: expected a non-negative integer, got {args.seed}"
+    if args.out is not None and args.out.exists():
+        return f"--out: {args.out} already exists; results are never overwritten"
+    return None
+
+
+def _resume_problem(args: argparse.Namespace) -> str | None:
+    if args.out is not None:
+        return "--out: a resumed run stays in its folder; drop --out"
+    return None
+
+
+def _report_incomplete(incomplete: RunIncomplete) -> None:
+    failures = incomplete.failures
+    if failures:
+        print(f"parksim: {len(failures)} replication(s) raised:", file=sys.stderr)
+        for f in failures[:10]:
+            seed = f"SeedSequence({f.seed['entropy']}, spawn_key={tuple(f.seed['spawn_key'])})"
+            print(
+                f"  {f.strategy} replication {f.replication} ({seed}): {f.error}", file=sys.stderr
+            )
+        if len(failures) > 10:
+            print(f"  ... and {len(failures) - 10} more", file=sys.stderr)
+    if incomplete.executor_error:
+        print(f"parksim: the executor failed: {incomplete.executor_error}", file=sys.stderr)
+    print(
+        f"parksim: {incomplete.done} of {incomplete.total} replications finished and kept in "
+        f"{incomplete.folder} (failures in failures.json); run the others with:\n"
+        f"  parksim run --resume {incomplete.folder}",
+        file=sys.stderr,
+    )
+
+
+def _report_interrupted(out: Path) -> None:
+    from parksim.runfolder import RunFolder
+
+    try:
+        done, total = RunFolder.open(out).progress()
+    except ResultsFolderError:
+        print("\nparksim: interrupted before any result was written", file=sys.stderr)
+        return
+    print(
+        f"\nparksim: interrupted; {done} of {total} replications finished and kept in {out}. "
+        f"Continue with:\n  parksim run --resume {out}",
+        file=sys.stderr,
+    )
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from parksim.results import compare
+
     if args.out is not None and args.out.exists():
         print(
             f"parksim: --out: {args.out} already exists; results are never overwritten",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT
-    started = time.perf_counter()
-    result = run(scenario, args.replications, args.seed, progress=not args.quiet)
     try:
-        folder = result.save(args.out, results_root=args.results)
+        comparison = compare(args.runs)
+        folder = comparison.save(args.out, results_root=args.results)
     except ResultsFolderError as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not args.quiet:
-        columns = [
-            "cum_net_profit_mean",
-            "cum_credit_loss_mean",
-            "final_npl_ratio_mean",
-            "cum_listings_mean",
-        ]
-        print(result.summary[columns].round(3).to_string())
-        print(f"wrote {folder} in {time.perf_counter() - started:.1f} s")
+        print(comparison.summary[list(PRINTED_COLUMNS)].round(3).to_string())
+        print(f"wrote {folder}")
     return EXIT_OK
 
 
