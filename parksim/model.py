@@ -40,7 +40,13 @@ from parksim.banks.lending import (
 )
 from parksim.banks.tiers import tier_spec
 from parksim.credit import CreditRiskEngine
-from parksim.enterprises.entry import draw_firms, entrant_count, firm_draws, link_suppliers
+from parksim.enterprises.entry import (
+    cdf_of,
+    draw_firms,
+    entrant_count,
+    firm_draws,
+    link_suppliers,
+)
 from parksim.enterprises.equity import raise_equity
 from parksim.enterprises.lifecycle import (
     LifecycleEvents,
@@ -172,8 +178,13 @@ class ParkModel(mesa.Model):
     def _populate(self) -> None:
         park = self.config.park
         rng = self.streams.entry_in(0)
+        park_mix = np.array([park.stage_mix.get(s, 0.0) for s in STAGES])
+        entrant_mix = np.array([park.entrant_stage_mix.get(s, 0.0) for s in STAGES])
+        self._entrant_stage_cdf = cdf_of(entrant_mix)
+        self._sector_cdf = cdf_of(np.array(list(park.sector_mix.values())))
+        self._main_bank_cdf = cdf_of(np.array([b.spec.attraction for b in self.banks]))
         u = firm_draws(rng, park.enterprises, len(self.banks))
-        ids = self._add_firms(u, park.stage_mix, quality_shift=0.0)
+        ids = self._add_firms(u, cdf_of(park_mix), quality_shift=0.0)
         stages = self.enterprises.stage[ids]
         bounds = np.array(INITIAL_AGE_QUARTERS)[stages]
         age = bounds[:, 0] + (rng.random(len(ids)) * (bounds[:, 1] - bounds[:, 0])).astype(int)
@@ -181,17 +192,15 @@ class ParkModel(mesa.Model):
         self.enterprises.stage_quarter[ids] = -np.minimum(age, 8)
         link_suppliers(self.enterprises, ids, INITIAL_CHAIN_LINK, u)
 
-    def _add_firms(
-        self, u: np.ndarray, stage_mix: dict[str, float], quality_shift: float
-    ) -> np.ndarray:
+    def _add_firms(self, u: np.ndarray, stage_cdf: np.ndarray, quality_shift: float) -> np.ndarray:
         columns = draw_firms(
             u,
-            np.array([stage_mix.get(s, 0.0) for s in STAGES]),
+            stage_cdf,
             quality_shift,
-            np.array(list(self.config.park.sector_mix.values())),
+            self._sector_cdf,
             self.sectors,
             self.config.firms,
-            np.array([b.spec.attraction for b in self.banks]),
+            self._main_bank_cdf,
         )
         columns["entered_quarter"] = np.full(len(u), self.quarter)
         columns["stage_quarter"] = np.full(len(u), self.quarter)
@@ -308,9 +317,7 @@ class ParkModel(mesa.Model):
         )
         count = entrant_count(rng.random(), rate)
         u = firm_draws(rng, count, len(self.banks))
-        rows = self._add_firms(
-            u, self.config.park.entrant_stage_mix, quality + best.entrant_quality
-        )
+        rows = self._add_firms(u, self._entrant_stage_cdf, quality + best.entrant_quality)
         link_suppliers(self.enterprises, rows, link, u)
         self.operator.take_service_stakes(self.enterprises, rows)
         return count
@@ -381,7 +388,7 @@ class ParkModel(mesa.Model):
         # Φ⁻¹ is the costliest step per firm: recompute it only where the PD moved.
         moved = (pd != pop.pd).nonzero()[0]
         pop.default_threshold[moved] = ndtri(pd[moved])
-        pop.pd = pd
+        pop.pd[:] = pd
 
     def _settle_exits(self, events: LifecycleEvents, stage_before: np.ndarray) -> float:
         """Defaults, pool and guarantee, early repayments, stake realisation.
@@ -400,6 +407,8 @@ class ParkModel(mesa.Model):
         # Exit values at which stakes are realised.
         pop.valuation[events.listed] *= income.listing_multiple
         exits = np.concatenate([events.listed, events.acquired, events.relocated, events.failed])
+        if len(exits) == 0:
+            return 0.0
         value = pop.valuation[exits].copy()
         n_acq = len(events.acquired)
         start = len(events.listed)
@@ -440,6 +449,8 @@ class ParkModel(mesa.Model):
     def _make_mna_loans(self, acquired: np.ndarray) -> None:
         """Chain leaders in the park buy some targets with M&A loans from their main bank."""
         pop, rng = self.enterprises, self.streams.fees
+        if len(acquired) == 0:
+            return
         draws = rng.random(len(acquired))
         leaders = (
             pop.chain_leader & (pop.stage <= Stage.LISTED) & (pop.loan_status == LoanStatus.NONE)

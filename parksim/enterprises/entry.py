@@ -79,24 +79,34 @@ def firm_draws(rng: np.random.Generator, count: int, n_banks: int) -> np.ndarray
     return rng.random((count, DRAWS_PER_FIRM + n_banks))
 
 
-def _pick(u: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def cdf_of(weights: np.ndarray) -> np.ndarray:
+    """Cumulative shares of a mix, for drawing categories from uniforms."""
     cumulative = np.cumsum(weights) / np.sum(weights)
-    return np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
+    cumulative[-1] = 1.0
+    return cumulative
+
+
+def _pick(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
+    return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
 
 
 def draw_firms(
     u: np.ndarray,
-    stage_mix: np.ndarray,
+    stage_cdf: np.ndarray,
     quality_mean: float,
-    sector_mix: np.ndarray,
+    sector_cdf: np.ndarray,
     sectors: SectorArrays,
     profile: FirmProfileParams,
-    bank_attraction: np.ndarray,
+    main_bank_cdf: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Attributes of new firms from their rows of uniforms, as population columns."""
-    stages = _pick(u[:, U_STAGE], stage_mix).astype(np.int8)
-    sector = _pick(u[:, U_SECTOR], sector_mix).astype(np.int8)
-    normal = ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+    """Attributes of new firms from their rows of uniforms, as population columns.
+
+    The mixes come as cumulative shares (`cdf_of`): stages, sectors, and the banks'
+    attraction as a new firm's main bank.
+    """
+    stages = _pick(u[:, U_STAGE], stage_cdf)
+    sector = _pick(u[:, U_SECTOR], sector_cdf)
+    normal = ndtri(u)
     quality = quality_mean + normal[:, U_QUALITY]
     revenue = np.asarray(profile.revenue_median)[stages] * np.exp(
         profile.revenue_dispersion * normal[:, U_REVENUE] + 0.2 * quality
@@ -123,7 +133,7 @@ def draw_firms(
         "ip_value": ip,
         "valuation": profile.valuation_multiple * revenue,
         "chain_leader": leader,
-        "main_bank": _pick(u[:, U_MAIN_BANK], bank_attraction).astype(np.int8),
+        "main_bank": _pick(u[:, U_MAIN_BANK], main_bank_cdf),
         "signal_error": normal[:, DRAWS_PER_FIRM:],
     }
 

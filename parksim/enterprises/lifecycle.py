@@ -239,6 +239,8 @@ def apply_transitions(
 
 
 def _exit(pop: EnterprisePopulation, rows: np.ndarray, stage: Stage, quarter: int) -> None:
+    if len(rows) == 0:
+        return
     pop.last_active_stage[rows] = pop.stage[rows]
     pop.stage[rows] = stage
     pop.exit_quarter[rows] = quarter

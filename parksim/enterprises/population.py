@@ -57,7 +57,12 @@ class FinanceState(IntEnum):
 
 
 class Column:
-    """A declared column of the population: a view of the first `n` rows of its buffer."""
+    """A declared column of the population: a view of the first `n` rows of its buffer.
+
+    The population keeps each column's current view in its instance dict, so reading a
+    column is a plain attribute look-up (this descriptor is the fallback and the class-level
+    documentation); assigning to a column writes into its buffer.
+    """
 
     def __init__(self, dtype: type | np.dtype, fill: Any, description: str, per_bank: bool = False):
         self.dtype = np.dtype(dtype)
@@ -73,9 +78,6 @@ class Column:
         if population is None:
             return self
         return population._buffers[self.name][: population.n]
-
-    def __set__(self, population: EnterprisePopulation, value: Any) -> None:
-        population._buffers[self.name][: population.n] = value
 
 
 class EnterprisePopulation:
@@ -149,11 +151,25 @@ class EnterprisePopulation:
         self._archive: list[dict[str, np.ndarray]] = []
         self._archived_ids = np.zeros(0, dtype=np.int64)
         self.archived_by_stage = np.zeros(len(Stage), dtype=np.int64)
+        self._refresh_views()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(type(self).__dict__.get(name), Column):
+            self._buffers[name][: self.n] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _refresh_views(self) -> None:
+        """Point each column attribute at the live rows of its buffer (after n changes)."""
+        for col in self.columns():
+            self.__dict__[col.name] = self._buffers[col.name][: self.n]
 
     @classmethod
-    def columns(cls) -> list[Column]:
+    def columns(cls) -> tuple[Column, ...]:
         """The declared columns, in declaration order."""
-        return [v for v in vars(cls).values() if isinstance(v, Column)]
+        if "_columns" not in cls.__dict__:
+            cls._columns = tuple(v for v in vars(cls).values() if isinstance(v, Column))
+        return cls._columns
 
     @property
     def capacity(self) -> int:
@@ -172,6 +188,7 @@ class EnterprisePopulation:
         self._buffers["id"][rows] = np.arange(self.next_id, self.next_id + count)
         self.next_id += count
         self.n += count
+        self._refresh_views()
         return rows
 
     def _reserve(self, needed: int) -> None:
@@ -227,6 +244,7 @@ class EnterprisePopulation:
             buffer[:kept] = buffer[: self.n][keep]
             buffer[kept : self.n] = col.fill
         self.n = kept
+        self._refresh_views()
         # Rows moved: point suppliers at their leaders' new rows (or -1 if archived).
         linked = (self.leader_id >= 0).nonzero()[0]
         self.leader_row[linked] = self.rows_of(self.leader_id[linked])
