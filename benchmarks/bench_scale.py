@@ -56,7 +56,7 @@ def parksim_model(n: int, quarters: int = QUARTERS) -> dict[str, float]:
 
     scenario = parksim.load_scenario(BASELINE)
     entries = scenario.park.entries_per_quarter * n / scenario.park.enterprises
-    seconds, firm_quarters, fixed = [], 0, []
+    seconds, firm_quarters = [], 0
     for strategy in scenario.names:
         model = parksim.ParkModel(
             scenario,
@@ -76,7 +76,6 @@ def parksim_model(n: int, quarters: int = QUARTERS) -> dict[str, float]:
         "seconds": float(np.mean(seconds)),
         "firm_quarters": firm_quarters / len(scenario.names),
         "strategies": len(scenario.names),
-        "fixed": fixed,
     }
 
 
@@ -138,10 +137,22 @@ def main() -> None:
             f"{r['ns_per_firm_quarter']:7.1f} ns/firm-q  peak {r['parksim_peak_mib']:7.1f} MiB",
             flush=True,
         )
+    # Cost per quarter = fixed + per firm-quarter × firms: a least-squares line through
+    # the sizes separates the fixed cost (model step, banks, operator, bookkeeping).
+    firms = np.array([r["firm_quarters_per_second"] * r["parksim_s"] / QUARTERS for r in rows])
+    per_quarter = np.array([r["seconds_per_quarter"] for r in rows])
+    slope, fixed = np.polyfit(firms, per_quarter, 1)
+    print(
+        f"fixed cost {1e3 * fixed:.3f} ms/quarter, marginal {1e9 * slope:.0f} ns per firm-quarter; "
+        f"per firm-quarter at 80,000 / at 5,000: "
+        f"{rows[2]['ns_per_firm_quarter'] / rows[1]['ns_per_firm_quarter']:.2f}"
+    )
     report = {
         "machine": {"python": platform.python_version(), "cpu": platform.processor()},
         "quarters": QUARTERS,
         "rows": rows,
+        "fixed_seconds_per_quarter": float(fixed),
+        "marginal_seconds_per_firm_quarter": float(slope),
     }
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")

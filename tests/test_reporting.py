@@ -11,7 +11,7 @@ import pytest
 from matplotlib.text import Text
 
 from parksim.reporting import charts
-from parksim.reporting.columns import COLUMN_NAMES, column
+from parksim.reporting.columns import COLUMN_NAMES, STAGES, column
 from parksim.reporting.summary import METRICS, cumulative, summarise
 
 # Deliberately not alphabetical, to catch sorting where first-appearance order is due.
@@ -91,11 +91,11 @@ def test_means_match_groupby(ts: pd.DataFrame) -> None:
     cum_loss = per_rep["credit_loss"].sum().groupby(level="strategy").mean()
     peak = per_rep["exposure"].max().groupby(level="strategy").mean()
     last = ts[ts["quarter"] == QUARTERS].groupby("strategy")["npl_ratio"].mean()
-    rate = (
-        (per_rep["defaults"].sum() / per_rep["borrowers"].sum() * 4)
-        .groupby(level="strategy")
-        .mean()
-    )
+    # Defaults in quarter q are counted against the borrowers at the start of q
+    # (borrowers_<stage>); the quarter-0 row only repeats the opening book.
+    start = ts[[f"borrowers_{s}" for s in STAGES]].sum(axis=1) * (ts["quarter"] >= 1)
+    start_borrowers = start.groupby([ts["strategy"], ts["replication"]], sort=False).sum()
+    rate = (per_rep["defaults"].sum() / start_borrowers * 4).groupby(level="strategy").mean()
     occupancy = per_rep["occupancy"].mean().groupby(level="strategy").mean()
     for s in STRATEGIES:
         assert out.loc[s, "cum_credit_loss_mean"] == pytest.approx(cum_loss[s])

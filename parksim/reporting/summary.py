@@ -30,6 +30,8 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from parksim.reporting.columns import STAGES
+
 KEYS: tuple[str, str] = ("strategy", "replication")
 
 #: Quantiles reported for every metric, as (suffix, probability).
@@ -76,6 +78,9 @@ METRICS: dict[str, str] = {
 }
 
 
+#: Performing borrowers by stage at the start of each quarter: the default-rate base.
+START_BORROWERS: tuple[str, ...] = tuple(f"borrowers_{s}" for s in STAGES)
+
 #: Confidence levels of the tail metrics, as (column suffix, level).
 TAIL_LEVELS: tuple[tuple[str, float], ...] = (("95", 0.95), ("99", 0.99), ("99_9", 0.999))
 
@@ -120,8 +125,11 @@ def cumulative(timeseries: pd.DataFrame, columns: str | Iterable[str]) -> pd.Dat
 def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     """One row per strategy × replication (index ``strategy``, ``replication``) with every
     metric of :data:`METRICS`; strategies in order of first appearance."""
-    stocks = ["npl_ratio", "exposure", "borrowers", "operator_leverage", "occupancy"]
-    ts = timeseries[[*KEYS, "quarter", *CUMULATIVE_METRICS, *stocks]].copy()
+    stocks = ["npl_ratio", "exposure", "operator_leverage", "occupancy"]
+    ts = timeseries[[*KEYS, "quarter", *CUMULATIVE_METRICS, *stocks, *START_BORROWERS]].copy()
+    # Defaults in quarter q happen among the borrowers at the start of q (the
+    # borrowers_<stage> columns); the quarter-0 row only repeats the opening book.
+    ts["start_borrowers"] = ts[list(START_BORROWERS)].sum(axis=1) * (ts["quarter"] >= 1)
     ts["strategy"] = ts["strategy"].astype(str)
     ts = ts.sort_values([*KEYS, "quarter"], kind="stable")
     g = ts.groupby(list(KEYS), sort=False)
@@ -134,7 +142,7 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     per["peak_exposure"] = g["exposure"].max()
     per["final_exposure"] = g["exposure"].last()
     # Defaults per borrower-quarter, ×4 to annualise; undefined (NaN) without borrowers.
-    borrower_quarters = g["borrowers"].sum()
+    borrower_quarters = g["start_borrowers"].sum()
     per["annual_default_rate"] = (
         per["cum_defaults"] / borrower_quarters.where(borrower_quarters > 0) * 4
     )
@@ -200,9 +208,9 @@ def summarise(timeseries: pd.DataFrame) -> pd.DataFrame:
       defaults in loans; listings, failures, entries in firms.
     - ``final_npl_ratio``: npl_ratio at the last quarter (share, 0-1).
     - ``peak_exposure`` / ``final_exposure``: maximum / last-quarter exposure, 万元.
-    - ``annual_default_rate``: sum(defaults) / sum(borrowers) × 4, i.e. defaults per
-      borrower-quarter annualised linearly (share per year); NaN if the bank never
-      had a borrower.
+    - ``annual_default_rate``: sum(defaults) / sum of the performing borrowers at the
+      start of each quarter × 4, i.e. defaults per borrower-quarter annualised linearly
+      (share per year); NaN if the bank never had a borrower.
     - ``mean_operator_leverage`` / ``mean_occupancy``: mean over quarters (share).
     """
     order = strategy_order(timeseries)
