@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import inspect
 import re
-import tomllib
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
 from parksim.calibration.moments import MOMENTS
-from parksim.scenario.errors import ScenarioError
+from parksim.scenario.loader import read_toml
 from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import build
 
@@ -237,14 +236,4 @@ class TargetSet:
 def load_targets(path: str | Path | None = None) -> TargetSet:
     """Load and validate a targets file (default: the project's); raise ScenarioError."""
     path = default_targets_path() if path is None else Path(path)
-    file = str(path)
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ScenarioError("", "an existing targets file", file=file) from None
-    except IsADirectoryError:
-        raise ScenarioError("", "a TOML file, got a directory", file=file) from None
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError("", f"valid TOML ({error})", file=file) from None
-    return build(TargetSet, data, file=file)
+    return build(TargetSet, read_toml(path, what="targets"), file=str(path))

@@ -22,20 +22,23 @@ STRATEGY_KEYS = ("bank_tier", "operator_model")
 POLICY_KEYS = tuple(f.name for f in dataclasses.fields(PolicyPackage))
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file; raise ScenarioError naming file, key and problem."""
-    path = Path(path)
+def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
+    """Parse a TOML input file; raise ScenarioError naming the file when it cannot be read."""
     file = str(path)
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        with Path(path).open("rb") as handle:
+            return tomllib.load(handle)
     except FileNotFoundError:
-        raise ScenarioError("", "an existing scenario file", file=file) from None
+        raise ScenarioError("", f"an existing {what} file", file=file) from None
     except IsADirectoryError:
         raise ScenarioError("", "a TOML file, got a directory", file=file) from None
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError("", f"valid TOML ({error})", file=file) from None
-    return scenario_from_dict(data, file=file)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file; raise ScenarioError naming file, key and problem."""
+    return scenario_from_dict(read_toml(path), file=str(path))
 
 
 def scenario_from_dict(data: Mapping[str, Any], file: str | None = None) -> Scenario:
