@@ -168,7 +168,8 @@ class ParkModel(mesa.Model):
         banks = []
         for index, spec in enumerate(self.config.banks):
             tier = self.strategy.bank_tier if index == 0 else spec.tier
-            banks.append(Bank(self, index, spec.name, tier, tier_spec(tier)))
+            changes = self.config.tiers.get(f"{tier:.1f}")
+            banks.append(Bank(self, index, spec.name, tier, tier_spec(tier, changes)))
         return banks
 
     @property

@@ -11,8 +11,8 @@
   deals (§六(三)2), park brand that lifts inflow (§六(三)3).
 
 The numbers are modelling assumptions (the book gives no figures for them); their
-direction follows the text cited above. Scenario files cannot override them yet; in
-Python, `tier_spec(tier, overrides)` builds a variant.
+direction follows the text cited above. A scenario changes any of them per tier in a
+`[tiers."2.0"]` table (validated against TierSpec when the file loads).
 """
 
 from __future__ import annotations

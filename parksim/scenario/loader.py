@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from parksim.banks.tiers import TIER_SPECS, TIERS, TierSpec
 from parksim.policy import PolicyPackage
-from parksim.scenario.errors import ScenarioError
+from parksim.scenario.errors import ScenarioError, ScenarioErrors
 from parksim.scenario.schema import Scenario, Strategy
 from parksim.scenario.validate import build, to_dict
 
@@ -43,7 +44,31 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from_dict(data: Mapping[str, Any], file: str | None = None) -> Scenario:
     """Validate a scenario given as plain data (what a TOML file parses to)."""
-    return build(Scenario, _merge_strategy_policies(data), file=file)
+    scenario = build(Scenario, _merge_strategy_policies(data), file=file)
+    return dataclasses.replace(scenario, tiers=_validated_tiers(scenario.tiers, file))
+
+
+def _validated_tiers(
+    tiers: Mapping[str, Mapping[str, Any]], file: str | None
+) -> dict[str, dict[str, Any]]:
+    """Check each [tiers."x.0"] table against TierSpec; keep only the fields it changes."""
+    names = {f"{t:.1f}": t for t in TIERS}
+    errors, validated = [], {}
+    for name, changes in tiers.items():
+        if name not in names:
+            expected = "one of " + ", ".join(f'"{n}"' for n in names)
+            errors.append(ScenarioError(f"tiers.{name}", expected, kind="unknown_key", file=file))
+            continue
+        merged = {**to_dict(TIER_SPECS[names[name]]), **changes}
+        try:
+            spec = build(TierSpec, merged, key=f'tiers."{name}"', file=file)
+        except ScenarioError as error:
+            errors.append(error)
+            continue
+        validated[name] = {k: getattr(spec, k) for k in changes}
+    if errors:
+        raise ScenarioErrors(errors, file=file)
+    return validated
 
 
 def _merge_strategy_policies(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ equity, lending, income, credit, operator, tiers); this module only assembles th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from parksim.banks.income import IncomeParams
 from parksim.banks.lending import LendingParams
@@ -108,6 +109,13 @@ class Scenario:
     lending: LendingParams = field(default_factory=LendingParams)
     income: IncomeParams = field(default_factory=IncomeParams)
     credit: CreditParams = field(default_factory=CreditParams)
+    tiers: dict[str, dict[str, Any]] = field(
+        default_factory=dict,
+        metadata={
+            "help": 'changes to the service tiers\' defaults, by tier: [tiers."2.0"] '
+            "signal_noise = 0.5; any field of banks.tiers.TierSpec"
+        },
+    )
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.strategies]
