@@ -185,3 +185,14 @@ def test_figures_fit_the_page(ts: pd.DataFrame) -> None:
         for text in fig.findobj(Text):
             if text.get_text() and text.get_visible():
                 assert text.get_fontsize() >= 8, text
+
+
+def test_risk_return_chart_survives_an_es_outside_its_bootstrap_interval(ts) -> None:
+    # Resampled expected shortfall is biased low, so with identical replications (or
+    # heavy tails) the point estimate can sit above the whole bootstrap interval.
+    repeated = pd.concat(
+        [ts.assign(replication=ts["replication"] + k * 1000) for k in range(6)],
+        ignore_index=True,
+    )
+    fig = charts.risk_return(repeated, "stamp")
+    assert fig.axes

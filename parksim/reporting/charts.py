@@ -534,10 +534,14 @@ def risk_return(ts: pd.DataFrame, stamp: str) -> Figure:
         ax = body.subplots()
         for i, (name, row) in enumerate(table.iterrows()):
             style = _style_of(i, 1)
+            # A bootstrap percentile interval of a tail statistic need not contain the
+            # point estimate (resampled ES is biased low); the bar then ends at the point.
+            es_below = max(row["es"] - row["es_low"], 0.0)
+            es_above = max(row["es_high"] - row["es"], 0.0)
             ax.errorbar(
                 row["es"],
                 row["profit_mean"],
-                xerr=[[row["es"] - row["es_low"]], [row["es_high"] - row["es"]]],
+                xerr=[[es_below], [es_above]],
                 yerr=[
                     [row["profit_mean"] - row["profit_low"]],
                     [row["profit_high"] - row["profit_mean"]],
