@@ -459,9 +459,11 @@ class ParkModel(mesa.Model):
         if len(leaders) == 0 or len(acquired) == 0:
             return
         buyers = leaders[rng.integers(0, len(leaders), size=len(acquired))]
-        in_park = draws < IN_PARK_ACQUIRER_SHARE
-        buyers, targets = np.unique(buyers[in_park], return_index=True)
-        targets = acquired[in_park][targets]
+        in_park = (draws < IN_PARK_ACQUIRER_SHARE).nonzero()[0]
+        buyers, targets = buyers[in_park], acquired[in_park]
+        if len(buyers) > 1:  # one deal per buyer and quarter
+            buyers, first = np.unique(buyers, return_index=True)
+            targets = targets[first]
         if len(buyers) == 0:
             return
         lending, credit = self.config.lending, self.config.credit
@@ -510,10 +512,17 @@ class ParkModel(mesa.Model):
             weights=income.founder_share * pop.valuation[unlocked],
             minlength=n_banks,
         )
-        clients = np.bincount(main, weights=active, minlength=n_banks)
         book = pop.loan_rows()
-        lender, book_main = pop.lender[book], main[book]
-        active_book = active[book]
+        lender = pop.lender[book]
+        # A bank's clients: active firms that bank with it, plus active borrowers of
+        # another main bank.
+        outside = book[((main[book] != lender) & active[book]).nonzero()[0]]
+        clients = np.bincount(main, weights=active, minlength=n_banks)
+        clients += np.bincount(pop.lender[outside], minlength=n_banks)
+        # Python floats: a handful of scalar sums per bank, cheaper than numpy scalars.
+        client_revenue, bonds, ipo, mna, wealth, clients = (
+            a.tolist() for a in (client_revenue, bonds, ipo, mna, wealth, clients)
+        )
         for bank in self.banks:
             b, spec, led = bank.index, bank.spec, bank.ledger
             led.fee_income += client_revenue[b] * income.settlement_fee / 4.0
@@ -525,10 +534,7 @@ class ParkModel(mesa.Model):
             )
             led.personal_finance_income += bank.wealth_aum * income.wealth_fee / 4.0
             led.personal_finance_income += client_revenue[b] * income.retail_margin / 4.0
-            other_borrowers = np.count_nonzero((lender == b) & (book_main != b) & active_book)
-            led.operating_cost += spec.fixed_cost + spec.cost_per_client * (
-                clients[b] + other_borrowers
-            )
+            led.operating_cost += spec.fixed_cost + spec.cost_per_client * clients[b]
 
     def _operator_quarter(self, equity_income: float) -> None:
         operator = self.operator
