@@ -38,7 +38,7 @@ from parksim.banks.lending import (
     choose_lenders,
     make_offers,
 )
-from parksim.banks.tiers import tier_spec
+from parksim.banks.tiers import TierTable, tier_spec
 from parksim.credit import CreditRiskEngine
 from parksim.enterprises.entry import (
     cdf_of,
@@ -144,6 +144,7 @@ class ParkModel(mesa.Model):
         self.credit_engine = CreditRiskEngine(self.config.credit, len(self.sectors.names))
         self.pool_remaining = self.policy.risk_pool_size
         self.banks = self._make_banks()
+        self._tier_table = TierTable.of([bank.spec for bank in self.banks])
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names)
         self._populate()
         self._update_failure_pd()
@@ -171,6 +172,14 @@ class ParkModel(mesa.Model):
             changes = self.config.tiers.get(f"{tier:.1f}")
             banks.append(Bank(self, index, spec.name, tier, tier_spec(tier, changes)))
         return banks
+
+    @property
+    def tiers(self) -> TierTable:
+        """The banks' specs as arrays; rebuilt when a bank's `spec` has been replaced."""
+        table = self._tier_table
+        if any(bank.spec is not spec for bank, spec in zip(self.banks, table.specs, strict=True)):
+            table = self._tier_table = TierTable.of([bank.spec for bank in self.banks])
+        return table
 
     @property
     def focal_bank(self) -> Bank:
@@ -259,8 +268,7 @@ class ParkModel(mesa.Model):
             self.sectors,
             self.policy,
         )
-        specs = [bank.spec for bank in self.banks]
-        return make_offers(view, specs, cfg.lending, cfg.lifecycle, cfg.credit)
+        return make_offers(view, self.tiers, cfg.lending, cfg.lifecycle, cfg.credit)
 
     def _lend_to_operator(self, operator: ParkOperator) -> None:
         share = operator.params.focal_loan_share if len(self.banks) > 1 else 1.0
@@ -308,7 +316,7 @@ class ParkModel(mesa.Model):
     def _enter(self) -> int:
         rng = self.streams.entry_in(self.quarter)
         inflow, quality, _, _, link = self.operator.services()
-        best = max(self.banks, key=lambda b: b.spec.inflow_uplift).spec
+        best = self.tiers.brand
         occupancy = self.operator.occupancy(self.enterprises)
         rate = (
             self.config.park.entries_per_quarter
@@ -334,7 +342,7 @@ class ParkModel(mesa.Model):
         """Equity rounds, then the loan market, over all live rows (no gathers)."""
         pop, rng, q = self.enterprises, self.streams.finance, self.quarter
         everyone = slice(None)
-        bank_fund = np.array([b.spec.fund_coinvest for b in self.banks])
+        bank_fund = self.tiers.fund_coinvest
         park_fund = self.operator.light and self.operator.park_fund > 0
         rounds = raise_equity(pop, everyone, self.config.equity, park_fund, bank_fund, rng, q)
         if park_fund:
@@ -360,8 +368,8 @@ class ParkModel(mesa.Model):
         """Correlated failures, then graduation, relocation, acquisition; revenue grows."""
         pop, params, everyone = self.enterprises, self.config.lifecycle, slice(None)
         _, _, operator_uplift, relocation, _ = self.operator.services()
-        tier_grad = np.array([b.spec.graduation_uplift for b in self.banks])[pop.main_bank]
-        tier_acq = np.array([b.spec.acquisition_uplift for b in self.banks])[pop.main_bank]
+        tier_grad = self.tiers.graduation_uplift[pop.main_bank]
+        tier_acq = self.tiers.acquisition_uplift[pop.main_bank]
         self._update_failure_pd()
         failed = self.credit_engine.defaults_below(
             pop.default_threshold, pop.sector, factors, self.streams.defaults
@@ -453,9 +461,9 @@ class ParkModel(mesa.Model):
         if len(acquired) == 0:
             return
         draws = rng.random(len(acquired))
-        leaders = (
-            pop.chain_leader & (pop.stage <= Stage.LISTED) & (pop.loan_status == LoanStatus.NONE)
-        ).nonzero()[0]
+        leaders = pop.chain_leader.nonzero()[0]
+        free = (pop.stage[leaders] <= Stage.LISTED) & (pop.loan_status[leaders] == LoanStatus.NONE)
+        leaders = leaders[free.nonzero()[0]]
         if len(leaders) == 0 or len(acquired) == 0:
             return
         buyers = leaders[rng.integers(0, len(leaders), size=len(acquired))]

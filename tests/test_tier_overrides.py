@@ -45,6 +45,19 @@ def test_changing_a_tier_changes_what_its_bank_does(tmp_path):
     assert (focal_products[usual] != mna).sum() > 0
 
 
+def test_replacing_a_banks_spec_in_a_built_model_changes_what_it_does():
+    # Researchers change an agent in a notebook; the model must not keep a stale copy.
+    import dataclasses
+
+    model = parksim.ParkModel(BASELINE, "tier2_heavy", rng=3)
+    focal = model.banks[0]
+    focal.spec = dataclasses.replace(focal.spec, max_expected_loss=0.0, products=("mna",))
+    assert model.tiers.max_expected_loss[0, 0] == 0.0
+    model.run(8)
+    mna = PRODUCTS.index("mna")
+    assert (model.enterprises.loan_product[model.enterprises.lender == 0] == mna).all()
+
+
 @pytest.mark.parametrize(
     ("table", "key", "expected"),
     [

@@ -8,15 +8,19 @@ its main bank. All of it is vectorised over applicants; the only loop is over ba
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from parksim.banks.tiers import PRODUCTS, TierSpec
+from parksim.banks.tiers import PRODUCTS, TierTable
 from parksim.credit import CreditParams, loan_lgd
 from parksim.enterprises.lifecycle import LifecycleParams, chain_supported, quality_multiplier
-from parksim.enterprises.population import EnterprisePopulation, LoanStatus, Stage
+from parksim.enterprises.population import (
+    EnterprisePopulation,
+    LoanStatus,
+    Stage,
+    stage_table,
+)
 from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import PolicyPackage
 
@@ -110,8 +114,7 @@ def applications(
     """
     stage = pop.stage[rows]
     cost_cut = policy.interest_subsidy - policy.guarantee_fee * policy.guarantee_share
-    demand = np.zeros(len(Stage))
-    demand[: len(params.demand)] = params.demand
+    demand = stage_table(params.demand).copy()
     demand[: Stage.GROWTH + 1] *= max(0.0, 1.0 + params.rate_elasticity * cost_cut)
     seeks = rng.random(len(stage)) < demand[stage]
     seeks &= pop.loan_status[rows] == LoanStatus.NONE
@@ -122,18 +125,13 @@ def applications(
     return applicants, need
 
 
-def view_noise(spec: TierSpec, age_quarters: np.ndarray) -> np.ndarray:
-    """Sd of a bank's view error: a 1.0 bank learns only from the firm's track record."""
-    if spec.history_quarters <= 0:
-        return np.full(len(age_quarters), spec.signal_noise)
-    return spec.signal_noise * np.sqrt(
-        spec.history_quarters / (spec.history_quarters + age_quarters)
-    )
-
-
-def view_noises(specs: Sequence[TierSpec], age_quarters: np.ndarray) -> np.ndarray:
-    """`view_noise` of every bank, shape (n_banks, n)."""
-    return np.stack([view_noise(spec, age_quarters) for spec in specs])
+def view_noises(tiers: TierTable, age_quarters: np.ndarray) -> np.ndarray:
+    """Sd of each bank's view error, shape (n_banks, n): a bank with a history horizon
+    (a 1.0 bank) learns only from the firm's track record; others see through data."""
+    h = tiers.history_quarters
+    shape = (len(h), len(age_quarters))
+    learned = np.divide(h, h + age_quarters, out=np.ones(shape), where=h > 0)
+    return tiers.signal_noise * np.sqrt(learned)
 
 
 @dataclass
@@ -198,17 +196,15 @@ def product_limits(
     return limits  # M&A loans (row 5) are made at acquisitions, not on application
 
 
-def estimated_annual_pd(
-    applicants: Applicants, specs: Sequence[TierSpec], beta: float
-) -> np.ndarray:
+def estimated_annual_pd(applicants: Applicants, tiers: TierTable, beta: float) -> np.ndarray:
     """Each bank's annual PD estimate: the hazard model at its posterior view of quality.
 
     With prior q ~ N(0, 1) and view s = q + σ·e, the posterior is N(s/(1+σ²), σ²/(1+σ²));
     a noisy bank sees every young firm as roughly average, and prices that uncertainty.
     Shape (n_banks, n_applicants).
     """
-    sigma = view_noises(specs, applicants.age)
-    signal = applicants.quality + sigma * applicants.signal_error.T[: len(specs)]
+    sigma = view_noises(tiers, applicants.age)
+    signal = applicants.quality + sigma * applicants.signal_error.T
     shrink = 1.0 / (1.0 + sigma**2)
     post_mean = signal * shrink
     post_var = sigma**2 * shrink
@@ -219,27 +215,25 @@ def estimated_annual_pd(
 
 def make_offers(
     applicants: Applicants,
-    specs: Sequence[TierSpec],
+    tiers: TierTable,
     lending: LendingParams,
     lifecycle: LifecycleParams,
     credit: CreditParams,
 ) -> Offers:
     """Every bank's offer to every applicant: amount, price and whether it approves.
 
-    Bank b (with tier spec `specs[b]`) lends what its products can secure, up to the need;
+    Bank b (row b of `tiers`) lends what its products can secure, up to the need;
     it approves when the annual expected-loss rate after policy cover fits its appetite.
     """
-    offered = np.array([[p in spec.products for p in PRODUCTS] for spec in specs])
-    by_product = offered[:, :, None] * applicants.limits  # (bank, product, applicant)
+    by_product = tiers.offered[:, :, None] * applicants.limits  # (bank, product, applicant)
     amount = np.minimum(applicants.need, by_product.sum(axis=1))
     secured_share = np.divide(
         applicants.limits[0], amount, out=np.ones_like(amount), where=amount > 0
     )
     lgd = loan_lgd(credit, secured_share)
-    annual_pd = estimated_annual_pd(applicants, specs, lifecycle.quality_risk)
+    annual_pd = estimated_annual_pd(applicants, tiers, lifecycle.quality_risk)
     expected_loss = annual_pd * lgd * (1.0 - applicants.cover)
-    appetite = np.array([[spec.max_expected_loss] for spec in specs])
-    approved = (amount >= lending.min_loan) & (expected_loss <= appetite)
+    approved = (amount >= lending.min_loan) & (expected_loss <= tiers.max_expected_loss)
     rate = np.minimum(lending.base_rate + lending.margin + expected_loss, lending.max_rate)
     product = np.argmax(by_product, axis=1).astype(np.int8)
     return Offers(approved, amount, rate, lgd, product, annual_pd)

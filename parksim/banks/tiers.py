@@ -17,8 +17,11 @@ direction follows the text cited above. A scenario changes any of them per tier 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
+
+import numpy as np
 
 Tier = Literal[1.0, 2.0, 3.0]
 TIERS: tuple[float, ...] = (1.0, 2.0, 3.0)
@@ -146,3 +149,40 @@ TIER_SPECS: dict[float, TierSpec] = {
 def tier_spec(tier: float, overrides: dict[str, object] | None = None) -> TierSpec:
     """The default spec of `tier`, with scenario overrides applied."""
     return replace(TIER_SPECS[float(tier)], **(overrides or {}))
+
+
+@dataclass(frozen=True)
+class TierTable:
+    """The banks' tier specs as arrays indexed by bank, made once per model.
+
+    The loan market and the lifecycle read these every quarter; building them from the
+    specs each time cost more than the arithmetic they feed at park sizes of a few hundred.
+    Column arrays have shape (n_banks, 1) so they broadcast over applicants.
+    """
+
+    offered: np.ndarray  # (n_banks, n_products): whether the bank offers each product
+    signal_noise: np.ndarray  # (n_banks, 1)
+    history_quarters: np.ndarray  # (n_banks, 1)
+    max_expected_loss: np.ndarray  # (n_banks, 1)
+    graduation_uplift: np.ndarray  # (n_banks,)
+    acquisition_uplift: np.ndarray  # (n_banks,)
+    fund_coinvest: np.ndarray  # (n_banks,) bool
+    brand: TierSpec  # the spec with the strongest park brand, which sets entry (§六(三)3)
+    specs: tuple[TierSpec, ...]  # what the table was made from
+
+    @classmethod
+    def of(cls, specs: Sequence[TierSpec]) -> TierTable:
+        def column(name: str) -> np.ndarray:
+            return np.array([[getattr(spec, name)] for spec in specs], dtype=float)
+
+        return cls(
+            offered=np.array([[p in spec.products for p in PRODUCTS] for spec in specs]),
+            signal_noise=column("signal_noise"),
+            history_quarters=column("history_quarters"),
+            max_expected_loss=column("max_expected_loss"),
+            graduation_uplift=column("graduation_uplift")[:, 0],
+            acquisition_uplift=column("acquisition_uplift")[:, 0],
+            fund_coinvest=np.array([spec.fund_coinvest for spec in specs]),
+            brand=max(specs, key=lambda spec: spec.inflow_uplift),
+            specs=tuple(specs),
+        )

@@ -87,7 +87,7 @@ def cdf_of(weights: np.ndarray) -> np.ndarray:
 
 
 def _pick(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
-    return np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
+    return np.minimum(cdf.searchsorted(u, side="right"), len(cdf) - 1)
 
 
 def draw_firms(

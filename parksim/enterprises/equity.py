@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from parksim.enterprises.population import EnterprisePopulation, Stage
+from parksim.enterprises.population import EnterprisePopulation, stage_table
 
 PROB = {"unit": "probability"}
 
@@ -73,8 +73,7 @@ def raise_equity(
     few firms that seek a round draw an investor view and a round size.
     """
     stage = pop.stage[rows]
-    demand = np.zeros(len(Stage))
-    demand[: len(params.demand)] = params.demand
+    demand = stage_table(params.demand)
     seeks = rng.random(len(stage)) < demand[stage]
     seekers = seeks.nonzero()[0]
     if not isinstance(rows, slice):

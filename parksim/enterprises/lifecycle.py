@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parksim.enterprises.population import (
-    N_ACTIVE_STAGES,
     EnterprisePopulation,
     FinanceState,
     Stage,
+    stage_table,
 )
 from parksim.enterprises.sectors import SectorArrays
 
@@ -156,7 +156,7 @@ def failure_pd(
     Exited firms get 0.
     """
     stage = pop.stage[rows]
-    base = np.append(np.asarray(params.failure_pd), np.zeros(len(Stage) - N_ACTIVE_STAGES))
+    base = stage_table(params.failure_pd)
     finance = _finance_multiplier(
         pop.finance_state[rows], params.funded_failure_mult, params.refused_failure_mult
     )
@@ -175,8 +175,7 @@ def graduation_prob(
     uplift: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """Quarterly probability that firms at `rows` move up one stage (0 for listed, exited)."""
-    base = np.zeros(len(Stage))
-    base[: N_ACTIVE_STAGES - 1] = params.graduation
+    base = stage_table(params.graduation)
     finance = _finance_multiplier(
         pop.finance_state[rows], 1.0 + params.funded_graduation_boost, 1.0
     )
@@ -207,9 +206,7 @@ def apply_transitions(
     """
     stage = pop.stage[rows]
     u = rng.random(len(stage))
-    acquisition = np.zeros(len(Stage))
-    acquisition[:N_ACTIVE_STAGES] = params.acquisition
-    p_acq = np.minimum(acquisition[stage] * acquisition_uplift, 0.5)
+    p_acq = np.minimum(stage_table(params.acquisition)[stage] * acquisition_uplift, 0.5)
     rel_cut = graduation + params.relocation * relocation_mult
     active = (stage <= Stage.LISTED) & ~failed
     graduates = active & (u < graduation)

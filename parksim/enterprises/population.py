@@ -14,7 +14,9 @@ indexing, and `np.flatnonzero` adds a microsecond of wrapper per call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import IntEnum
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -38,6 +40,20 @@ class Stage(IntEnum):
 
 STAGE_NAMES: tuple[str, ...] = (*STAGES, *EXITS)
 N_ACTIVE_STAGES = len(STAGES)
+
+
+def stage_table(values: Sequence[float]) -> np.ndarray:
+    """A read-only table indexed by stage code: `values` for the first stages (seed
+    onwards), 0 for the rest. Shared between calls: copy it before changing it."""
+    return _stage_table(tuple(values))
+
+
+@lru_cache(maxsize=256)
+def _stage_table(values: tuple[float, ...]) -> np.ndarray:
+    table = np.zeros(len(Stage))
+    table[: len(values)] = values
+    table.flags.writeable = False
+    return table
 
 
 class LoanStatus(IntEnum):

@@ -196,6 +196,9 @@ class ParkOperator(mesa.Agent):
             self.debt = params.heavy_leverage * value
         self.high_occupancy_quarters = 0
         self.ledger = OperatorLedger()
+        # Floor space used by a firm in each stage code; firms that left use none.
+        self._space_by_stage = np.zeros(N_ACTIVE_STAGES + 3)
+        self._space_by_stage[:N_ACTIVE_STAGES] = params.space_per_firm
 
     def __repr__(self) -> str:
         return (
@@ -213,14 +216,12 @@ class ParkOperator(mesa.Agent):
 
     def occupancy(self, pop: EnterprisePopulation) -> float:
         """Occupied floor area / park floor area (firms that left use none)."""
-        space = np.zeros(N_ACTIVE_STAGES + 3)
-        space[:N_ACTIVE_STAGES] = self.params.space_per_firm
-        used = space[pop.stage].sum()
+        used = self._space_by_stage[pop.stage].sum()
         return float(min(1.0, used / self.floor_area)) if self.floor_area > 0 else 0.0
 
     def vacancy_room(self, occupancy: float) -> float:
         """Entry multiplier: a full park turns entrants away."""
-        return float(np.clip((1.0 - occupancy) / 0.1, 0.0, 1.0))
+        return min(1.0, max(0.0, (1.0 - occupancy) / 0.1))
 
     def take_service_stakes(self, pop: EnterprisePopulation, new_ids: np.ndarray) -> None:
         """Services for equity (服务换股权): a light operator takes a stake in young entrants."""
