@@ -93,17 +93,29 @@ class Streams:
     lifecycle: np.random.Generator
     defaults: np.random.Generator
     fees: np.random.Generator
-    entry_seed: int
+    entry: np.random.Generator  # counter-based (Philox); see `entry_in`
 
     @classmethod
     def spawn(cls, rng: np.random.Generator) -> Streams:
         seeds = rng.integers(0, 2**63 - 1, size=6)
-        return cls(*(np.random.default_rng(s) for s in seeds[:5]), entry_seed=int(seeds[5]))
+        entry = np.random.Generator(np.random.Philox(key=int(seeds[5])))
+        return cls(*(np.random.default_rng(s) for s in seeds[:5]), entry=entry)
 
     def entry_in(self, quarter: int) -> np.random.Generator:
         """The entrants' draws of one quarter: the k-th entrant is the same firm in every
-        strategy, whatever came before and however many enter."""
-        return np.random.default_rng([self.entry_seed, quarter])
+        strategy, whatever came before and however many enter.
+
+        Quarter q reads block q of the entry stream, a Philox stream keyed by the run's
+        seed; blocks are 2**128 draws apart, so quarters never overlap. The stream is
+        rewound to the block (cheaper than seeding a generator each quarter), so the
+        generator returned is valid until the next call.
+        """
+        bits = self.entry.bit_generator
+        state = bits.state
+        state["state"]["counter"] = np.array([0, 0, quarter, 0], dtype=np.uint64)
+        state.update(buffer_pos=4, has_uint32=0)
+        bits.state = state
+        return self.entry
 
 
 def _metric(name: str, model: ParkModel) -> Any:
@@ -144,7 +156,7 @@ class ParkModel(mesa.Model):
         self.credit_engine = CreditRiskEngine(self.config.credit, len(self.sectors.names))
         self.pool_remaining = self.policy.risk_pool_size
         self.banks = self._make_banks()
-        self._tier_table = TierTable.of([bank.spec for bank in self.banks])
+        self.tiers = TierTable.of([bank.spec for bank in self.banks])
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names)
         self._populate()
         self._update_failure_pd()
@@ -173,13 +185,12 @@ class ParkModel(mesa.Model):
             banks.append(Bank(self, index, spec.name, tier, tier_spec(tier, changes)))
         return banks
 
-    @property
-    def tiers(self) -> TierTable:
-        """The banks' specs as arrays; rebuilt when a bank's `spec` has been replaced."""
-        table = self._tier_table
-        if any(bank.spec is not spec for bank, spec in zip(self.banks, table.specs, strict=True)):
-            table = self._tier_table = TierTable.of([bank.spec for bank in self.banks])
-        return table
+    def _refresh_tiers(self) -> None:
+        """Remake the banks' spec arrays if a bank's `spec` has been replaced (a notebook
+        user may swap one between steps)."""
+        specs = self.tiers.specs
+        if any(bank.spec is not spec for bank, spec in zip(self.banks, specs, strict=True)):
+            self.tiers = TierTable.of([bank.spec for bank in self.banks])
 
     @property
     def focal_bank(self) -> Bank:
@@ -282,6 +293,7 @@ class ParkModel(mesa.Model):
         """Advance the park by one quarter."""
         self.quarter += 1
         pop = self.enterprises
+        self._refresh_tiers()
         for bank in self.banks:
             bank.open_quarter()
         loan_book.count_borrowers(pop, self.banks)

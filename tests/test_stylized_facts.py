@@ -61,7 +61,7 @@ def test_data_platform_bank_lends_more_to_seed_and_startup_firms(baseline):
         assert (young2 > 3 * young1).all()
 
 
-def _young_default_rate(view_of: float, replications: int = 16) -> tuple[float, float]:
+def _young_default_rate(view_of: float, replications: int = 32) -> tuple[float, float]:
     """Annual default rate and borrower-quarters of a 2.0 bank's seed+startup loans when
     the bank sees quality as a tier `view_of` bank does (all else 2.0)."""
     scenario = parksim.load_scenario(BASELINE)
@@ -85,12 +85,13 @@ def test_data_platform_lowers_default_rate_within_young_stages():
     # §六(二)1: tax, power and payroll data "降低银企间信息不对称". Lending to the same
     # stages with the same products and appetite, a bank with 1.0's view (history only)
     # picks worse borrowers, and finds fewer good ones. Both banks price their
-    # uncertainty (Bayesian), so the gap is modest. Seen (16 replications): 4.5% with the
-    # 2.0 view against 5.3% with 1.0's, on ≈ 50% more borrower-quarters.
+    # uncertainty (Bayesian), so the gap is modest. Seen (64 replications): 4.7% with the
+    # 2.0 view against 5.3% with 1.0's (ratio 0.88; 0.85 to 0.90 in blocks of 16), on
+    # ≈ 45% more borrower-quarters. 32 replications keep the ratio within ≈ 0.02.
     rate_2, borrowers_2 = _young_default_rate(view_of=2.0)
     rate_1, borrowers_1 = _young_default_rate(view_of=1.0)
     assert borrowers_2 > 1.3 * borrowers_1
-    assert rate_2 < 0.9 * rate_1
+    assert rate_2 < 0.93 * rate_1
 
 
 def test_ecosystem_bank_yields_more_listings_than_tier_one(baseline):
