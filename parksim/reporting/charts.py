@@ -177,17 +177,15 @@ def _style() -> Iterator[None]:
 
 def _means(ts: pd.DataFrame, value: str) -> dict[str, pd.Series]:
     """Per strategy: the mean of ``value`` across replications, by quarter."""
-    frame = ts[["strategy", "quarter", value]].copy()
-    frame["strategy"] = frame["strategy"].astype(str)
-    means = frame.groupby(["strategy", "quarter"], sort=True)[value].mean()
+    frame = ts[["strategy", "quarter", value]]
+    means = frame.groupby(["strategy", "quarter"], sort=True, observed=True)[value].mean()
     return {s: means.xs(s, level="strategy") for s in strategy_order(ts)}
 
 
 def _fan_quantiles(ts: pd.DataFrame, value: str) -> dict[str, pd.DataFrame]:
     """Per strategy: the :data:`FAN_QUANTILES` of ``value`` across replications, by quarter."""
-    frame = ts[["strategy", "quarter", value]].copy()
-    frame["strategy"] = frame["strategy"].astype(str)
-    g = frame.groupby(["strategy", "quarter"], sort=True)[value]
+    frame = ts[["strategy", "quarter", value]]
+    g = frame.groupby(["strategy", "quarter"], sort=True, observed=True)[value]
     stats = pd.DataFrame({q: g.quantile(q) for q in FAN_QUANTILES})
     return {s: stats.xs(s, level="strategy") for s in strategy_order(ts)}
 
@@ -577,9 +575,8 @@ def stage_mix(ts: pd.DataFrame, stamp: str) -> Figure:
     """One panel per strategy: stacked areas of mean firms per life-cycle stage."""
     order = strategy_order(ts)
     stage_cols = [f"n_{s}" for s in STAGES]
-    frame = ts[["strategy", "quarter", *stage_cols]].copy()
-    frame["strategy"] = frame["strategy"].astype(str)
-    means = frame.groupby(["strategy", "quarter"], sort=True)[stage_cols].mean()
+    frame = ts[["strategy", "quarter", *stage_cols]]
+    means = frame.groupby(["strategy", "quarter"], sort=True, observed=True)[stage_cols].mean()
 
     with _style():
         fig, body = _new_figure(_grid_height(len(order), row_in=2.3, extra_in=1.0))
