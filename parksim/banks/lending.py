@@ -89,8 +89,16 @@ class Offers:
     amount: np.ndarray
     rate: np.ndarray
     lgd: np.ndarray
-    product: np.ndarray
     annual_pd: np.ndarray  # the bank's own estimate
+    by_product: np.ndarray  # (n_banks, n_products, n_applicants) what each product lends
+
+    def product(self, bank: np.ndarray, applicant: np.ndarray) -> np.ndarray:
+        """Code of the product (index into PRODUCTS) that lends most in each given offer.
+
+        Worked out for the offers taken only: an argmax over every bank and applicant
+        was one of the costliest steps of a quarter in a large park.
+        """
+        return np.argmax(self.by_product[bank, :, applicant], axis=1).astype(np.int8)
 
 
 def policy_cover(stage: np.ndarray, policy: PolicyPackage) -> np.ndarray:
@@ -235,8 +243,7 @@ def make_offers(
     expected_loss = annual_pd * lgd * (1.0 - applicants.cover)
     approved = (amount >= lending.min_loan) & (expected_loss <= tiers.max_expected_loss)
     rate = np.minimum(lending.base_rate + lending.margin + expected_loss, lending.max_rate)
-    product = np.argmax(by_product, axis=1).astype(np.int8)
-    return Offers(approved, amount, rate, lgd, product, annual_pd)
+    return Offers(approved, amount, rate, lgd, annual_pd, by_product)
 
 
 def choose_lenders(offers: Offers, main_bank: np.ndarray) -> np.ndarray:
@@ -268,7 +275,7 @@ def book_loans(
     pop.debt[rows] = offers.amount[bank, taken]
     pop.loan_rate[rows] = offers.rate[bank, taken]
     pop.loan_lgd[rows] = offers.lgd[bank, taken]
-    pop.loan_product[rows] = offers.product[bank, taken]
+    pop.loan_product[rows] = offers.product(bank, taken)
     pop.loan_quarters_left[rows] = lending.loan_term_quarters
     pop.loan_status[rows] = LoanStatus.PERFORMING
     pop.loan_policy_cover[rows] = policy_cover(pop.stage[rows], policy)
