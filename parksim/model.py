@@ -472,13 +472,15 @@ class ParkModel(mesa.Model):
         pop, rng = self.enterprises, self.streams.fees
         if len(acquired) == 0:
             return
-        draws = rng.random(len(acquired))
+        # Whether the acquirer is in the park, and which leader (uniform floats: cheaper
+        # than Generator.integers at a handful of draws).
+        draws, picks = rng.random((2, len(acquired)))
         leaders = pop.chain_leader.nonzero()[0]
         free = (pop.stage[leaders] <= Stage.LISTED) & (pop.loan_status[leaders] == LoanStatus.NONE)
         leaders = leaders[free.nonzero()[0]]
-        if len(leaders) == 0 or len(acquired) == 0:
+        if len(leaders) == 0:
             return
-        buyers = leaders[rng.integers(0, len(leaders), size=len(acquired))]
+        buyers = leaders[(picks * len(leaders)).astype(np.intp)]
         in_park = (draws < IN_PARK_ACQUIRER_SHARE).nonzero()[0]
         buyers, targets = buyers[in_park], acquired[in_park]
         if len(buyers) > 1:  # one deal per buyer and quarter
