@@ -229,7 +229,10 @@ def test_conditional_pd_is_a_probability_decreasing_in_macro_factor(
         assert np.all((p >= 0.0) & (p <= 1.0))
         np.testing.assert_array_equal(p[pd == 0.0], 0.0)
         np.testing.assert_array_equal(p[pd == 1.0], 1.0)
-    assert np.all(p_bad >= p_good)
+    # Monotone up to rounding: with a macro loading near zero (r_m = 1e-30) the two
+    # factors move the argument of Φ by less than an ulp, and Φ's last bits may go
+    # either way (found by hypothesis).
+    assert np.all(p_bad >= p_good - 1e-15)
     # Strictly decreasing wherever the macro loading is non-zero and ndtr is not saturated.
     assume(rr[0] > 1e-3 and hi_z - lo_z > 1e-2)
     interior = (p_good > 1e-6) & (p_bad < 1 - 1e-6)
