@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from joint_default import joint_default_prob
 from scipy import integrate
 from scipy.special import ndtr, ndtri
 from scipy.stats import binom
@@ -222,17 +223,6 @@ def test_closed_forms_reject_invalid_inputs(call, match: str) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def _joint_default_prob(pd: float, correlation: float) -> float:
-    """P(two borrowers both default) = E[p(Z)²], by adaptive quadrature (independent check)."""
-    a = ndtri(pd)
-
-    def integrand(z: float) -> float:
-        p = ndtr((a - np.sqrt(correlation) * z) / np.sqrt(1 - correlation))
-        return p * p * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
-
-    return integrate.quad(integrand, -12, 12, limit=200, epsabs=1e-15, epsrel=1e-12)[0]
-
-
 @pytest.mark.parametrize(("pd", "correlation"), PAIRS)
 @pytest.mark.parametrize("n_loans", [1, 10, 500])
 def test_mixed_binomial_moments(n_loans: int, pd: float, correlation: float) -> None:
@@ -245,7 +235,7 @@ def test_mixed_binomial_moments(n_loans: int, pd: float, correlation: float) -> 
     assert mean == pytest.approx(n_loans * pd, rel=1e-9)
     # E[K(K−1)] = N(N−1)·P(two given borrowers both default).
     factorial_moment = (k * (k - 1)) @ pmf
-    expected = n_loans * (n_loans - 1) * _joint_default_prob(pd, correlation)
+    expected = n_loans * (n_loans - 1) * joint_default_prob(pd, correlation)
     assert factorial_moment == pytest.approx(expected, rel=1e-8, abs=1e-14)
 
 

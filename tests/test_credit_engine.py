@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from scipy import integrate
+from joint_default import joint_default_prob
 from scipy.special import ndtr, ndtri
 from scipy.stats import kstest
 
@@ -34,20 +34,9 @@ N_QUARTERS = 4000
 VASICEK_PAIRS = [(0.01, 0.12), (0.02, 0.24), (0.05, 0.15)]
 
 
-def _joint_default_prob(pd: float, correlation: float) -> float:
-    """P(two borrowers with asset correlation ρ both default) = E[p(Z)²]."""
-    a = ndtri(pd)
-
-    def integrand(z: float) -> float:
-        p = ndtr((a - np.sqrt(correlation) * z) / np.sqrt(1 - correlation))
-        return p * p * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
-
-    return integrate.quad(integrand, -12, 12, limit=200, epsabs=1e-15, epsrel=1e-12)[0]
-
-
 def _default_rate_variance(pd: float, correlation: float, n_loans: int) -> float:
     """Var of the default rate of n_loans borrowers with pairwise asset correlation ρ."""
-    joint = _joint_default_prob(pd, correlation)
+    joint = joint_default_prob(pd, correlation)
     return joint - pd**2 + (pd - joint) / n_loans
 
 
@@ -188,9 +177,9 @@ def test_sectors_are_linked_only_through_the_macro_factor() -> None:
     # r_m only: r_s must not leak across sectors.
     a, b = _simulate_two_sectors(0.10, 0.15)
     cross = np.mean((a - a.mean()) * (b - b.mean()))
-    expected_cross = _joint_default_prob(pd, 0.10) - pd**2
+    expected_cross = joint_default_prob(pd, 0.10) - pd**2
     assert abs(cross - expected_cross) <= 4 * _se_of_covariance(a, b)
-    wrong_cross = _joint_default_prob(pd, 0.25) - pd**2  # what leaking r_s would give
+    wrong_cross = joint_default_prob(pd, 0.25) - pd**2  # what leaking r_s would give
     assert abs(cross - wrong_cross) > 4 * _se_of_covariance(a, b)
 
     # Without a macro factor, sectors are independent: sample correlation ~ N(0, 1/T).
