@@ -475,9 +475,8 @@ class ParkModel(mesa.Model):
         # Whether the acquirer is in the park, and which leader (uniform floats: cheaper
         # than Generator.integers at a handful of draws).
         draws, picks = rng.random((2, len(acquired)))
-        leaders = pop.chain_leader.nonzero()[0]
-        free = (pop.stage[leaders] <= Stage.LISTED) & (pop.loan_status[leaders] == LoanStatus.NONE)
-        leaders = leaders[free.nonzero()[0]]
+        leaders = pop.chain_leaders()
+        leaders = leaders[(pop.loan_status[leaders] == LoanStatus.NONE).nonzero()[0]]
         if len(leaders) == 0:
             return
         buyers = leaders[(picks * len(leaders)).astype(np.intp)]

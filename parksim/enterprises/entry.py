@@ -142,8 +142,7 @@ def link_suppliers(
     pop: EnterprisePopulation, new_ids: np.ndarray, link_prob: float, u: np.ndarray
 ) -> None:
     """Link some new non-leader firms to an active chain leader (vertical clustering, §四(一))."""
-    leaders = pop.chain_leader.nonzero()[0]
-    leaders = leaders[(pop.stage[leaders] <= Stage.LISTED).nonzero()[0]]
+    leaders = pop.chain_leaders()
     if len(leaders) == 0:
         return
     picks = leaders[(u[:, U_LINK_PICK] * len(leaders)).astype(np.int64)]

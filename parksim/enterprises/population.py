@@ -223,6 +223,11 @@ class EnterprisePopulation:
         """Rows of enterprises still in the park (seed to listed)."""
         return (self.stage <= Stage.LISTED).nonzero()[0]
 
+    def chain_leaders(self) -> np.ndarray:
+        """Rows of chain leaders (链主) still in the park."""
+        leaders = self.chain_leader.nonzero()[0]
+        return leaders[(self.stage[leaders] <= Stage.LISTED).nonzero()[0]]
+
     def loan_rows(self) -> np.ndarray:
         """Rows of firms that owe a bank (performing or not)."""
         return (self.lender >= 0).nonzero()[0]

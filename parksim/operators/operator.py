@@ -19,7 +19,12 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from parksim.enterprises.population import N_ACTIVE_STAGES, EnterprisePopulation, Stage
+from parksim.enterprises.population import (
+    N_ACTIVE_STAGES,
+    EnterprisePopulation,
+    Stage,
+    stage_table,
+)
 
 AssetModel = Literal["heavy", "light", "adaptive"]
 SHARE = {"unit": "share"}
@@ -196,9 +201,6 @@ class ParkOperator(mesa.Agent):
             self.debt = params.heavy_leverage * value
         self.high_occupancy_quarters = 0
         self.ledger = OperatorLedger()
-        # Floor space used by a firm in each stage code; firms that left use none.
-        self._space_by_stage = np.zeros(N_ACTIVE_STAGES + 3)
-        self._space_by_stage[:N_ACTIVE_STAGES] = params.space_per_firm
 
     def __repr__(self) -> str:
         return (
@@ -216,7 +218,7 @@ class ParkOperator(mesa.Agent):
 
     def occupancy(self, pop: EnterprisePopulation) -> float:
         """Occupied floor area / park floor area (firms that left use none)."""
-        used = self._space_by_stage[pop.stage].sum()
+        used = stage_table(self.params.space_per_firm)[pop.stage].sum()
         return float(min(1.0, used / self.floor_area)) if self.floor_area > 0 else 0.0
 
     def vacancy_room(self, occupancy: float) -> float:
