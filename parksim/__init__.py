@@ -10,7 +10,7 @@ model = parksim.ParkModel(scenario, "tier2_light", rng=1).run()
 model.enterprises.to_frame()
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from parksim.model import ParkModel
 from parksim.results import Comparison, RunResult, compare

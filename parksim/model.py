@@ -19,7 +19,7 @@ A quarter (see `step`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -30,14 +30,15 @@ from scipy.special import ndtri
 
 from parksim.banks import book as loan_book
 from parksim.banks.bank import Bank
-from parksim.banks.lending import (
-    Applicants,
-    Offers,
-    applications,
-    book_loans,
-    choose_lenders,
-    make_offers,
+from parksim.banks.income import earn_income
+from parksim.banks.market import LoanMarket
+from parksim.banks.mna import make_mna_loans
+from parksim.banks.operator_lending import (
+    amortise_operator_loans,
+    lend_to_operator,
+    service_operator_loans,
 )
+from parksim.banks.stakes import realise_stakes
 from parksim.banks.tiers import TierTable, tier_spec
 from parksim.credit import CreditRiskEngine
 from parksim.enterprises.entry import (
@@ -64,6 +65,7 @@ from parksim.enterprises.population import (
 )
 from parksim.enterprises.sectors import SectorArrays
 from parksim.operators.operator import ParkOperator
+from parksim.policy import RiskPool
 from parksim.reporting.columns import EXITS, METRIC_NAMES, STAGES
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
@@ -78,8 +80,6 @@ INITIAL_CHAIN_LINK = 0.1
 # speed, but it moves rows, so streams that draw one number per live row draw for
 # different firms afterwards: results change, their distribution does not.
 COMPACT_AT_EXITED_SHARE = 0.2
-# Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
-IN_PARK_ACQUIRER_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -154,14 +154,18 @@ class ParkModel(mesa.Model):
         self.streams = Streams.spawn(self.rng)
         self.sectors = SectorArrays.of(tuple(self.config.park.sector_mix))
         self.credit_engine = CreditRiskEngine(self.config.credit, len(self.sectors.names))
-        self.pool_remaining = self.policy.risk_pool_size
+        self.risk_pool = RiskPool(self.policy)
         self.banks = self._make_banks()
         self.tiers = TierTable.of([bank.spec for bank in self.banks])
+        cfg = self.config
+        self.loan_market = LoanMarket(
+            cfg.lending, cfg.lifecycle, cfg.credit, self.sectors, self.policy
+        )
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names)
         self._populate()
         self._update_failure_pd()
         self.operator = self._make_operator()
-        self._open_loan_book()
+        self.loan_market.open_book(self.enterprises, self.tiers, self.streams.finance)
         self.records: list[dict[str, float]] = []
         self.latest: dict[str, Any] = {}
         self.datacollector = mesa.DataCollector(
@@ -244,73 +248,39 @@ class ParkModel(mesa.Model):
         self._lend_to_operator(operator)
         return operator
 
-    def _open_loan_book(self) -> None:
-        """Give the park the loan book it has at the start, so curves start in steady state.
-
-        A firm still owes a loan if it borrowed within the last loan term: it applies with
-        the chance of at least one request in that many quarters, banks compete as in any
-        quarter, and the loan is part-way through its amortisation.
-        """
-        pop, lending, rng = self.enterprises, self.config.lending, self.streams.finance
-        term = lending.loan_term_quarters
-        recent = tuple(1.0 - (1.0 - d) ** term for d in lending.demand)
-        opening = replace(lending, demand=recent)
-        applicants, need = applications(pop, pop.active(), opening, self.policy, rng)
-        offers = self._offers(applicants, need)
-        lender = choose_lenders(offers, pop.main_bank[applicants])
-        book_loans(pop, applicants, lender, offers, lending, self.policy)
-        # One draw per applicant, so the stream does not depend on who was approved.
-        left = 1 + (rng.random(len(applicants)) * term).astype(np.int16)
-        taken = lender >= 0
-        borrowers = applicants[taken]
-        pop.loan_quarters_left[borrowers] = left[taken]
-        pop.debt[borrowers] *= left[taken] / term
-
-    def _offers(self, applicants: np.ndarray, need: np.ndarray) -> Offers:
-        """Every bank's offers to the applicants."""
-        cfg = self.config
-        view = Applicants.of(
-            self.enterprises,
-            applicants,
-            need,
-            self.quarter,
-            cfg.lending,
-            cfg.lifecycle,
-            self.sectors,
-            self.policy,
-        )
-        return make_offers(view, self.tiers, cfg.lending, cfg.lifecycle, cfg.credit)
-
     def _lend_to_operator(self, operator: ParkOperator) -> None:
-        share = operator.params.focal_loan_share if len(self.banks) > 1 else 1.0
-        others = (1.0 - share) / max(len(self.banks) - 1, 1)
-        for bank in self.banks:
-            bank.operator_loan = operator.development_loans * (share if bank.index == 0 else others)
+        lend_to_operator(self.banks, operator.development_loans, operator.params.focal_loan_share)
+
+    @property
+    def pool_remaining(self) -> float:
+        """Capital left in the risk-compensation pool, 万元."""
+        return self.risk_pool.remaining
 
     # ---------------------------------------------------------------- the quarter
 
     def step(self) -> None:
-        """Advance the park by one quarter."""
+        """Advance the park by one quarter: the schedule in the module docstring."""
         self.quarter += 1
-        pop = self.enterprises
-        self._refresh_tiers()
-        for bank in self.banks:
-            bank.open_quarter()
-        loan_book.count_borrowers(pop, self.banks)
+        self._open_books()
         factors = self.credit_engine.draw_factors(self.streams.macro)
         entries = self._enter()
         self._service_loans()
         self._raise_finance()
-        stage_before = pop.stage.copy()
-        events = self._live_through_quarter(factors)
-        equity = self._settle_exits(events, stage_before)
+        events, stage_before = self._live_through_quarter(factors)
+        equity_income = self._settle_exits(events, stage_before)
         self._earn_income(events)
-        loan_book.write_off(pop, self.banks, self.quarter, self.config.credit.workout_quarters)
-        self._operator_quarter(equity)
+        self._operator_quarter(equity_income)
         self._close_books()
         self._record(entries, events)
         self._collect()
         self._compact()
+
+    def _open_books(self) -> None:
+        """New ledgers; performing borrowers at quarter start (the default-rate base)."""
+        self._refresh_tiers()
+        for bank in self.banks:
+            bank.open_quarter()
+        loan_book.count_borrowers(self.enterprises, self.banks)
 
     def _close_books(self) -> None:
         loan_book.close_books(self.enterprises, self.banks, self.enterprises.pd)
@@ -347,8 +317,7 @@ class ParkModel(mesa.Model):
         funding = self.config.lending.funding_cost
         rate = self.operator.params.development_loan_rate
         loan_book.service(self.enterprises, self.banks, funding)
-        for bank in self.banks:
-            bank.ledger.net_interest_income += bank.operator_loan * (rate - funding) / 4.0
+        service_operator_loans(self.banks, rate, funding)
 
     def _raise_finance(self) -> None:
         """Equity rounds, then the loan market, over all live rows (no gathers)."""
@@ -362,11 +331,7 @@ class ParkModel(mesa.Model):
             spent = self.config.equity.fund_ticket * rounds.amount.sum()
             self.operator.park_fund = max(0.0, self.operator.park_fund - spent)
 
-        applicants, need = applications(pop, everyone, self.config.lending, self.policy, rng)
-        offers = self._offers(applicants, need)
-        lender = choose_lenders(offers, pop.main_bank[applicants])
-        borrowers = book_loans(pop, applicants, lender, offers, self.config.lending, self.policy)
-        loan_book.record_new_loans(pop, self.banks, borrowers)
+        applicants, borrowers = self.loan_market.lend(pop, self.banks, self.tiers, rng, q)
 
         # Funded by either channel beats refused by the other; outcomes fade after a year.
         pop.finance_state *= pop.finance_quarter >= q - FINANCE_MEMORY_QUARTERS
@@ -376,9 +341,13 @@ class ParkModel(mesa.Model):
         pop.finance_state[rounds.funded] = FinanceState.FUNDED
         pop.finance_state[borrowers] = FinanceState.FUNDED
 
-    def _live_through_quarter(self, factors) -> LifecycleEvents:
-        """Correlated failures, then graduation, relocation, acquisition; revenue grows."""
+    def _live_through_quarter(self, factors) -> tuple[LifecycleEvents, np.ndarray]:
+        """Correlated failures, then graduation, relocation, acquisition; revenue grows.
+
+        Returns the events and every row's stage at quarter start.
+        """
         pop, params, everyone = self.enterprises, self.config.lifecycle, slice(None)
+        stage_before = pop.stage.copy()
         _, _, operator_uplift, relocation, _ = self.operator.services()
         tier_grad = self.tiers.graduation_uplift[pop.main_bank]
         tier_acq = self.tiers.acquisition_uplift[pop.main_bank]
@@ -400,7 +369,7 @@ class ParkModel(mesa.Model):
             self.quarter,
         )
         grow_revenue(pop, everyone, params, self.streams.lifecycle)
-        return events
+        return events, stage_before
 
     def _update_failure_pd(self) -> None:
         """Each firm's quarterly PD and its default threshold Φ⁻¹(PD)."""
@@ -412,150 +381,35 @@ class ParkModel(mesa.Model):
         pop.pd[:] = pd
 
     def _settle_exits(self, events: LifecycleEvents, stage_before: np.ndarray) -> float:
-        """Defaults, pool and guarantee, early repayments, stake realisation.
+        """Defaults (less guarantee and pool), early repayments, M&A loans, stakes.
 
         Returns the operator's equity income of the quarter.
         """
-        pop, income = self.enterprises, self.config.income
+        pop, cfg = self.enterprises, self.config
         rows, gross = loan_book.take_defaults(
             pop, self.banks, events.failed, stage_before, self.quarter
         )
-        self._pay_policy_claims(rows, gross)
-        leaving = np.concatenate([events.relocated, events.acquired])
-        loan_book.repay_in_full(pop, self.banks, leaving)
-        self._make_mna_loans(events.acquired)
-
-        # Exit values at which stakes are realised.
-        pop.valuation[events.listed] *= income.listing_multiple
-        exits = np.concatenate([events.listed, events.acquired, events.relocated, events.failed])
-        if len(exits) == 0:
-            return 0.0
-        value = pop.valuation[exits].copy()
-        n_acq = len(events.acquired)
-        start = len(events.listed)
-        value[start : start + n_acq] *= income.acquisition_multiple
-        value[len(exits) - len(events.failed) :] = 0.0
-        bank_gains = pop.bank_stake[exits] * value[:, None] - pop.bank_stake_cost[exits]
-        for bank in self.banks:
-            bank.ledger.equity_income += float(bank_gains[:, bank.index].sum())
-        operator_gain = pop.operator_stake[exits] * value - pop.operator_stake_cost[exits]
-        pop.bank_stake[exits] = 0.0
-        pop.bank_stake_cost[exits] = 0.0
-        pop.operator_stake[exits] = 0.0
-        pop.operator_stake_cost[exits] = 0.0
-        return float(operator_gain.sum())
-
-    def _pay_policy_claims(self, rows: np.ndarray, gross: np.ndarray) -> None:
-        """Guarantee pays its share; the pool pays pro rata while its capital lasts."""
-        pop, policy, n_banks = self.enterprises, self.policy, len(self.banks)
-        lender = pop.lender[rows]
-        cover = pop.loan_policy_cover[rows]
-        covered = cover > 0
-        guarantee = np.bincount(
-            lender, weights=gross * covered * policy.guarantee_share, minlength=n_banks
+        loan_book.take_losses(pop, self.banks, rows, gross, self.risk_pool)
+        loan_book.repay_in_full(
+            pop, self.banks, np.concatenate([events.relocated, events.acquired])
         )
-        pool_ask = np.bincount(
-            lender, weights=gross * covered * (cover - policy.guarantee_share), minlength=n_banks
+        make_mna_loans(
+            pop,
+            self.banks,
+            events.acquired,
+            self.streams.fees,
+            self.policy,
+            cfg.lending,
+            cfg.credit,
+            cfg.income,
         )
-        loss = np.bincount(lender, weights=gross, minlength=n_banks)
-        total_ask = pool_ask.sum()
-        scale = min(1.0, self.pool_remaining / total_ask) if total_ask > 0 else 0.0
-        for bank in self.banks:
-            b = bank.index
-            # Rounding must not take the pool below zero, or it would charge banks later.
-            paid = min(pool_ask[b] * scale, self.pool_remaining)
-            self.pool_remaining = max(0.0, self.pool_remaining - paid)
-            bank.book_credit_loss(loss[b], guarantee[b] + paid)
-
-    def _make_mna_loans(self, acquired: np.ndarray) -> None:
-        """Chain leaders in the park buy some targets with M&A loans from their main bank."""
-        pop, rng = self.enterprises, self.streams.fees
-        if len(acquired) == 0:
-            return
-        # Whether the acquirer is in the park, and which leader (uniform floats: cheaper
-        # than Generator.integers at a handful of draws).
-        draws, picks = rng.random((2, len(acquired)))
-        leaders = pop.chain_leaders()
-        leaders = leaders[(pop.loan_status[leaders] == LoanStatus.NONE).nonzero()[0]]
-        if len(leaders) == 0:
-            return
-        buyers = leaders[(picks * len(leaders)).astype(np.intp)]
-        in_park = (draws < IN_PARK_ACQUIRER_SHARE).nonzero()[0]
-        buyers, targets = buyers[in_park], acquired[in_park]
-        if len(buyers) > 1:  # one deal per buyer and quarter
-            buyers, first = np.unique(buyers, return_index=True)
-            targets = targets[first]
-        if len(buyers) == 0:
-            return
-        lending, credit = self.config.lending, self.config.credit
-        amount = (
-            self.policy.mna_loan_cap
-            * pop.valuation[targets]
-            * self.config.income.acquisition_multiple
-        )
-        pop.lender[buyers] = pop.main_bank[buyers]
-        pop.debt[buyers] = amount
-        pop.loan_rate[buyers] = lending.base_rate + lending.margin
-        pop.loan_lgd[buyers] = credit.lgd_unsecured
-        pop.loan_product[buyers] = 5
-        pop.loan_quarters_left[buyers] = lending.loan_term_quarters
-        pop.loan_status[buyers] = LoanStatus.PERFORMING
-        pop.loan_policy_cover[buyers] = 0.0
-        for bank in self.banks:
-            bank.ledger.new_loans += float(amount[pop.main_bank[buyers] == bank.index].sum())
+        return realise_stakes(pop, self.banks, events, cfg.income)
 
     def _earn_income(self, events: LifecycleEvents) -> None:
-        """Fees, personal finance and the tier's operating cost, for every bank."""
-        pop, income, rng, q = self.enterprises, self.config.income, self.streams.fees, self.quarter
-        n_banks = len(self.banks)
-        main = pop.main_bank
-        active = pop.stage <= Stage.LISTED
-        client_revenue = np.bincount(main, weights=pop.size * active, minlength=n_banks)
-        issuers = ((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED)).nonzero()[0]
-        issuers = issuers[rng.random(len(issuers)) < income.bond_issue_prob]
-        bonds = np.bincount(main[issuers], weights=pop.size[issuers], minlength=n_banks)
-        ipo = np.bincount(
-            main[events.listed],
-            weights=income.ipo_fee * income.ipo_float * pop.valuation[events.listed],
-            minlength=n_banks,
-        )
-        mna = np.bincount(
-            main[events.acquired],
-            weights=income.mna_fee * income.acquisition_multiple * pop.valuation[events.acquired],
-            minlength=n_banks,
-        )
-        unlock_quarter = q - income.lockup_quarters
-        unlocked = (pop.listed_quarter == unlock_quarter).nonzero()[0]
-        if unlock_quarter < 0:  # -1 marks firms that never listed
-            unlocked = unlocked[:0]
-        wealth = np.bincount(
-            main[unlocked],
-            weights=income.founder_share * pop.valuation[unlocked],
-            minlength=n_banks,
-        )
-        book = pop.loan_rows()
-        lender = pop.lender[book]
-        # A bank's clients: active firms that bank with it, plus active borrowers of
-        # another main bank.
-        outside = book[((main[book] != lender) & active[book]).nonzero()[0]]
-        clients = np.bincount(main, weights=active, minlength=n_banks)
-        clients += np.bincount(pop.lender[outside], minlength=n_banks)
-        # Python floats: a handful of scalar sums per bank, cheaper than numpy scalars.
-        client_revenue, bonds, ipo, mna, wealth, clients = (
-            a.tolist() for a in (client_revenue, bonds, ipo, mna, wealth, clients)
-        )
-        for bank in self.banks:
-            b, spec, led = bank.index, bank.spec, bank.ledger
-            led.fee_income += client_revenue[b] * income.settlement_fee / 4.0
-            led.fee_income += bonds[b] * income.bond_fee * income.bond_size_ratio
-            if spec.advisory:
-                led.fee_income += ipo[b] + mna[b]
-            bank.wealth_aum = (
-                bank.wealth_aum * (1 - income.aum_runoff) + spec.wealth_capture * wealth[b]
-            )
-            led.personal_finance_income += bank.wealth_aum * income.wealth_fee / 4.0
-            led.personal_finance_income += client_revenue[b] * income.retail_margin / 4.0
-            led.operating_cost += spec.fixed_cost + spec.cost_per_client * clients[b]
+        """Fees, personal finance and costs; NPLs past their workout are written off."""
+        pop, cfg, q = self.enterprises, self.config, self.quarter
+        earn_income(pop, self.banks, cfg.income, events, self.streams.fees, q)
+        loan_book.write_off(pop, self.banks, q, cfg.credit.workout_quarters)
 
     def _operator_quarter(self, equity_income: float) -> None:
         operator = self.operator
@@ -568,8 +422,7 @@ class ParkModel(mesa.Model):
                 lead = max(advisers, key=lambda b: (b.tier, -b.index))
                 lead.ledger.fee_income += self.config.income.reit_fee * reit
         operator.settle_quarter(self.enterprises, occupancy, equity_income)
-        for bank in self.banks:
-            bank.operator_loan *= 1.0 - operator.params.amortisation
+        amortise_operator_loans(self.banks, operator.params.amortisation)
 
     # ---------------------------------------------------------------- data
 

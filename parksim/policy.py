@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 SHARE = {"unit": "share"}
 
 
@@ -69,3 +71,40 @@ class PolicyPackage:
     def __post_init__(self) -> None:
         if self.risk_pool_share > 0 and self.risk_pool_size == 0:
             raise ValueError("a risk pool with risk_pool_share > 0 needs risk_pool_size > 0")
+
+
+class RiskPool:
+    """The risk-compensation pool's capital and the claims of one quarter.
+
+    The government guarantor pays its share of every covered loss; the pool pays the rest
+    of the covered share pro rata across banks while its capital lasts, and is not refilled.
+    """
+
+    def __init__(self, policy: PolicyPackage) -> None:
+        self.policy = policy
+        self.remaining = policy.risk_pool_size  # 万元
+
+    def pay_claims(
+        self, lender: np.ndarray, cover: np.ndarray, gross: np.ndarray, n_banks: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Settle defaulted loans (lender, policy cover, gross loss, 万元) of one quarter.
+
+        Returns each bank's gross loss and what guarantee and pool paid it, by bank.
+        """
+        policy = self.policy
+        covered = cover > 0
+        guarantee = np.bincount(
+            lender, weights=gross * covered * policy.guarantee_share, minlength=n_banks
+        )
+        pool_ask = np.bincount(
+            lender, weights=gross * covered * (cover - policy.guarantee_share), minlength=n_banks
+        )
+        loss = np.bincount(lender, weights=gross, minlength=n_banks)
+        total_ask = pool_ask.sum()
+        scale = min(1.0, self.remaining / total_ask) if total_ask > 0 else 0.0
+        paid = np.zeros(n_banks)
+        for b in range(n_banks):
+            # Rounding must not take the pool below zero, or it would charge banks later.
+            paid[b] = min(pool_ask[b] * scale, self.remaining)
+            self.remaining = max(0.0, self.remaining - paid[b])
+        return loss, guarantee + paid

@@ -20,6 +20,7 @@ from parksim.enterprises.population import (
     LoanStatus,
     Stage,
 )
+from parksim.policy import RiskPool
 
 
 def _per_bank(lender: np.ndarray, weights: np.ndarray | None, n_banks: int) -> np.ndarray:
@@ -155,3 +156,18 @@ def close_loans(pop: EnterprisePopulation, rows: np.ndarray) -> None:
     pop.loan_status[rows] = LoanStatus.NONE
     pop.lender[rows] = -1
     pop.loan_quarters_left[rows] = 0
+
+
+def take_losses(
+    pop: EnterprisePopulation,
+    banks: Sequence[Bank],
+    rows: np.ndarray,
+    gross: np.ndarray,
+    pool: RiskPool,
+) -> None:
+    """Post the gross losses (万元) of loans just defaulted, less what guarantee and risk
+    pool pay, to each lender's credit loss."""
+    lender, cover = pop.lender[rows], pop.loan_policy_cover[rows]
+    loss, paid = pool.pay_claims(lender, cover, gross, len(banks))
+    for bank in banks:
+        bank.book_credit_loss(loss[bank.index], paid[bank.index])

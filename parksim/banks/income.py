@@ -11,7 +11,14 @@ Rates are assumptions in the range of Chinese bank tariffs; the fee share they g
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
+
+from parksim.banks.bank import Bank
+from parksim.enterprises.lifecycle import LifecycleEvents
+from parksim.enterprises.population import EnterprisePopulation, Stage
 
 SHARE = {"unit": "share"}
 
@@ -62,3 +69,76 @@ class IncomeParams:
     retail_margin: float = field(
         default=0.0005, metadata={**SHARE, "help": "annual retail income / client revenue"}
     )
+
+
+def earn_income(
+    pop: EnterprisePopulation,
+    banks: Sequence[Bank],
+    income: IncomeParams,
+    events: LifecycleEvents,
+    rng: np.random.Generator,
+    quarter: int,
+) -> None:
+    """Fees, personal finance and the tier's operating cost of one quarter, for every bank."""
+    n_banks = len(banks)
+    main = pop.main_bank
+    active = pop.stage <= Stage.LISTED
+    client_revenue = np.bincount(main, weights=pop.size * active, minlength=n_banks)
+    issuers = ((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED)).nonzero()[0]
+    issuers = issuers[rng.random(len(issuers)) < income.bond_issue_prob]
+    bonds = np.bincount(main[issuers], weights=pop.size[issuers], minlength=n_banks)
+    ipo = np.bincount(
+        main[events.listed],
+        weights=income.ipo_fee * income.ipo_float * pop.valuation[events.listed],
+        minlength=n_banks,
+    )
+    mna = np.bincount(
+        main[events.acquired],
+        weights=income.mna_fee * income.acquisition_multiple * pop.valuation[events.acquired],
+        minlength=n_banks,
+    )
+    wealth = _unlocked_wealth(pop, income, quarter, n_banks)
+    clients = _clients(pop, active, n_banks)
+    # Python floats: a handful of scalar sums per bank, cheaper than numpy scalars.
+    client_revenue, bonds, ipo, mna, wealth, clients = (
+        a.tolist() for a in (client_revenue, bonds, ipo, mna, wealth, clients)
+    )
+    for bank in banks:
+        b, spec, led = bank.index, bank.spec, bank.ledger
+        led.fee_income += client_revenue[b] * income.settlement_fee / 4.0
+        led.fee_income += bonds[b] * income.bond_fee * income.bond_size_ratio
+        if spec.advisory:
+            led.fee_income += ipo[b] + mna[b]
+        bank.wealth_aum = (
+            bank.wealth_aum * (1 - income.aum_runoff) + spec.wealth_capture * wealth[b]
+        )
+        led.personal_finance_income += bank.wealth_aum * income.wealth_fee / 4.0
+        led.personal_finance_income += client_revenue[b] * income.retail_margin / 4.0
+        led.operating_cost += spec.fixed_cost + spec.cost_per_client * clients[b]
+
+
+def _unlocked_wealth(
+    pop: EnterprisePopulation, income: IncomeParams, quarter: int, n_banks: int
+) -> np.ndarray:
+    """Founders' wealth freed this quarter by the end of a lock-up, by main bank (万元)."""
+    unlock_quarter = quarter - income.lockup_quarters
+    unlocked = (pop.listed_quarter == unlock_quarter).nonzero()[0]
+    if unlock_quarter < 0:  # -1 marks firms that never listed
+        unlocked = unlocked[:0]
+    return np.bincount(
+        pop.main_bank[unlocked],
+        weights=income.founder_share * pop.valuation[unlocked],
+        minlength=n_banks,
+    )
+
+
+def _clients(pop: EnterprisePopulation, active: np.ndarray, n_banks: int) -> np.ndarray:
+    """A bank's clients: active firms that bank with it, plus active borrowers of another
+    main bank."""
+    main = pop.main_bank
+    book = pop.loan_rows()
+    lender = pop.lender[book]
+    outside = book[((main[book] != lender) & active[book]).nonzero()[0]]
+    clients = np.bincount(main, weights=active, minlength=n_banks)
+    clients += np.bincount(pop.lender[outside], minlength=n_banks)
+    return clients

@@ -1,0 +1,95 @@
+"""The park's loan market of one quarter: applications, every bank's offers, the
+borrowers' choice and the booking, and the loan book the park opens with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from parksim.banks import book as loan_book
+from parksim.banks.bank import Bank
+from parksim.banks.lending import (
+    Applicants,
+    LendingParams,
+    Offers,
+    applications,
+    book_loans,
+    choose_lenders,
+    make_offers,
+)
+from parksim.banks.tiers import TierTable
+from parksim.credit import CreditParams
+from parksim.enterprises.lifecycle import LifecycleParams
+from parksim.enterprises.population import EnterprisePopulation
+from parksim.enterprises.sectors import SectorArrays
+from parksim.policy import PolicyPackage
+
+
+@dataclass(frozen=True)
+class LoanMarket:
+    """What the loan market needs from the scenario, fixed for a run."""
+
+    lending: LendingParams
+    lifecycle: LifecycleParams
+    credit: CreditParams
+    sectors: SectorArrays
+    policy: PolicyPackage
+
+    def offers(
+        self,
+        pop: EnterprisePopulation,
+        tiers: TierTable,
+        applicants: np.ndarray,
+        need: np.ndarray,
+        quarter: int,
+    ) -> Offers:
+        """Every bank's offers to the applicants (rows) for `need` 万元 each."""
+        view = Applicants.of(
+            pop, applicants, need, quarter, self.lending, self.lifecycle, self.sectors, self.policy
+        )
+        return make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
+
+    def lend(
+        self,
+        pop: EnterprisePopulation,
+        banks: Sequence[Bank],
+        tiers: TierTable,
+        rng: np.random.Generator,
+        quarter: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """This quarter's applications and loans over all live rows.
+
+        Returns (applicants, borrowers), rows of the population.
+        """
+        applicants, need = applications(pop, slice(None), self.lending, self.policy, rng)
+        offers = self.offers(pop, tiers, applicants, need, quarter)
+        lender = choose_lenders(offers, pop.main_bank[applicants])
+        borrowers = book_loans(pop, applicants, lender, offers, self.lending, self.policy)
+        loan_book.record_new_loans(pop, banks, borrowers)
+        return applicants, borrowers
+
+    def open_book(
+        self, pop: EnterprisePopulation, tiers: TierTable, rng: np.random.Generator
+    ) -> None:
+        """Give the park the loan book it has at the start, so curves start in steady state.
+
+        A firm still owes a loan if it borrowed within the last loan term: it applies with
+        the chance of at least one request in that many quarters, banks compete as in any
+        quarter, and the loan is part-way through its amortisation.
+        """
+        lending = self.lending
+        term = lending.loan_term_quarters
+        recent = tuple(1.0 - (1.0 - d) ** term for d in lending.demand)
+        opening = replace(lending, demand=recent)
+        applicants, need = applications(pop, pop.active(), opening, self.policy, rng)
+        offers = self.offers(pop, tiers, applicants, need, 0)
+        lender = choose_lenders(offers, pop.main_bank[applicants])
+        book_loans(pop, applicants, lender, offers, lending, self.policy)
+        # One draw per applicant, so the stream does not depend on who was approved.
+        left = 1 + (rng.random(len(applicants)) * term).astype(np.int16)
+        taken = lender >= 0
+        borrowers = applicants[taken]
+        pop.loan_quarters_left[borrowers] = left[taken]
+        pop.debt[borrowers] *= left[taken] / term

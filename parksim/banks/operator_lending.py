@@ -1,0 +1,29 @@
+"""The banks' development loans to the park operator (§四(一)): how they are shared
+between banks, their interest and their amortisation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from parksim.banks.bank import Bank
+
+
+def lend_to_operator(banks: Sequence[Bank], development_loans: float, focal_share: float) -> None:
+    """Split the operator's development loans (万元): the focal bank (index 0) holds
+    `focal_share` when other banks serve the park, the others share the rest."""
+    share = focal_share if len(banks) > 1 else 1.0
+    others = (1.0 - share) / max(len(banks) - 1, 1)
+    for bank in banks:
+        bank.operator_loan = development_loans * (share if bank.index == 0 else others)
+
+
+def service_operator_loans(banks: Sequence[Bank], rate: float, funding_cost: float) -> None:
+    """A quarter's net interest on the development loans (annual rates)."""
+    for bank in banks:
+        bank.ledger.net_interest_income += bank.operator_loan * (rate - funding_cost) / 4.0
+
+
+def amortise_operator_loans(banks: Sequence[Bank], amortisation: float) -> None:
+    """Scheduled repayment: the quarterly share `amortisation` of each balance."""
+    for bank in banks:
+        bank.operator_loan *= 1.0 - amortisation

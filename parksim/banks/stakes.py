@@ -1,0 +1,48 @@
+"""Equity stakes realised at exits: the banks' group-fund stakes and warrants, and the
+operator's service stakes (§六(二)3, §四(三)).
+
+A listing raises the firm's valuation to `listing_multiple × valuation`; the exit value
+is that for a listing, `acquisition_multiple × valuation` for an acquisition, `valuation`
+for a relocation and 0 for a failure. Every stake in an exiting or listing firm is
+realised at once (no lock-up for institutions): gain = stake × exit value − cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from parksim.banks.bank import Bank
+from parksim.banks.income import IncomeParams
+from parksim.enterprises.lifecycle import LifecycleEvents
+from parksim.enterprises.population import EnterprisePopulation
+
+
+def realise_stakes(
+    pop: EnterprisePopulation,
+    banks: Sequence[Bank],
+    events: LifecycleEvents,
+    income: IncomeParams,
+) -> float:
+    """Book the banks' gains on stakes in firms that listed or left; clear the stakes.
+
+    Returns the operator's equity income of the quarter (万元).
+    """
+    pop.valuation[events.listed] *= income.listing_multiple
+    exits = np.concatenate([events.listed, events.acquired, events.relocated, events.failed])
+    if len(exits) == 0:
+        return 0.0
+    value = pop.valuation[exits].copy()
+    start = len(events.listed)
+    value[start : start + len(events.acquired)] *= income.acquisition_multiple
+    value[len(exits) - len(events.failed) :] = 0.0
+    bank_gains = pop.bank_stake[exits] * value[:, None] - pop.bank_stake_cost[exits]
+    for bank in banks:
+        bank.ledger.equity_income += float(bank_gains[:, bank.index].sum())
+    operator_gain = pop.operator_stake[exits] * value - pop.operator_stake_cost[exits]
+    pop.bank_stake[exits] = 0.0
+    pop.bank_stake_cost[exits] = 0.0
+    pop.operator_stake[exits] = 0.0
+    pop.operator_stake_cost[exits] = 0.0
+    return float(operator_gain.sum())
