@@ -307,6 +307,9 @@ def _compare(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     if not args.quiet:
         print(comparison.summary[list(PRINTED_COLUMNS)].round(3).to_string())
+    # Whether the differences are paired changes how to read them: always say.
+    print(f"parksim compare: {comparison.manifest['pairing']}")
+    if not args.quiet:
         print(f"wrote {folder}")
     return EXIT_OK
 

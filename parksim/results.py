@@ -6,6 +6,8 @@ A run folder (default `results/<scenario>/<run-id>/`) holds, once complete:
   and `"status": "complete"`;
 - `timeseries.parquet`: one row per strategy × replication × quarter (docs/columns.md);
 - `summary.csv`: one row per strategy (parksim.reporting.summary);
+- `differences.csv`: one row per strategy × metric, paired against the scenario's
+  reference strategy, with intervals (parksim.reporting.differences);
 - `figures/`: PNG and SVG charts (parksim.reporting.charts).
 
 While its run is going on, or after it was interrupted or some replications failed, the
@@ -15,8 +17,8 @@ continues it (parksim.runfolder). An incomplete folder never loads as a result.
 
 Every file is written under a temporary name and renamed when complete, the manifest
 last, so a crash never leaves a half-written file; an existing folder is never
-overwritten. A comparison folder (`parksim compare`) holds `manifest.json`, `summary.csv`
-and `figures/` for the strategies of several runs.
+overwritten. A comparison folder (`parksim compare`) holds `manifest.json`, `summary.csv`,
+`differences.csv` and `figures/` for the strategies of several runs.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ import pandas as pd
 
 import parksim
 from parksim.reporting import charts
+from parksim.reporting.differences import differences as difference_table
 from parksim.reporting.summary import per_replication, summarise
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.schema import Scenario
@@ -244,6 +247,7 @@ class Ensemble:
     path: Path | None = None
     _summary: pd.DataFrame | None = field(default=None, repr=False)
     _per_replication: pd.DataFrame | None = field(default=None, repr=False)
+    _differences: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def stamp(self) -> str:
@@ -256,6 +260,38 @@ class Ensemble:
         if self._summary is None:
             self._summary = summarise(self.timeseries)
         return self._summary
+
+    @property
+    def reference(self) -> str:
+        """The strategy differences are taken against by default."""
+        raise NotImplementedError
+
+    @property
+    def discount_rate(self) -> float:
+        """Annual rate of `npv_net_profit` in the differences."""
+        raise NotImplementedError
+
+    @property
+    def paired(self) -> bool:
+        """Whether replication i of every strategy shares its seed, so differences pair."""
+        return True
+
+    def differences(self, reference: str | None = None) -> pd.DataFrame:
+        """One row per strategy × metric: the difference from `reference` (default: the
+        scenario's `reference`, else the first strategy) with its standard error, 95 %
+        interval, share of replications where the strategy is better and break-even
+        quarter (parksim.reporting.differences)."""
+        if reference is None and self._differences is not None:
+            return self._differences
+        table = difference_table(
+            self.timeseries,
+            reference or self.reference,
+            discount_rate=self.discount_rate,
+            paired=self.paired,
+        )
+        if reference is None:
+            self._differences = table
+        return table
 
     @property
     def per_replication(self) -> pd.DataFrame:
@@ -294,6 +330,9 @@ class Ensemble:
 
     def _write_summary_and_figures(self, folder: Path) -> None:
         write_atomically(folder / "summary.csv", self.summary.to_csv)
+        write_atomically(
+            folder / "differences.csv", lambda tmp: self.differences().to_csv(tmp, index=False)
+        )
         _write_figures(folder, lambda out: charts.save_all(self.timeseries, out, self.stamp))
 
 
@@ -310,6 +349,14 @@ class RunResult(Ensemble):
             f"parksim {m['versions']['parksim']} · scenario {m['scenario_name']} · "
             f"seed {m['seed']} · {m['replications']} replications"
         )
+
+    @property
+    def reference(self) -> str:
+        return self.scenario.reference_strategy
+
+    @property
+    def discount_rate(self) -> float:
+        return self.scenario.discount_rate
 
     def save(self, out: str | Path | None = None, results_root: str | Path = "results") -> Path:
         """Write the run folder; return its path. Never overwrites an existing folder."""
@@ -389,6 +436,19 @@ class Comparison(Ensemble):
         )
         return f"parksim {self.manifest['versions']['parksim']} · compare {runs}"
 
+    @property
+    def reference(self) -> str:
+        first = self.manifest["runs"][0]
+        return f"{first['label']}/{self.runs[0].reference}"
+
+    @property
+    def discount_rate(self) -> float:
+        return self.runs[0].discount_rate
+
+    @property
+    def paired(self) -> bool:
+        return bool(self.manifest["paired"])
+
     def save(self, out: str | Path | None = None, results_root: str | Path = "results") -> Path:
         """Write the comparison folder (manifest, summary, figures); never overwrites."""
         if out is not None:
@@ -417,6 +477,23 @@ def _labels(runs: Sequence[RunResult]) -> list[str]:
     return [f"{r.scenario.name}#{i + 1}" for i, r in enumerate(runs)]
 
 
+def pairing_problem(runs: Sequence[RunResult]) -> str | None:
+    """Why replications of these runs cannot be paired, or None when they can: pairing
+    needs replication i to have the same seed in every run, so the same root seed and
+    the same replication count (the horizon is checked by `compare`)."""
+    for key, what in (("seed", "root seeds"), ("replications", "replication counts")):
+        values = {r.manifest[key] for r in runs}
+        if len(values) > 1:
+            listed = ", ".join(
+                f"{label} {r.manifest[key]}" for label, r in zip(_labels(runs), runs, strict=True)
+            )
+            return (
+                f"not paired: the runs have different {what} ({listed}); differences are "
+                "between independent samples (Welch intervals)"
+            )
+    return None
+
+
 def compare(folders: Sequence[str | Path]) -> Comparison:
     """Load complete run folders and put their strategies side by side.
 
@@ -433,6 +510,7 @@ def compare(folders: Sequence[str | Path]) -> Comparison:
             f"runs have different horizons: {listed}; compare runs over the same horizon"
         )
     labels = _labels(runs)
+    unpaired = pairing_problem(runs)
     tables, names = [], []
     for label, run in zip(labels, runs, strict=True):
         table = run.timeseries.copy()
@@ -456,6 +534,8 @@ def compare(folders: Sequence[str | Path]) -> Comparison:
             for label, run in zip(labels, runs, strict=True)
         ],
         "strategies": names,
+        "paired": unpaired is None,
+        "pairing": unpaired or "replication i of every run has the same seed: paired",
         "horizon_quarters": horizons.pop(),
         "versions": code_versions(),
         "created": iso_time(dt.datetime.now(dt.UTC).timestamp()),

@@ -238,13 +238,19 @@ def summarise(timeseries: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _expected_shortfalls(samples: np.ndarray, level: float) -> np.ndarray:
-    """ES at ``level`` of each row of ``samples`` (rows: resamples of the same size)."""
+def tail_rows(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """VaR and ES at ``level`` of each row of ``samples`` (rows: resamples of the same
+    size), by the estimators of :func:`value_at_risk` and :func:`expected_shortfall`."""
     ordered = np.sort(samples, axis=1)
     k = math.ceil(Fraction(str(level)) * ordered.shape[1])
     var = ordered[:, max(k, 1) - 1 : max(k, 1)]
     tail = ordered >= var
-    return (ordered * tail).sum(axis=1) / tail.sum(axis=1)
+    return var[:, 0], (ordered * tail).sum(axis=1) / tail.sum(axis=1)
+
+
+def _expected_shortfalls(samples: np.ndarray, level: float) -> np.ndarray:
+    """ES at ``level`` of each row of ``samples`` (rows: resamples of the same size)."""
+    return tail_rows(samples, level)[1]
 
 
 def risk_return(

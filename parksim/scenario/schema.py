@@ -109,6 +109,21 @@ class Scenario:
     lending: LendingParams = field(default_factory=LendingParams)
     income: IncomeParams = field(default_factory=IncomeParams)
     credit: CreditParams = field(default_factory=CreditParams)
+    reference: str = field(
+        default="",
+        metadata={
+            "help": "the strategy every other is compared with in differences.csv; empty: the first"
+        },
+    )
+    discount_rate: float = field(
+        default=0.08,
+        metadata={
+            "min": 0.0,
+            "max": 1.0,
+            "help": "annual rate at which the focal bank discounts profit (npv_net_profit); "
+            "assumption: a bank's cost of equity, 4-12 %",
+        },
+    )
     tiers: dict[str, dict[str, Any]] = field(
         default_factory=dict,
         metadata={
@@ -122,6 +137,11 @@ class Scenario:
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"strategy names must be unique; repeated: {duplicates}")
+        if self.reference and self.reference not in names:
+            raise ValueError(
+                f"reference: expected the name of a strategy ({', '.join(names)}), "
+                f"got {self.reference!r}"
+            )
         bank_names = [b.name for b in self.banks]
         if len(set(bank_names)) != len(bank_names):
             raise ValueError("bank names must be unique")
@@ -132,6 +152,11 @@ class Scenario:
             if s.name == name:
                 return s
         raise KeyError(f"scenario {self.name!r} has no strategy {name!r}; it has {self.names}")
+
+    @property
+    def reference_strategy(self) -> str:
+        """The strategy differences are taken against: `reference`, or the first."""
+        return self.reference or self.strategies[0].name
 
     @property
     def names(self) -> list[str]:

@@ -1,0 +1,201 @@
+"""Paired differences between strategies: intervals that cover, signs that mean "better",
+and a differences.csv that is what the time series says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import parksim
+from parksim.cli import EXIT_OK, main
+from parksim.reporting import differences as diff
+from parksim.reporting.columns import COLUMN_NAMES
+from parksim.results import RunResult
+from parksim.scenario.errors import ScenarioError
+from parksim.scenario.loader import scenario_from_dict
+from parksim.scenario.validate import to_dict
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+
+
+# --- the statistics -------------------------------------------------------------------
+
+
+def test_paired_interval_covers_a_known_difference_95_percent_of_the_time() -> None:
+    # Strategy = reference + 40 + its own noise; the reference's luck (sd 300) is shared,
+    # as common random numbers share it. Over 2,000 seeds the 95 % interval should miss
+    # the true 40 about 100 times (binomial sd ~10).
+    trials, n, true = 2000, 20, 40.0
+    covered = 0
+    for seed in range(trials):
+        rng = np.random.default_rng(seed)
+        shared = rng.normal(1000.0, 300.0, n)
+        reference = shared + rng.normal(0.0, 20.0, n)
+        strategy = shared + true + rng.normal(0.0, 20.0, n)
+        out = diff.paired_difference(strategy, reference)
+        covered += out["ci_low"] <= true <= out["ci_high"]
+    assert 0.935 <= covered / trials <= 0.965
+
+
+def test_paired_standard_error_is_far_below_the_unpaired_one_under_shared_luck() -> None:
+    rng = np.random.default_rng(1)
+    shared = rng.normal(1000.0, 300.0, 200)
+    out = diff.paired_difference(shared + 40 + rng.normal(0, 20, 200), shared)
+    assert out["se"] < out["se_unpaired"] / 5
+    assert out["correlation"] > 0.99
+
+
+def test_welch_interval_covers_a_known_difference_of_independent_samples() -> None:
+    trials, true = 2000, 40.0
+    covered = 0
+    for seed in range(trials):
+        rng = np.random.default_rng(seed)
+        out = diff.unpaired_difference(rng.normal(1040.0, 100.0, 15), rng.normal(1000.0, 30.0, 25))
+        covered += out["ci_low"] <= true <= out["ci_high"]
+    assert 0.935 <= covered / trials <= 0.965
+
+
+def test_lower_loss_counts_as_better() -> None:
+    strategy, reference = np.array([1.0, 2.0, 9.0, 4.0]), np.array([2.0, 3.0, 5.0, 4.0])
+    assert diff.paired_difference(strategy, reference, "lower")["p_better"] == 0.5
+    assert diff.paired_difference(strategy, reference, "higher")["p_better"] == 0.25
+
+
+def test_breakeven_is_the_first_quarter_from_which_the_interval_stays_above_zero() -> None:
+    quarters = np.arange(6)
+    low = np.array([0.0, -5.0, 1.0, -1.0, 2.0, 3.0])
+    assert diff.breakeven_quarter(quarters, low, low + 10, "higher") == 4
+    assert np.isnan(diff.breakeven_quarter(quarters, low - 10, low, "higher"))
+    # For a loss the better side is below zero: the interval's upper end must stay < 0.
+    assert diff.breakeven_quarter(quarters, -low - 10, -low, "lower") == 4
+
+
+def test_tail_differences_are_seeded_and_pairing_narrows_them() -> None:
+    rng = np.random.default_rng(3)
+    shared = rng.gamma(2.0, 500.0, 300)
+    strategy, reference = shared * 1.1, shared
+
+    def run(paired: bool, seed: int) -> dict[str, float]:
+        generator = np.random.default_rng(seed)
+        return diff.tail_difference(strategy, reference, "es", 0.95, paired=paired, rng=generator)
+
+    paired, independent = run(True, 0), run(False, 0)
+    again = run(True, 0)
+    assert all(again[key] == value for key, value in paired.items() if np.isfinite(value))
+    assert paired["mean"] == independent["mean"]
+    assert paired["ci_low"] <= paired["mean"] <= paired["ci_high"]
+    assert paired["se"] < independent["se"] / 3
+
+
+# --- the table of a run ----------------------------------------------------------------
+
+
+def tiny_scenario(seed: int = 11, **changes) -> parksim.Scenario:
+    data = to_dict(parksim.load_scenario(BASELINE))
+    data.update(horizon=6, replications=4, seed=seed, **changes)
+    data["park"]["enterprises"] = 120
+    data["strategies"] = [s for s in data["strategies"] if s["name"] != "tier1_light"][:3]
+    return scenario_from_dict(data)
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    result = parksim.run(tiny_scenario(reference="tier2_heavy"), progress=False)
+    with pytest.MonkeyPatch.context() as patch:  # charts are tested elsewhere
+        patch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: [])
+        return result.save(tmp_path_factory.mktemp("run") / "run")
+
+
+def test_differences_csv_agrees_with_a_direct_computation_from_the_time_series(
+    saved: Path,
+) -> None:
+    table = pd.read_csv(saved / "differences.csv")
+    assert list(table.columns) == list(diff.DIFFERENCE_COLUMNS)
+    assert set(table["reference"]) == {"tier2_heavy"}
+    assert "tier2_heavy" not in set(table["strategy"])
+
+    ts = pd.read_parquet(saved / "timeseries.parquet")
+    horizon = ts["quarter"].max()
+
+    def per_rep(name: str, value: pd.Series) -> np.ndarray:
+        rows = ts["strategy"] == name
+        return value[rows].groupby(ts.loc[rows, "replication"]).sum().sort_index().to_numpy()
+
+    for name in ("tier1_heavy", "tier2_light"):
+        rows = table[table["strategy"] == name].set_index("metric")
+        profit = per_rep(name, ts["net_profit"]) - per_rep("tier2_heavy", ts["net_profit"])
+        got = rows.loc["cum_net_profit"]
+        assert got["mean"] == pytest.approx(profit.mean())
+        assert got["se"] == pytest.approx(profit.std(ddof=1) / 2.0)  # √4 replications
+        assert got["p_better"] == pytest.approx((profit > 0).mean())
+        loss = per_rep(name, ts["credit_loss"]) - per_rep("tier2_heavy", ts["credit_loss"])
+        assert rows.loc["cum_credit_loss", "mean"] == pytest.approx(loss.mean())
+        assert rows.loc["cum_credit_loss", "p_better"] == pytest.approx((loss < 0).mean())
+        last = ts[ts["quarter"] == horizon]
+        npl = per_rep(name, last["npl_ratio"]) - per_rep("tier2_heavy", last["npl_ratio"])
+        assert rows.loc["final_npl_ratio", "mean"] == pytest.approx(npl.mean())
+        discount = 1.08 ** (-ts["quarter"] / 4.0)
+        npv = per_rep(name, ts["net_profit"] * discount) - per_rep(
+            "tier2_heavy", ts["net_profit"] * discount
+        )
+        assert rows.loc["npv_net_profit", "mean"] == pytest.approx(npv.mean())
+        assert {"cum_credit_loss_var99", "cum_credit_loss_es95"} <= set(rows.index)
+
+
+def test_the_python_api_takes_another_reference(saved: Path) -> None:
+    result = RunResult.load(saved)
+    assert set(result.differences()["reference"]) == {"tier2_heavy"}
+    other = result.differences(reference="tier1_heavy")
+    assert set(other["reference"]) == {"tier1_heavy"}
+    assert set(other["strategy"]) == {"tier2_heavy", "tier2_light"}
+
+
+def test_an_unknown_reference_is_refused_naming_the_key() -> None:
+    with pytest.raises(ScenarioError, match="reference: expected the name of a strategy"):
+        tiny_scenario(reference="tier9")
+
+
+def test_a_table_without_a_metrics_columns_leaves_that_metric_out() -> None:
+    ts = pd.DataFrame(
+        {
+            "strategy": ["a"] * 4 + ["b"] * 4,
+            "replication": [0, 0, 1, 1] * 2,
+            "quarter": [0, 1] * 4,
+            **{c: np.arange(8.0) for c in ("net_profit", "credit_loss", "expected_loss")},
+            **{c: np.ones(8) for c in ("npl_ratio", "listings")},
+        }
+    )
+    metrics = set(diff.differences(ts)["metric"])
+    assert "cum_net_profit" in metrics
+    assert "cum_fiscal_cost" not in metrics and "final_raroc" not in metrics
+    assert set(COLUMN_NAMES) >= {"net_profit", "credit_loss"}
+
+
+# --- compare ---------------------------------------------------------------------------
+
+
+def test_compare_pairs_runs_with_one_seed_and_says_when_it_cannot(
+    saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: [])
+    same = parksim.run(tiny_scenario(), progress=False)
+    same_folder = same.save(tmp_path / "same_seed")
+    out = tmp_path / "paired"
+    assert main(["compare", str(saved), str(same_folder), "--out", str(out), "--quiet"]) == EXIT_OK
+    assert "paired" in capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["paired"] is True
+    table = pd.read_csv(out / "differences.csv")
+    assert set(table["method"]) <= {"paired t", "paired bootstrap"}
+
+    other = parksim.run(tiny_scenario(seed=12), progress=False).save(tmp_path / "other_seed")
+    out = tmp_path / "unpaired"
+    assert main(["compare", str(saved), str(other), "--out", str(out), "--quiet"]) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert "not paired" in printed and "root seeds" in printed
+    table = pd.read_csv(out / "differences.csv")
+    assert set(table["method"]) <= {"Welch t (unpaired)", "independent bootstrap"}
