@@ -19,7 +19,7 @@ A quarter (see `step`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from parksim.banks.bank import Bank
 from parksim.banks.income import earn_income
 from parksim.banks.market import LoanMarket
 from parksim.banks.mna import make_mna_loans
+from parksim.banks.moves import StrategyMoves
 from parksim.banks.operator_lending import (
     amortise_operator_loans,
     lend_to_operator,
@@ -65,7 +66,7 @@ from parksim.enterprises.population import (
 )
 from parksim.enterprises.sectors import SectorArrays
 from parksim.operators.operator import ParkOperator
-from parksim.policy import RiskPool
+from parksim.policy import PolicyPackage, RiskPool
 from parksim.reporting.columns import EXITS, METRIC_NAMES, STAGES
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
@@ -157,6 +158,7 @@ class ParkModel(mesa.Model):
         self.risk_pool = RiskPool(self.policy)
         self.banks = self._make_banks()
         self.tiers = TierTable.of([bank.spec for bank in self.banks])
+        self.moves = StrategyMoves.of(self.strategy, self.config.tiers)
         cfg = self.config
         self.loan_market = LoanMarket(
             cfg.lending, cfg.lifecycle, cfg.credit, self.sectors, self.policy
@@ -195,6 +197,15 @@ class ParkModel(mesa.Model):
         specs = self.tiers.specs
         if any(bank.spec is not spec for bank, spec in zip(self.banks, specs, strict=True)):
             self.tiers = TierTable.of([bank.spec for bank in self.banks])
+            self._main_bank_cdf = cdf_of(np.array([b.spec.attraction for b in self.banks]))
+
+    def adopt_policy(self, policy: PolicyPackage) -> None:
+        """A new policy package from this quarter on (a scheduled change): loans already
+        booked keep the cover they were booked with."""
+        self.policy = policy
+        self.loan_market = replace(self.loan_market, policy=policy)
+        self.risk_pool.adopt(policy)
+        self.operator.reits_available = policy.reits_available
 
     @property
     def focal_bank(self) -> Bank:
@@ -261,6 +272,7 @@ class ParkModel(mesa.Model):
     def step(self) -> None:
         """Advance the park by one quarter: the schedule in the module docstring."""
         self.quarter += 1
+        self.moves.take_effect(self)  # the strategy's scheduled changes of this quarter
         self._open_books()
         factors = self.credit_engine.draw_factors(self.streams.macro)
         entries = self._enter()
@@ -453,6 +465,8 @@ class ParkModel(mesa.Model):
             equity_income=led.equity_income,
             personal_finance_income=led.personal_finance_income,
             operating_cost=led.operating_cost,
+            investment=led.investment,
+            focal_tier=self.focal_bank.tier,
             net_profit=led.net_profit,
             operator_revenue=op.revenue,
             operator_equity_income=op.equity_income,

@@ -84,6 +84,15 @@ class RiskPool:
         self.policy = policy
         self.remaining = policy.risk_pool_size  # 万元
 
+    def adopt(self, policy: PolicyPackage) -> None:
+        """A new policy from this quarter: the pool's capital moves by the change in
+        `risk_pool_size` (a pool that opens gets its capital; one that shrinks loses
+        capital, down to zero), and new cover shares apply to new claims."""
+        self.remaining = max(
+            0.0, self.remaining + policy.risk_pool_size - self.policy.risk_pool_size
+        )
+        self.policy = policy
+
     def pay_claims(
         self, lender: np.ndarray, cover: np.ndarray, gross: np.ndarray, n_banks: int
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -36,6 +36,7 @@ class BankLedger:
     equity_income: float = 0.0
     personal_finance_income: float = 0.0
     operating_cost: float = 0.0
+    investment: float = 0.0  # one-off cost of a tier move, also in operating_cost
     exposure: float = 0.0
     npl_balance: float = 0.0
     borrowers: int = 0
@@ -71,6 +72,7 @@ class Bank(mesa.Agent):
         self.spec = spec
         self.wealth_aum = 0.0  # founders' wealth under management, 万元
         self.operator_loan = 0.0  # development loans to the operator, 万元
+        self.investment_due = 0.0  # one-off cost of a tier move, booked next quarter, 万元
         self.ledger = BankLedger()
         self.history: list[BankLedger] = []
 
@@ -78,8 +80,12 @@ class Bank(mesa.Agent):
         return f"Bank({self.name!r}, tier={self.tier}, exposure={self.ledger.exposure:,.0f} 万元)"
 
     def open_quarter(self) -> None:
-        """Start a new ledger for the quarter."""
+        """Start a new ledger for the quarter; a tier move's investment is its first cost."""
         self.ledger = BankLedger()
+        if self.investment_due:
+            self.ledger.investment = self.investment_due
+            self.ledger.operating_cost += self.investment_due
+            self.investment_due = 0.0
 
     def close_quarter(self) -> None:
         """Keep the quarter's ledger in the bank's history."""

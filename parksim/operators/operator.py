@@ -200,6 +200,7 @@ class ParkOperator(mesa.Agent):
             self.other_assets = 0.0
             self.debt = params.heavy_leverage * value
         self.high_occupancy_quarters = 0
+        self.scheduled_reit = 0.0  # size of a REIT a scheduled change issued, 万元
         self.ledger = OperatorLedger()
 
     def __repr__(self) -> str:
@@ -254,8 +255,29 @@ class ParkOperator(mesa.Agent):
             self.high_occupancy_quarters + 1 if occupancy >= p.reit_occupancy else 0
         )
         ready = self.high_occupancy_quarters >= p.reit_seasoning_quarters
+        # A REIT issued by a scheduled change this quarter is reported here, once.
+        scheduled, self.scheduled_reit = self.scheduled_reit, 0.0
         if self.rule != "adaptive" or self.light or not self.reits_available or not ready:
-            return 0.0
+            return scheduled
+        return self._convert_to_light()
+
+    def change_model(self, asset_model: AssetModel) -> None:
+        """A scheduled change of model. To light: the property goes into a REIT as under
+        the adaptive rule (when REITs are available; otherwise the operator keeps it and
+        changes only how it serves firms); the REIT is reported by `consider_conversion`
+        of the same quarter. To heavy: it serves firms as a landlord again, keeping the
+        assets it has. To adaptive: the rule decides from now on.
+        """
+        self.rule = asset_model
+        if asset_model == "heavy":
+            self.light = False
+        elif asset_model == "light" and not self.light:
+            if self.reits_available and self.property > 0:
+                self.scheduled_reit = self._convert_to_light()
+            self.light = True
+
+    def _convert_to_light(self) -> float:
+        p = self.params
         reit_size = self.property
         proceeds = p.reit_share * self.property
         self.reit_stake = self.property - proceeds

@@ -55,6 +55,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("listings", "firms", "enterprises that listed (IPO) this quarter", "park"),
     Column("failures", "firms", "enterprises that failed this quarter", "park"),
     Column("output", "万元/quarter", "revenue of all active enterprises this quarter", "park"),
+    Column(
+        "focal_tier",
+        "tier",
+        "the focal bank's service tier in force (a scheduled move's new tier from its quarter)",
+        "risk",
+    ),
     Column("exposure", "万元", "focal bank's enterprise-loan balance, performing + NPL", "risk"),
     Column("new_loans", "万元", "enterprise loans drawn from the focal bank this quarter", "risk"),
     Column("repayments", "万元", "principal repaid to the focal bank this quarter", "risk"),
@@ -111,7 +117,18 @@ COLUMNS: tuple[Column, ...] = (
         "wealth-management and retail income from founders and staff",
         "revenue",
     ),
-    Column("operating_cost", "万元", "cost of running the tier's service model", "revenue"),
+    Column(
+        "operating_cost",
+        "万元",
+        "cost of running the tier's service model, with any tier-move investment",
+        "revenue",
+    ),
+    Column(
+        "investment",
+        "万元",
+        "one-off investment of a scheduled tier move, booked in its quarter (in operating_cost)",
+        "revenue",
+    ),
     Column(
         "net_profit",
         "万元",

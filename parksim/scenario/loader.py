@@ -45,7 +45,26 @@ def load_scenario(path: str | Path) -> Scenario:
 def scenario_from_dict(data: Mapping[str, Any], file: str | None = None) -> Scenario:
     """Validate a scenario given as plain data (what a TOML file parses to)."""
     scenario = build(Scenario, _merge_strategy_policies(data), file=file)
+    _check_change_policies(scenario, file)
     return dataclasses.replace(scenario, tiers=_validated_tiers(scenario.tiers, file))
+
+
+def _check_change_policies(scenario: Scenario, file: str | None) -> None:
+    """Each change's policy fields, laid over the policy in force, make a valid package."""
+    errors = []
+    for i, strategy in enumerate(scenario.strategies):
+        in_force = to_dict(strategy.policy)
+        for j, change in enumerate(strategy.changes):
+            if not change.policy:
+                continue
+            in_force = {**in_force, **change.policy}
+            key = f"strategies[{i}].changes[{j}].policy"
+            try:
+                build(PolicyPackage, in_force, key=key, file=file)
+            except ScenarioError as error:
+                errors.append(error)
+    if errors:
+        raise ScenarioErrors(errors, file=file)
 
 
 def _validated_tiers(

@@ -69,8 +69,49 @@ class BankSpec:
 
 
 @dataclass(frozen=True)
+class ScheduledChange:
+    """A move the strategy makes in a given quarter: the focal bank's tier, the
+    operator's model and policy fields, any of them; what is not named stays."""
+
+    quarter: int = field(metadata={"min": 1, "help": "quarter from which the change holds"})
+    bank_tier: Tier | None = field(
+        default=None, metadata={"help": f"the focal bank's new service tier, one of {TIERS}"}
+    )
+    operator_model: AssetModel | None = field(
+        default=None, metadata={"help": "the operator's new model: heavy, light or adaptive"}
+    )
+    policy: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={"help": "policy fields that change (any field of [policy]), e.g. a pool"},
+    )
+    investment: float | None = field(
+        default=None,
+        metadata={
+            "non_negative": True,
+            "help": "one-off cost of a tier change, 万元, booked in its quarter; "
+            "default: banks.moves.UPGRADE_INVESTMENT for the tiers crossed",
+        },
+    )
+    ramp_quarters: int = field(
+        default=4,
+        metadata={
+            "min": 0,
+            "max": 40,
+            "help": "quarters over which a new tier's capabilities phase in (0: at once)",
+        },
+    )
+
+    def __post_init__(self) -> None:
+        if self.bank_tier is None and self.operator_model is None and not self.policy:
+            raise ValueError("a change needs at least one of bank_tier, operator_model, policy")
+        if self.investment is not None and self.bank_tier is None:
+            raise ValueError("investment: only a change of bank_tier carries an investment")
+
+
+@dataclass(frozen=True)
 class Strategy:
-    """One combination the user compares: focal tier × operator model × policy package."""
+    """One combination the user compares: focal tier × operator model × policy package,
+    and the changes it schedules."""
 
     name: str = field(metadata={"help": "the strategy's name, used in tables and charts"})
     bank_tier: Tier = field(metadata={"help": "the focal bank's service tier"})
@@ -79,6 +120,17 @@ class Strategy:
         default_factory=PolicyPackage,
         metadata={"help": "policy package; fields not given take the scenario's [policy]"},
     )
+    changes: tuple[ScheduledChange, ...] = field(
+        default=(),
+        metadata={"help": "[[strategies.changes]]: moves in later quarters, in quarter order"},
+    )
+
+    def __post_init__(self) -> None:
+        quarters = [change.quarter for change in self.changes]
+        if quarters != sorted(set(quarters)):
+            raise ValueError(
+                f"changes: expected one change per quarter in increasing quarters, got {quarters}"
+            )
 
 
 @dataclass(frozen=True)
@@ -142,6 +194,13 @@ class Scenario:
                 f"reference: expected the name of a strategy ({', '.join(names)}), "
                 f"got {self.reference!r}"
             )
+        for strategy in self.strategies:
+            late = [c.quarter for c in strategy.changes if c.quarter > self.horizon]
+            if late:
+                raise ValueError(
+                    f"strategy {strategy.name!r}: changes in quarters {late} come after the "
+                    f"horizon ({self.horizon} quarters)"
+                )
         bank_names = [b.name for b in self.banks]
         if len(set(bank_names)) != len(bank_names):
             raise ValueError("bank names must be unique")

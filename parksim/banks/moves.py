@@ -1,0 +1,115 @@
+"""A strategy's scheduled moves: the focal bank changes tier, the operator its model, the
+government its policy, in a given quarter (`[[strategies.changes]]`).
+
+The park does not restart at a move: the loan book and the clients at the switch are
+those built under the old tier, and they run off or stay as any book does. A new tier's
+capabilities phase in over `ramp_quarters` (a data platform must learn, a sub-branch must
+be staffed; §六(二)1, §六(二)4): every numeric capability moves linearly from the old spec
+to the new one, a share 1/ramp in the change quarter and all of it after `ramp_quarters`.
+Costs (`fixed_cost`, `cost_per_client`) and the discrete capabilities (products, fund
+co-investment, advisory) switch in full at once: the bank pays for the sub-branch and can
+sell the products from the first day, while the view of firms sharpens with time. A tier
+change also books a one-off `investment` (万元) in its quarter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from parksim.banks.tiers import TierSpec, tier_spec
+
+if TYPE_CHECKING:
+    from parksim.model import ParkModel
+    from parksim.scenario.schema import ScheduledChange, Strategy
+
+#: One-off cost of moving the focal bank up one tier, 万元, by the tier reached. An
+#: assumption (the book gives no figure): 2.0 needs a data platform fed by the operator's
+#: data and a specialised sub-branch (§六(二)1, 4), plausibly 500-5,000 万元 for a
+#: city-level branch; 3.0 adds the ecosystem, cross-region deal teams and the park brand
+#: (§六(三)), plausibly 1,000-8,000 万元. Moving down costs nothing.
+UPGRADE_INVESTMENT: dict[float, float] = {2.0: 2000.0, 3.0: 3000.0}
+#: Tier fields that switch in full at a move instead of phasing in.
+AT_ONCE_FIELDS: tuple[str, ...] = ("fixed_cost", "cost_per_client")
+
+
+def upgrade_investment(old_tier: float, new_tier: float) -> float:
+    """Default one-off investment of a move from `old_tier` to `new_tier`, 万元: the sum of
+    :data:`UPGRADE_INVESTMENT` over the tiers climbed (0 for a move down)."""
+    return sum(cost for tier, cost in UPGRADE_INVESTMENT.items() if old_tier < tier <= new_tier)
+
+
+def ramped_spec(old: TierSpec, new: TierSpec, weight: float) -> TierSpec:
+    """`new` with its numeric capabilities a share `weight` of the way from `old`
+    (costs and discrete capabilities are `new`'s)."""
+    if weight >= 1.0:
+        return new
+    values = {}
+    for f in dataclasses.fields(TierSpec):
+        before, after = getattr(old, f.name), getattr(new, f.name)
+        numeric = isinstance(after, float) and not isinstance(after, bool)
+        if numeric and f.name not in AT_ONCE_FIELDS:
+            values[f.name] = before + weight * (after - before)
+    return dataclasses.replace(new, **values)
+
+
+@dataclass
+class TierRamp:
+    """The focal bank's capabilities phasing in from `start` to `target`."""
+
+    start: TierSpec
+    target: TierSpec
+    quarter: int  # quarter of the change
+    quarters: int  # ramp length; 0 = at once
+
+    def spec_in(self, quarter: int) -> TierSpec:
+        """The spec in force in `quarter` (≥ the change quarter)."""
+        if self.quarters == 0:
+            return self.target
+        weight = min(1.0, (quarter - self.quarter + 1) / self.quarters)
+        return ramped_spec(self.start, self.target, weight)
+
+
+class StrategyMoves:
+    """The scheduled changes of one strategy, applied at the start of their quarters."""
+
+    def __init__(
+        self, changes: tuple[ScheduledChange, ...], tier_changes: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        self.changes = {change.quarter: change for change in changes}
+        self.tier_changes = tier_changes  # the scenario's [tiers."x.0"] tables
+        self.ramp: TierRamp | None = None
+
+    @classmethod
+    def of(cls, strategy: Strategy, tier_changes: Mapping[str, Mapping[str, Any]]):
+        return cls(strategy.changes, tier_changes)
+
+    def take_effect(self, model: ParkModel) -> None:
+        """Apply the change scheduled for the model's current quarter, if any, and move the
+        focal bank's capabilities along their ramp."""
+        quarter = model.quarter
+        change = self.changes.get(quarter)
+        if change is not None:
+            if change.bank_tier is not None:
+                self._change_tier(model, change)
+            if change.operator_model is not None:
+                model.operator.change_model(change.operator_model)
+            if change.policy:
+                model.adopt_policy(dataclasses.replace(model.policy, **change.policy))
+        if self.ramp is not None:
+            model.focal_bank.spec = self.ramp.spec_in(quarter)
+            if quarter - self.ramp.quarter + 1 >= self.ramp.quarters:
+                self.ramp = None
+
+    def _change_tier(self, model: ParkModel, change: ScheduledChange) -> None:
+        bank = model.focal_bank
+        new_tier = float(change.bank_tier)
+        investment = change.investment
+        if investment is None:
+            investment = upgrade_investment(bank.tier, new_tier)
+        bank.investment_due += investment
+        target = tier_spec(new_tier, self.tier_changes.get(f"{new_tier:.1f}"))
+        self.ramp = TierRamp(bank.spec, target, model.quarter, change.ramp_quarters)
+        bank.tier = new_tier

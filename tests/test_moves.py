@@ -1,0 +1,152 @@
+"""Scheduled strategy changes: a move takes effect in its quarter and not before, the park
+keeps the book it built under the old tier, new capabilities phase in, and a bad change
+is refused with the key that is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import parksim
+from parksim.banks.moves import upgrade_investment
+from parksim.banks.tiers import TIER_SPECS
+from parksim.scenario.errors import ScenarioError
+from parksim.scenario.loader import scenario_from_dict
+from parksim.scenario.validate import to_dict
+
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+SWITCH = 4
+
+
+def scenario_with(*strategies: dict, horizon: int = 8) -> parksim.Scenario:
+    data = to_dict(parksim.load_scenario(BASELINE))
+    data["horizon"] = horizon
+    data["park"]["enterprises"] = 250
+    data["strategies"] = list(strategies)
+    return scenario_from_dict(data, file="moves.toml")
+
+
+STAY = {"name": "stay", "bank_tier": 1.0, "operator_model": "heavy"}
+MOVE = {
+    "name": "move",
+    "bank_tier": 1.0,
+    "operator_model": "heavy",
+    "changes": [{"quarter": SWITCH, "bank_tier": 2.0, "investment": 1500.0, "ramp_quarters": 4}],
+}
+TIER2 = {"name": "tier2", "bank_tier": 2.0, "operator_model": "heavy"}
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, parksim.ParkModel]:
+    scenario = scenario_with(STAY, MOVE, TIER2)
+    return {
+        name: parksim.ParkModel(scenario, name, rng=np.random.default_rng(5)).run()
+        for name in ("stay", "move", "tier2")
+    }
+
+
+def test_a_move_takes_effect_in_its_quarter_and_not_before(runs) -> None:
+    stay, move = runs["stay"].timeseries(), runs["move"].timeseries()
+    before = slice(0, SWITCH - 1)
+    assert stay.loc[before].equals(move.loc[before])
+    assert list(move["focal_tier"]) == [1.0] * SWITCH + [2.0] * (len(move) - SWITCH)
+    assert list(move["investment"]) == [0.0] * SWITCH + [1500.0] + [0.0] * (len(move) - SWITCH - 1)
+    # The investment is a cost of the move's quarter, in operating cost and profit.
+    at = move.loc[SWITCH]
+    assert at["operating_cost"] >= 1500.0 + TIER_SPECS[2.0].fixed_cost
+
+
+def test_the_book_built_under_the_old_tier_is_carried_over(runs) -> None:
+    stay, move, tier2 = (runs[n].timeseries() for n in ("stay", "move", "tier2"))
+    # The mover opens with the tier-1.0 book, not the bigger one of a tier-2.0 bank ...
+    assert move.loc[0, "exposure"] == stay.loc[0, "exposure"] != tier2.loc[0, "exposure"]
+    # ... and enters the switch quarter with it: the exposure rolls forward from the
+    # tier-1.0 balance (new loans less repayments and defaults), with no fresh book.
+    at, last = move.loc[SWITCH], stay.loc[SWITCH - 1, "exposure"]
+    rolled = last + at["new_loans"] - at["repayments"] - at["written_off"]
+    assert at["exposure"] == pytest.approx(rolled, rel=1e-9, abs=1e-6)
+
+
+def test_new_capabilities_phase_in_over_the_ramp_and_costs_switch_at_once() -> None:
+    scenario = scenario_with(STAY, MOVE)
+    model = parksim.ParkModel(scenario, "move", rng=np.random.default_rng(5))
+    old, new = TIER_SPECS[1.0], TIER_SPECS[2.0]
+    model.run(SWITCH - 1)
+    assert model.focal_bank.spec == old
+    seen = []
+    for _ in range(5):
+        model.step()
+        seen.append(model.focal_bank.spec)
+    quarter_share = [spec.signal_noise for spec in seen]
+    expected = [old.signal_noise + w * (new.signal_noise - old.signal_noise) for w in (0.25, 0.5)]
+    assert quarter_share[:2] == pytest.approx(expected)
+    assert seen[3] == new and seen[4] == new
+    assert all(spec.fixed_cost == new.fixed_cost and spec.products == new.products for spec in seen)
+
+
+def test_a_pool_that_opens_later_pays_only_from_then_and_the_operator_can_turn_light() -> None:
+    later = {
+        "name": "later",
+        "bank_tier": 2.0,
+        "operator_model": "heavy",
+        "changes": [
+            {"quarter": 3, "policy": {"risk_pool_share": 0.5, "risk_pool_size": 8000.0}},
+            {"quarter": 5, "operator_model": "light"},
+        ],
+    }
+    model = parksim.ParkModel(scenario_with(later), rng=np.random.default_rng(2))
+    model.run(2)
+    assert model.pool_remaining == 0.0 and model.policy.risk_pool_share == 0.0
+    model.step()
+    # Capital arrives in quarter 3; loans booked from then carry the cover (some may
+    # already default in the quarter they were booked).
+    assert 0 < model.pool_remaining <= 8000.0
+    assert model.loan_market.policy.risk_pool_share == 0.5
+    table = model.run(3).timeseries()
+    assert (table.loc[:2, "recoveries"] == 0).all()
+    assert list(table["operator_light"]) == [0] * 5 + [1] * 2
+
+
+def test_default_investment_adds_up_the_tiers_climbed() -> None:
+    assert upgrade_investment(1.0, 2.0) == 2000.0
+    assert upgrade_investment(1.0, 3.0) == upgrade_investment(1.0, 2.0) + upgrade_investment(
+        2.0, 3.0
+    )
+    assert upgrade_investment(3.0, 1.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"quarter": 4, "policy": {"risk_pool_shar": 0.5}},
+            "strategies[0].changes[0].policy.risk_pool_shar: unknown key",
+        ),
+        (
+            {"quarter": 4, "policy": {"risk_pool_share": 1.5, "risk_pool_size": 10.0}},
+            "strategies[0].changes[0].policy.risk_pool_share: expected a share in [0, 1]",
+        ),
+        ({"quarter": 4, "bank_tier": 2.5}, "strategies[0].changes[0].bank_tier: expected one of"),
+        ({"quarter": 0, "bank_tier": 2.0}, "strategies[0].changes[0].quarter: expected"),
+        ({"quarter": 4, "investment": 10.0, "operator_model": "light"}, "investment: only"),
+        ({"quarter": 4}, "a change needs at least one of"),
+        ({"quarter": 99, "bank_tier": 2.0}, "come after the horizon"),
+    ],
+)
+def test_a_bad_change_is_refused_naming_file_and_key(change: dict, message: str) -> None:
+    strategy = {**STAY, "changes": [change]}
+    with pytest.raises(ScenarioError) as error:
+        scenario_with(strategy)
+    assert "moves.toml" in str(error.value)
+    assert message in str(error.value)
+
+
+def test_changes_must_come_in_increasing_quarters() -> None:
+    strategy = {
+        **STAY,
+        "changes": [{"quarter": 5, "bank_tier": 2.0}, {"quarter": 3, "bank_tier": 3.0}],
+    }
+    with pytest.raises(ScenarioError, match="increasing quarters"):
+        scenario_with(strategy)
