@@ -1,10 +1,8 @@
 """The `parksim` command: run, resume, validate or compare.
 
-Exit status: 0 done, 1 the run failed (some replications raised; the others are kept,
-and `--resume` retries the failed ones), 2 bad input (scenario file, arguments, a folder
-that cannot be resumed or compared), 130 interrupted (Ctrl-C; finished replications are
-kept for `--resume`). Bad input prints one clear message per problem, no traceback, and
-writes no result folder.
+Exit status (also in `parksim --help`): see EXIT_STATUS below. Bad input prints one clear
+message per problem, no traceback, and writes no result folder; a disk that refuses a
+write prints one line saying what was kept and how to go on.
 """
 
 from __future__ import annotations
@@ -20,15 +18,26 @@ from parksim import __version__
 from parksim.calibration.command import add_arguments as add_calibrate_arguments
 from parksim.calibration.command import calibrate_command
 from parksim.executors import EXECUTOR_KINDS, Workers
-from parksim.results import ResultsFolderError, RunResult
+from parksim.results import FolderUnwritable, ResultsFolderError, RunResult
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
 
 if TYPE_CHECKING:  # the runner imports the model: only when a run starts
     from parksim.runner import RunIncomplete
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNWRITABLE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+EXIT_STATUS = f"""\
+exit status:
+  {EXIT_OK}    done
+  {EXIT_FAILED}    the run failed: some replications raised; the others are kept and
+       `parksim run --resume RUN_DIR` retries the failed ones
+  {EXIT_BAD_INPUT}    bad input: a scenario or targets file, an argument, a folder that
+       exists or cannot be resumed or compared; nothing is written
+  {EXIT_UNWRITABLE}    the disk refused a write (no permission, read-only, full, a file in the
+       way): no folder is left, or one that `parksim run --resume RUN_DIR` finishes
+  {EXIT_INTERRUPTED}  interrupted (Ctrl-C): finished replications are kept for --resume
+"""
 #: Summary columns printed at the end of a run or a comparison.
 PRINTED_COLUMNS = (
     "cum_net_profit_mean",
@@ -40,15 +49,30 @@ PRINTED_COLUMNS = (
 )
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    """The top-level parser and each sub-command's, by name."""
+    # No abbreviations: `--rep 5` must not quietly mean `--replications 5`.
     parser = argparse.ArgumentParser(
         prog="parksim",
         description="Simulate how commercial banks serve industrial parks.",
+        epilog=EXIT_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"parksim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run every strategy of a scenario")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help,
+            description=help[0].upper() + help[1:] + ".",
+            epilog=EXIT_STATUS,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            allow_abbrev=False,
+        )
+
+    run = command("run", "run every strategy of a scenario")
     run.add_argument(
         "scenario", type=Path, nargs="?", help="scenario TOML file (with --resume: optional)"
     )
@@ -78,25 +102,37 @@ def _parser() -> argparse.ArgumentParser:
         "--chunk-size", type=int, help="replications per task (default: chosen for the workers)"
     )
 
-    validate = commands.add_parser("validate", help="check a scenario file without running")
+    validate = command("validate", "check a scenario file without running")
     validate.add_argument("scenario", type=Path, help="scenario TOML file")
 
-    compare = commands.add_parser(
-        "compare", help="put the strategies of several runs side by side (same horizon)"
-    )
+    compare = command("compare", "put the strategies of several runs side by side (same horizon)")
     compare.add_argument("runs", type=Path, nargs="+", metavar="RUN_DIR", help="run folders")
     compare.add_argument("--out", type=Path, help="comparison folder to create (must not exist)")
     compare.add_argument("--results", type=Path, default=Path("results"), help="results root")
     compare.add_argument("--quiet", action="store_true", help="no summary")
 
-    calibrate = commands.add_parser("calibrate", help="fit a scenario's parameters to targets")
+    calibrate = command("calibrate", "fit a scenario's parameters to targets")
     add_calibrate_arguments(calibrate)
-    return parser
+    return parser, {
+        "run": run,
+        "validate": validate,
+        "compare": compare,
+        "calibrate": calibrate,
+    }
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line; a mistake is shown with its sub-command's usage (exit 2)."""
+    parser, commands = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = _parser().parse_args(argv)
+    args = _parse(argv)
     if args.command == "compare":
         return _compare(args)
     if args.command == "run" and args.resume is not None:
@@ -110,8 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"parksim: invalid scenario\n{error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.command == "validate":
+        n = len(scenario.strategies)
         print(
-            f"{args.scenario}: valid ({len(scenario.strategies)} strategies, "
+            f"{args.scenario}: valid ({n} {'strategy' if n == 1 else 'strategies'}, "
             f"{scenario.horizon} quarters)"
         )
         return EXIT_OK
@@ -209,6 +246,9 @@ def _run_and_report(
     except ExecutorUnavailable as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except FolderUnwritable as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_UNWRITABLE
     except ResultsFolderError as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -302,6 +342,9 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         comparison = compare(args.runs)
         folder = comparison.save(args.out, results_root=args.results)
+    except FolderUnwritable as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_UNWRITABLE
     except ResultsFolderError as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -24,6 +24,7 @@ overwritten. A comparison folder (`parksim compare`) holds `manifest.json`, `sum
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import hashlib
 import json
@@ -54,6 +55,56 @@ NUMERIC_VERSIONS: tuple[str, ...] = ("parksim", "parksim_source", "mesa", "numpy
 
 class ResultsFolderError(RuntimeError):
     """A results folder cannot be written (it exists) or read (it is not one)."""
+
+
+class FolderUnwritable(ResultsFolderError):
+    """The disk refused a write: no permission, a read-only or full file system, a file in
+    the way. The message says what was kept (nothing, or a folder `--resume` finishes)."""
+
+
+def disk_problem(error: OSError) -> str:
+    """What an OSError from writing results means, in a few words a user can act on."""
+    where = f" ({error.filename})" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"no space left on the device{where}"
+    if error.errno == errno.EROFS:
+        return f"read-only file system{where}"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied{where}"
+    if error.errno in (errno.ENOTDIR, errno.EEXIST) and error.filename:
+        path = Path(error.filename)
+        in_the_way = next((p for p in [path, *path.parents] if p.is_file()), path)
+        return f"{in_the_way} is a file, not a folder"
+    return f"{(error.strerror or str(error)).lower()}{where}"
+
+
+def make_folder(path: Path, shown_as: Path | None = None) -> Path | None:
+    """Make `path` and its missing parents (`path` must not exist); return the topmost
+    folder made, for `remove_made` to take away again if what follows fails.
+
+    Raises ResultsFolderError if `path` exists, FolderUnwritable (naming `shown_as`, by
+    default `path`) if it cannot be made; then nothing it made is left.
+    """
+    made = next((p for p in reversed([path, *path.parents]) if not p.exists()), None)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.mkdir()
+    except OSError as error:
+        remove_made(made)
+        if isinstance(error, FileExistsError) and Path(error.filename or "") == path:
+            raise ResultsFolderError(
+                f"{path}: already exists; results are never overwritten"
+            ) from None
+        raise FolderUnwritable(
+            f"{shown_as or path}: cannot create the folder: {disk_problem(error)}"
+        ) from None
+    return made
+
+
+def remove_made(made: Path | None) -> None:
+    """Remove a folder `make_folder` made (nothing if it made none)."""
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
 
 
 #: Source files that change no number of a replication (they present, store, schedule or
@@ -197,16 +248,22 @@ def _new_folder(target: Path, write: Callable[[Path], None]) -> Path:
     """Write a whole folder under a temporary name and rename it; never overwrite."""
     if target.exists():
         raise ResultsFolderError(f"{target}: already exists; choose another --out")
-    target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.partial-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
+    made = make_folder(staging, shown_as=target)
     try:
-        staging.mkdir()
         write(staging)
         os.rename(staging, target)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        remove_made(made)
+        raise FolderUnwritable(
+            f"{target}: cannot write the folder: {disk_problem(error)}; nothing was kept"
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        remove_made(made)
         raise
     return target
 

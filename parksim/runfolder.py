@@ -21,7 +21,7 @@ import shutil
 import socket
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +34,17 @@ from parksim.reporting.columns import COLUMN_NAMES
 from parksim.results import (
     NUMERIC_VERSIONS,
     STATUS_COMPLETE,
+    FolderUnwritable,
     ResultsFolderError,
     RunResult,
     code_versions,
     command_line,
+    disk_problem,
     finish_manifest,
     iso_time,
+    make_folder,
     read_manifest,
+    remove_made,
     write_atomically,
     write_json,
 )
@@ -71,17 +75,21 @@ class RunFolder:
 
     @classmethod
     def create(cls, path: str | Path, manifest: dict[str, Any]) -> RunFolder:
-        """Make the folder (it must not exist) with its incomplete manifest."""
+        """Make the folder (it must not exist) with its incomplete manifest.
+
+        Raises ResultsFolderError if it exists, FolderUnwritable if the disk refuses; then
+        no folder is left.
+        """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        made = make_folder(path)
         try:
-            path.mkdir()
-        except FileExistsError:
-            raise ResultsFolderError(
-                f"{path}: already exists; results are never overwritten"
+            (path / PARTS).mkdir()
+            write_json(path / "manifest.json", manifest)
+        except OSError as error:
+            remove_made(made)
+            raise FolderUnwritable(
+                f"{path}: cannot create the run folder: {disk_problem(error)}; nothing was kept"
             ) from None
-        (path / PARTS).mkdir()
-        write_json(path / "manifest.json", manifest)
         return cls(path, manifest)
 
     @classmethod
@@ -148,7 +156,9 @@ class RunFolder:
         try:
             yield
         finally:
-            lock.unlink(missing_ok=True)
+            # A lock left behind (a folder that turned read-only) is cleared as stale.
+            with suppress(OSError):
+                lock.unlink(missing_ok=True)
 
     def _clear_stale_lock(self, lock: Path, me: dict[str, Any]) -> None:
         try:

@@ -40,8 +40,11 @@ from parksim.model import ParkModel
 from parksim.reporting.columns import metric_arrays
 from parksim.results import (
     STATUS_INCOMPLETE,
+    FolderUnwritable,
+    ResultsFolderError,
     RunResult,
     build_manifest,
+    disk_problem,
     finish_manifest,
     source_fingerprint,
 )
@@ -308,7 +311,37 @@ def resume(
     )
 
 
-def _run_in(
+def _run_in(folder: RunFolder, scenario: Scenario, *, keep: bool, **options: Any) -> RunResult:
+    """Run what `folder` still lacks, then assemble (and, if `keep`, complete) it.
+
+    Raises FolderUnwritable when the disk refuses a write (full, read-only, no
+    permission): the parts written so far stay, and `resume` finishes the folder.
+    """
+    try:
+        return _run_locked(folder, scenario, keep=keep, **options)
+    except OSError as error:
+        raise _unwritable(folder, keep, error) from None
+
+
+def _unwritable(folder: RunFolder, keep: bool, error: OSError) -> FolderUnwritable:
+    """The one line saying what the disk refused, what was kept and how to go on."""
+    problem = disk_problem(error)
+    if not keep:
+        return FolderUnwritable(f"cannot write the run's temporary files: {problem}")
+    try:
+        done, total = folder.progress()
+    except (OSError, ResultsFolderError):
+        return FolderUnwritable(
+            f"{folder.path}: {problem}; the folder is incomplete; once the disk is fixed, "
+            f"continue with: parksim run --resume {folder.path}"
+        )
+    return FolderUnwritable(
+        f"{folder.path}: {problem}; {done} of {total} replications are kept there; once "
+        f"the disk is fixed (space freed), continue with: parksim run --resume {folder.path}"
+    )
+
+
+def _run_locked(
     folder: RunFolder,
     scenario: Scenario,
     *,
@@ -321,7 +354,6 @@ def _run_in(
     progress: bool,
     simulate: Simulate | None,
 ) -> RunResult:
-    """Run what `folder` still lacks, then assemble (and, if `keep`, complete) it."""
     replications, seed = folder.manifest["replications"], folder.manifest["seed"]
     with folder.locked():
         if resumed:
@@ -457,6 +489,10 @@ def _execute(
                 settle(future, in_flight.pop(future))
     except KeyboardInterrupt:
         _stop(in_flight, settle)
+        raise
+    except OSError:  # the disk refused a part: nothing more can be kept
+        for future in in_flight:
+            future.cancel()
         raise
     finally:
         bar.close()

@@ -16,7 +16,14 @@ import pandas as pd
 import pytest
 
 import parksim
-from parksim.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from parksim.cli import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNWRITABLE,
+    main,
+)
 from parksim.reporting.columns import COLUMN_NAMES
 from parksim.scenario.loader import scenario_from_dict
 
@@ -299,3 +306,96 @@ def test_run_prints_the_summary_and_where_it_wrote(
     assert f"wrote {out}" in printed
     for name in parksim.load_scenario(tiny).names:
         assert name in printed
+
+
+# --- the command line itself ------------------------------------------------------------
+
+
+def test_abbreviated_flags_are_refused(tiny: Path, tmp_path: Path) -> None:
+    """`--rep 5` must not quietly mean `--replications 5`."""
+    results = tmp_path / "results"
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", str(tiny), "--rep", "5", "--results", str(results)])
+    assert stopped.value.code == EXIT_BAD_INPUT
+    assert not results.exists()
+
+
+def test_an_unknown_flag_shows_the_sub_commands_usage(
+    tiny: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["run", str(tiny), "--colour", "red"])
+    assert stopped.value.code == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("usage: parksim run ")
+    assert "parksim run: error: unrecognized arguments: --colour red" in err
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["compare"]])
+def test_help_lists_the_exit_statuses(command: list[str], capsys) -> None:
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    for status in (EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNWRITABLE, EXIT_INTERRUPTED):
+        assert re.search(rf"^  {status} +\S", out, flags=re.M), f"status {status} in {command}"
+
+
+def test_validate_counts_one_strategy_in_the_singular(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head, *strategies = tiny_scenario_text().split("[[strategies]]")
+    path = write(tmp_path, "[[strategies]]".join([head, strategies[0]]))
+    assert main(["validate", str(path)]) == EXIT_OK
+    assert "(1 strategy," in capsys.readouterr().out
+
+
+def test_a_policy_mistake_inherited_by_every_strategy_is_reported_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = bad_file(tmp_path, "probability_above_one")
+    assert main(["validate", str(path)]) == EXIT_BAD_INPUT
+    lines = [line for line in capsys.readouterr().err.splitlines() if "risk_pool_share" in line]
+    assert len(lines) == 1
+    assert ": policy.risk_pool_share: " in lines[0]
+
+
+def test_a_strategys_own_policy_mistake_is_still_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tiny_scenario_text() + "\n[strategies.policy]\nrisk_pool_share = 2.0\n"
+    path = write(tmp_path, text)
+    assert main(["validate", str(path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert f"strategies[{STRATEGIES - 1}].policy.risk_pool_share" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(b"horizon = 4\n\xff\xfe\n", "a UTF-8 text file"), (None, "permission denied")],
+)
+def test_an_unreadable_scenario_file_is_one_line(
+    content: bytes | None,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "unreadable.toml"
+    if content is None:
+        path.write_text(tiny_scenario_text())
+        real_open = Path.open
+
+        def refuse(self: Path, *args, **kwargs):
+            if self == path:  # root reads any file: the refusal has to be simulated
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", refuse)
+    else:
+        path.write_bytes(content)
+    results = tmp_path / "results"
+    assert main(["run", str(path), "--results", str(results)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert_rejected(err, path, "", expected)
+    assert len(err.strip().splitlines()) == 2  # "invalid scenario" and the problem
+    assert not results.exists()

@@ -1,7 +1,8 @@
 """`parksim calibrate SCENARIO TARGETS`: fit a scenario to targets, write the fitted file.
 
 Exit status as for the other commands: 0 done, 2 bad input (targets file, arguments, an
-output file that exists), with one clear message and no traceback. The fitted scenario is
+output file that exists), 3 the file could not be written (then none is left), with one
+clear message and no traceback. The fitted scenario is
 written next to the source as `<stem>_calibrated.toml` unless `--out` says otherwise; an
 existing file is never overwritten.
 """
@@ -19,10 +20,11 @@ import pandas as pd
 from parksim.calibration.fit import DEFAULT_EVALUATIONS, calibrate, describe_fit
 from parksim.calibration.scenario_file import write_calibrated
 from parksim.calibration.targets import TargetSet, load_targets
+from parksim.results import disk_problem
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.schema import Scenario
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_BAD_INPUT, EXIT_UNWRITABLE = 0, 2, 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +77,9 @@ def calibrate_command(scenario: Scenario, args: argparse.Namespace) -> int:
     except ScenarioError as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"parksim: {out}: cannot write: {disk_problem(error)}", file=sys.stderr)
+        return EXIT_UNWRITABLE
     if not args.quiet:
         with pd.option_context("display.width", 160, "display.max_colwidth", 40):
             print(describe_fit(result, targets).drop(columns="note").to_string(index=False))

@@ -80,11 +80,17 @@ def write_calibrated(
     if loaded != result.scenario:
         raise RuntimeError("the calibrated file would not reproduce the fitted scenario")
     text = header(source, targets_path, targets, result) + tomli_w.dumps(data)
+    created = False
     try:
         with out.open("x", encoding="utf-8") as handle:
+            created = True
             handle.write(text)
     except FileExistsError:
         raise ScenarioError(
             "", "a new file; calibrated scenarios are never overwritten", file=str(out)
         ) from None
+    except OSError:  # a full disk: leave no half-written scenario behind
+        if created:
+            out.unlink(missing_ok=True)
+        raise
     return out

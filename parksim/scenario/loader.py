@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,13 @@ def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
         raise ScenarioError("", f"an existing {what} file", file=file) from None
     except IsADirectoryError:
         raise ScenarioError("", "a TOML file, got a directory", file=file) from None
+    except OSError as error:  # no permission, an I/O error, a name too long
+        reason = (error.strerror or str(error)).lower()
+        raise ScenarioError("", f"a readable {what} file ({reason})", file=file) from None
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            "", f"a UTF-8 text file (byte {error.start} is not UTF-8)", file=file
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise ScenarioError("", f"valid TOML ({error})", file=file) from None
 
@@ -44,7 +52,10 @@ def load_scenario(path: str | Path) -> Scenario:
 
 def scenario_from_dict(data: Mapping[str, Any], file: str | None = None) -> Scenario:
     """Validate a scenario given as plain data (what a TOML file parses to)."""
-    scenario = build(Scenario, _merge_strategy_policies(data), file=file)
+    try:
+        scenario = build(Scenario, _merge_strategy_policies(data), file=file)
+    except ScenarioErrors as errors:
+        raise ScenarioErrors(_without_inherited(errors, data), file=file) from None
     _check_change_policies(scenario, file)
     return dataclasses.replace(scenario, tiers=_validated_tiers(scenario.tiers, file))
 
@@ -102,6 +113,32 @@ def _merge_strategy_policies(data: Mapping[str, Any]) -> dict[str, Any]:
                 if isinstance(own, Mapping):
                     strategy["policy"] = {**base, **own}
     return merged
+
+
+def _without_inherited(errors: ScenarioErrors, data: Mapping[str, Any]) -> list[ScenarioError]:
+    """The errors less those a strategy only inherits from [policy], reported there once."""
+    in_policy = {(e.key.removeprefix("policy"), e.problem) for e in errors if _in_policy(e.key)}
+    strategies = data.get("strategies")
+    kept = []
+    for error in errors:
+        match = _STRATEGY_POLICY_KEY.fullmatch(error.key)
+        if match and (match["rest"], error.problem) in in_policy:
+            own = strategies[int(match["index"])].get("policy", {})
+            own = own if isinstance(own, Mapping) else {}
+            field = match["rest"].lstrip(".").split(".")[0].split("[")[0]
+            # A whole-table check (no field) is inherited when the strategy sets nothing.
+            inherited = field not in own if field else not own
+            if inherited:
+                continue
+        kept.append(error)
+    return kept
+
+
+def _in_policy(key: str) -> bool:
+    return key == "policy" or key.startswith(("policy.", "policy["))
+
+
+_STRATEGY_POLICY_KEY = re.compile(r"strategies\[(?P<index>\d+)\]\.policy(?P<rest>([.\[].*)?)")
 
 
 def apply_overrides(scenario: Scenario, strategy: Strategy, **overrides: Any):
