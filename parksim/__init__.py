@@ -12,6 +12,7 @@ model.enterprises.to_frame()
 
 __version__ = "0.3.0"
 
+from parksim.enterprises.population import CreditDecision, FinanceState, LoanStatus, Stage
 from parksim.model import ParkModel
 from parksim.results import Comparison, RunResult, compare
 from parksim.runner import RunIncomplete, resume, run
@@ -21,11 +22,15 @@ from parksim.scenario.schema import Scenario, Strategy
 
 __all__ = [
     "Comparison",
+    "CreditDecision",
+    "FinanceState",
+    "LoanStatus",
     "ParkModel",
     "RunIncomplete",
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "Stage",
     "Strategy",
     "__version__",
     "compare",

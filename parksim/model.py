@@ -67,6 +67,7 @@ from parksim.enterprises.population import (
 from parksim.enterprises.sectors import SectorArrays
 from parksim.operators.operator import ParkOperator
 from parksim.policy import PolicyPackage, RiskPool
+from parksim.reporting import model_charts
 from parksim.reporting.columns import EXITS, METRIC_NAMES, STAGES
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
@@ -494,3 +495,21 @@ class ParkModel(mesa.Model):
         frame = pd.DataFrame(self.records, columns=list(METRIC_NAMES))
         frame.insert(0, "quarter", np.arange(len(frame)))
         return frame
+
+    # ---------------------------------------------------------------- charts of this run
+
+    def plot_stages(self) -> Any:
+        """Enterprises by life-cycle stage, quarter by quarter (a matplotlib Figure)."""
+        return model_charts.stages(self)
+
+    def plot_risk(self) -> Any:
+        """The focal bank's exposure, NPL ratio, cumulative credit loss and defaults."""
+        return model_charts.risk(self)
+
+    def plot_revenue(self) -> Any:
+        """The focal bank's revenue lines, operating cost and cumulative net profit."""
+        return model_charts.revenue(self)
+
+    def plot_operator(self) -> Any:
+        """The operator's revenue, leverage and occupancy."""
+        return model_charts.operator(self)

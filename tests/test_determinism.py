@@ -132,12 +132,14 @@ def test_replications_have_different_factor_paths(scenario: Scenario) -> None:
 
 
 BANKING_COLUMNS = ("main_bank", "lender", "debt")
+# The banks' record of the opening book's applications follows the tier too.
+BANKING_PREFIXES = ("loan_", "bank_view_", "bank_pd_", "bank_decision_")
 
 
 def test_strategies_of_a_replication_start_from_the_same_firms(scenario: Scenario) -> None:
     a, b = (model.enterprises.to_frame() for model in models_of_replication(scenario, 1))
     # Who banks with whom, and the opening loan book, follow the focal bank's tier.
-    firm = [c for c in a.columns if c not in BANKING_COLUMNS and not c.startswith("loan_")]
+    firm = [c for c in a.columns if c not in BANKING_COLUMNS and not c.startswith(BANKING_PREFIXES)]
     assert {"stage", "sector", "quality", "size", "collateral", "signal_error_0"} <= set(firm)
     pd.testing.assert_frame_equal(a[firm], b[firm], check_exact=True)
 

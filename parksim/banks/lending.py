@@ -204,6 +204,15 @@ def product_limits(
     return limits  # M&A loans (row 5) are made at acquisitions, not on application
 
 
+def posterior_quality(applicants: Applicants, tiers: TierTable) -> tuple[np.ndarray, np.ndarray]:
+    """Each bank's posterior mean and variance of the applicants' quality, given its view
+    s = q + σ·e of them; shape (n_banks, n_applicants) each."""
+    sigma = view_noises(tiers, applicants.age)
+    signal = applicants.quality + sigma * applicants.signal_error.T
+    shrink = 1.0 / (1.0 + sigma**2)
+    return signal * shrink, sigma**2 * shrink
+
+
 def estimated_annual_pd(applicants: Applicants, tiers: TierTable, beta: float) -> np.ndarray:
     """Each bank's annual PD estimate: the hazard model at its posterior view of quality.
 
@@ -211,11 +220,7 @@ def estimated_annual_pd(applicants: Applicants, tiers: TierTable, beta: float) -
     a noisy bank sees every young firm as roughly average, and prices that uncertainty.
     Shape (n_banks, n_applicants).
     """
-    sigma = view_noises(tiers, applicants.age)
-    signal = applicants.quality + sigma * applicants.signal_error.T
-    shrink = 1.0 / (1.0 + sigma**2)
-    post_mean = signal * shrink
-    post_var = sigma**2 * shrink
+    post_mean, post_var = posterior_quality(applicants, tiers)
     quarterly = applicants.base_pd * quality_multiplier(post_mean, beta, post_var)
     np.minimum(quarterly, 0.95, out=quarterly)
     return 1.0 - (1.0 - quarterly) ** 4

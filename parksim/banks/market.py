@@ -10,6 +10,7 @@ import numpy as np
 
 from parksim.banks import book as loan_book
 from parksim.banks.bank import Bank
+from parksim.banks.decisions import record_decisions
 from parksim.banks.lending import (
     Applicants,
     LendingParams,
@@ -46,10 +47,16 @@ class LoanMarket:
         quarter: int,
     ) -> Offers:
         """Every bank's offers to the applicants (rows) for `need` 万元 each."""
-        view = Applicants.of(
-            pop, applicants, need, quarter, self.lending, self.lifecycle, self.sectors, self.policy
-        )
+        view = self.applicants(pop, applicants, need, quarter)
         return make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
+
+    def applicants(
+        self, pop: EnterprisePopulation, rows: np.ndarray, need: np.ndarray, quarter: int
+    ) -> Applicants:
+        """What every bank looks at in these applicants."""
+        return Applicants.of(
+            pop, rows, need, quarter, self.lending, self.lifecycle, self.sectors, self.policy
+        )
 
     def lend(
         self,
@@ -64,10 +71,12 @@ class LoanMarket:
         Returns (applicants, borrowers), rows of the population.
         """
         applicants, need = applications(pop, slice(None), self.lending, self.policy, rng)
-        offers = self.offers(pop, tiers, applicants, need, quarter)
+        view = self.applicants(pop, applicants, need, quarter)
+        offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
         lender = choose_lenders(offers, pop.main_bank[applicants])
         borrowers = book_loans(pop, applicants, lender, offers, self.lending, self.policy)
         loan_book.record_new_loans(pop, banks, borrowers)
+        record_decisions(pop, view, offers, lender, tiers, quarter)
         return applicants, borrowers
 
     def open_book(
@@ -84,9 +93,11 @@ class LoanMarket:
         recent = tuple(1.0 - (1.0 - d) ** term for d in lending.demand)
         opening = replace(lending, demand=recent)
         applicants, need = applications(pop, pop.active(), opening, self.policy, rng)
-        offers = self.offers(pop, tiers, applicants, need, 0)
+        view = self.applicants(pop, applicants, need, 0)
+        offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
         lender = choose_lenders(offers, pop.main_bank[applicants])
         book_loans(pop, applicants, lender, offers, lending, self.policy)
+        record_decisions(pop, view, offers, lender, tiers, 0)
         # One draw per applicant, so the stream does not depend on who was approved.
         left = 1 + (rng.random(len(applicants)) * term).astype(np.int16)
         taken = lender >= 0

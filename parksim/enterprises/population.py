@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parksim.banks.tiers import PRODUCTS
 from parksim.reporting.columns import EXITS, STAGES
 
 
@@ -72,6 +73,19 @@ class FinanceState(IntEnum):
     REFUSED = 2
 
 
+class CreditDecision(IntEnum):
+    """One bank's decision on an enterprise's last loan application."""
+
+    NONE = 0  # never asked
+    APPROVED = 1  # offered a loan (the firm takes the cheapest offer)
+    REFUSED = 2
+
+
+def enum_names(enum: type[IntEnum]) -> list[str]:
+    """Lower-case member names in code order: the categories of an enum column."""
+    return [member.name.lower() for member in sorted(enum)]
+
+
 class Column:
     """A declared column of the population: a view of the first `n` rows of its buffer.
 
@@ -80,11 +94,20 @@ class Column:
     documentation); assigning to a column writes into its buffer.
     """
 
-    def __init__(self, dtype: type | np.dtype, fill: Any, description: str, per_bank: bool = False):
+    def __init__(
+        self,
+        dtype: type | np.dtype,
+        fill: Any,
+        description: str,
+        per_bank: bool = False,
+        categories: Sequence[str] = (),
+    ):
         self.dtype = np.dtype(dtype)
         self.fill = fill
         self.description = description
         self.per_bank = per_bank
+        # Names of the codes 0, 1, ... of an enum column (-1: none); to_frame shows them.
+        self.categories = tuple(categories)
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
@@ -107,7 +130,7 @@ class EnterprisePopulation:
     # Codes used to index small tables (stage, sector, banks, finance state) are np.intp:
     # numpy looks tables up three times faster with it than with int8.
     id = Column(np.int64, -1, "enterprise id, unique and stable for the whole run")
-    stage = Column(np.intp, -1, "lifecycle stage code (Stage)")
+    stage = Column(np.intp, -1, "lifecycle stage code (Stage)", categories=STAGE_NAMES)
     sector = Column(np.intp, -1, "sector index into the scenario's sector list")
     entered_quarter = Column(np.int16, -1, "quarter the enterprise entered the park")
     stage_quarter = Column(np.int16, -1, "quarter the enterprise reached its current stage")
@@ -135,14 +158,30 @@ class EnterprisePopulation:
     debt = Column(np.float64, 0.0, "outstanding bank loan balance, 万元")
     loan_rate = Column(np.float64, 0.0, "annual interest rate of the loan")
     loan_lgd = Column(np.float64, 0.0, "loss given default of the loan, before policy cover")
-    loan_product = Column(np.int8, -1, "product code of the loan: index into banks.tiers.PRODUCTS")
+    loan_product = Column(
+        np.int8, -1, "product of the loan: index into banks.tiers.PRODUCTS", categories=PRODUCTS
+    )
     loan_quarters_left = Column(np.int16, 0, "quarters until the loan is fully amortised")
-    loan_status = Column(np.int8, 0, "LoanStatus of the loan")
+    loan_status = Column(np.int8, 0, "LoanStatus of the loan", categories=enum_names(LoanStatus))
     loan_policy_cover = Column(np.float64, 0.0, "share of the loan's loss covered by policy")
     default_quarter = Column(np.int16, -1, "quarter the loan defaulted, -1 if it has not")
-    finance_state = Column(np.intp, 0, "FinanceState after the last finance request")
+    finance_state = Column(
+        np.intp,
+        0,
+        "FinanceState after the last finance request (equity or loan; fades after a year)",
+        categories=enum_names(FinanceState),
+    )
     finance_quarter = Column(np.int16, -1, "quarter of the last finance request")
-    last_active_stage = Column(np.int8, -1, "stage held just before leaving the park")
+    loan_applied_quarter = Column(np.int16, -1, "quarter of the last loan application, -1 if none")
+    loan_outcome = Column(
+        np.int8,
+        0,
+        "FinanceState of the last loan application: funded, or refused by every bank",
+        categories=enum_names(FinanceState),
+    )
+    last_active_stage = Column(
+        np.int8, -1, "stage held just before leaving the park", categories=STAGE_NAMES
+    )
     operator_stake = Column(np.float64, 0.0, "equity share held by the operator and park fund")
     operator_stake_cost = Column(np.float64, 0.0, "what the operator paid for its stake, 万元")
     signal_error = Column(
@@ -152,6 +191,26 @@ class EnterprisePopulation:
         np.float64, 0.0, "equity share held by each bank's group fund or warrants", per_bank=True
     )
     bank_stake_cost = Column(np.float64, 0.0, "cost of each bank's stake, 万元", per_bank=True)
+    bank_view = Column(
+        np.float64,
+        np.nan,
+        "each bank's estimate of quality at the last loan application: the posterior mean of "
+        "its noisy view, on the latent quality's scale (NaN: never applied)",
+        per_bank=True,
+    )
+    bank_pd = Column(
+        np.float64,
+        np.nan,
+        "each bank's annual PD estimate at the last loan application (NaN: never applied)",
+        per_bank=True,
+    )
+    bank_decision = Column(
+        np.int8,
+        0,
+        "CreditDecision of each bank on the last loan application",
+        per_bank=True,
+        categories=enum_names(CreditDecision),
+    )
 
     def __init__(
         self, n_banks: int, sector_names: tuple[str, ...] = (), capacity: int = 1024
@@ -295,7 +354,11 @@ class EnterprisePopulation:
             else:
                 data[col.name] = values
         frame = pd.DataFrame(data, index=pd.Index(columns["id"], name="id"))
-        frame["stage"] = pd.Categorical.from_codes(frame["stage"], categories=list(STAGE_NAMES))
+        for col in self.columns():
+            if col.categories:
+                per_bank = [f"{col.name}_{b}" for b in range(self.n_banks)]
+                for name in per_bank if col.per_bank else [col.name]:
+                    frame[name] = pd.Categorical.from_codes(frame[name], categories=col.categories)
         if self.sector_names:
             frame["sector"] = pd.Categorical.from_codes(
                 frame["sector"], categories=list(self.sector_names)
@@ -314,8 +377,11 @@ class EnterprisePopulation:
         record: dict[str, Any] = {}
         for col in self.columns():
             value = source[col.name][index]
-            record[col.name] = value.copy() if col.per_bank else value.item()
-        record["stage"] = STAGE_NAMES[record["stage"]]
+            if col.categories:
+                named = [_category(col, code) for code in np.atleast_1d(value)]
+                record[col.name] = named if col.per_bank else named[0]
+            else:
+                record[col.name] = value.copy() if col.per_bank else value.item()
         if self.sector_names:
             record["sector"] = self.sector_names[record["sector"]]
         return record
@@ -330,3 +396,8 @@ class EnterprisePopulation:
     def __len__(self) -> int:
         """Enterprises ever in the park, live and archived."""
         return self.next_id
+
+
+def _category(column: Column, code: int) -> str | None:
+    """The name of one code of an enum column (None for -1, "none given")."""
+    return column.categories[code] if code >= 0 else None
