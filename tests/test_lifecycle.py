@@ -55,7 +55,7 @@ def snapshot(model: ParkModel) -> Quarter:
         frame["exit_quarter"].to_numpy(),
         frame["stage_quarter"].to_numpy(),
         frame["listed_quarter"].to_numpy(),
-        frame["last_active_stage"].to_numpy(),
+        frame["last_active_stage"].cat.codes.to_numpy(),
     )
 
 

@@ -134,7 +134,7 @@ def _entry_columns(firms: pd.DataFrame, entries: list[pd.DataFrame]) -> pd.DataF
     quarter, so its size and last active stage at exit are those on entry."""
     seen = pd.concat(entries)
     seen = seen[~seen.index.duplicated()].reindex(firms.index)
-    exit_stage = firms["last_active_stage"].astype(np.int64)
+    exit_stage = firms["last_active_stage"].cat.codes.astype(np.int64)
     return pd.DataFrame(
         {
             "entry_size": seen["entry_size"].fillna(firms["size"]),
@@ -156,7 +156,7 @@ def _round_columns(firms: pd.DataFrame, rounds: list[pd.DataFrame]) -> pd.DataFr
     missed = pd.DataFrame(
         {
             "quarter": missed["last_round_quarter"],
-            "stage": firms.loc[missed.index, "last_active_stage"].astype(np.int64),
+            "stage": firms.loc[missed.index, "last_active_stage"].cat.codes.astype(np.int64),
         }
     )
     events = pd.concat([events, missed]).reset_index().sort_values(["quarter", "id"])
