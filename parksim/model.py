@@ -19,7 +19,7 @@ A quarter (see `step`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -71,6 +71,7 @@ from parksim.reporting import model_charts
 from parksim.reporting.columns import EXITS, METRIC_NAMES, STAGES
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
+from parksim.streams import Mechanism, Streams, stream_ids_of
 
 # Ages (quarters) of the initial firms by stage: [low, high).
 INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))
@@ -79,45 +80,8 @@ FINANCE_MEMORY_QUARTERS = 4
 # Chance that an initial firm supplies a chain leader (assumption).
 INITIAL_CHAIN_LINK = 0.1
 # Archive exited, loan-free firms once they are this share of the live rows. It is for
-# speed, but it moves rows, so streams that draw one number per live row draw for
-# different firms afterwards: results change, their distribution does not.
+# speed; it moves rows, but draws are keyed by firm, not row, so it changes no result.
 COMPACT_AT_EXITED_SHARE = 0.2
-
-
-@dataclass(frozen=True)
-class Streams:
-    """Independent random streams per mechanism, so that strategies sharing a seed share
-    the macro path and entry draws (common random numbers) even when their enterprises
-    diverge."""
-
-    macro: np.random.Generator
-    finance: np.random.Generator
-    lifecycle: np.random.Generator
-    defaults: np.random.Generator
-    fees: np.random.Generator
-    entry: np.random.Generator  # counter-based (Philox); see `entry_in`
-
-    @classmethod
-    def spawn(cls, rng: np.random.Generator) -> Streams:
-        seeds = rng.integers(0, 2**63 - 1, size=6)
-        entry = np.random.Generator(np.random.Philox(key=int(seeds[5])))
-        return cls(*(np.random.default_rng(s) for s in seeds[:5]), entry=entry)
-
-    def entry_in(self, quarter: int) -> np.random.Generator:
-        """The entrants' draws of one quarter: the k-th entrant is the same firm in every
-        strategy, whatever came before and however many enter.
-
-        Quarter q reads block q of the entry stream, a Philox stream keyed by the run's
-        seed; blocks are 2**128 draws apart, so quarters never overlap. The stream is
-        rewound to the block (cheaper than seeding a generator each quarter), so the
-        generator returned is valid until the next call.
-        """
-        bits = self.entry.bit_generator
-        state = bits.state
-        state["state"]["counter"] = np.array([0, 0, quarter, 0], dtype=np.uint64)
-        state.update(buffer_pos=4, has_uint32=0)
-        bits.state = state
-        return self.entry
 
 
 def _metric(name: str, model: ParkModel) -> Any:
@@ -168,7 +132,7 @@ class ParkModel(mesa.Model):
         self._populate()
         self._update_failure_pd()
         self.operator = self._make_operator()
-        self.loan_market.open_book(self.enterprises, self.tiers, self.streams.finance)
+        self.loan_market.open_book(self.enterprises, self.tiers, self.streams.firms)
         self.records: list[dict[str, float]] = []
         self.latest: dict[str, Any] = {}
         self.datacollector = mesa.DataCollector(
@@ -240,6 +204,7 @@ class ParkModel(mesa.Model):
             self._main_bank_cdf,
         )
         columns["entered_quarter"] = np.full(len(u), self.quarter)
+        columns["stream_id"] = stream_ids_of(self.quarter, len(u))
         columns["stage_quarter"] = np.full(len(u), self.quarter)
         rows = self.enterprises.add(**columns)
         set_firm_multipliers(self.enterprises, rows, self.config.lifecycle, self.sectors)
@@ -334,17 +299,17 @@ class ParkModel(mesa.Model):
 
     def _raise_finance(self) -> None:
         """Equity rounds, then the loan market, over all live rows (no gathers)."""
-        pop, rng, q = self.enterprises, self.streams.finance, self.quarter
+        pop, firms, q = self.enterprises, self.streams.firms, self.quarter
         everyone = slice(None)
         bank_fund = self.tiers.fund_coinvest
         park_fund = self.operator.light and self.operator.park_fund > 0
-        rounds = raise_equity(pop, everyone, self.config.equity, park_fund, bank_fund, rng, q)
+        rounds = raise_equity(pop, everyone, self.config.equity, park_fund, bank_fund, firms, q)
         if park_fund:
             # The last co-investments may overdraw the fund slightly; it then stops.
             spent = self.config.equity.fund_ticket * rounds.amount.sum()
             self.operator.park_fund = max(0.0, self.operator.park_fund - spent)
 
-        applicants, borrowers = self.loan_market.lend(pop, self.banks, self.tiers, rng, q)
+        applicants, borrowers = self.loan_market.lend(pop, self.banks, self.tiers, firms, q)
 
         # Funded by either channel beats refused by the other; outcomes fade after a year.
         pop.finance_state *= pop.finance_quarter >= q - FINANCE_MEMORY_QUARTERS
@@ -360,13 +325,17 @@ class ParkModel(mesa.Model):
         Returns the events and every row's stage at quarter start.
         """
         pop, params, everyone = self.enterprises, self.config.lifecycle, slice(None)
+        firms, q = self.streams.firms, self.quarter
         stage_before = pop.stage.copy()
         _, _, operator_uplift, relocation, _ = self.operator.services()
         tier_grad = self.tiers.graduation_uplift[pop.main_bank]
         tier_acq = self.tiers.acquisition_uplift[pop.main_bank]
         self._update_failure_pd()
         failed = self.credit_engine.defaults_below(
-            pop.default_threshold, pop.sector, factors, self.streams.defaults
+            pop.default_threshold,
+            pop.sector,
+            factors,
+            firms.uniforms(Mechanism.DEFAULT, q, pop.stream_id),
         )
         tier_grad *= operator_uplift
         grad = graduation_prob(pop, everyone, params, self.sectors, tier_grad)
@@ -378,10 +347,10 @@ class ParkModel(mesa.Model):
             tier_acq,
             relocation,
             params,
-            self.streams.lifecycle,
-            self.quarter,
+            firms,
+            q,
         )
-        grow_revenue(pop, everyone, params, self.streams.lifecycle)
+        grow_revenue(pop, everyone, params, firms, q)
         return events, stage_before
 
     def _update_failure_pd(self) -> None:
@@ -410,7 +379,8 @@ class ParkModel(mesa.Model):
             pop,
             self.banks,
             events.acquired,
-            self.streams.fees,
+            self.streams.firms,
+            self.quarter,
             self.policy,
             cfg.lending,
             cfg.credit,
@@ -421,7 +391,7 @@ class ParkModel(mesa.Model):
     def _earn_income(self, events: LifecycleEvents) -> None:
         """Fees, personal finance and costs; NPLs past their workout are written off."""
         pop, cfg, q = self.enterprises, self.config, self.quarter
-        earn_income(pop, self.banks, cfg.income, events, self.streams.fees, q)
+        earn_income(pop, self.banks, cfg.income, events, self.streams.firms, q)
         loan_book.write_off(pop, self.banks, q, cfg.credit.workout_quarters)
 
     def _operator_quarter(self, equity_income: float) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from parksim.banks.bank import Bank
 from parksim.enterprises.lifecycle import LifecycleEvents
 from parksim.enterprises.population import EnterprisePopulation, Stage
+from parksim.streams import FirmStreams, Mechanism
 
 SHARE = {"unit": "share"}
 
@@ -76,7 +77,7 @@ def earn_income(
     banks: Sequence[Bank],
     income: IncomeParams,
     events: LifecycleEvents,
-    rng: np.random.Generator,
+    streams: FirmStreams,
     quarter: int,
 ) -> None:
     """Fees, personal finance and the tier's operating cost of one quarter, for every bank."""
@@ -85,7 +86,8 @@ def earn_income(
     active = pop.stage <= Stage.LISTED
     client_revenue = np.bincount(main, weights=pop.size * active, minlength=n_banks)
     issuers = ((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED)).nonzero()[0]
-    issuers = issuers[rng.random(len(issuers)) < income.bond_issue_prob]
+    issues = streams.uniforms(Mechanism.BOND_ISSUE, quarter, pop.stream_id[issuers])
+    issuers = issuers[issues < income.bond_issue_prob]
     bonds = np.bincount(main[issuers], weights=pop.size[issuers], minlength=n_banks)
     ipo = np.bincount(
         main[events.listed],

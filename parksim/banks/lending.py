@@ -23,6 +23,7 @@ from parksim.enterprises.population import (
 )
 from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import PolicyPackage
+from parksim.streams import FirmStreams, Mechanism
 
 PROB = {"unit": "probability"}
 RATE = {"min": 0.0, "max": 1.0}  # annual interest rates, as fractions
@@ -113,18 +114,19 @@ def applications(
     rows: np.ndarray | slice,
     params: LendingParams,
     policy: PolicyPackage,
-    rng: np.random.Generator,
+    streams: FirmStreams,
+    quarter: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Active firms among `rows` that seek a loan this quarter, and how much (万元).
+    """Active firms among `rows` that seek a loan in `quarter`, and how much (万元).
 
     Only firms without a loan apply. Interest subsidies raise demand for eligible (young)
-    firms, guarantee fees cut it. Draws one uniform per row.
+    firms, guarantee fees cut it. Each firm's draw is its own (`Mechanism.LOAN_DEMAND`).
     """
     stage = pop.stage[rows]
     cost_cut = policy.interest_subsidy - policy.guarantee_fee * policy.guarantee_share
     demand = stage_table(params.demand).copy()
     demand[: Stage.GROWTH + 1] *= max(0.0, 1.0 + params.rate_elasticity * cost_cut)
-    seeks = rng.random(len(stage)) < demand[stage]
+    seeks = streams.uniforms(Mechanism.LOAN_DEMAND, quarter, pop.stream_id[rows]) < demand[stage]
     seeks &= pop.loan_status[rows] == LoanStatus.NONE
     applicants = seeks.nonzero()[0]
     if not isinstance(rows, slice):

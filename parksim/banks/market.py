@@ -26,6 +26,7 @@ from parksim.enterprises.lifecycle import LifecycleParams
 from parksim.enterprises.population import EnterprisePopulation
 from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import PolicyPackage
+from parksim.streams import FirmStreams, Mechanism
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,16 @@ class LoanMarket:
         pop: EnterprisePopulation,
         banks: Sequence[Bank],
         tiers: TierTable,
-        rng: np.random.Generator,
+        streams: FirmStreams,
         quarter: int,
     ) -> tuple[np.ndarray, np.ndarray]:
         """This quarter's applications and loans over all live rows.
 
         Returns (applicants, borrowers), rows of the population.
         """
-        applicants, need = applications(pop, slice(None), self.lending, self.policy, rng)
+        applicants, need = applications(
+            pop, slice(None), self.lending, self.policy, streams, quarter
+        )
         view = self.applicants(pop, applicants, need, quarter)
         offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
         lender = choose_lenders(offers, pop.main_bank[applicants])
@@ -79,9 +82,7 @@ class LoanMarket:
         record_decisions(pop, view, offers, lender, tiers, quarter)
         return applicants, borrowers
 
-    def open_book(
-        self, pop: EnterprisePopulation, tiers: TierTable, rng: np.random.Generator
-    ) -> None:
+    def open_book(self, pop: EnterprisePopulation, tiers: TierTable, streams: FirmStreams) -> None:
         """Give the park the loan book it has at the start, so curves start in steady state.
 
         A firm still owes a loan if it borrowed within the last loan term: it applies with
@@ -92,14 +93,14 @@ class LoanMarket:
         term = lending.loan_term_quarters
         recent = tuple(1.0 - (1.0 - d) ** term for d in lending.demand)
         opening = replace(lending, demand=recent)
-        applicants, need = applications(pop, pop.active(), opening, self.policy, rng)
+        applicants, need = applications(pop, pop.active(), opening, self.policy, streams, 0)
         view = self.applicants(pop, applicants, need, 0)
         offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
         lender = choose_lenders(offers, pop.main_bank[applicants])
         book_loans(pop, applicants, lender, offers, lending, self.policy)
         record_decisions(pop, view, offers, lender, tiers, 0)
-        # One draw per applicant, so the stream does not depend on who was approved.
-        left = 1 + (rng.random(len(applicants)) * term).astype(np.int16)
+        elapsed = streams.uniforms(Mechanism.OPENING_TERM, 0, pop.stream_id[applicants])
+        left = 1 + (elapsed * term).astype(np.int16)
         taken = lender >= 0
         borrowers = applicants[taken]
         pop.loan_quarters_left[borrowers] = left[taken]

@@ -13,24 +13,26 @@ from parksim.banks.lending import LendingParams
 from parksim.credit import CreditParams
 from parksim.enterprises.population import EnterprisePopulation, LoanStatus
 from parksim.policy import PolicyPackage
+from parksim.streams import FirmStreams, Mechanism
 
 # Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
 IN_PARK_ACQUIRER_SHARE = 0.5
 
 
 def in_park_deals(
-    pop: EnterprisePopulation, acquired: np.ndarray, rng: np.random.Generator
+    pop: EnterprisePopulation, acquired: np.ndarray, streams: FirmStreams, quarter: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(buyers, targets) of this quarter's acquisitions by chain leaders without a loan.
 
-    Draws two uniforms per acquired firm; at most one deal per buyer and quarter.
+    Each acquired firm draws two uniforms of its own; at most one deal per buyer and quarter.
     """
     none = np.empty(0, dtype=np.intp)
     if len(acquired) == 0:
         return none, none
-    # Whether the acquirer is in the park, and which leader (uniform floats: cheaper
-    # than Generator.integers at a handful of draws).
-    draws, picks = rng.random((2, len(acquired)))
+    # Whether the acquirer is in the park, and which leader.
+    keys = pop.stream_id[acquired]
+    draws = streams.uniforms(Mechanism.MNA_IN_PARK, quarter, keys)
+    picks = streams.uniforms(Mechanism.MNA_PICK, quarter, keys)
     leaders = pop.chain_leaders()
     leaders = leaders[(pop.loan_status[leaders] == LoanStatus.NONE).nonzero()[0]]
     if len(leaders) == 0:
@@ -48,14 +50,15 @@ def make_mna_loans(
     pop: EnterprisePopulation,
     banks: Sequence[Bank],
     acquired: np.ndarray,
-    rng: np.random.Generator,
+    streams: FirmStreams,
+    quarter: int,
     policy: PolicyPackage,
     lending: LendingParams,
     credit: CreditParams,
     income: IncomeParams,
 ) -> None:
     """The buyers' main banks lend `mna_loan_cap` of each deal's price."""
-    buyers, targets = in_park_deals(pop, acquired, rng)
+    buyers, targets = in_park_deals(pop, acquired, streams, quarter)
     if len(buyers) == 0:
         return
     amount = policy.mna_loan_cap * pop.valuation[targets] * income.acquisition_multiple

@@ -18,6 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
 
@@ -134,6 +135,26 @@ def loan_lgd(params: CreditParams, secured_share: ArrayLike) -> np.ndarray:
     return lgd
 
 
+@njit(cache=True)
+def defaults_below_threshold(
+    uniform: np.ndarray,
+    threshold: np.ndarray,
+    sector: np.ndarray,
+    shift: np.ndarray,
+    load_idio: float,
+) -> np.ndarray:
+    """Whether each borrower defaults this quarter: U_i < Φ((threshold_i − shift_k)/load_idio),
+    with shift_k = √r_m·Z + √r_s·S_k the systematic part of its sector k."""
+    out = np.zeros(len(uniform), dtype=np.bool_)
+    for i in range(len(uniform)):
+        c = (threshold[i] - shift[sector[i]]) / load_idio
+        # Φ(c) ≤ ½ ≤ U: no default, and no erfc to compute (most firms, most quarters).
+        if c <= 0.0 and uniform[i] >= 0.5:
+            continue
+        out[i] = uniform[i] < 0.5 * math.erfc(-c / math.sqrt(2.0))
+    return out
+
+
 class CreditRiskEngine:
     """Draws systematic factors and correlated defaults for a portfolio of borrowers."""
 
@@ -244,21 +265,18 @@ class CreditRiskEngine:
         threshold: np.ndarray,
         sector: np.ndarray,
         factors: FactorDraw,
-        rng: np.random.Generator,
+        uniform: np.ndarray,
     ) -> np.ndarray:
-        """Defaults given each borrower's threshold Φ⁻¹(pd): the latent-variable form.
+        """Defaults given each borrower's threshold Φ⁻¹(pd) and its own uniform U_i.
 
-        Borrower i defaults iff √r_m·Z + √r_s·S_k + √(1 − r_m − r_s)·ε_i < threshold_i, with
-        ε_i drawn here (one standard normal per borrower). This is the same event as
-        `draw_defaults` (U_i < conditional pd), but lets a caller keep thresholds from
-        quarter to quarter and recompute Φ⁻¹ only where a PD changed.
+        Borrower i defaults iff √r_m·Z + √r_s·S_k + √(1 − r_m − r_s)·ε_i < threshold_i with
+        ε_i = Φ⁻¹(U_i): the latent-variable form, evaluated as U_i < Φ((threshold_i −
+        √r_m·Z − √r_s·S_k)/√(1 − r_m − r_s)), the same event as `draw_defaults`. The caller
+        keeps thresholds from quarter to quarter (Φ⁻¹ only where a PD changed) and owns the
+        uniforms (the model keys them per firm and quarter).
         """
-        latent = rng.standard_normal(len(threshold))
-        latent *= self._load_idio
-        latent += self._load_macro * factors.macro
-        if self._load_sector:
-            latent += self._load_sector * factors.sector[sector]
-        return latent < threshold
+        shift = self._load_macro * factors.macro + self._load_sector * factors.sector
+        return defaults_below_threshold(uniform, threshold, sector, shift, self._load_idio)
 
     def default_rate_distribution(
         self, pd: float, n_loans: int, n_quarters: int, rng: np.random.Generator

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from parksim.enterprises.population import EnterprisePopulation, stage_table
+from parksim.streams import FirmStreams, Mechanism
 
 PROB = {"unit": "probability"}
 
@@ -64,7 +65,7 @@ def raise_equity(
     params: EquityMarketParams,
     park_fund: bool,
     bank_fund: np.ndarray,
-    rng: np.random.Generator,
+    streams: FirmStreams,
     quarter: int,
 ) -> EquityRounds:
     """Run the quarter's equity rounds among the active, unlisted firms at `rows`.
@@ -74,11 +75,13 @@ def raise_equity(
     """
     stage = pop.stage[rows]
     demand = stage_table(params.demand)
-    seeks = rng.random(len(stage)) < demand[stage]
+    seeks = streams.uniforms(Mechanism.EQUITY_DEMAND, quarter, pop.stream_id[rows]) < demand[stage]
     seekers = seeks.nonzero()[0]
     if not isinstance(rows, slice):
         seekers = rows[seekers]
-    noise, size_noise = rng.standard_normal((2, len(seekers)))
+    ids = pop.stream_id[seekers]
+    noise = streams.normals(Mechanism.EQUITY_VIEW, quarter, ids)
+    size_noise = streams.normals(Mechanism.EQUITY_SIZE, quarter, ids)
     stage = pop.stage[seekers]
     main = pop.main_bank[seekers]
     bank_backed = bank_fund[main] & (main >= 0)

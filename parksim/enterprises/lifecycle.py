@@ -22,6 +22,7 @@ from parksim.enterprises.population import (
     stage_table,
 )
 from parksim.enterprises.sectors import SectorArrays
+from parksim.streams import FirmStreams, Mechanism
 
 PROB = {"unit": "probability"}
 # Rows of the population: an index array, or a slice over all live rows (no gather).
@@ -196,22 +197,25 @@ def apply_transitions(
     acquisition_uplift: np.ndarray | float,
     relocation_mult: float,
     params: LifecycleParams,
-    rng: np.random.Generator,
+    streams: FirmStreams,
     quarter: int,
 ) -> LifecycleEvents:
     """Fail `failed` firms; move the other active firms by one uniform over competing risks.
 
-    `rows` may be a slice over all live rows; exited rows (graduation 0, not failed) are
-    left alone. Returns the rows of each event.
+    Graduation takes the bottom of the unit interval, relocation the top and acquisition
+    the band below it, so that each event's region grows only with its own hazard and a
+    firm's uniform gives the same exit in strategies that differ in graduation (and vice
+    versa). `rows` may be a slice over all live rows; exited rows (graduation 0, not
+    failed) are left alone. Returns the rows of each event.
     """
     stage = pop.stage[rows]
-    u = rng.random(len(stage))
+    u = streams.uniforms(Mechanism.TRANSITION, quarter, pop.stream_id[rows])
     p_acq = np.minimum(stage_table(params.acquisition)[stage] * acquisition_uplift, 0.5)
-    rel_cut = graduation + params.relocation * relocation_mult
+    rel_cut = 1.0 - params.relocation * relocation_mult
     active = (stage <= Stage.LISTED) & ~failed
     graduates = active & (u < graduation)
-    relocates = active & (u >= graduation) & (u < rel_cut)
-    acquired = active & (u >= rel_cut) & (u < rel_cut + p_acq)
+    relocates = active & (u >= graduation) & (u >= rel_cut)
+    acquired = active & (u >= graduation) & (u < rel_cut) & (u >= rel_cut - p_acq)
 
     events = LifecycleEvents(
         failed=_positions(rows, failed),
@@ -245,7 +249,11 @@ def _exit(pop: EnterprisePopulation, rows: np.ndarray, stage: Stage, quarter: in
 
 
 def grow_revenue(
-    pop: EnterprisePopulation, rows: Rows, params: LifecycleParams, rng: np.random.Generator
+    pop: EnterprisePopulation,
+    rows: Rows,
+    params: LifecycleParams,
+    streams: FirmStreams,
+    quarter: int,
 ) -> None:
     """Revenue grows with quality; funded firms grow faster (they have money to spend).
 
@@ -254,7 +262,7 @@ def grow_revenue(
     """
     active = pop.stage[rows] <= Stage.LISTED
     funded = pop.finance_state[rows] == FinanceState.FUNDED
-    shock = rng.random(len(active))
+    shock = streams.uniforms(Mechanism.REVENUE, quarter, pop.stream_id[rows])
     shock -= 0.5
     shock *= 0.05 * np.sqrt(12.0)
     growth = params.revenue_growth * (1.0 + 0.5 * pop.quality[rows] + 0.5 * funded)

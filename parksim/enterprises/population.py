@@ -130,6 +130,9 @@ class EnterprisePopulation:
     # Codes used to index small tables (stage, sector, banks, finance state) are np.intp:
     # numpy looks tables up three times faster with it than with int8.
     id = Column(np.int64, -1, "enterprise id, unique and stable for the whole run")
+    stream_id = Column(
+        np.int64, -1, "key of the firm's random draws: entry quarter × 2**24 + order of entry"
+    )
     stage = Column(np.intp, -1, "lifecycle stage code (Stage)", categories=STAGE_NAMES)
     sector = Column(np.intp, -1, "sector index into the scenario's sector list")
     entered_quarter = Column(np.int16, -1, "quarter the enterprise entered the park")
