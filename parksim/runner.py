@@ -21,12 +21,15 @@ order. A replication that raises is recorded and the others go on.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -57,6 +60,11 @@ MAX_CHUNK = 25
 CHUNKS_PER_SLOT = 8
 #: Chunks in flight per worker: one running, one queued so the worker never waits.
 IN_FLIGHT_PER_SLOT = 2
+#: From this many model runs on, the runner says how long the run should take before it
+#: starts (a one-off probe of well under a second of model time).
+PROJECT_ABOVE_RUNS = 10_000
+#: Quarters of the probe run, scaled to the horizon.
+PROBE_QUARTERS = 4
 
 #: Simulates one replication: (scenario, strategy, seed) -> metric arrays by column name.
 Simulate = Callable[[Scenario, str, np.random.SeedSequence], dict[str, np.ndarray]]
@@ -109,19 +117,60 @@ def default_chunk_size(replications_to_run: int, slots: int) -> int:
 
 
 def make_chunks(
-    names: Sequence[str], todo: Mapping[str, Sequence[int]], root_seed: int, size: int
-) -> list[Chunk]:
-    """Chunks of `size` replications of one strategy, block by block across strategies."""
-    blocks = {
-        s: [tuple(todo[s][i : i + size]) for i in range(0, len(todo[s]), size)] for s in names
-    }
-    rounds = max((len(b) for b in blocks.values()), default=0)
-    return [
-        Chunk(s, blocks[s][k], root_seed)
-        for k in range(rounds)
-        for s in names
-        if k < len(blocks[s])
-    ]
+    names: Sequence[str], todo: Mapping[str, Iterable[int]], root_seed: int, size: int
+) -> Iterator[Chunk]:
+    """Chunks of `size` replications of one strategy, block by block across strategies.
+
+    Lazy: a chunk is made when the runner is ready to submit it, so planning a run costs
+    the same memory whatever the number of replications asked.
+    """
+    blocks = {s: itertools.batched(todo[s], size) for s in names}
+    while blocks:
+        for s in list(blocks):
+            block = next(blocks[s], None)
+            if block is None:
+                del blocks[s]
+            else:
+                yield Chunk(s, block, root_seed)
+
+
+def remaining(replications: int, finished: AbstractSet[int]) -> Iterator[int]:
+    """The replications 0..replications-1 not in `finished`, in order, one at a time."""
+    return (r for r in range(replications) if r not in finished)
+
+
+# --- how long it will take -------------------------------------------------------------------
+
+
+def seconds_per_run(scenario: Scenario) -> float:
+    """A model run's seconds here, from a short run of the first strategy scaled to the
+    horizon (after one warm-up, so imports and compiled-kernel loading are not counted)."""
+    strategy = scenario.names[0]
+    ParkModel(scenario, strategy, rng=0, collect=False).run(1)
+    started = time.perf_counter()
+    model = ParkModel(scenario, strategy, rng=1, collect=False)
+    built = time.perf_counter()
+    model.run(PROBE_QUARTERS)
+    quarters = (time.perf_counter() - built) / PROBE_QUARTERS
+    return built - started + quarters * scenario.horizon
+
+
+def projection(scenario: Scenario, runs: int, workers: Workers) -> str:
+    """What a long run will cost, said before it starts."""
+    each = seconds_per_run(scenario)
+    seconds = runs * each / workers.slots
+    return (
+        f"parksim: {runs:,} model runs of about {each:.3g} s each with {workers.description}: "
+        f"projected {_duration(seconds)}. Ctrl-C stops the run and keeps what finished "
+        "(continue it with --resume)."
+    )
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("years", 365.25 * 86400), ("days", 86400), ("hours", 3600)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds / 60:,.1f} minutes" if seconds >= 120 else f"{seconds:.0f} seconds"
 
 
 # --- what a worker does ----------------------------------------------------------------------
@@ -358,21 +407,29 @@ def _run_locked(
     with folder.locked():
         if resumed:
             folder.start_session()
-        finished = folder.finished()
-        todo = {
-            s: [r for r in range(replications) if r not in finished.get(s, set())]
-            for s in scenario.names
-        }
-        n_todo = sum(len(reps) for reps in todo.values())
+        in_parts = folder.finished()
+        finished = {s: in_parts.get(s, set()) for s in scenario.names}
+        todo = {s: remaining(replications, finished[s]) for s in scenario.names}
         total = len(scenario.names) * replications
+        n_todo = total - sum(len(reps) for reps in finished.values())
         started = time.perf_counter()
         if n_todo:
             with _workers(executor, workers, scheduler) as opened:
                 size = chunk_size or default_chunk_size(n_todo, opened.slots)
+                if progress and n_todo >= PROJECT_ABOVE_RUNS:
+                    print(projection(scenario, n_todo, opened), file=sys.stderr, flush=True)
                 chunks = make_chunks(scenario.names, todo, seed, size)
                 ledger = _FailureLedger(folder)
                 broken = _execute(
-                    folder, scenario, chunks, opened, ledger, total - n_todo, progress, simulate
+                    folder,
+                    scenario,
+                    chunks,
+                    opened,
+                    ledger,
+                    total - n_todo,
+                    total,
+                    progress,
+                    simulate,
                 )
             if ledger.failures or broken:
                 done = sum(len(r) for r in folder.finished().values())
@@ -433,10 +490,11 @@ class _FailureLedger:
 def _execute(
     folder: RunFolder,
     scenario: Scenario,
-    chunks: list[Chunk],
+    chunks: Iterator[Chunk],
     workers: Workers,
     ledger: _FailureLedger,
-    initial: int,
+    done: int,
+    total: int,
     progress: bool,
     simulate: Simulate | None,
 ) -> str | None:
@@ -447,17 +505,16 @@ def _execute(
     """
     from tqdm.auto import tqdm
 
-    total = initial + sum(len(c.replications) for c in chunks)
     bar = tqdm(
         total=total,
-        initial=initial,
+        initial=done,
         desc=scenario.name,
         unit="rep",
         disable=not progress,
         smoothing=0.05,
     )
     window = IN_FLIGHT_PER_SLOT * workers.slots
-    pending = iter(chunks)
+    pending = chunks
     in_flight: dict[Future, Chunk] = {}
     broken: str | None = None
 

@@ -10,6 +10,7 @@ expected shortfall, unexpected loss and return on risk with the documented estim
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,6 +44,7 @@ from parksim.runner import (
     MAX_CHUNK,
     default_chunk_size,
     make_chunks,
+    remaining,
     replication_seed,
     replication_seeds,
     simulate_replication,
@@ -111,7 +114,7 @@ def test_a_replication_seed_is_the_ith_child_of_the_root_seed() -> None:
 def test_chunks_cover_every_replication_once_block_by_block() -> None:
     names = ["a", "b", "c"]
     todo = {"a": list(range(7)), "b": [0, 3, 4], "c": []}
-    chunks = make_chunks(names, todo, SEED, 3)
+    chunks = list(make_chunks(names, todo, SEED, 3))
     covered = sorted((c.strategy, r) for c in chunks for r in c.replications)
     assert covered == sorted((s, r) for s in names for r in todo[s])
     assert all(len(c.replications) <= 3 and c.root_seed == SEED for c in chunks)
@@ -121,6 +124,16 @@ def test_chunks_cover_every_replication_once_block_by_block() -> None:
         ("b", 0),
         ("a", 3),
         ("a", 6),
+    ]
+
+
+def test_chunks_are_planned_lazily_one_at_a_time() -> None:
+    todo = {s: remaining(10**12, {1}) for s in ("a", "b")}  # a list would not fit in memory
+    first = list(itertools.islice(make_chunks(["a", "b"], todo, SEED, 3), 3))
+    assert [(c.strategy, c.replications) for c in first] == [
+        ("a", (0, 2, 3)),
+        ("b", (0, 2, 3)),
+        ("a", (4, 5, 6)),
     ]
 
 
@@ -253,6 +266,23 @@ class StopAfter:
         if self.calls > self.n:
             raise KeyboardInterrupt
         return simulate_replication(scenario, strategy, seed)
+
+
+def test_a_huge_run_says_its_projected_time_and_plans_without_allocating(
+    scenario: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Planned up front, 10 million replications of two strategies took ~1 GB of lists.
+    tracemalloc.start()
+    with pytest.raises(KeyboardInterrupt):
+        parksim.run(
+            scenario, 10**7, SEED, out=tmp_path / "run", chunk_size=2, simulate=StopAfter(4)
+        )
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 50 * 2**20
+    err = capsys.readouterr().err
+    assert "20,000,000 model runs" in err and "projected" in err
+    assert RunFolder.open(tmp_path / "run").progress()[0] == 4
 
 
 def test_an_interrupted_run_keeps_its_parts_and_resumes_to_the_uninterrupted_result(
