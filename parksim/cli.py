@@ -260,8 +260,16 @@ def _run_and_report(
         return EXIT_INTERRUPTED
     if not args.quiet:
         print(result.summary[list(PRINTED_COLUMNS)].round(3).to_string())
+        _print_policy_notes(result.summary)
         print(f"wrote {result.path} in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
+
+
+def _print_policy_notes(summary) -> None:
+    """The summary's notes on policy (why a pool can raise losses), once per strategy."""
+    for name, note in summary["policy_note"].items():
+        if note:
+            print(f"{name}: {note}")
 
 
 def _executor_problem(args: argparse.Namespace) -> str | None:

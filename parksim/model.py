@@ -66,7 +66,7 @@ from parksim.enterprises.population import (
 )
 from parksim.enterprises.sectors import SectorArrays
 from parksim.operators.operator import ParkOperator
-from parksim.policy import PolicyPackage, RiskPool
+from parksim.policy import PolicyPackage, RiskPool, interest_subsidy_cost
 from parksim.reporting import model_charts
 from parksim.reporting.columns import EXITS, METRIC_NAMES, STAGES
 from parksim.scenario.loader import apply_overrides, load_scenario
@@ -256,6 +256,7 @@ class ParkModel(mesa.Model):
     def _open_books(self) -> None:
         """New ledgers; performing borrowers at quarter start (the default-rate base)."""
         self._refresh_tiers()
+        self.risk_pool.open_quarter()
         for bank in self.banks:
             bank.open_quarter()
         loan_book.count_borrowers(self.enterprises, self.banks)
@@ -444,6 +445,11 @@ class ParkModel(mesa.Model):
             operator_leverage=op.leverage,
             operator_light=int(op.light),
             occupancy=op.occupancy,
+            fiscal_pool_paid=self.risk_pool.pool_paid,
+            fiscal_guarantee_paid=self.risk_pool.guarantee_paid,
+            fiscal_subsidy_cost=interest_subsidy_cost(pop, self.policy),
+            pool_remaining=self.risk_pool.remaining,
+            young_new_loans=sum(bank.ledger.new_loans_young for bank in self.banks),
         )
         for i, s in enumerate(STAGES):
             row[f"exposure_{s}"] = float(led.exposure_by_stage[i])

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from parksim.enterprises.population import EnterprisePopulation, LoanStatus, Stage
+
 SHARE = {"unit": "share"}
 
 
@@ -83,6 +85,12 @@ class RiskPool:
     def __init__(self, policy: PolicyPackage) -> None:
         self.policy = policy
         self.remaining = policy.risk_pool_size  # 万元
+        self.pool_paid = 0.0  # this quarter, all banks, 万元
+        self.guarantee_paid = 0.0  # this quarter, all banks, 万元
+
+    def open_quarter(self) -> None:
+        """Start the quarter's payout tally."""
+        self.pool_paid = self.guarantee_paid = 0.0
 
     def adopt(self, policy: PolicyPackage) -> None:
         """A new policy from this quarter: the pool's capital moves by the change in
@@ -116,4 +124,15 @@ class RiskPool:
             # Rounding must not take the pool below zero, or it would charge banks later.
             paid[b] = min(pool_ask[b] * scale, self.remaining)
             self.remaining = max(0.0, self.remaining - paid[b])
+        self.pool_paid += float(paid.sum())
+        self.guarantee_paid += float(guarantee.sum())
         return loss, guarantee + paid
+
+
+def interest_subsidy_cost(pop: EnterprisePopulation, policy: PolicyPackage) -> float:
+    """The government's interest subsidy (贴息) of one quarter, 万元: the subsidy rate on
+    the performing balance of loans to eligible (seed, startup, growth) firms, all banks."""
+    if policy.interest_subsidy == 0:
+        return 0.0
+    eligible = (pop.loan_status == LoanStatus.PERFORMING) & (pop.stage <= Stage.GROWTH)
+    return float(pop.debt[eligible].sum()) * policy.interest_subsidy / 4.0

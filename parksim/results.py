@@ -315,7 +315,7 @@ class Ensemble:
     def summary(self) -> pd.DataFrame:
         """One row per strategy: means, 5/50/95 % quantiles and tail risk over replications."""
         if self._summary is None:
-            self._summary = summarise(self.timeseries)
+            self._summary = summarise(self.timeseries, self.reference)
         return self._summary
 
     @property

@@ -25,6 +25,7 @@ class BankLedger:
     """One bank's flows in one quarter and its stocks at quarter end (万元)."""
 
     new_loans: float = 0.0
+    new_loans_young: float = 0.0  # of which to seed and startup firms
     repayments: float = 0.0
     written_off: float = 0.0
     defaults: int = 0

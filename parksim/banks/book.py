@@ -69,8 +69,10 @@ def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.
     drawn = _per_bank(lender, pop.debt[rows], len(banks))
     stage = pop.stage[rows]
     growth = (stage >= Stage.GROWTH) & (stage <= Stage.PRE_IPO)
+    young = _per_bank(lender, pop.debt[rows] * (stage <= Stage.STARTUP), len(banks))
     for bank in banks:
         bank.ledger.new_loans += drawn[bank.index]
+        bank.ledger.new_loans_young += young[bank.index]
         if bank.spec.warrant_share > 0:
             warrants = rows[(growth & (lender == bank.index)).nonzero()[0]]
             pop.bank_stake[warrants, bank.index] += bank.spec.warrant_share

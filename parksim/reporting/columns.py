@@ -26,7 +26,7 @@ class Column:
     name: str
     unit: str
     description: str
-    group: str  # "key", "park", "risk", "revenue", "operator"
+    group: str  # "key", "park", "risk", "revenue", "operator", "policy"
 
     @property
     def dtype(self) -> np.dtype:
@@ -145,6 +145,37 @@ COLUMNS: tuple[Column, ...] = (
     Column("operator_leverage", "share", "operator's debt / total assets", "operator"),
     Column("operator_light", "0/1", "1 when the operator runs the light-asset model", "operator"),
     Column("occupancy", "share", "occupied floor area / park floor area", "operator"),
+    Column(
+        "fiscal_pool_paid",
+        "万元",
+        "risk-compensation pool payouts this quarter, to all banks",
+        "policy",
+    ),
+    Column(
+        "fiscal_guarantee_paid",
+        "万元",
+        "government guarantee payouts this quarter, to all banks",
+        "policy",
+    ),
+    Column(
+        "fiscal_subsidy_cost",
+        "万元",
+        "interest subsidy (贴息) paid this quarter on performing loans to seed, startup and "
+        "growth firms, all banks",
+        "policy",
+    ),
+    Column(
+        "pool_remaining",
+        "万元",
+        "capital left in the risk-compensation pool at quarter end (it is not refilled)",
+        "policy",
+    ),
+    Column(
+        "young_new_loans",
+        "万元",
+        "new loans to seed and startup firms this quarter, all banks",
+        "policy",
+    ),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
@@ -186,6 +217,7 @@ def markdown_table() -> str:
         "risk": "Risk (focal bank)",
         "revenue": "Revenue (focal bank)",
         "operator": "Operator",
+        "policy": "Policy and fiscal cost (all banks)",
     }
     groups: dict[str, list[Column]] = {}
     for c in COLUMNS:

@@ -132,6 +132,13 @@ DIFFERENCE_METRICS: tuple[DifferenceMetric, ...] = (
         "cum_listings", "firms", "higher", "listings (IPOs) over the horizon", ("listings",)
     ),
     DifferenceMetric(
+        "cum_young_new_loans",
+        "万元",
+        "higher",
+        "new loans to seed and startup firms, all banks, over the horizon",
+        ("young_new_loans",),
+    ),
+    DifferenceMetric(
         "cum_fiscal_cost",
         "万元",
         "lower",

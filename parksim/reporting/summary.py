@@ -52,6 +52,16 @@ CUMULATIVE_METRICS: tuple[str, ...] = (
     "failures",
     "entries",
     "operator_revenue",
+    "fiscal_pool_paid",
+    "fiscal_guarantee_paid",
+    "fiscal_subsidy_cost",
+    "young_new_loans",
+)
+#: Columns whose sum is the fiscal cost: what public money pays for the policy package.
+FISCAL_COLUMNS: tuple[str, ...] = (
+    "fiscal_pool_paid",
+    "fiscal_guarantee_paid",
+    "fiscal_subsidy_cost",
 )
 
 #: Every metric summarised, with its unit, in output order.
@@ -75,7 +85,21 @@ METRICS: dict[str, str] = {
     "mean_operator_leverage": "share",
     "mean_occupancy": "share",
     "cum_operator_revenue": "万元",
+    "cum_fiscal_pool_paid": "万元",
+    "cum_fiscal_guarantee_paid": "万元",
+    "cum_fiscal_subsidy_cost": "万元",
+    "cum_fiscal_cost": "万元",
+    "final_pool_remaining": "万元",
+    "cum_young_new_loans": "万元",
 }
+
+#: Why a risk pool can raise the bank's losses, printed where a strategy has one.
+POOL_NOTE = (
+    "A risk pool can raise the bank's credit losses: the bank approves a loan when its "
+    "expected loss after policy cover fits its appetite, so cover lets it lend to riskier "
+    "young firms, and gross defaults rise; a small pool runs out, and from then the bank "
+    "bears those loans' losses in full."
+)
 
 
 #: Performing borrowers by stage at the start of each quarter: the default-rate base.
@@ -125,7 +149,7 @@ def cumulative(timeseries: pd.DataFrame, columns: str | Iterable[str]) -> pd.Dat
 def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     """One row per strategy × replication (index ``strategy``, ``replication``) with every
     metric of :data:`METRICS`; strategies in order of first appearance."""
-    stocks = ["npl_ratio", "exposure", "operator_leverage", "occupancy"]
+    stocks = ["npl_ratio", "exposure", "operator_leverage", "occupancy", "pool_remaining"]
     ts = timeseries[[*KEYS, "quarter", *CUMULATIVE_METRICS, *stocks, *START_BORROWERS]].copy()
     # Defaults in quarter q happen among the borrowers at the start of q (the
     # borrowers_<stage> columns); the quarter-0 row only repeats the opening book.
@@ -146,6 +170,8 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     per["annual_default_rate"] = (
         per["cum_defaults"] / borrower_quarters.where(borrower_quarters > 0) * 4
     )
+    per["cum_fiscal_cost"] = per[[f"cum_{c}" for c in FISCAL_COLUMNS]].sum(axis=1)
+    per["final_pool_remaining"] = g["pool_remaining"].last()
     per["mean_operator_leverage"] = g["operator_leverage"].mean()
     per["mean_occupancy"] = g["occupancy"].mean()
     return per[list(METRICS)].reindex(strategy_order(timeseries), level="strategy")
@@ -189,7 +215,50 @@ def tail_risk(losses: np.ndarray, profits: np.ndarray) -> dict[str, float]:
     return out
 
 
-def summarise(timeseries: pd.DataFrame) -> pd.DataFrame:
+def policy_effects(per: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
+    """Per strategy (index ``strategy``): what its policy package costs and buys.
+
+    - ``pool_exhausted_share``: share of replications in which the risk pool paid and
+      ran out (no capital left at the horizon);
+    - ``extra_young_lending_per_fiscal_cost``: extra new loans to seed and startup firms
+      (all banks) per 万元 of extra fiscal cost, both against ``reference`` (default: the
+      first strategy), from the means over replications; empty for the reference and when
+      the strategy costs no more public money than it;
+    - ``policy_note``: for strategies whose pool paid out, the pool's payout and how often
+      it ran out, with :data:`POOL_NOTE`.
+
+    ``per`` is :func:`per_replication`'s table.
+    """
+    g = per.groupby(level="strategy", sort=False)
+    means = g.mean()
+    reference = str(means.index[0]) if reference is None else reference
+    paid = per["cum_fiscal_pool_paid"] > 0
+    exhausted = (paid & (per["final_pool_remaining"] <= 0)).groupby(level="strategy").mean()
+    extra_cost = means["cum_fiscal_cost"] - means.loc[reference, "cum_fiscal_cost"]
+    extra_lending = means["cum_young_new_loans"] - means.loc[reference, "cum_young_new_loans"]
+    ratio = (extra_lending / extra_cost.where(extra_cost > 0)).where(means.index != reference)
+    out = pd.DataFrame(
+        {
+            "pool_exhausted_share": exhausted.reindex(means.index),
+            "extra_young_lending_per_fiscal_cost": ratio,
+        }
+    )
+    notes = []
+    for name in means.index:
+        pool = means.loc[name, "cum_fiscal_pool_paid"]
+        if pool > 0:
+            share = out.loc[name, "pool_exhausted_share"]
+            notes.append(
+                f"The risk pool paid {pool:,.0f} 万元 on average and ran out in {share:.0%} "
+                f"of replications. {POOL_NOTE}"
+            )
+        else:
+            notes.append("")
+    out["policy_note"] = notes
+    return out
+
+
+def summarise(timeseries: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
     """Summarise each strategy over replications.
 
     Returns one row per strategy (index ``strategy``, in order of first appearance)
@@ -212,6 +281,14 @@ def summarise(timeseries: pd.DataFrame) -> pd.DataFrame:
       start of each quarter × 4, i.e. defaults per borrower-quarter annualised linearly
       (share per year); NaN if the bank never had a borrower.
     - ``mean_operator_leverage`` / ``mean_occupancy``: mean over quarters (share).
+    - ``cum_fiscal_*``: public money paid over the horizon to all banks: risk-pool and
+      guarantee payouts, interest subsidies; ``cum_fiscal_cost`` is their sum, 万元.
+      ``final_pool_remaining``: the pool's capital left at the horizon, 万元.
+      ``cum_young_new_loans``: new loans to seed and startup firms, all banks, 万元.
+
+    Last come the columns of :func:`policy_effects` (against ``reference``, default
+    the first strategy): ``pool_exhausted_share``,
+    ``extra_young_lending_per_fiscal_cost`` and ``policy_note``.
     """
     order = strategy_order(timeseries)
     per = per_replication(timeseries)
@@ -233,6 +310,7 @@ def summarise(timeseries: pd.DataFrame) -> pd.DataFrame:
         if m == "cum_credit_loss":
             parts.update({name: tails[name] for name in TAIL_METRICS})
     out = pd.DataFrame(parts).reindex(order)
+    out = out.join(policy_effects(per, reference))
     out.index.name = "strategy"
     out["replications"] = out["replications"].astype(np.int64)
     return out
