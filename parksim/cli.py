@@ -19,6 +19,7 @@ from parksim.calibration.command import add_arguments as add_calibrate_arguments
 from parksim.calibration.command import calibrate_command
 from parksim.executors import EXECUTOR_KINDS, Workers
 from parksim.results import FolderUnwritable, ResultsFolderError, RunResult
+from parksim.scenario.describe import describe
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
 
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.scenario}: valid ({n} {'strategy' if n == 1 else 'strategies'}, "
             f"{scenario.horizon} quarters)"
         )
+        print("\n".join(describe(scenario)))
         return EXIT_OK
     if args.command == "calibrate":
         return calibrate_command(scenario, args)

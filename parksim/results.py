@@ -41,7 +41,7 @@ from typing import Any
 import pandas as pd
 
 import parksim
-from parksim.reporting import charts
+from parksim.reporting import charts, difference_charts
 from parksim.reporting.differences import differences as difference_table
 from parksim.reporting.summary import per_replication, summarise
 from parksim.scenario.loader import scenario_from_dict
@@ -116,7 +116,10 @@ NOT_NUMERIC_SOURCES: tuple[str, ...] = (
     "results.py",
     "runfolder.py",
     "reporting/charts.py",
+    "reporting/difference_charts.py",
+    "reporting/differences.py",
     "reporting/summary.py",
+    "scenario/describe.py",
     "calibration/",
     "data/targets.toml",  # calibration targets
 )
@@ -390,7 +393,34 @@ class Ensemble:
         write_atomically(
             folder / "differences.csv", lambda tmp: self.differences().to_csv(tmp, index=False)
         )
-        _write_figures(folder, lambda out: charts.save_all(self.timeseries, out, self.stamp))
+        _write_figures(folder, self._save_figures)
+
+    def _save_figures(self, out: Path) -> None:
+        charts.save_all(self.timeseries, out, self.stamp)
+        difference_charts.save_all(self.difference_figures(), out)
+
+    def difference_figures(self) -> dict[str, Any]:
+        """The charts of the differences from the reference, as name → draw(lang)."""
+        return difference_charts.difference_figures(
+            self.timeseries, self.stamp, self.reference, self.discount_rate, self.differences()
+        )
+
+    def plot_differences(self, measure: str = "cum_net_profit", reference: str | None = None):
+        """Paired difference from the reference over time, per strategy: `measure` is
+        cum_net_profit or cum_credit_loss."""
+        return difference_charts.difference_fan(
+            self.timeseries, self.stamp, measure, reference or self.reference
+        )
+
+    def plot_forest(self, reference: str | None = None):
+        """The headline differences from the reference with their 95 % intervals."""
+        return difference_charts.difference_forest(
+            self.timeseries,
+            self.stamp,
+            reference or self.reference,
+            self.discount_rate,
+            self.differences(reference),
+        )
 
 
 @dataclass(kw_only=True)

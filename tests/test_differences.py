@@ -105,7 +105,7 @@ def tiny_scenario(seed: int = 11, **changes) -> parksim.Scenario:
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = parksim.run(tiny_scenario(reference="tier2_heavy"), progress=False)
-    with pytest.MonkeyPatch.context() as patch:  # charts are tested elsewhere
+    with pytest.MonkeyPatch.context() as patch:  # the other charts are tested elsewhere
         patch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: [])
         return result.save(tmp_path_factory.mktemp("run") / "run")
 
@@ -199,3 +199,28 @@ def test_compare_pairs_runs_with_one_seed_and_says_when_it_cannot(
     assert "not paired" in printed and "root seeds" in printed
     table = pd.read_csv(out / "differences.csv")
     assert set(table["method"]) <= {"Welch t (unpaired)", "independent bootstrap"}
+
+
+# --- charts ----------------------------------------------------------------------------
+
+
+def test_a_run_folder_has_the_difference_charts(saved: Path) -> None:
+    for name in ("difference_fan_cum_net_profit", "difference_fan_cum_credit_loss"):
+        assert (saved / "figures" / f"{name}.png").stat().st_size > 0
+    assert (saved / "figures" / "difference_forest.svg").stat().st_size > 0
+
+
+def test_the_forest_plot_shows_the_differences_table(saved: Path) -> None:
+    from parksim.reporting.difference_charts import difference_forest
+
+    result = RunResult.load(saved)
+    table = result.differences()
+    fig = difference_forest(result.timeseries, "stamp", "tier2_heavy", 0.08)
+    panel = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("cum net profit"))
+    plotted = panel.lines[0].get_xdata()
+    rows = table[table["metric"] == "cum_net_profit"]
+    assert np.allclose(plotted, rows["mean"].to_numpy())
+    ticks = dict(
+        zip([t.get_text() for t in panel.get_yticklabels()], panel.get_yticks(), strict=True)
+    )
+    assert ticks["tier1_heavy"] > ticks["tier2_light"]  # scenario order, top down

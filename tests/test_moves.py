@@ -150,3 +150,35 @@ def test_changes_must_come_in_increasing_quarters() -> None:
     }
     with pytest.raises(ScenarioError, match="increasing quarters"):
         scenario_with(strategy)
+
+
+def test_every_preset_states_its_policy_defaults_in_its_header() -> None:
+    # A user copying a preset must see what policy every strategy inherits (BioBAY's
+    # [policy] gives every strategy a 50 % pool).
+    from parksim.policy import PolicyPackage
+
+    defaults = to_dict(PolicyPackage())
+    generated = {"baseline_calibrated.toml"}  # written by `parksim calibrate`
+    for path in sorted(BASELINE.parent.glob("*.toml")):
+        if path.name in generated:
+            continue
+        text = path.read_text(encoding="utf-8")
+        # The leading comment block, up to the first key.
+        header = text.split("\nname = ")[0]
+        assert "Policy defaults" in header, f"{path.name}: no 'Policy defaults' in its header"
+        policy = to_dict(parksim.load_scenario(path).policy)
+        changed = [k for k, v in policy.items() if v != defaults[k]]
+        missing = [k for k in changed if k not in header]
+        assert not missing, f"{path.name}: header does not name its [policy] fields {missing}"
+
+
+def test_validate_prints_each_strategys_tier_operator_policy_and_changes(capsys) -> None:
+    from parksim.cli import EXIT_OK, main
+
+    assert main(["validate", str(BASELINE.parent / "upgrade_paths.toml")]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "reference strategy (differences.csv): stay_1_heavy" in out
+    assert "to2_q4_to3_q16_light: tier 1.0, operator light" in out
+    assert "change quarter 16: tier 2.0 -> 3.0 (investment 3,000 万元, ramp 4 quarters)" in out
+    assert "policy risk_pool_share=0.5 risk_pool_size=20000" in out
+    assert out.count("risk_pool_share=0 ") == 8
