@@ -6,7 +6,8 @@ docs/model.md. Enterprises are columns of one `EnterprisePopulation`; the operat
 banks are `mesa.Agent`s; correlated defaults come from `parksim.credit`.
 
 A quarter (see `step`):
- 1. banks open their books; the credit engine draws this quarter's macro and sector factors;
+ 1. banks open their books; the credit engine draws this quarter's macro factor (an AR(1)
+    credit cycle) and sector factors;
  2. new enterprises enter;
  3. banks collect interest and principal on performing loans;
  4. enterprises seek equity rounds and loans; banks compete for borrowers;
@@ -450,6 +451,7 @@ class ParkModel(mesa.Model):
             fiscal_subsidy_cost=interest_subsidy_cost(pop, self.policy),
             pool_remaining=self.risk_pool.remaining,
             young_new_loans=sum(bank.ledger.new_loans_young for bank in self.banks),
+            macro_factor=self.credit_engine.macro_factor or 0.0,
         )
         for i, s in enumerate(STAGES):
             row[f"exposure_{s}"] = float(led.exposure_by_stage[i])

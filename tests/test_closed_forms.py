@@ -20,11 +20,13 @@ from parksim.credit import (
     basel_correlation,
     basel_maturity_adjustment,
     basel_risk_weight,
+    implied_correlation,
     mixed_binomial_cdf,
     mixed_binomial_pmf,
     vasicek_cdf,
     vasicek_pdf,
     vasicek_quantile,
+    vasicek_variance,
 )
 
 # ---------------------------------------------------------------------------------------
@@ -292,3 +294,11 @@ def test_mixed_binomial_cdf_is_cumulative_pmf() -> None:
     # Correlation fattens the tail: more mass above the binomial 99th percentile.
     k99 = int(binom.ppf(0.99, 300, 0.03))
     assert 1 - cdf[k99] > 0.05
+
+
+@pytest.mark.parametrize(("pd", "correlation"), [(0.01, 0.05), (0.03, 0.18), (0.08, 0.4)])
+def test_vasicek_variance_and_implied_correlation_invert_each_other(pd, correlation) -> None:
+    variance = vasicek_variance(pd, correlation)
+    assert variance == pytest.approx(joint_default_prob(pd, correlation) - pd**2, rel=1e-8)
+    assert implied_correlation(pd, variance) == pytest.approx(correlation, abs=1e-7)
+    assert implied_correlation(pd, 0.0) == 0.0

@@ -54,9 +54,14 @@ def _se_of_covariance(x: np.ndarray, y: np.ndarray) -> float:
 
 @cache
 def _simulate_one_sector(pd: float, correlation: float, seed: int) -> np.ndarray:
-    """Default counts per quarter of N_LOANS borrowers, through draw_factors/draw_defaults."""
+    """Default counts per quarter of N_LOANS borrowers, through draw_factors/draw_defaults.
+
+    Independent quarters (no credit cycle), so the counts are independent draws and the
+    standard errors below hold; the cycle's marginal is tested separately.
+    """
     engine = CreditRiskEngine(
-        CreditParams(macro_correlation=correlation, sector_correlation=0.0), 1
+        CreditParams(macro_correlation=correlation, sector_correlation=0.0, macro_persistence=0.0),
+        1,
     )
     rng = np.random.default_rng(seed)
     pds = np.full(N_LOANS, pd)
@@ -72,8 +77,10 @@ def _simulate_one_sector(pd: float, correlation: float, seed: int) -> np.ndarray
 def _simulate_two_sectors(
     macro: float, sector: float, pd: float = 0.03, n_per_sector: int = 1000, n_quarters: int = 3000
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Default rates per quarter of two equal sectors sharing one engine."""
-    engine = CreditRiskEngine(CreditParams(macro_correlation=macro, sector_correlation=sector), 2)
+    """Default rates per quarter of two equal sectors sharing one engine (independent
+    quarters)."""
+    params = CreditParams(macro_correlation=macro, sector_correlation=sector, macro_persistence=0)
+    engine = CreditRiskEngine(params, 2)
     rng = np.random.default_rng(20240611)
     pds = np.full(2 * n_per_sector, pd)
     sectors = np.repeat(np.array([0, 1]), n_per_sector)
@@ -154,6 +161,67 @@ def test_default_rate_distribution_matches_per_borrower_path() -> None:
     assert abs(per_borrower.mean() - shortcut.mean()) <= 4 * se_mean
     se_var = np.hypot(_se_of_variance(per_borrower), _se_of_variance(shortcut))
     assert abs(per_borrower.var() - shortcut.var()) <= 4 * se_var
+
+
+# ---------------------------------------------------------------------------------------
+# The credit cycle: the macro factor is a stationary AR(1)
+# ---------------------------------------------------------------------------------------
+
+
+def _macro_path(persistence: float, quarters: int, seed: int) -> np.ndarray:
+    engine = CreditRiskEngine(CreditParams(macro_persistence=persistence), 2)
+    rng = np.random.default_rng(seed)
+    return np.array([engine.draw_factors(rng).macro for _ in range(quarters)])
+
+
+@pytest.mark.parametrize("persistence", [0.0, 0.5, 0.8, 0.95])
+def test_macro_factor_autocorrelation_matches_its_parameter_and_variance_is_one(
+    persistence: float,
+) -> None:
+    quarters = 40_000
+    z = _macro_path(persistence, quarters, seed=5)
+    phi = persistence
+    lag1 = np.corrcoef(z[:-1], z[1:])[0, 1]
+    # Bartlett: the lag-1 sample autocorrelation of an AR(1) has variance (1 − φ²)/T.
+    assert abs(lag1 - phi) <= 4 * np.sqrt((1 - phi**2) / quarters)
+    # Variance of the sample variance of a Gaussian AR(1): 2(1 + φ²)/((1 − φ²) T).
+    assert abs(z.var() - 1.0) <= 4 * np.sqrt(2 * (1 + phi**2) / ((1 - phi**2) * quarters))
+    assert abs(z.mean()) <= 4 * np.sqrt((1 + phi) / ((1 - phi) * quarters))
+
+
+def test_macro_factor_is_standard_normal_in_its_first_quarters() -> None:
+    # The cycle starts from its stationary law: quarter 1 is not a shrunken draw.
+    paths = np.array([_macro_path(0.9, 3, seed) for seed in range(4000)])
+    se = np.sqrt(2 / len(paths))
+    for quarter in range(3):
+        assert abs(paths[:, quarter].var() - 1.0) <= 4 * se
+    assert abs(np.corrcoef(paths[:, 0], paths[:, 1])[0, 1] - 0.9) <= 0.02
+
+
+def test_cycle_keeps_the_per_quarter_distribution_and_clusters_bad_years() -> None:
+    # With persistence every quarter's default rate still follows the mixed binomial, but
+    # bad quarters come in runs: the four-quarter sum varies more than with φ = 0.
+    pd, r = 0.02, 0.18
+    counts = {}
+    for phi in (0.0, 0.8):
+        engine = CreditRiskEngine(
+            CreditParams(macro_correlation=r, sector_correlation=0.0, macro_persistence=phi), 1
+        )
+        rng = np.random.default_rng(17)
+        pds, sectors = np.full(N_LOANS, pd), np.zeros(N_LOANS, dtype=np.int64)
+        counts[phi] = np.array(
+            [
+                engine.draw_defaults(pds, sectors, engine.draw_factors(rng), rng).sum()
+                for _ in range(8000)
+            ]
+        )
+    rates = counts[0.8] / N_LOANS
+    exact = _default_rate_variance(pd, r, N_LOANS)
+    # Autocorrelated quarters: allow for the long-run variance of the estimate (φ = 0.8).
+    assert abs(rates.mean() - pd) <= 4 * np.sqrt(exact * 9 / len(rates))
+    assert abs(rates.var() - exact) <= 4 * 3 * _se_of_variance(rates)
+    yearly = {phi: c.reshape(-1, 4).sum(axis=1) for phi, c in counts.items()}
+    assert yearly[0.8].var() > 1.5 * yearly[0.0].var()
 
 
 # ---------------------------------------------------------------------------------------
@@ -363,6 +431,7 @@ def test_credit_params_defaults() -> None:
     p = CreditParams()
     assert (p.macro_correlation, p.sector_correlation) == (0.12, 0.06)
     assert (p.lgd_unsecured, p.lgd_secured, p.workout_quarters) == (0.45, 0.35, 4)
+    assert p.macro_persistence == 0.87
     assert p.intra_sector_correlation == pytest.approx(0.18)
     assert p.inter_sector_correlation == 0.12
 
@@ -380,6 +449,9 @@ def test_credit_params_defaults() -> None:
         ({"lgd_unsecured": 0.3, "lgd_secured": 0.35}, "must not exceed"),
         ({"workout_quarters": -1}, "workout_quarters must be a non-negative integer"),
         ({"workout_quarters": 2.5}, "workout_quarters must be a non-negative integer"),
+        ({"macro_persistence": 1.0}, r"macro_persistence must lie in \[0, 1\)"),
+        ({"macro_persistence": -0.1}, r"macro_persistence must lie in \[0, 1\)"),
+        ({"macro_persistence": float("nan")}, r"macro_persistence must lie in \[0, 1\)"),
     ],
 )
 def test_credit_params_rejects_invalid_values(kwargs: dict, match: str) -> None:

@@ -16,12 +16,15 @@ from target_bands import assert_rows_agree
 
 import parksim
 from parksim.calibration.checks import (
+    ANNUAL_CASE,
     DistributionCheck,
+    annual_check,
     degenerate_model_check,
     degenerate_overrides,
 )
 from parksim.calibration.fit import measure, misfit, simulate
 from parksim.calibration.targets import load_targets
+from parksim.credit import CreditParams
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -46,6 +49,22 @@ def test_degenerate_park_failures_follow_the_mixed_binomial(baseline, pd, macro,
     assert check.rates.mean() == pytest.approx(pd, rel=0.25)
     # Power: the same counts reject the mixed binomial with half the correlation.
     assert check.p_value_at(check.correlation / 2) < FALSE_ALARM
+
+
+def test_credit_cycle_raises_the_annual_correlation():
+    # Quarterly draws with R = 0.18: independent quarters read as a one-year correlation
+    # near 0.09, the default persistence restores Basel's one-year 0.18 and the year-on-year
+    # autocorrelation of Moody's annual default rates (0.55).
+    pd, macro, sector = ANNUAL_CASE
+    independent = annual_check(pd, macro, sector, persistence=0.0, years=10_000)
+    cycle = annual_check(pd, macro, sector, CreditParams().macro_persistence, years=10_000)
+    assert independent.annual_correlation < 0.12
+    assert abs(independent.year_on_year) < 4 / 100  # 4 SE of 10,000 independent years
+    assert cycle.annual_correlation == pytest.approx(macro + sector, abs=0.03)
+    assert cycle.year_on_year == pytest.approx(0.55, abs=0.06)
+    simulated, basel = cycle.tail()
+    assert simulated == pytest.approx(basel, rel=0.15)
+    assert independent.tail()[0] < 0.8 * basel
 
 
 def test_degenerate_overrides_are_ordinary_scenario_fields(baseline):

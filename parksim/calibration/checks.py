@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr, ndtri
 from scipy.stats import kstest
 
 from parksim.credit import (
     CreditParams,
     CreditRiskEngine,
     basel_risk_weight,
+    implied_correlation,
     mixed_binomial_cdf,
     vasicek_quantile,
 )
@@ -99,6 +101,65 @@ def engine_check(
     engine = CreditRiskEngine(CreditParams(macro_correlation=macro, sector_correlation=sector), 1)
     rates = engine.default_rate_distribution(pd, n, quarters, np.random.default_rng(seed))
     return check_distribution(np.rint(rates * n), n, pd, macro + sector, seed)
+
+
+# The annual-horizon check: the model's quarterly PD scale and correlation, and cycles from
+# none to strong (the default persistence is CreditParams().macro_persistence).
+ANNUAL_CASE = (0.02, 0.12, 0.06)
+ANNUAL_PERSISTENCES = (0.0, 0.5, CreditParams().macro_persistence, 0.95)
+
+
+@dataclass(frozen=True)
+class AnnualCheck:
+    """Annual default rates of a large one-sector portfolio drawn quarter by quarter."""
+
+    quarterly_pd: float
+    correlation: float  # R = r_m + r_s, the asset correlation of one quarter
+    persistence: float
+    annual_rates: np.ndarray  # one per year: 1 − Π_quarters (1 − p_t(Z_t, S_t))
+
+    @property
+    def annual_pd(self) -> float:
+        return float(self.annual_rates.mean())
+
+    @property
+    def annual_correlation(self) -> float:
+        """The one-year asset correlation a Vasicek reading of the annual rates gives."""
+        return implied_correlation(self.annual_pd, float(self.annual_rates.var()))
+
+    @property
+    def year_on_year(self) -> float:
+        """Autocorrelation of consecutive years' default rates."""
+        rates = self.annual_rates
+        return float(np.corrcoef(rates[:-1], rates[1:])[0, 1])
+
+    def tail(self, alpha: float = 0.999) -> tuple[float, float]:
+        """(simulated α-quantile of the annual rate, Vasicek's at the annual PD with the
+        quarter's correlation R, the reading Basel's one-year formula gives)."""
+        basel = float(vasicek_quantile(self.annual_pd, self.correlation, alpha))
+        return float(np.quantile(self.annual_rates, alpha)), basel
+
+
+def annual_check(
+    pd: float, macro: float, sector: float, persistence: float, years: int = 25_000, seed: int = 3
+) -> AnnualCheck:
+    """The engine's credit cycle over `years` consecutive years of four quarters.
+
+    Each quarter the engine draws its factors (the macro factor an AR(1) with
+    `persistence`); a large portfolio's default rate that quarter is the conditional PD,
+    and a cohort's annual default rate is 1 − Π(1 − p_t) over the year's quarters.
+    """
+    params = CreditParams(
+        macro_correlation=macro, sector_correlation=sector, macro_persistence=persistence
+    )
+    engine = CreditRiskEngine(params, 1)
+    rng = np.random.default_rng(seed)
+    draws = [engine.draw_factors(rng) for _ in range(4 * years)]
+    systematic = np.sqrt(macro) * np.array([f.macro for f in draws])
+    systematic += np.sqrt(sector) * np.array([f.sector[0] for f in draws])
+    quarterly = ndtr((ndtri(pd) - systematic) / np.sqrt(1.0 - macro - sector))
+    annual = 1.0 - np.prod(1.0 - quarterly.reshape(years, 4), axis=1)
+    return AnnualCheck(pd, macro + sector, persistence, annual)
 
 
 def degenerate_overrides(pd: float, macro: float, sector: float, n: int) -> dict[str, object]:

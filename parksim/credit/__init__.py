@@ -7,11 +7,13 @@ from parksim.credit.closed_forms import (
     basel_correlation,
     basel_maturity_adjustment,
     basel_risk_weight,
+    implied_correlation,
     mixed_binomial_cdf,
     mixed_binomial_pmf,
     vasicek_cdf,
     vasicek_pdf,
     vasicek_quantile,
+    vasicek_variance,
 )
 from parksim.credit.engine import CreditParams, CreditRiskEngine, FactorDraw, loan_lgd
 
@@ -25,10 +27,12 @@ __all__ = [
     "basel_correlation",
     "basel_maturity_adjustment",
     "basel_risk_weight",
+    "implied_correlation",
     "loan_lgd",
     "mixed_binomial_cdf",
     "mixed_binomial_pmf",
     "vasicek_cdf",
     "vasicek_pdf",
     "vasicek_quantile",
+    "vasicek_variance",
 ]

@@ -25,11 +25,13 @@ __all__ = [
     "basel_correlation",
     "basel_maturity_adjustment",
     "basel_risk_weight",
+    "implied_correlation",
     "mixed_binomial_cdf",
     "mixed_binomial_pmf",
     "vasicek_cdf",
     "vasicek_pdf",
     "vasicek_quantile",
+    "vasicek_variance",
 ]
 
 BASEL_PD_FLOOR = 0.0003
@@ -121,6 +123,38 @@ def vasicek_pdf(x: ArrayLike, pd: ArrayLike, correlation: ArrayLike) -> float | 
         - (np.sqrt(1.0 - r) * y - ndtri(p)) ** 2 / (2.0 * r)
     )
     return _finish(np.where(inside, np.exp(log_f), 0.0))
+
+
+_VARIANCE_NODES = 400
+
+
+def vasicek_variance(pd: float, correlation: float) -> float:
+    """Variance of the Vasicek default rate, E[p(Z)²] − pd² = Φ₂(Φ⁻¹(pd), Φ⁻¹(pd); R) − pd²
+    (Gauss-Hermite quadrature over the factor)."""
+    p = float(_open_unit("pd", pd))
+    r = float(np.asarray(correlation, dtype=np.float64))
+    if not 0.0 <= r < 1.0:
+        raise ValueError(f"correlation must lie in [0, 1), got {correlation!r}")
+    z, w = roots_hermitenorm(_VARIANCE_NODES)
+    conditional = ndtr((ndtri(p) - np.sqrt(r) * z) / np.sqrt(1.0 - r))
+    return float(np.sum(w * conditional**2) / np.sum(w) - p * p)
+
+
+def implied_correlation(pd: float, variance: float) -> float:
+    """The asset correlation R whose Vasicek default rate with mean `pd` has `variance`.
+
+    How a default-rate series is read as a one-factor correlation (the moment estimator
+    of Gordy 2000); 0 if the variance is not positive, capped just below 1.
+    """
+    from scipy.optimize import brentq
+
+    p = float(_open_unit("pd", pd))
+    if not variance > 0.0:
+        return 0.0
+    top = 1.0 - 1e-9
+    if variance >= vasicek_variance(p, top):
+        return top
+    return float(brentq(lambda r: vasicek_variance(p, r) - variance, 0.0, top, xtol=1e-10))
 
 
 # ---------------------------------------------------------------------------------------

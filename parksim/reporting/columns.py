@@ -86,6 +86,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("recoveries", "万元", "risk-pool and guarantee payments to the focal bank", "risk"),
     Column("expected_loss", "万元", "one-quarter expected loss of the performing book", "risk"),
     Column("operator_exposure", "万元", "focal bank's development loans to the operator", "risk"),
+    Column(
+        "macro_factor",
+        "standard normal",
+        "the quarter's macro credit factor Z (AR(1), N(0, 1) each quarter; low = bad); 0 at "
+        "quarter 0",
+        "risk",
+    ),
     *_stage_columns("exposure", "万元", "focal bank's exposure to {stage} enterprises", "risk"),
     *_stage_columns(
         "borrowers", "firms", "focal-bank borrowers in stage {stage} at quarter start", "risk"
