@@ -57,6 +57,7 @@ from parksim.enterprises.lifecycle import (
     failure_pd,
     graduation_prob,
     grow_revenue,
+    promote_chain_leaders,
     set_firm_multipliers,
 )
 from parksim.enterprises.population import (
@@ -192,6 +193,7 @@ class ParkModel(mesa.Model):
         age = bounds[:, 0] + (rng.random(len(ids)) * (bounds[:, 1] - bounds[:, 0])).astype(int)
         self.enterprises.entered_quarter[ids] = -age
         self.enterprises.stage_quarter[ids] = -np.minimum(age, 8)
+        promote_chain_leaders(self.enterprises, ids, self.config.lifecycle, self.sectors)
         link_suppliers(self.enterprises, ids, INITIAL_CHAIN_LINK, u)
 
     def _add_firms(self, u: np.ndarray, stage_cdf: np.ndarray, quality_shift: float) -> np.ndarray:
@@ -289,6 +291,7 @@ class ParkModel(mesa.Model):
         count = entrant_count(rng.random(), rate)
         u = firm_draws(rng, count, len(self.banks))
         rows = self._add_firms(u, self._entrant_stage_cdf, quality + best.entrant_quality)
+        promote_chain_leaders(self.enterprises, rows, self.config.lifecycle, self.sectors)
         link_suppliers(self.enterprises, rows, link, u)
         self.operator.take_service_stakes(self.enterprises, rows)
         return count
@@ -353,6 +356,7 @@ class ParkModel(mesa.Model):
             q,
         )
         grow_revenue(pop, everyone, params, firms, q)
+        promote_chain_leaders(pop, everyone, params, self.sectors)  # the grown lead chains
         return events, stage_before
 
     def _update_failure_pd(self) -> None:

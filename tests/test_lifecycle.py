@@ -18,6 +18,7 @@ from parksim.enterprises.lifecycle import (
     LifecycleParams,
     failure_pd,
     graduation_prob,
+    promote_chain_leaders,
     quality_multiplier,
     set_firm_multipliers,
 )
@@ -300,6 +301,50 @@ def test_suppliers_of_an_active_chain_leader_fail_less() -> None:
     pop.stage[0] = Stage.FAILED
     supplier, alone = failure_pd(pop, ids[1:], PARAMS, SECTORS)
     assert supplier == alone
+
+
+def test_large_pre_ipo_and_listed_firms_of_chain_sectors_become_leaders() -> None:
+    big, small = 2 * PARAMS.leader_min_revenue, 0.5 * PARAMS.leader_min_revenue
+    stages = [Stage.GROWTH, Stage.PRE_IPO, Stage.PRE_IPO, Stage.LISTED, Stage.FAILED]
+    sizes = [big, big, small, big, big]
+    pop = EnterprisePopulation(n_banks=1)
+    two = SectorArrays.of(("it_software", "modern_services"))
+    ids = pop.add(
+        stage=np.array([*stages, Stage.LISTED]),
+        sector=np.array([0, 0, 0, 0, 0, 1]),  # the last one is a services firm
+        size=np.array([*sizes, big]),
+    )
+    promoted = promote_chain_leaders(pop, slice(None), PARAMS, two)
+    # Only the large pre-IPO and listed firms of a chain-forming sector, still in the park.
+    assert promoted.tolist() == [1, 3]
+    assert pop.chain_leader.tolist() == [False, True, False, True, False, False]
+    # A leader keeps the role through a bad year; the small firm leads once it is large.
+    pop.size[1] = small
+    pop.size[2] = big
+    assert promote_chain_leaders(pop, ids, PARAMS, two).tolist() == [2]
+    assert pop.chain_leader[1]
+
+
+def test_chain_leaders_track_the_pre_ipo_and_listed_population() -> None:
+    # Issue 9: leaders fell from 26 to 8 over ten years while pre-IPO + listed firms rose
+    # from 104 to 157, because only entrants could be leaders. Seen now (6 replications,
+    # baseline): 39 -> 53 (tier 1, heavy) and 39 -> 64 (tier 2, light) against 103 -> 129
+    # and 103 -> 165.
+    for strategy in ("tier1_heavy", "tier2_light"):
+        for seed in (0, 1):
+            model = ParkModel(BASELINE, strategy, rng=seed, collect=False)
+            shares = []
+            for quarter in range(41):
+                if quarter:
+                    model.step()
+                pop = model.enterprises
+                large = np.count_nonzero((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED))
+                shares.append((len(pop.chain_leaders()), large))
+            leaders, large = np.array(shares).T
+            assert leaders[-1] > leaders[0] and large[-1] > large[0]
+            share = leaders / large
+            assert share.min() > 0.6 * share[0], (strategy, seed, share.min(), share[0])
+            assert share[-1] == pytest.approx(share[0], abs=0.12)
 
 
 def test_riskier_sectors_fail_more() -> None:

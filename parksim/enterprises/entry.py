@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.special import ndtri, pdtr, pdtrik
 
-from parksim.enterprises.population import EnterprisePopulation, Stage
+from parksim.enterprises.population import EnterprisePopulation
 from parksim.enterprises.sectors import SectorArrays
 
 AMOUNT = {"non_negative": True}
@@ -41,10 +41,6 @@ class FirmProfileParams:
     valuation_multiple: float = field(
         default=3.0, metadata={"min": 0.0, "help": "initial valuation / annual revenue"}
     )
-    chain_leader_share: float = field(
-        default=0.3,
-        metadata={"unit": "share", "help": "share of pre-IPO and listed firms that lead a chain"},
-    )
 
 
 # Uniform draws per new firm, one row each (plus one signal error per bank): the k-th
@@ -56,7 +52,7 @@ class FirmProfileParams:
     U_REVENUE,
     U_COLLATERAL,
     U_IP,
-    U_LEADER,
+    U_LEADER,  # unused since 0.3.0 (leaders follow a rule); kept so later draws keep their place
     U_MAIN_BANK,
     U_LINK,
     U_LINK_PICK,
@@ -101,6 +97,8 @@ def draw_firms(
 ) -> dict[str, np.ndarray]:
     """Attributes of new firms from their rows of uniforms, as population columns.
 
+    None is a chain leader yet: `promote_chain_leaders` (lifecycle) applies the rule.
+
     The mixes come as cumulative shares (`cdf_of`): stages, sectors, and the banks'
     attraction as a new firm's main bank.
     """
@@ -123,7 +121,6 @@ def draw_firms(
         * revenue
         * np.exp(0.5 * normal[:, U_IP] + 0.3 * quality)
     )
-    leader = (stages >= Stage.PRE_IPO) & (u[:, U_LEADER] < profile.chain_leader_share)
     return {
         "stage": stages,
         "sector": sector,
@@ -132,7 +129,6 @@ def draw_firms(
         "collateral": collateral,
         "ip_value": ip,
         "valuation": profile.valuation_multiple * revenue,
-        "chain_leader": leader,
         "main_bank": _pick(u[:, U_MAIN_BANK], main_bank_cdf),
         "signal_error": normal[:, DRAWS_PER_FIRM:],
     }

@@ -75,6 +75,15 @@ class LifecycleParams:
     collateral_step: float = field(
         default=1.4, metadata={"min": 1.0, "help": "extra collateral multiple on graduating"}
     )
+    leader_min_revenue: float = field(
+        default=40_000.0,
+        metadata={
+            "non_negative": True,
+            "help": "annual revenue, 万元, from which a pre-IPO or listed firm in a "
+            "chain-forming sector leads a supply chain (链主); NBS 2017: a large "
+            "industrial enterprise has revenue >= 4 亿元",
+        },
+    )
 
     def __post_init__(self) -> None:
         n_stages = len(Stage.__members__) - 3
@@ -126,6 +135,21 @@ def set_firm_multipliers(
     pop.graduation_drive[rows] = sectors.graduation[sector] * np.exp(
         gamma * quality - 0.5 * gamma**2
     )
+
+
+def promote_chain_leaders(
+    pop: EnterprisePopulation, rows: Rows, params: LifecycleParams, sectors: SectorArrays
+) -> np.ndarray:
+    """Firms at `rows` that have grown into chain leaders (链主, §四(一)): in the park at
+    pre-IPO or listed, with annual revenue of at least `leader_min_revenue`, in a sector
+    whose large firms anchor supplier chains. A leader keeps the role while it stays in
+    the park (its suppliers do not lose it to one bad quarter). Returns the rows promoted."""
+    stage = pop.stage[rows]
+    large = (pop.size[rows] >= params.leader_min_revenue) & ~pop.chain_leader[rows]
+    grown = _positions(rows, large & (stage >= Stage.PRE_IPO) & (stage <= Stage.LISTED))
+    grown = grown[sectors.leads_chains[pop.sector[grown]].nonzero()[0]]
+    pop.chain_leader[grown] = True
+    return grown
 
 
 def _finance_multiplier(state: np.ndarray, funded: float, refused: float) -> np.ndarray:

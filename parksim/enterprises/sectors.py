@@ -20,6 +20,7 @@ class SectorProfile:
     collateral: float  # × stage collateral-to-revenue ratio
     ip: float  # × stage IP-to-revenue ratio
     graduation: float  # × stage graduation hazard
+    leads_chains: bool = True  # its large firms anchor supplier chains (链主, §四(一))
 
 
 SECTOR_PROFILES: dict[str, SectorProfile] = {
@@ -27,7 +28,11 @@ SECTOR_PROFILES: dict[str, SectorProfile] = {
     "it_software": SectorProfile(failure=1.05, collateral=0.3, ip=0.8, graduation=1.1),
     "hard_tech": SectorProfile(failure=1.10, collateral=0.7, ip=1.6, graduation=1.0),
     "advanced_manufacturing": SectorProfile(failure=0.85, collateral=1.6, ip=0.7, graduation=0.9),
-    "modern_services": SectorProfile(failure=0.95, collateral=0.4, ip=0.3, graduation=1.0),
+    # Service firms (finance, consulting, logistics HQs) serve industrial chains rather
+    # than anchor a supplier network (assumption; the book's 链主 are 产业链 core firms).
+    "modern_services": SectorProfile(
+        failure=0.95, collateral=0.4, ip=0.3, graduation=1.0, leads_chains=False
+    ),
     "green": SectorProfile(failure=0.90, collateral=1.3, ip=0.9, graduation=1.0),
 }
 
@@ -43,6 +48,7 @@ class SectorArrays:
     collateral: np.ndarray
     ip: np.ndarray
     graduation: np.ndarray
+    leads_chains: np.ndarray  # bool
 
     @classmethod
     def of(cls, names: tuple[str, ...]) -> SectorArrays:
@@ -53,4 +59,5 @@ class SectorArrays:
             collateral=np.array([p.collateral for p in profiles]),
             ip=np.array([p.ip for p in profiles]),
             graduation=np.array([p.graduation for p in profiles]),
+            leads_chains=np.array([p.leads_chains for p in profiles], dtype=bool),
         )
