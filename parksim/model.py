@@ -36,9 +36,9 @@ from parksim.banks.market import LoanMarket
 from parksim.banks.mna import make_mna_loans
 from parksim.banks.moves import StrategyMoves
 from parksim.banks.operator_lending import (
-    amortise_operator_loans,
     lend_to_operator,
     service_operator_loans,
+    take_operator_default,
 )
 from parksim.banks.stakes import realise_stakes
 from parksim.banks.tiers import TierTable, tier_spec
@@ -298,7 +298,8 @@ class ParkModel(mesa.Model):
 
     def _service_loans(self) -> None:
         funding = self.config.lending.funding_cost
-        rate = self.operator.params.development_loan_rate
+        # Defaulted development loans in workout earn nothing and still cost funding.
+        rate = 0.0 if self.operator.in_default else self.operator.params.development_loan_rate
         loan_book.service(self.enterprises, self.banks, funding)
         service_operator_loans(self.banks, rate, funding)
 
@@ -411,7 +412,12 @@ class ParkModel(mesa.Model):
                 lead = max(advisers, key=lambda b: (b.tier, -b.index))
                 lead.ledger.fee_income += self.config.income.reit_fee * reit
         operator.settle_quarter(self.enterprises, occupancy, equity_income)
-        amortise_operator_loans(self.banks, operator.params.amortisation)
+        if operator.past_due:
+            credit = self.config.credit
+            _, written_off = operator.restructure(credit.lgd_secured, credit.workout_quarters)
+            take_operator_default(self.banks, written_off)
+        # The banks hold what the operator now owes them: amortised, new deficit loans.
+        self._lend_to_operator(operator)
 
     # ---------------------------------------------------------------- data
 
@@ -449,6 +455,7 @@ class ParkModel(mesa.Model):
             operator_equity_income=op.equity_income,
             operator_leverage=op.leverage,
             operator_light=int(op.light),
+            operator_in_default=int(op.in_default),
             occupancy=op.occupancy,
             fiscal_pool_paid=self.risk_pool.pool_paid,
             fiscal_guarantee_paid=self.risk_pool.guarantee_paid,

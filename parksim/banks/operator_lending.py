@@ -1,5 +1,5 @@
 """The banks' development loans to the park operator (§四(一)): how they are shared
-between banks, their interest and their amortisation."""
+between banks, their interest, and their loss when the operator defaults."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ def service_operator_loans(banks: Sequence[Bank], rate: float, funding_cost: flo
         bank.ledger.net_interest_income += bank.operator_loan * (rate - funding_cost) / 4.0
 
 
-def amortise_operator_loans(banks: Sequence[Bank], amortisation: float) -> None:
-    """Scheduled repayment: the quarterly share `amortisation` of each balance."""
+def take_operator_default(banks: Sequence[Bank], written_off: float) -> None:
+    """The operator's development loans defaulted: each bank loses its share of the
+    written-off amount (万元), in proportion to what it had lent."""
+    lent = sum(bank.operator_loan for bank in banks)
     for bank in banks:
-        bank.operator_loan *= 1.0 - amortisation
+        share = bank.operator_loan / lent if lent > 0 else 1.0 / len(banks)
+        bank.book_credit_loss(written_off * share, 0.0)

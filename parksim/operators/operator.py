@@ -144,6 +144,23 @@ class OperatorParams:
         default_factory=lambda: {"heavy": 0.05, "light": 0.25},
         metadata={"unit": "probability", "help": "chance an entrant supplies a chain leader"},
     )
+    max_leverage: float = field(
+        default=0.7,
+        metadata={
+            **SHARE,
+            "help": "debt / appraised assets up to which banks finance the operator's cash "
+            "deficit with new development loans (CBRC: operating-property loans <= 70% of "
+            "the appraised value)",
+        },
+    )
+    arrears_quarters: int = field(
+        default=1,
+        metadata={
+            "min": 0,
+            "help": "quarters a missed debt payment may stay unpaid; one more and the "
+            "development loans default (1 = 90 days past due, Basel II §452, NFRA 2023)",
+        },
+    )
 
     def __post_init__(self) -> None:
         for name in ("inflow", "entrant_quality", "graduation_uplift", "relocation", "chain_link"):
@@ -164,6 +181,8 @@ class OperatorLedger:
     occupancy: float = 0.0
     light: bool = False
     reit_issued: float = 0.0  # size of a REIT issued this quarter
+    arrears: float = 0.0  # debt service due and unpaid at quarter end
+    in_default: bool = False  # development loans defaulted and in workout
 
 
 class ParkOperator(mesa.Agent):
@@ -192,13 +211,19 @@ class ParkOperator(mesa.Agent):
             self.property = 0.0
             self.reit_stake = (1 - params.reit_share) * value if reits_available else 0.0
             self.other_assets = 0.05 * value
-            assets = self.reit_stake + self.other_assets
-            self.debt = params.light_leverage * assets
+            debt = params.light_leverage * (self.reit_stake + self.other_assets)
         else:
             self.property = value
             self.reit_stake = 0.0
             self.other_assets = 0.0
-            self.debt = params.heavy_leverage * value
+            debt = params.heavy_leverage * value
+        # Special bonds and bank development loans (万元); a deficit is borrowed from the
+        # banks, so the split drifts from `bond_share`.
+        self.bonds = params.bond_share * debt
+        self.loans = debt - self.bonds
+        self.arrears = 0.0  # debt service due and unpaid, 万元
+        self.quarters_in_arrears = 0
+        self.workout_quarters_left = 0  # > 0 while defaulted loans are in workout
         self.high_occupancy_quarters = 0
         self.scheduled_reit = 0.0  # size of a REIT a scheduled change issued, 万元
         self.ledger = OperatorLedger()
@@ -210,8 +235,30 @@ class ParkOperator(mesa.Agent):
         )
 
     @property
+    def debt(self) -> float:
+        """Special bonds plus bank development loans, 万元."""
+        return self.bonds + self.loans
+
+    @property
     def development_loans(self) -> float:
-        return self.debt * (1.0 - self.params.bond_share)
+        """The banks' development loans to the operator, 万元."""
+        return self.loans
+
+    @property
+    def in_default(self) -> bool:
+        """Whether the development loans have defaulted and are still in workout."""
+        return self.workout_quarters_left > 0
+
+    def appraised_assets(self, occupancy: float) -> float:
+        """Property at its income value (a constant capitalisation rate, so the value
+        moves with occupancy from the value at the initial occupancy), plus the REIT
+        stake and other assets, 万元."""
+        income_value = self.property * occupancy / self.params.initial_occupancy
+        return income_value + self.reit_stake + self.other_assets
+
+    def _leverage(self, occupancy: float) -> float:
+        assets = self.appraised_assets(occupancy)
+        return (self.debt + self.arrears) / assets if assets > 0 else 0.0
 
     @property
     def model_name(self) -> str:
@@ -236,9 +283,8 @@ class ParkOperator(mesa.Agent):
 
     def open_books(self, occupancy: float) -> None:
         """The operator's position at the start (no flows yet)."""
-        assets = self.property + self.reit_stake + max(self.other_assets, 0.0)
         self.ledger = OperatorLedger(
-            leverage=self.debt / assets if assets > 0 else 0.0,
+            leverage=self._leverage(occupancy),
             occupancy=occupancy,
             light=self.light,
         )
@@ -283,7 +329,9 @@ class ParkOperator(mesa.Agent):
         self.reit_stake = self.property - proceeds
         self.property = 0.0
         repay = min(self.debt, proceeds)
-        self.debt -= repay
+        share = repay / self.debt if self.debt > 0 else 0.0
+        self.bonds *= 1.0 - share
+        self.loans *= 1.0 - share
         self.other_assets += proceeds - repay
         self.light = True
         return reit_size
@@ -291,7 +339,13 @@ class ParkOperator(mesa.Agent):
     def settle_quarter(
         self, pop: EnterprisePopulation, occupancy: float, equity_income: float
     ) -> OperatorLedger:
-        """Revenue, debt service and leverage for the quarter."""
+        """Revenue, debt service and leverage for the quarter.
+
+        Debt service (interest, scheduled principal and any arrears) is paid from cash
+        and the quarter's operating income; a shortfall is borrowed from the banks as new
+        development loans while debt stays within `max_leverage` of the appraised
+        assets, and what is still unpaid is in arrears (see `past_due`).
+        """
         p = self.params
         tenants = int(np.count_nonzero(pop.stage <= Stage.LISTED))
         rent_roll = p.rent * occupancy * self.floor_area / 4.0
@@ -302,22 +356,55 @@ class ParkOperator(mesa.Agent):
         else:
             revenue = rent_roll + equity_income
             cost = p.operating_cost_ratio * rent_roll
-        interest = (
-            self.debt * p.bond_share * p.bond_coupon
-            + self.development_loans * p.development_loan_rate
-        ) / 4.0
-        repay = p.amortisation * self.debt
-        self.debt -= repay
-        self.other_assets += revenue - cost - interest - repay
-        assets = self.property + self.reit_stake + max(self.other_assets, 0.0)
+        # Loans in workout accrue no interest (non-accrual); bonds are always serviced.
+        in_workout = self.in_default
+        loan_rate = 0.0 if in_workout else p.development_loan_rate
+        interest = (self.bonds * p.bond_coupon + self.loans * loan_rate) / 4.0
+        principal = p.amortisation * self.debt
+        self.bonds -= p.amortisation * self.bonds
+        self.loans -= p.amortisation * self.loans
+        shortfall = interest + principal + self.arrears - (self.other_assets + revenue - cost)
+        if shortfall > 0:
+            room = max(0.0, p.max_leverage * self.appraised_assets(occupancy) - self.debt)
+            borrowed = min(shortfall, room)
+            self.loans += borrowed
+            shortfall -= borrowed
+        self.arrears = max(shortfall, 0.0)
+        self.other_assets = max(-shortfall, 0.0)
+        self.quarters_in_arrears = self.quarters_in_arrears + 1 if self.arrears > 0 else 0
+        if self.workout_quarters_left > 0:
+            self.workout_quarters_left -= 1
         self.ledger = OperatorLedger(
             revenue=revenue,
             equity_income=equity_income,
-            leverage=self.debt / assets if assets > 0 else 0.0,
+            leverage=self._leverage(occupancy),
             occupancy=occupancy,
             light=self.light,
+            arrears=self.arrears,
+            in_default=in_workout,
         )
         return self.ledger
+
+    @property
+    def past_due(self) -> bool:
+        """A missed payment has stayed unpaid for more than `arrears_quarters`: the
+        development loans are in default."""
+        return self.quarters_in_arrears > self.params.arrears_quarters
+
+    def restructure(self, lgd: float, workout_quarters: int) -> tuple[float, float]:
+        """The banks' development loans default: arrears are capitalised into them, the
+        banks write off `lgd` of the balance, and the rest stays lent to the operator,
+        without interest for `workout_quarters`. Returns (defaulted balance, written off),
+        万元."""
+        defaulted = self.loans + self.arrears
+        written_off = lgd * defaulted
+        self.loans = defaulted - written_off
+        self.arrears = 0.0
+        self.quarters_in_arrears = 0
+        self.workout_quarters_left = max(workout_quarters, 1)
+        self.ledger.arrears = 0.0
+        self.ledger.in_default = True
+        return defaulted, written_off
 
     def services(self) -> tuple[float, float, float, float, float]:
         """(inflow, entrant quality, graduation uplift, relocation, chain link) of the model."""

@@ -151,6 +151,12 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("operator_leverage", "share", "operator's debt / total assets", "operator"),
     Column("operator_light", "0/1", "1 when the operator runs the light-asset model", "operator"),
+    Column(
+        "operator_in_default",
+        "0/1",
+        "1 when the operator's development loans defaulted this quarter or are in workout",
+        "operator",
+    ),
     Column("occupancy", "share", "occupied floor area / park floor area", "operator"),
     Column(
         "fiscal_pool_paid",
