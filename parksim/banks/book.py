@@ -64,7 +64,8 @@ def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: floa
 
 
 def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.ndarray):
-    """Account for loans just booked; growth-stage loans carry warrants at 2.0+ banks."""
+    """Account for loans just booked; growth and pre-IPO loans of 2.0+ banks carry a
+    warrant (认股权贷款, §六(二)2) unless the bank already holds one on the firm."""
     lender = pop.lender[rows]
     drawn = _per_bank(lender, pop.debt[rows], len(banks))
     stage = pop.stage[rows]
@@ -73,9 +74,27 @@ def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.
     for bank in banks:
         bank.ledger.new_loans += drawn[bank.index]
         bank.ledger.new_loans_young += young[bank.index]
-        if bank.spec.warrant_share > 0:
-            warrants = rows[(growth & (lender == bank.index)).nonzero()[0]]
-            pop.bank_stake[warrants, bank.index] += bank.spec.warrant_share
+        if bank.spec.warrant_coverage > 0:
+            grant_warrants(
+                pop,
+                bank.index,
+                rows[(growth & (lender == bank.index)).nonzero()[0]],
+                bank.spec.warrant_coverage,
+            )
+
+
+def grant_warrants(
+    pop: EnterprisePopulation, bank: int, rows: np.ndarray, coverage: float
+) -> np.ndarray:
+    """Bank `bank` takes a warrant on each firm at `rows` that it has no warrant on yet:
+    notional `coverage` × the loan just drawn, strike the firm's valuation now (万元).
+
+    One warrant per firm and bank: a later loan adds none, so warrants do not stack.
+    Returns the rows granted."""
+    rows = rows[((pop.warrant_notional[rows, bank] == 0) & (pop.valuation[rows] > 0)).nonzero()[0]]
+    pop.warrant_notional[rows, bank] = coverage * pop.debt[rows]
+    pop.warrant_strike[rows, bank] = pop.valuation[rows]
+    return rows
 
 
 def repay_in_full(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.ndarray) -> None:

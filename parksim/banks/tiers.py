@@ -80,8 +80,12 @@ class TierSpec:
         metadata={"unit": "share", "help": "share of a client founder's listing wealth managed"}
     )
     fund_coinvest: bool = field(metadata={"help": "group funds co-invest in clients' rounds"})
-    warrant_share: float = field(
-        metadata={"unit": "share", "help": "equity share taken as warrants on growth loans"}
+    warrant_coverage: float = field(
+        metadata={
+            "unit": "share",
+            "help": "warrant notional / loan amount on growth and pre-IPO loans (认股权贷款); "
+            "venture-debt practice 2-20%",
+        }
     )
     advisory: bool = field(metadata={"help": "earns IPO, M&A and REIT arrangement fees"})
 
@@ -106,7 +110,7 @@ TIER_SPECS: dict[float, TierSpec] = {
         entrant_quality=0.0,
         wealth_capture=0.10,
         fund_coinvest=False,
-        warrant_share=0.0,
+        warrant_coverage=0.0,
         advisory=False,
     ),
     2.0: TierSpec(
@@ -123,7 +127,7 @@ TIER_SPECS: dict[float, TierSpec] = {
         entrant_quality=0.05,
         wealth_capture=0.35,
         fund_coinvest=True,
-        warrant_share=0.005,
+        warrant_coverage=0.10,
         advisory=True,
     ),
     3.0: TierSpec(
@@ -140,7 +144,7 @@ TIER_SPECS: dict[float, TierSpec] = {
         entrant_quality=0.15,
         wealth_capture=0.45,
         fund_coinvest=True,
-        warrant_share=0.005,
+        warrant_coverage=0.10,
         advisory=True,
     ),
 }

@@ -191,9 +191,18 @@ class EnterprisePopulation:
         np.float64, 0.0, "each bank's persistent standard-normal error on quality", per_bank=True
     )
     bank_stake = Column(
-        np.float64, 0.0, "equity share held by each bank's group fund or warrants", per_bank=True
+        np.float64, 0.0, "equity share held by each bank's group fund", per_bank=True
     )
     bank_stake_cost = Column(np.float64, 0.0, "cost of each bank's stake, 万元", per_bank=True)
+    warrant_notional = Column(
+        np.float64, 0.0, "notional of each bank's warrant (认股权), 万元; 0 if none", per_bank=True
+    )
+    warrant_strike = Column(
+        np.float64,
+        0.0,
+        "strike of each bank's warrant: the valuation at grant, 万元",
+        per_bank=True,
+    )
     bank_view = Column(
         np.float64,
         np.nan,
