@@ -47,6 +47,8 @@ CHOICE_SECTIONS = {
     "park": "the park studied: its size, mixes and entry rate are the scenario's inputs",
     "policy": "the policy package is a lever the strategies choose, not an assumption",
 }
+# Top-level numbers that say how to run, not what the model assumes.
+RUN_SETTINGS = {"horizon", "replications", "seed"}
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,10 @@ def schema_leaves() -> dict[str, Any]:
     (`operator.inflow.light`), next to the key of the whole field.
     """
     leaves: dict[str, Any] = {}
+    for f in dataclasses.fields(Scenario):
+        default = f.default
+        if f.name not in RUN_SETTINGS and _is_number(default):
+            leaves[f.name] = default
     for section, default in mechanism_sections().items():
         for f in dataclasses.fields(default):
             _add_leaves(leaves, f"{section}.{f.name}", getattr(default, f.name))
@@ -270,6 +276,8 @@ def _locate(data: dict[str, Any], key: str) -> tuple[dict[str, Any], str, int | 
         field_name = rest[0].split("[")[0]
         if field_name not in table:
             table[field_name] = _plain(getattr(TIER_SPECS[float(tier)], field_name))
+    elif len(parts) == 1:
+        return data, key, None
     else:
         table, rest = data.setdefault(parts[0], {}), parts[1:]
         field_name = rest[0].split("[")[0]
