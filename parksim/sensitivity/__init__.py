@@ -7,3 +7,6 @@
 - `robustness`: the share of the space in which a strategy wins, and PRIM;
 - `report`, `charts`: a study's tables and figures; `command`: `parksim sensitivity`.
 """
+
+# Kept here, not in `analysis`, so that the command line starts without importing SALib.
+METHODS = ("morris", "sobol")

@@ -24,7 +24,8 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-METHODS = ("morris", "sobol")
+from parksim.sensitivity import METHODS
+
 MORRIS_LEVELS = 4  # grid levels of a Morris trajectory; Δ = levels / (2 (levels - 1)) = 2/3
 CONFIDENCE = 0.95
 RESAMPLES = 1000  # bootstrap resamples behind SALib's confidence intervals

@@ -18,7 +18,7 @@ from parksim.executors import EXECUTOR_KINDS
 from parksim.results import ResultsFolderError
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
-from parksim.sensitivity.analysis import METHODS
+from parksim.sensitivity import METHODS
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
