@@ -22,6 +22,8 @@ from parksim.results import FolderUnwritable, ResultsFolderError, RunResult
 from parksim.scenario.describe import describe
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
+from parksim.sensitivity.command import add_arguments as add_sensitivity_arguments
+from parksim.sensitivity.command import sensitivity_command
 
 if TYPE_CHECKING:  # the runner imports the model: only when a run starts
     from parksim.runner import RunIncomplete
@@ -114,11 +116,16 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
 
     calibrate = command("calibrate", "fit a scenario's parameters to targets")
     add_calibrate_arguments(calibrate)
+    sensitivity = command(
+        "sensitivity", "Morris or Sobol sensitivity of the strategies to the assumptions"
+    )
+    add_sensitivity_arguments(sensitivity)
     return parser, {
         "run": run,
         "validate": validate,
         "compare": compare,
         "calibrate": calibrate,
+        "sensitivity": sensitivity,
     }
 
 
@@ -136,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     if args.command == "compare":
         return _compare(args)
+    if args.command == "sensitivity":
+        return sensitivity_command(args)
     if args.command == "run" and args.resume is not None:
         return _resume(args)
     if args.command == "run" and args.scenario is None:

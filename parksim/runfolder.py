@@ -66,6 +66,8 @@ class RunFolder:
     def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
         self.path = path
         self.manifest = manifest
+        # The columns of a part: the time series (a sensitivity study keeps fewer).
+        self.columns: tuple[str, ...] = COLUMN_NAMES
 
     @property
     def parts(self) -> Path:
@@ -193,7 +195,7 @@ class RunFolder:
 
     def write_part(self, strategy: str, columns: Mapping[str, np.ndarray]) -> Path:
         """Write one chunk's rows (`replication`, `quarter` and metric arrays) atomically."""
-        frame = pd.DataFrame({"strategy": strategy, **columns}, columns=list(COLUMN_NAMES))
+        frame = pd.DataFrame({"strategy": strategy, **columns}, columns=list(self.columns))
         replications = frame["replication"]
         index = self.manifest["strategies"].index(strategy)
         stem = f"{index:03d}-{replications.min():06d}-{replications.max():06d}"

@@ -403,38 +403,21 @@ def _run_locked(
     progress: bool,
     simulate: Simulate | None,
 ) -> RunResult:
-    replications, seed = folder.manifest["replications"], folder.manifest["seed"]
     with folder.locked():
         if resumed:
             folder.start_session()
-        in_parts = folder.finished()
-        finished = {s: in_parts.get(s, set()) for s in scenario.names}
-        todo = {s: remaining(replications, finished[s]) for s in scenario.names}
-        total = len(scenario.names) * replications
-        n_todo = total - sum(len(reps) for reps in finished.values())
         started = time.perf_counter()
-        if n_todo:
-            with _workers(executor, workers, scheduler) as opened:
-                size = chunk_size or default_chunk_size(n_todo, opened.slots)
-                if progress and n_todo >= PROJECT_ABOVE_RUNS:
-                    print(projection(scenario, n_todo, opened), file=sys.stderr, flush=True)
-                chunks = make_chunks(scenario.names, todo, seed, size)
-                ledger = _FailureLedger(folder)
-                broken = _execute(
-                    folder,
-                    scenario,
-                    chunks,
-                    opened,
-                    ledger,
-                    total - n_todo,
-                    total,
-                    progress,
-                    simulate,
-                )
-            if ledger.failures or broken:
-                done = sum(len(r) for r in folder.finished().values())
-                where = folder.path if keep else None
-                raise RunIncomplete(where, done, total, ledger.failures, broken)
+        run_missing(
+            folder,
+            scenario,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            chunk_size=chunk_size,
+            progress=progress,
+            simulate=simulate,
+            report_folder=keep,
+        )
         timings = {"simulation": time.perf_counter() - started}
         started = time.perf_counter()
         table = folder.assemble(scenario)
@@ -447,6 +430,72 @@ def _run_locked(
             rounded = {name: round(seconds, 3) for name, seconds in timings.items()}
             result.manifest = finish_manifest(folder.manifest, time.time(), timings=rounded)
     return result
+
+
+def run_missing(
+    folder: RunFolder,
+    scenario: Scenario,
+    *,
+    executor: Executor | ExecutorKind | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    progress: bool = True,
+    simulate: Simulate | None = None,
+    unit: str = "rep",
+    per_unit: int = 1,
+    report_folder: bool = True,
+) -> None:
+    """Run the replications `folder` lacks, writing each chunk's part as it finishes.
+
+    The caller holds the folder's lock. Raises RunIncomplete when a replication failed or
+    the executor broke (the finished ones stay in the folder). The progress bar counts
+    `unit`s of `per_unit` replications each (a sensitivity study counts design points).
+    """
+    replications, seed = folder.manifest["replications"], folder.manifest["seed"]
+    in_parts = folder.finished()
+    finished = {s: in_parts.get(s, set()) for s in scenario.names}
+    todo = {s: remaining(replications, finished[s]) for s in scenario.names}
+    total = len(scenario.names) * replications
+    n_todo = total - sum(len(reps) for reps in finished.values())
+    if not n_todo:
+        return
+    with _workers(executor, workers, scheduler) as opened:
+        size = chunk_size or default_chunk_size(n_todo, opened.slots)
+        if progress and n_todo >= PROJECT_ABOVE_RUNS:
+            print(projection(scenario, n_todo, opened), file=sys.stderr, flush=True)
+        chunks = make_chunks(scenario.names, todo, seed, size)
+        ledger = _FailureLedger(folder)
+        bar = _Bar(scenario.name, total, total - n_todo, progress, unit, per_unit)
+        broken = _execute(folder, scenario, chunks, opened, ledger, bar, simulate)
+    if ledger.failures or broken:
+        done = sum(len(r) for r in folder.finished().values())
+        where = folder.path if report_folder else None
+        raise RunIncomplete(where, done, total, ledger.failures, broken)
+
+
+@dataclass(frozen=True)
+class _Bar:
+    """What the progress bar shows: replications, or units of several (design points)."""
+
+    name: str
+    total: int
+    initial: int
+    show: bool
+    unit: str = "rep"
+    per_unit: int = 1
+
+    @property
+    def layout(self) -> str | None:
+        """tqdm's layout, counting whole units (a unit of several replications fills in
+        fractions)."""
+        if self.per_unit == 1:
+            return None
+        return (
+            "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} "
+            + self.unit
+            + "s [{elapsed}<{remaining}, {rate_fmt}]"
+        )
 
 
 @contextmanager
@@ -493,9 +542,7 @@ def _execute(
     chunks: Iterator[Chunk],
     workers: Workers,
     ledger: _FailureLedger,
-    done: int,
-    total: int,
-    progress: bool,
+    progress: _Bar,
     simulate: Simulate | None,
 ) -> str | None:
     """Submit the chunks, a window at a time; write each result as it comes back.
@@ -506,11 +553,13 @@ def _execute(
     from tqdm.auto import tqdm
 
     bar = tqdm(
-        total=total,
-        initial=done,
-        desc=scenario.name,
-        unit="rep",
-        disable=not progress,
+        total=progress.total,
+        initial=progress.initial,
+        desc=progress.name,
+        unit=progress.unit,
+        unit_scale=1 / progress.per_unit if progress.per_unit > 1 else False,
+        bar_format=progress.layout,
+        disable=not progress.show,
         smoothing=0.05,
     )
     window = IN_FLIGHT_PER_SLOT * workers.slots

@@ -1,0 +1,12 @@
+"""Sensitivity of the strategies' answers to the assumed parameters.
+
+- `assumptions`: the plausible space (`parksim/data/assumptions.toml`) and how a point of
+  it becomes a scenario;
+- `analysis`: SALib's Morris and Sobol designs and indices, from a study's tables;
+- `study`: running every strategy at every design point through the ensemble runner;
+- `robustness`: the share of the space in which a strategy wins, and PRIM;
+- `report`, `charts`: a study's tables and figures; `command`: `parksim sensitivity`.
+"""
+
+# Kept here, not in `analysis`, so that the command line starts without importing SALib.
+METHODS = ("morris", "sobol")

@@ -1,0 +1,155 @@
+"""`parksim sensitivity`: a small study end to end, resuming, failures and bad input."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomli_w
+
+from parksim.cli import main
+from parksim.scenario.loader import load_scenario
+from parksim.sensitivity import study
+from parksim.sensitivity.study import PointSimulator, make_plan, resume_study, run_study
+
+KEYS = "lifecycle.refused_failure_mult,tiers.2.0.signal_noise"
+
+
+@pytest.fixture(scope="module")
+def small_scenario(tmp_path_factory):
+    """The baseline, smaller and shorter, so a study takes seconds."""
+    with open("scenarios/baseline.toml", "rb") as handle:
+        data = tomllib.load(handle)
+    data["horizon"] = 6
+    data["park"]["enterprises"] = 150
+    data["park"]["entries_per_quarter"] = 5.0
+    data["strategies"] = [
+        s for s in data["strategies"] if s["name"] in ("tier1_heavy", "tier2_heavy", "tier2_light")
+    ]
+    path = tmp_path_factory.mktemp("scenario") / "small.toml"
+    path.write_text(tomli_w.dumps(data))
+    return path
+
+
+def test_a_morris_study_writes_its_tables_and_charts(small_scenario, tmp_path):
+    out = tmp_path / "study"
+    status = main(
+        [
+            "sensitivity",
+            str(small_scenario),
+            "--trajectories",
+            "3",
+            "--replications",
+            "2",
+            "--parameters",
+            KEYS,
+            "--metrics",
+            "cum_net_profit,cum_credit_loss",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert status == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["points"] == 9
+    design = pd.read_parquet(out / "design.parquet")
+    assert len(design) == 9 * 2 and design["level"].between(0, 1).all()
+    outputs = pd.read_parquet(out / "outputs.parquet")
+    diffs = outputs[outputs["versus"] != ""]
+    assert {("tier2_heavy", "tier1_heavy"), ("tier2_light", "tier2_heavy")} <= set(
+        zip(diffs["strategy"], diffs["versus"], strict=True)
+    )
+    replications = pd.read_parquet(out / "replications.parquet")
+    wide = replications.pivot_table(
+        index=["point", "replication"], columns="strategy", values="cum_net_profit"
+    )
+    paired = (wide["tier2_heavy"] - wide["tier1_heavy"]).groupby("point").mean()
+    row = diffs[(diffs["strategy"] == "tier2_heavy") & (diffs["metric"] == "cum_net_profit")]
+    assert row.set_index("point")["value"].to_numpy() == pytest.approx(paired.to_numpy())
+    indices = pd.read_csv(out / "indices.csv")
+    assert list(indices.columns[:7]) == [
+        "parameter",
+        "strategy",
+        "versus",
+        "metric",
+        "mu_star",
+        "mu_star_conf",
+        "sigma",
+    ]
+    assert set(indices["parameter"]) == set(KEYS.split(","))
+    robust = pd.read_csv(out / "robustness.csv")
+    assert robust["share_wins"].between(0, 1).all()
+    assert (out / "figures" / "morris_indices.png").exists()
+    assert (out / "figures" / "tornado.svg").exists()
+    assert not (out / "runs").exists()
+
+
+def test_every_point_runs_with_the_same_seeds(small_scenario):
+    scenario = load_scenario(small_scenario)
+    values = np.array([[1.5, 0.6], [1.5, 0.6]])  # two identical points
+    simulate = PointSimulator(
+        scenario, tuple(KEYS.split(",")), frozenset(), values, 2, 7, ("cum_net_profit",)
+    )
+    seed = np.random.SeedSequence
+
+    def run(k):
+        return simulate(scenario, "tier2_heavy", seed(7, spawn_key=(k,)))["cum_net_profit"][0]
+
+    assert run(0) == run(2)  # replication 0 of points 0 and 1
+    assert run(1) == run(3)
+    assert run(0) != run(1)
+
+
+def test_a_failing_point_is_recorded_and_a_resumed_study_equals_an_uninterrupted_one(
+    small_scenario, tmp_path, monkeypatch
+):
+    scenario = load_scenario(small_scenario)
+    plan = make_plan(scenario, "morris", 3, 1, 5, KEYS.split(","), ["cum_net_profit"])
+    whole = run_study(scenario, plan, tmp_path / "whole", progress=False)
+
+    real = PointSimulator.__call__
+
+    def fails_at_point_4(self, scenario, strategy, seed):
+        if seed.spawn_key[0] // self.replications == 4:
+            raise RuntimeError("boom")
+        return real(self, scenario, strategy, seed)
+
+    monkeypatch.setattr(PointSimulator, "__call__", fails_at_point_4)
+    with pytest.raises(study.RunIncomplete):
+        run_study(scenario, plan, tmp_path / "broken", progress=False)
+    failures = pd.read_csv(tmp_path / "broken" / "failures.csv")
+    assert set(failures["point"]) == {4} and len(failures) == len(scenario.names)
+    assert json.loads((tmp_path / "broken" / "manifest.json").read_text())["status"] == (
+        "incomplete"
+    )
+    partial = pd.read_csv(tmp_path / "broken" / "indices.csv")  # trajectories 1 and 3
+    assert partial["mu_star"].notna().all()
+
+    monkeypatch.setattr(PointSimulator, "__call__", real)
+    resume_study(tmp_path / "broken", progress=False)
+    for name in ("outputs.parquet", "replications.parquet"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "broken" / name), pd.read_parquet(whole / name)
+        )
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--parameters", "lifecycle.nonsense,tiers.2.0.signal_noise"], "--parameters"),
+        (["--method", "sobol", "--samples", "100"], "--samples"),
+        (["--metrics", "profit"], "--metrics"),
+        (["--replications", "0"], "--replications"),
+        (["--samples", "64"], "--samples"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_flag(small_scenario, tmp_path, capsys, flags, named):
+    out = tmp_path / "never"
+    status = main(["sensitivity", str(small_scenario), "--out", str(out), *flags])
+    error = capsys.readouterr().err.strip()
+    assert status == 2 and error.startswith(f"parksim: {named}") and "\n" not in error
+    assert not out.exists()
