@@ -117,6 +117,8 @@ NOT_NUMERIC_SOURCES: tuple[str, ...] = (
     "results.py",
     "runfolder.py",
     "reporting/charts.py",
+    "reporting/fonts.py",
+    "reporting/i18n.py",
     "reporting/summary.py",
     "calibration/",
     "data/targets.toml",  # calibration targets
