@@ -93,6 +93,96 @@ ZH: dict[str, str] = {
     "growth": "成长期",
     "pre-IPO": "Pre-IPO期",
     "listed": "已上市",
+    # the report
+    "parksim report: {scenario}": "parksim 报告：情景 {scenario}",
+    "The scenario and its strategies": "情景与策略",
+    "Park {park}: {enterprises} enterprises at the start, followed for {horizon} quarters. "
+    "Every strategy ran {replications} replications from seed {seed}; replication i of "
+    "every strategy shares its random numbers, so differences between strategies are "
+    "paired.": (
+        "园区 {park}：初始 {enterprises} 家企业，模拟 {horizon} 个季度。每个策略从随机种子 {seed} "
+        "模拟 {replications} 次；各策略的第 i 次模拟使用相同的随机数，因此策略之间的差异是配对的。"
+    ),
+    "{name}: the focal bank serves the park at tier {tier}, with {operator}": (
+        "{name}：本行以 {tier} 服务层级服务园区，{operator}"
+    ),
+    "a heavy-asset operator (重资产: builds and owns the buildings)": (
+        "重资产运营方（自建并持有物业）"
+    ),
+    "a light-asset operator (轻资产: manages, owns little)": "轻资产运营方（只运营、少持有）",
+    "an adaptive operator (switches between heavy and light assets)": (
+        "灵活运营方（在重资产与轻资产之间切换）"
+    ),
+    "; policy: {changes}": "；政策：{changes}",
+    "; from quarter {quarter}: {moves}": "；自第 {quarter} 季度起：{moves}",
+    "tier {tier}": "{tier} 服务层级",
+    "risk-pool (风险补偿资金池) share of a loss": "风险补偿资金池分担比例",
+    "risk-pool capital (万元)": "风险补偿资金池规模（万元）",
+    "government guarantee share of a loss": "政府担保分担比例",
+    "guarantee fee (a year)": "担保费率（年）",
+    "interest subsidy (a year)": "贴息（年）",
+    "REITs available": "可发行 REITs",
+    "M&A loan cap (share of the deal price)": "并购贷款上限（占交易价格比例）",
+    "Summary over replications": "各次模拟汇总",
+    "Means over replications; money in 万元.": "各次模拟的均值；金额单位：万元。",
+    "strategy": "策略",
+    "mean cumulative net profit (万元)": "累计净利润均值（万元）",
+    "expected loss EL (万元)": "预期损失 EL（万元）",
+    "NPL ratio at the horizon (%)": "期末不良贷款率（%）",
+    "listings (firms)": "上市企业（家）",
+    "return on risk (profit / UL 99.9 %)": "风险收益比（利润/UL 99.9%）",
+    "Tail risk of the cumulative credit loss (万元)": "累计信用损失的尾部风险（万元）",
+    "VaR is the k-th smallest of the n simulated losses (k = ⌈α·n⌉), ES the mean of the "
+    "losses at or above it. With fewer than 1,000 replications the 99.9 % figures are the "
+    "largest loss seen.": (
+        "VaR 为 n 个模拟损失中第 k 小的值（k = ⌈α·n⌉），ES 为不低于 VaR 的损失的均值。"
+        "模拟少于 1,000 次时，99.9% 的数值就是模拟中的最大损失。"
+    ),
+    "VaR 95 %": "VaR 95%",
+    "ES 95 %": "ES 95%",
+    "ES 99 %": "ES 99%",
+    "VaR 99.9 %": "VaR 99.9%",
+    "UL 99.9 %": "非预期损失 UL 99.9%",
+    "Paired differences from the reference strategy": "与参照策略的配对差异",
+    "Strategy minus reference ({reference}), replication by replication, with 95 % "
+    "intervals; the break-even quarter is the first from which the interval of the "
+    "cumulative difference stays on the better side of zero.": (
+        "策略减参照策略（{reference}），逐次模拟配对，附95%区间；盈亏平衡季度是累计差异的区间"
+        "此后一直处于零的有利一侧的第一个季度。"
+    ),
+    "This run folder has no differences.csv (runs made before parksim 0.3.0 lack it).": (
+        "此运行目录中没有 differences.csv（parksim 0.3.0 之前的运行没有此文件）。"
+    ),
+    "metric": "指标",
+    "difference (mean)": "差异（均值）",
+    "95 % interval, low": "95%区间下限",
+    "95 % interval, high": "95%区间上限",
+    "replications better (%)": "更优的模拟占比（%）",
+    "break-even quarter": "盈亏平衡季度",
+    "Charts": "图表",
+    "The assumptions that matter most": "最重要的假设",
+    "From the sensitivity study in {study}: the parameters with the largest indices.": (
+        "来自敏感性分析 {study}：指数最大的参数。"
+    ),
+    "No sensitivity study of this scenario was found next to the run (parksim sensitivity "
+    "writes indices.csv; name its folder with --sensitivity).": (
+        "运行目录旁没有此情景的敏感性分析（parksim sensitivity 会写出 indices.csv；"
+        "可用 --sensitivity 指定其目录）。"
+    ),
+    "parameter": "参数",
+    "versus": "对比策略",
+    "mu_star": "mu_star",
+    "ST": "ST",
+    "Provenance": "来源与版本",
+    "scenario": "情景",
+    "random seed": "随机种子",
+    "replications per strategy": "每个策略的模拟次数",
+    "command": "命令",
+    "started": "开始时间",
+    "ended": "结束时间",
+    "source fingerprint": "源代码指纹",
+    "version of {package}": "{package} 版本",
+    "report written by": "报告生成程序",
     # the provenance footer
     "parksim {version} · scenario {scenario} · seed {seed} · {replications} replications": (
         "parksim {version} · 情景 {scenario} · 随机种子 {seed} · {replications}次模拟"
