@@ -721,7 +721,8 @@ def stage_mix(ts: pd.DataFrame, stamp: str, *, lang: str = "en") -> Figure:
             _quarter_axis(ax, lang)
         ax = panels[0]
         ax.set_yscale("log")
-        ax.yaxis.set_major_locator(LogLocator(base=10))
+        # 1-2-5 steps: a small park spans about one decade, which 10^k alone leaves bare.
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
         ax.yaxis.set_major_formatter(FuncFormatter(_grouped))
         ax.yaxis.set_minor_formatter(NullFormatter())
         for ax in axes[:, 0]:
