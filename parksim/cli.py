@@ -18,7 +18,9 @@ from parksim import __version__
 from parksim.calibration.command import add_arguments as add_calibrate_arguments
 from parksim.calibration.command import calibrate_command
 from parksim.executors import EXECUTOR_KINDS, Workers
-from parksim.results import FolderUnwritable, ResultsFolderError, RunResult
+from parksim.reporting import charts
+from parksim.reporting.i18n import LANGS
+from parksim.results import FolderUnwritable, ResultsFolderError, RunResult, disk_problem
 from parksim.scenario.describe import describe
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
@@ -77,7 +79,17 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
 
     run = command("run", "run every strategy of a scenario")
     run.add_argument(
-        "scenario", type=Path, nargs="?", help="scenario TOML file (with --resume: optional)"
+        "scenario",
+        type=Path,
+        nargs="?",
+        help="scenario TOML file, or a run's manifest.json to rerun it (with --resume: optional)",
+    )
+    run.add_argument(
+        "--from",
+        dest="from_run",
+        type=Path,
+        metavar="RUN_DIR",
+        help="rerun the scenario, seed and replications recorded in RUN_DIR/manifest.json",
     )
     run.add_argument("--replications", type=int, help="replications per strategy")
     run.add_argument("--seed", type=int, help="root random seed (default: the scenario's)")
@@ -114,6 +126,30 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     compare.add_argument("--results", type=Path, default=Path("results"), help="results root")
     compare.add_argument("--quiet", action="store_true", help="no summary")
 
+    plot = command("plot", "redraw every chart of a run from its folder")
+    plot.add_argument("run", type=Path, metavar="RUN_DIR", help="a complete run folder")
+    plot.add_argument("--lang", choices=LANGS, default="en", help="language (default en)")
+    plot.add_argument(
+        "--format",
+        default="png,svg",
+        help=f"comma-separated, some of {','.join(charts.FORMATS)} (default png,svg)",
+    )
+    plot.add_argument(
+        "--out", type=Path, help="folder for the charts (default RUN_DIR/figures-LANG)"
+    )
+
+    report = command("report", "write one self-contained HTML report of a run")
+    report.add_argument("run", type=Path, metavar="RUN_DIR", help="a complete run folder")
+    report.add_argument("--lang", choices=LANGS, default="en", help="language (default en)")
+    report.add_argument("--out", type=Path, help="HTML file (default RUN_DIR/report-LANG.html)")
+    report.add_argument(
+        "--sensitivity",
+        type=Path,
+        metavar="STUDY_DIR",
+        help="a `parksim sensitivity` study whose indices.csv ranks the assumptions "
+        "(default: a study of the same scenario next to RUN_DIR, if any)",
+    )
+
     calibrate = command("calibrate", "fit a scenario's parameters to targets")
     add_calibrate_arguments(calibrate)
     sensitivity = command(
@@ -126,6 +162,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "compare": compare,
         "calibrate": calibrate,
         "sensitivity": sensitivity,
+        "plot": plot,
+        "report": report,
     }
 
 
@@ -145,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
         return _compare(args)
     if args.command == "sensitivity":
         return sensitivity_command(args)
+    if args.command == "plot":
+        return _plot(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "run" and _names_a_run(args):
+        return _rerun(args)
     if args.command == "run" and args.resume is not None:
         return _resume(args)
     if args.command == "run" and args.scenario is None:
@@ -378,3 +422,91 @@ def _compare(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- rerunning, plotting and reporting a run folder ---------------------------------------
+
+
+def _names_a_run(args: argparse.Namespace) -> bool:
+    """Whether `parksim run` was given a run to repeat (--from RUN_DIR or a manifest.json)."""
+    given = args.scenario
+    return args.from_run is not None or (
+        given is not None and args.resume is None and given.suffix == ".json"
+    )
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    """`parksim run RUN_DIR/manifest.json` or `--from RUN_DIR`: the recorded scenario,
+    seed and replications again, into a new folder."""
+    from parksim.results import NUMERIC_VERSIONS, code_versions, read_manifest
+    from parksim.scenario.loader import scenario_from_dict
+
+    if args.from_run is not None and args.scenario is not None:
+        print("parksim run: give a scenario file or --from RUN_DIR, not both", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    given = args.from_run if args.from_run is not None else args.scenario
+    folder = given.parent if given.suffix == ".json" else given
+    try:
+        manifest = read_manifest(folder)
+        scenario = scenario_from_dict(manifest["scenario"], file=str(folder / "manifest.json"))
+    except ResultsFolderError as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ScenarioError as error:
+        print(f"parksim: invalid scenario in {folder / 'manifest.json'}\n{error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    theirs, ours = manifest.get("versions", {}), code_versions()
+    changed = [
+        f"{n} {theirs.get(n, '?')} (now {ours[n]})"
+        for n in NUMERIC_VERSIONS
+        if theirs.get(n) != ours[n]
+    ]
+    if changed:
+        print(
+            f"parksim: note: {folder} was made by other code ({', '.join(changed)}); "
+            "the rerun's numbers may differ",
+            file=sys.stderr,
+        )
+    if args.seed is None:
+        args.seed = manifest["seed"]
+    if args.replications is None:
+        args.replications = manifest["replications"]
+    return _run(scenario, args)
+
+
+def _plot(args: argparse.Namespace) -> int:
+    """`parksim plot RUN_DIR`: every chart of the run, in a language and formats."""
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    try:
+        charts.check_formats(formats)
+        result = RunResult.load(args.run)
+    except ValueError as error:
+        print(f"parksim: --{error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ResultsFolderError as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = args.out if args.out is not None else args.run / f"figures-{args.lang}"
+    try:
+        paths = result.save_figures(out, lang=args.lang, formats=formats)
+    except OSError as error:
+        print(f"parksim: {out}: cannot write the charts: {disk_problem(error)}", file=sys.stderr)
+        return EXIT_UNWRITABLE
+    print(f"wrote {len(paths)} files ({', '.join(formats)}) to {out}")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    """`parksim report RUN_DIR`: one self-contained HTML page about the run."""
+    from parksim.reporting.report import write_report
+
+    try:
+        path = write_report(args.run, args.out, lang=args.lang, study=args.sensitivity)
+    except ResultsFolderError as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"parksim: cannot write the report: {disk_problem(error)}", file=sys.stderr)
+        return EXIT_UNWRITABLE
+    print(f"wrote {path}")
+    return EXIT_OK

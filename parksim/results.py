@@ -43,6 +43,7 @@ import pandas as pd
 import parksim
 from parksim.reporting import charts, difference_charts
 from parksim.reporting.differences import differences as difference_table
+from parksim.reporting.i18n import tr
 from parksim.reporting.summary import per_replication, summarise
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.schema import Scenario
@@ -118,6 +119,8 @@ NOT_NUMERIC_SOURCES: tuple[str, ...] = (
     "reporting/charts.py",
     "reporting/difference_charts.py",
     "reporting/differences.py",
+    "reporting/fonts.py",
+    "reporting/i18n.py",
     "reporting/summary.py",
     "scenario/describe.py",
     "calibration/",
@@ -311,7 +314,11 @@ class Ensemble:
 
     @property
     def stamp(self) -> str:
-        """The provenance line printed under every chart."""
+        """The provenance line printed under every chart (in English)."""
+        return self.stamp_in("en")
+
+    def stamp_in(self, lang: str) -> str:
+        """The provenance line in ``lang`` ("en" or "zh")."""
         raise NotImplementedError
 
     @property
@@ -360,44 +367,63 @@ class Ensemble:
             self._per_replication = per_replication(self.timeseries)
         return self._per_replication
 
-    def plot_risk(self):
+    def figures(self) -> dict[str, charts.Draw]:
+        """Every chart of this result, by file name, as draw(lang) -> Figure.
+
+        The one list of charts: saving a run, `parksim plot` and `parksim report` all
+        iterate over it, so a chart added here appears in all three.
+        """
+        return {
+            **charts.timeseries_figures(self.timeseries, self.stamp_in),
+            **self.difference_figures(),
+        }
+
+    def plot_risk(self, lang: str = "en"):
         """Mean exposure, NPL ratio, cumulative credit loss and defaults, per strategy."""
-        return charts.risk_curves(self.timeseries, self.stamp)
+        return charts.risk_curves(self.timeseries, self.stamp_in(lang), lang=lang)
 
-    def plot_revenue(self):
+    def plot_revenue(self, lang: str = "en"):
         """Mean revenue lines, operating cost and cumulative net profit, per strategy."""
-        return charts.revenue_curves(self.timeseries, self.stamp)
+        return charts.revenue_curves(self.timeseries, self.stamp_in(lang), lang=lang)
 
-    def plot_fan(self, measure: str = "cum_credit_loss"):
+    def plot_fan(self, measure: str = "cum_credit_loss", lang: str = "en"):
         """Fan chart of one measure (a key of charts.FAN_MEASURES), one panel per strategy."""
-        return charts.fan_chart(self.timeseries, self.stamp, measure)
+        return charts.fan_chart(self.timeseries, self.stamp_in(lang), measure, lang=lang)
 
-    def plot_risk_return(self):
+    def plot_risk_return(self, lang: str = "en"):
         """Mean cumulative net profit against the 99 % expected shortfall of credit loss."""
-        return charts.risk_return(self.timeseries, self.stamp)
+        return charts.risk_return(self.timeseries, self.stamp_in(lang), lang=lang)
 
-    def plot_losses(self):
+    def plot_losses(self, lang: str = "en"):
         """Distribution of cumulative credit loss over replications, per strategy."""
-        return charts.loss_distribution(self.timeseries, self.stamp)
+        return charts.loss_distribution(self.timeseries, self.stamp_in(lang), lang=lang)
 
-    def plot_stages(self):
+    def plot_stages(self, lang: str = "en"):
         """The park's enterprises by stage, one panel per strategy."""
-        return charts.stage_mix(self.timeseries, self.stamp)
+        return charts.stage_mix(self.timeseries, self.stamp_in(lang), lang=lang)
 
-    def plot_operator(self):
+    def plot_operator(self, lang: str = "en"):
         """Operator revenue, leverage and occupancy, per strategy."""
-        return charts.operator_curves(self.timeseries, self.stamp)
+        return charts.operator_curves(self.timeseries, self.stamp_in(lang), lang=lang)
+
+    def save_figures(
+        self,
+        out_dir: str | Path,
+        lang: str = "en",
+        formats: Sequence[str] = ("png", "svg"),
+    ) -> list[Path]:
+        """Write every chart of :meth:`figures` into `out_dir`; return the paths.
+
+        The same parksim version and tables give the same PNG and SVG bytes.
+        """
+        return charts.save_all(self.figures(), Path(out_dir), lang=lang, formats=formats)
 
     def _write_summary_and_figures(self, folder: Path) -> None:
         write_atomically(folder / "summary.csv", self.summary.to_csv)
         write_atomically(
             folder / "differences.csv", lambda tmp: self.differences().to_csv(tmp, index=False)
         )
-        _write_figures(folder, self._save_figures)
-
-    def _save_figures(self, out: Path) -> None:
-        charts.save_all(self.timeseries, out, self.stamp)
-        difference_charts.save_all(self.difference_figures(), out)
+        _write_figures(folder, lambda out: charts.save_all(self.figures(), out))
 
     def difference_figures(self) -> dict[str, Any]:
         """The charts of the differences from the reference, as name → draw(lang)."""
@@ -429,12 +455,16 @@ class RunResult(Ensemble):
 
     scenario: Scenario
 
-    @property
-    def stamp(self) -> str:
+    def stamp_in(self, lang: str) -> str:
         m = self.manifest
-        return (
-            f"parksim {m['versions']['parksim']} · scenario {m['scenario_name']} · "
-            f"seed {m['seed']} · {m['replications']} replications"
+        return tr(
+            "parksim {version} · scenario {scenario} · seed {seed} · {replications} replications",
+            lang,
+        ).format(
+            version=m["versions"]["parksim"],
+            scenario=m["scenario_name"],
+            seed=m["seed"],
+            replications=m["replications"],
         )
 
     @property
@@ -515,13 +545,15 @@ class Comparison(Ensemble):
 
     runs: list[RunResult]
 
-    @property
-    def stamp(self) -> str:
+    def stamp_in(self, lang: str) -> str:
+        run = tr("{label} (seed {seed}, {replications} reps)", lang)
         runs = ", ".join(
-            f"{r['label']} (seed {r['seed']}, {r['replications']} reps)"
+            run.format(label=r["label"], seed=r["seed"], replications=r["replications"])
             for r in self.manifest["runs"]
         )
-        return f"parksim {self.manifest['versions']['parksim']} · compare {runs}"
+        return tr("parksim {version} · compare {runs}", lang).format(
+            version=self.manifest["versions"]["parksim"], runs=runs
+        )
 
     @property
     def reference(self) -> str:

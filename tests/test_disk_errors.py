@@ -55,9 +55,9 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 def quick_charts(monkeypatch: pytest.MonkeyPatch) -> None:
     """One small file for the charts: drawing them is seconds, and not what is tested."""
 
-    def save_all(timeseries: pd.DataFrame, out_dir: Path, stamp: str) -> list[Path]:
+    def save_all(figures: dict, out_dir: Path, **options) -> list[Path]:
         path = Path(out_dir) / "chart.txt"
-        path.write_text(stamp)
+        path.write_text("\n".join(figures))
         return [path]
 
     monkeypatch.setattr(parksim.results.charts, "save_all", save_all)

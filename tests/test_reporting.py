@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from matplotlib.text import Text
 
 from parksim.reporting import charts
 from parksim.reporting.columns import COLUMN_NAMES, STAGES, column
-from parksim.reporting.summary import METRICS, cumulative, summarise
+from parksim.reporting.i18n import tr
+from parksim.reporting.summary import METRICS, cumulative, per_replication, summarise
+from parksim.reporting.summary import risk_return as summary_risk_return
 
 # Deliberately not alphabetical, to catch sorting where first-appearance order is due.
 STRATEGIES = ("traditional", "ecosystem", "equity_linked")
@@ -137,18 +140,30 @@ def test_cumulative_accepts_single_name(ts: pd.DataFrame) -> None:
 # --- charts --------------------------------------------------------------------
 
 
-def test_unit_label_is_drawable() -> None:
-    label = charts.unit_label("万元")
-    assert label == ("万元" if charts.cjk_font() else "10k CNY")
-    assert charts.unit_label("firms") == "firms"
+def stamp(lang: str) -> str:
+    template = "parksim {version} · scenario {scenario} · seed {seed} · {replications} replications"
+    return tr(template, lang).format(version="0.1.0", scenario="test", seed=7, replications=4)
 
 
-def test_save_all_writes_files_without_warnings(ts: pd.DataFrame, tmp_path: Path) -> None:
+def figures(ts: pd.DataFrame) -> dict:
+    return charts.timeseries_figures(ts, stamp)
+
+
+def test_money_is_printed_in_wan_yuan_in_both_languages() -> None:
+    assert charts.money("en") == charts.money("zh") == "万元"
+    assert "万元" in charts.money_note("zh")
+
+
+# English and Chinese from a run folder: tests/test_plot_report.py (parksim plot).
+@pytest.mark.parametrize("lang", ["zh"])
+def test_save_all_writes_the_same_bytes_twice_without_warnings(
+    ts: pd.DataFrame, tmp_path: Path, lang: str
+) -> None:
     with warnings.catch_warnings():
         # Any warning, "Glyph missing" above all, fails the test.
         warnings.simplefilter("error")
-        first = charts.save_all(ts, tmp_path / "a", STAMP)
-        second = charts.save_all(ts, tmp_path / "b", STAMP)
+        first = charts.save_all(figures(ts), tmp_path / "a", lang=lang)
+        second = charts.save_all(figures(ts), tmp_path / "b", lang=lang)
 
     expected = {f"{n}.{ext}" for n in charts.FIGURE_NAMES for ext in ("png", "svg")}
     assert {p.name for p in first} == expected
@@ -164,16 +179,99 @@ def test_save_all_writes_files_without_warnings(ts: pd.DataFrame, tmp_path: Path
         assert a.read_bytes() == b.read_bytes(), a.name
 
 
-def test_chart_stamp_with_unprintable_characters_does_not_warn(ts: pd.DataFrame) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        fig = charts.operator_curves(ts, "parksim 0.1.0 · scenario 园区 · seed 1 · 4 replications")
+def test_chinese_svg_draws_its_glyphs_from_the_shipped_font(ts: pd.DataFrame, tmp_path) -> None:
+    (svg,) = charts.save_all(
+        {"risk_curves": figures(ts)["risk_curves"]}, tmp_path, lang="zh", formats=["svg"]
+    )
+    text = svg.read_text(encoding="utf-8")
+    # svg.fonttype "path": each glyph is defined once as <path id="<font>-<glyph index>">.
+    glyphs = set(re.findall(r'id="NotoSansSC-Thin-[0-9a-f]+"', text))
+    assert len(glyphs) >= 20  # 本行, 季度, 贷款余额, 不良贷款率, ...
+    assert "<text" not in text
+
+
+def test_pdf_embeds_its_fonts_as_truetype(ts: pd.DataFrame, tmp_path) -> None:
+    (pdf,) = charts.save_all(
+        {"risk_curves": figures(ts)["risk_curves"]}, tmp_path, lang="zh", formats=["pdf"]
+    )
+    data = pdf.read_bytes()
+    # Type 42: a CID TrueType font with its glyf outlines in a FontFile2 stream, per font.
+    assert data.count(b"/FontFile2") == data.count(b"/Type /FontDescriptor") >= 2
+    assert b"NotoSansSC" in data and b"DejaVuSans" in data
+    assert b"/CIDFontType2" in data
+
+
+def test_every_chinese_text_is_in_the_translation_table(ts: pd.DataFrame) -> None:
+    for name, draw in figures(ts).items():
+        fig = draw("zh")
         fig.canvas.draw()
-    texts = [t.get_text() for t in fig.findobj(Text)]
-    footer = next(t for t in texts if t.startswith("parksim 0.1.0"))
-    if charts.cjk_font() is None:
-        assert "scenario ?? ·" in footer  # no glyph for 园区: replaced, not left blank
-    assert "money in" in footer
+        texts = [t.get_text() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+        english = [
+            t
+            for t in texts
+            if any(w in t for w in ("quarter", "replications", "Focal", "cumulative", "median"))
+        ]
+        assert not english, (name, english)
+
+
+def test_unknown_language_is_refused(ts: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="lang: expected one of en, zh, got 'fr'"):
+        charts.risk_curves(ts, STAMP, lang="fr")
+
+
+def test_flows_are_drawn_from_quarter_one(ts: pd.DataFrame) -> None:
+    ts0 = pd.concat([ts.assign(quarter=0), ts], ignore_index=True)
+    fig = charts.revenue_curves(ts0, STAMP)
+    fee_panel, profit_panel = fig.axes[1], fig.axes[5]
+
+    def first_quarter(ax) -> float:
+        strategies = [line for line in ax.get_lines() if line.get_label() in STRATEGIES]
+        assert len(strategies) == len(STRATEGIES)
+        return min(np.min(line.get_xdata()) for line in strategies)
+
+    assert first_quarter(fee_panel) == 1
+    # A stock (cumulative profit) still starts at quarter 0.
+    assert first_quarter(profit_panel) == 0
+
+
+def test_legend_columns_never_overflow_the_page() -> None:
+    short = ["a", "b", "c", "d"]
+    assert charts.legend_columns(short) == 4
+    long = [f"run_{k}/tier{k}_heavy_with_a_pool" for k in range(4)]
+    columns = charts.legend_columns(long)
+    assert columns == 2  # 2 × 2, not 3 + 1 and not 4 cut off
+    width = columns * charts._text_width_in(long[0])
+    assert width < charts.PAGE_WIDTH_IN
+
+
+def test_loss_distribution_marks_the_es_where_it_equals_the_var(ts: pd.DataFrame) -> None:
+    fig = charts.loss_distribution(ts, STAMP)  # 4 replications: ES 99 % = VaR 99 %
+    markers = [line for ax in fig.axes for line in ax.get_lines() if line.get_marker() == "v"]
+    assert len(markers) == len(STRATEGIES)
+    footer = [t.get_text() for t in fig.subfigs[1].texts]
+    assert any("fewer than 100 replications" in t for t in footer)
+
+
+def test_risk_return_intervals_have_one_coverage(ts: pd.DataFrame) -> None:
+    per = per_replication(ts)
+    table = summary_risk_return(per)
+    group = per.xs("traditional", level="strategy")["cum_net_profit"]
+    margin = 1.96 * group.std(ddof=1) / np.sqrt(len(group))
+    row = table.loc["traditional"]
+    assert row["profit_high"] - row["profit_mean"] == pytest.approx(margin, rel=1e-3)
+    fig = charts.risk_return(ts, STAMP)
+    assert "95 % intervals" in fig.axes[0].get_title(loc="left")
+
+
+def test_stage_mix_groups_thousands_on_a_log_axis() -> None:
+    big = synthetic_timeseries()
+    big["n_seed"] = big["n_seed"] * 20000
+    fig = charts.stage_mix(big, STAMP)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert any("," in t for t in labels), labels
 
 
 def test_figures_fit_the_page(ts: pd.DataFrame) -> None:

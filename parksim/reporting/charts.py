@@ -1,4 +1,4 @@
-"""Print-ready charts of the time-series table.
+"""Print-ready charts of the time-series table, in English or Chinese.
 
 Two kinds of chart: *mean curves* put every strategy's mean over replications on shared
 axes (one line style and marker per strategy); *distributions* show the spread over
@@ -13,14 +13,17 @@ one thread per process.) Figures are 18 cm wide, use fonts of at least 8 pt and
 read in greyscale: each strategy has its own line style *and* marker on top of a
 colour-blind-safe palette.
 
-Money is in 万元 (10,000 RMB). 万元 needs a CJK font; when none is installed the axis
-labels fall back to ``10k CNY`` (see :func:`unit_label`) so no glyph goes missing.
+Every chart takes ``lang="en"`` or ``"zh"``; its words come from
+:mod:`parksim.reporting.i18n`, its Chinese glyphs from the font that ships with parksim
+(:mod:`parksim.reporting.fonts`). Money is in 万元 (10,000 RMB). Flows (income, cost,
+defaults per quarter) are drawn from quarter 1: the quarter-0 row is the park at the
+start, where every flow is zero, and drawing it would put a false jump at the origin.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,13 +31,16 @@ from pathlib import Path
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from parksim.reporting.columns import STAGES, column
+from parksim.reporting import fonts
+from parksim.reporting.columns import STAGES
+from parksim.reporting.i18n import check_lang, tr
 from parksim.reporting.summary import (
+    INTERVAL,
     KEYS,
     cumulative,
     expected_shortfall,
@@ -47,6 +53,7 @@ from parksim.reporting.summary import risk_return as summary_risk_return
 PAGE_WIDTH_IN = 7.1  # 18 cm, the text width of an A4 page with normal margins
 BASE_FONT_PT = 8.0
 FOOTER_IN = 0.25  # height of the footer strip holding the stamp
+NOTE_IN = 0.17  # extra footer height per line of note
 MAX_PANELS_PER_ROW = 3
 #: Quantiles across replications drawn by fan charts: 90 % band, 50 % band, median.
 FAN_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -57,16 +64,15 @@ REVENUE_LINES: tuple[str, ...] = (
     "equity_income",
     "personal_finance_income",
 )
-
-CJK_FONTS: tuple[str, ...] = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
-    "WenQuanYi Micro Hei",
-    "SimHei",
-)
+#: Formats `save_all` and `parksim plot` write; PNG resolution for print.
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+PNG_DPI = 200
+#: Metadata that would otherwise put a date or a version into the file.
+FIXED_METADATA: dict[str, dict] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "Creator": None, "Producer": None},
+}
 
 # Tol's high-contrast scheme (black, dark blue, rose, ochre) separates in greyscale;
 # the tail (Okabe-Ito green, sky blue, grey) is only needed for many strategies.
@@ -81,69 +87,27 @@ PALETTE: tuple[str, ...] = (
 )
 LINESTYLES: tuple = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)))
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X")
-# Grey levels and hatches for the stacked stage areas, light (early) to dark (listed).
-STAGE_GREYS: tuple[str, ...] = ("0.92", "0.78", "0.60", "0.40", "0.18")
-STAGE_HATCHES: tuple[str, ...] = ("", "///", "...", "\\\\\\", "")
 
 # --- fonts and labels --------------------------------------------------------
 
 
-@functools.cache
-def cjk_font() -> str | None:
-    """Name of an installed font with CJK glyphs, or None."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+def money(lang: str = "en") -> str:
+    """The money unit as printed: 万元 in both languages (the CJK font ships)."""
+    return tr("万元", lang)
 
 
-def unit_label(unit: str) -> str:
-    """Unit text for an axis label: ``万元`` if a CJK font is installed, else ``10k CNY``."""
-    if cjk_font() is None:
-        return unit.replace("万元", "10k CNY")
-    return unit
-
-
-def money_note() -> str:
-    """Footer note on the money unit, spelled without glyphs the fonts lack."""
-    return "money in 万元 (10k CNY)" if cjk_font() else "money in 10k CNY (wàn yuán)"
-
-
-def _font_families() -> list[str]:
-    # Matplotlib falls back glyph by glyph along this list, so Latin text keeps
-    # DejaVu Sans and only the CJK characters come from the CJK font.
-    cjk = cjk_font()
-    return ["DejaVu Sans", cjk] if cjk else ["DejaVu Sans"]
-
-
-def _printable(text: str) -> str:
-    """``text`` with characters no configured font can draw replaced by ``?``.
-
-    The stamp comes from the caller (scenario names may be Chinese); replacing is
-    better than matplotlib's "Glyph missing" warning and an empty box in print.
-    """
-    if cjk_font() is None:
-        text = text.replace("万元", "10k CNY")
-    fonts = [
-        font_manager.get_font(font_manager.findfont(font_manager.FontProperties(family=f)))
-        for f in _font_families()
-    ]
-    return "".join(
-        c if c.isspace() or any(f.get_char_index(ord(c)) for f in fonts) else "?" for c in text
-    )
-
-
-def _label(name: str, *, cumulative_: bool = False, percent: bool = False) -> str:
-    """Axis label ``<name> (<unit>)`` from the column table."""
-    col = column(name)
-    unit = "%" if percent else unit_label(col.unit)
-    title = f"cumulative {name}" if cumulative_ else name
-    return f"{title.replace('_', ' ')} ({unit})"
+def money_note(lang: str = "en") -> str:
+    """Footer note on the money unit."""
+    return tr("money in 万元 (10k CNY)", lang)
 
 
 @contextmanager
 def _style() -> Iterator[None]:
     """Print style plus settings that make SVG and PNG bytes reproducible."""
     rc = {
-        "font.family": _font_families(),
+        # Matplotlib falls back glyph by glyph along this list, so Latin text keeps
+        # DejaVu Sans and only the CJK characters come from the shipped CJK font.
+        "font.family": fonts.families(),
         "font.size": BASE_FONT_PT,
         "axes.titlesize": BASE_FONT_PT + 1,
         "axes.labelsize": BASE_FONT_PT,
@@ -164,7 +128,10 @@ def _style() -> Iterator[None]:
         "legend.frameon": False,
         # Fixed salt: SVG element ids are otherwise random per run.
         "svg.hashsalt": "parksim",
+        # Glyphs as paths: the SVG shows the shipped font wherever it is opened.
         "svg.fonttype": "path",
+        # TrueType (Type 42) subsets: text in the PDF stays text, with the fonts embedded.
+        "pdf.fonttype": 42,
         "axes.formatter.use_mathtext": False,
         "axes.unicode_minus": True,
     }
@@ -175,18 +142,20 @@ def _style() -> Iterator[None]:
 # --- data --------------------------------------------------------------------
 
 
-def _means(ts: pd.DataFrame, value: str) -> dict[str, pd.Series]:
+def _means(ts: pd.DataFrame, value: str, first_quarter: int = 0) -> dict[str, pd.Series]:
     """Per strategy: the mean of ``value`` across replications, by quarter."""
-    frame = ts[["strategy", "quarter", value]]
+    frame = ts.loc[ts["quarter"] >= first_quarter, ["strategy", "quarter", value]]
     means = frame.groupby(["strategy", "quarter"], sort=True, observed=True)[value].mean()
     return {s: means.xs(s, level="strategy") for s in strategy_order(ts)}
 
 
 def _fan_quantiles(ts: pd.DataFrame, value: str) -> dict[str, pd.DataFrame]:
-    """Per strategy: the :data:`FAN_QUANTILES` of ``value`` across replications, by quarter."""
+    """Per strategy: the :data:`FAN_QUANTILES` of ``value`` across replications and their
+    mean (column ``"mean"``), by quarter."""
     frame = ts[["strategy", "quarter", value]]
     g = frame.groupby(["strategy", "quarter"], sort=True, observed=True)[value]
     stats = pd.DataFrame({q: g.quantile(q) for q in FAN_QUANTILES})
+    stats["mean"] = g.mean()
     return {s: stats.xs(s, level="strategy") for s in strategy_order(ts)}
 
 
@@ -196,6 +165,17 @@ def _with_cumulative(ts: pd.DataFrame, flows: tuple[str, ...], name: str) -> pd.
     frame["flow"] = ts[list(flows)].sum(axis=1)
     frame = cumulative(frame, "flow")
     return frame.rename(columns={"cum_flow": name})
+
+
+def _trailing_mean(ts: pd.DataFrame, column: str, quarters: int) -> pd.DataFrame:
+    """Keys, quarter (from 1) and ``column``: each replication's mean of ``column`` over
+    the last ``quarters`` quarters (fewer at the start)."""
+    frame = ts.loc[ts["quarter"] >= 1, [*KEYS, "quarter", column]]
+    frame = frame.sort_values([*KEYS, "quarter"], kind="stable")
+    rolled = frame.groupby(list(KEYS), sort=False, observed=True)[column].transform(
+        lambda s: s.rolling(quarters, min_periods=1).mean()
+    )
+    return frame.assign(**{column: rolled.to_numpy()})
 
 
 def _style_of(i: int, n_points: int) -> dict:
@@ -212,30 +192,49 @@ def _style_of(i: int, n_points: int) -> dict:
     }
 
 
-def _mean_plot(ax: Axes, ts: pd.DataFrame, value: str, *, scale: float = 1.0) -> None:
-    """One mean line across replications per strategy, each in its own style."""
-    for i, (name, means) in enumerate(_means(ts, value).items()):
-        x = means.index.to_numpy()
-        ax.plot(x, means.to_numpy() * scale, label=name, **_style_of(i, len(x)))
+def _mean_plot(
+    ax: Axes, ts: pd.DataFrame, value: str, *, scale: float = 1.0, flow: bool = False
+) -> None:
+    """One mean line across replications per strategy, each in its own style; a flow
+    starts at quarter 1 (at quarter 0 every flow is zero)."""
+    means = _means(ts, value, first_quarter=1 if flow else 0)
+    for i, (name, series) in enumerate(means.items()):
+        x = series.index.to_numpy()
+        label = fonts.printable(name)
+        ax.plot(x, series.to_numpy() * scale, label=label, **_style_of(i, len(x)))
 
 
 # --- layout ------------------------------------------------------------------
 
 
-def _new_figure(height_in: float) -> tuple[Figure, SubFigure]:
-    """A page-wide figure split into a body for the panels and a footer strip."""
-    fig = Figure(figsize=(PAGE_WIDTH_IN, height_in), layout="constrained")
+def _new_figure(height_in: float, notes: int = 0) -> tuple[Figure, SubFigure]:
+    """A page-wide figure split into a body for the panels and a footer strip that
+    holds ``notes`` lines of notes above the stamp."""
+    footer_in = FOOTER_IN + NOTE_IN * notes
+    fig = Figure(figsize=(PAGE_WIDTH_IN, height_in + NOTE_IN * notes), layout="constrained")
     # A separate footer subfigure: constrained layout does not stack the margins of
     # figure-level texts and outside legends on one edge, so they would overlap.
-    body, _footer = fig.subfigures(2, 1, height_ratios=(height_in - FOOTER_IN, FOOTER_IN))
+    body, _footer = fig.subfigures(2, 1, height_ratios=(height_in - FOOTER_IN, footer_in))
     fig.get_layout_engine().set(h_pad=0.03, w_pad=0.04, hspace=0.03, wspace=0.02)
     return fig, body
 
 
-def _legend_columns(n_entries: int, most: int = 4) -> int:
-    """Columns that spread legend entries evenly over the fewest rows."""
-    rows = -(-n_entries // most)
-    return -(-n_entries // rows)
+def _text_width_in(text: str, size_pt: float = BASE_FONT_PT) -> float:
+    """Rough printed width of ``text``: wide (CJK) characters 1 em, others 0.6 em."""
+    ems = sum(1.0 if ord(c) > 0x2E80 else 0.6 for c in text)
+    return ems * size_pt / 72.0
+
+
+def legend_columns(labels: Sequence[str], most: int = 4, handle_em: float = 3.2) -> int:
+    """Columns that fit the legend entries on the page and spread them evenly over the
+    fewest rows (4 entries: 4 columns if they fit, else 2 × 2; never one cut off)."""
+    if not labels:
+        return 1
+    # handle, the gap after it and the spacing between columns, in em
+    entry_in = max(_text_width_in(t) for t in labels) + (handle_em + 0.8 + 2.0) * BASE_FONT_PT / 72
+    fits = max(1, min(most, int(0.94 * PAGE_WIDTH_IN // entry_in)))
+    rows = -(-len(labels) // fits)
+    return -(-len(labels) // rows)
 
 
 def _finish(
@@ -243,33 +242,42 @@ def _finish(
     stamp: str,
     title: str,
     *,
+    lang: str,
     legend: bool = True,
     extra: tuple[list, list[str]] = ([], []),
+    notes: Sequence[str] = (),
 ) -> Figure:
-    """Title, legend below the panels (the first panel's entries, then ``extra``), stamp."""
+    """Title, legend below the panels (the first panel's entries, then ``extra``),
+    notes and the stamp in the footer, thousands separators on linear axes."""
     body, footer = fig.subfigs
-    body.suptitle(title, x=0.01, ha="left", fontweight="bold")
-    _group_money_ticks(body)
+    body.suptitle(fonts.printable(title), x=0.01, ha="left", fontweight="bold")
+    _group_ticks(body)
     if legend:
         handles, labels = body.axes[0].get_legend_handles_labels()
         handles, labels = [*handles, *extra[0]], [*labels, *extra[1]]
-        body.legend(
-            handles,
-            labels,
-            loc="outside lower center",
-            ncols=_legend_columns(len(labels)),
-            handlelength=3.2,
+        _legend(body, handles, labels)
+    lines = [*notes, f"{stamp} · {money_note(lang)}"]
+    for k, line in enumerate(lines):
+        footer.text(
+            0.01,
+            1.0 - (k + 0.5) / len(lines),
+            fonts.printable(line),
+            ha="left",
+            va="center",
+            fontsize=BASE_FONT_PT,
+            color="0.35" if k == len(lines) - 1 else "0.2",
         )
-    footer.text(
-        0.01,
-        0.5,
-        _printable(f"{stamp} · {money_note()}"),
-        ha="left",
-        va="center",
-        fontsize=BASE_FONT_PT,
-        color="0.35",
-    )
     return fig
+
+
+def _legend(body: SubFigure, handles: list, labels: list[str], handlelength: float = 3.2):
+    body.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncols=legend_columns(labels, handle_em=handlelength),
+        handlelength=handlelength,
+    )
 
 
 def _grouped(value: float, _position: int | None = None) -> str:
@@ -277,25 +285,24 @@ def _grouped(value: float, _position: int | None = None) -> str:
     return f"{value:,.12g}".replace("-", "\N{MINUS SIGN}")
 
 
-def _group_money_ticks(body: SubFigure) -> None:
-    """Thousands separators on every axis labelled in money (shared axes follow)."""
-    money = unit_label("万元")
+def _group_ticks(body: SubFigure) -> None:
+    """Thousands separators on every linear axis (shared axes follow)."""
     for ax in body.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            if money in axis.get_label_text():
+            if axis.get_scale() == "linear":
                 axis.set_major_formatter(FuncFormatter(_grouped))
 
 
-def _quarter_axis(ax: Axes) -> None:
+def _quarter_axis(ax: Axes, lang: str) -> None:
     # Panels share x; only the bottom row needs the label.
     if ax.get_subplotspec().is_last_row():
-        ax.set_xlabel("quarter")
+        ax.set_xlabel(tr("quarter", lang))
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.margins(x=0.02)
 
 
 def _strategy_grid(
-    body: SubFigure, n: int, *, xlabel: str = "quarter", **shared
+    body: SubFigure, n: int, *, xlabel: str, **shared
 ) -> tuple[np.ndarray, list[Axes]]:
     """Small multiples: one panel per strategy, at most three a row, rows filled evenly
     (4 strategies: 2×2, not 3 + 1). Returns the grid and its panels in strategy order.
@@ -319,12 +326,17 @@ def _grid_height(n: int, row_in: float = 2.0, extra_in: float = 1.1) -> float:
     return extra_in + row_in * -(-n // MAX_PANELS_PER_ROW)
 
 
+def _panel_title(ax: Axes, name: str) -> None:
+    ax.set_title(fonts.printable(name), loc="left")
+
+
 # --- mean curves ---------------------------------------------------------------
 
 
-def risk_curves(ts: pd.DataFrame, stamp: str) -> Figure:
+def risk_curves(ts: pd.DataFrame, stamp: str, *, lang: str = "en") -> Figure:
     """2×2 panels, mean over replications per strategy: exposure, NPL ratio (%),
     cumulative credit loss, defaults per quarter. The spread is in the fan charts."""
+    check_lang(lang)
     with _style():
         fig, body = _new_figure(6.2)
         axes = body.subplots(2, 2, sharex=True)
@@ -332,66 +344,79 @@ def risk_curves(ts: pd.DataFrame, stamp: str) -> Figure:
             ts[[*KEYS, "quarter", "exposure", "npl_ratio", "defaults", "credit_loss"]],
             ["credit_loss"],
         )
+        unit = money(lang)
+        # (column, scale, label, flow)
         panels = [
-            ("exposure", 1.0, _label("exposure")),
-            ("npl_ratio", 100.0, _label("npl_ratio", percent=True)),
-            ("cum_credit_loss", 1.0, _label("credit_loss", cumulative_=True)),
-            ("defaults", 1.0, "defaults per quarter (loans)"),
+            ("exposure", 1.0, tr("exposure ({money})", lang).format(money=unit), False),
+            ("npl_ratio", 100.0, tr("NPL ratio (%)", lang), False),
+            (
+                "cum_credit_loss",
+                1.0,
+                tr("cumulative credit loss ({money})", lang).format(money=unit),
+                False,
+            ),
+            ("defaults", 1.0, tr("defaults per quarter (loans)", lang), True),
         ]
-        for ax, (value, scale, label) in zip(axes.flat, panels, strict=True):
-            _mean_plot(ax, data, value, scale=scale)
+        for ax, (value, scale, label, flow) in zip(axes.flat, panels, strict=True):
+            _mean_plot(ax, data, value, scale=scale, flow=flow)
             ax.set_ylabel(label)
-            _quarter_axis(ax)
-        return _finish(fig, stamp, "Focal bank: credit risk by strategy (means over replications)")
+            _quarter_axis(ax, lang)
+        title = tr("Focal bank: credit risk by strategy (means over replications)", lang)
+        return _finish(fig, stamp, title, lang=lang)
 
 
-def revenue_curves(ts: pd.DataFrame, stamp: str) -> Figure:
+def revenue_curves(ts: pd.DataFrame, stamp: str, *, lang: str = "en") -> Figure:
     """2×3 panels, mean over replications per strategy: NII, fees, equity, personal
-    finance, operating cost, cumulative net profit. The spread is in the fan charts."""
+    finance, operating cost (flows, from quarter 1), cumulative net profit."""
+    check_lang(lang)
     with _style():
         fig, body = _new_figure(5.6)
         axes = body.subplots(2, 3, sharex=True)
-        money = unit_label("万元")
+        unit = money(lang)
+        per_quarter = tr("{money} per quarter", lang).format(money=unit)
         # Long names: the panel title carries the name, the y label only the unit.
         panels = [
-            ("net_interest_income", "net interest income", f"{money} per quarter"),
-            ("fee_income", "fee income", f"{money} per quarter"),
-            ("equity_income", "equity income", f"{money} per quarter"),
-            ("personal_finance_income", "personal finance income", f"{money} per quarter"),
-            ("operating_cost", "operating cost", f"{money} per quarter"),
-            ("cum_net_profit", "cumulative net profit", money),
+            ("net_interest_income", "net interest income", per_quarter, True),
+            ("fee_income", "fee income", per_quarter, True),
+            ("equity_income", "equity income", per_quarter, True),
+            ("personal_finance_income", "personal finance income", per_quarter, True),
+            ("operating_cost", "operating cost", per_quarter, True),
+            ("cum_net_profit", "cumulative net profit", unit, False),
         ]
         data = cumulative(
             ts[[*KEYS, "quarter", *(p[0] for p in panels[:-1]), "net_profit"]], ["net_profit"]
         )
-        for ax, (value, title, unit) in zip(axes.flat, panels, strict=True):
-            _mean_plot(ax, data, value)
-            ax.set_title(title, loc="left")
-            ax.set_ylabel(unit)
-            _quarter_axis(ax)
+        for ax, (value, title, label, flow) in zip(axes.flat, panels, strict=True):
+            _mean_plot(ax, data, value, flow=flow)
+            ax.set_title(tr(title, lang), loc="left")
+            ax.set_ylabel(label)
+            _quarter_axis(ax, lang)
         axes[1, 2].axhline(0, color="0.4", linewidth=0.6, zorder=0)
-        return _finish(
-            fig, stamp, "Focal bank: revenue and cost by strategy (means over replications)"
-        )
+        title = tr("Focal bank: revenue and cost by strategy (means over replications)", lang)
+        return _finish(fig, stamp, title, lang=lang)
 
 
-def operator_curves(ts: pd.DataFrame, stamp: str) -> Figure:
-    """Three panels, mean over replications per strategy: operator revenue, operator
-    leverage (%), occupancy (%)."""
+def operator_curves(ts: pd.DataFrame, stamp: str, *, lang: str = "en") -> Figure:
+    """Three panels, mean over replications per strategy: operator revenue (a flow, from
+    quarter 1), operator leverage (%), occupancy (%)."""
+    check_lang(lang)
     with _style():
         fig, body = _new_figure(3.2)
         axes = body.subplots(1, 3, sharex=True)
+        per_quarter = tr("{money} per quarter", lang).format(money=money(lang))
         panels = [
-            ("operator_revenue", 1.0, "operator revenue", f"{unit_label('万元')} per quarter"),
-            ("operator_leverage", 100.0, "operator leverage", "debt / total assets (%)"),
-            ("occupancy", 100.0, "occupancy", "occupied / total floor area (%)"),
+            ("operator_revenue", 1.0, "operator revenue", per_quarter, True),
+            ("operator_leverage", 100.0, "operator leverage", "debt / total assets (%)", False),
+            ("occupancy", 100.0, "occupancy", "occupied / total floor area (%)", False),
         ]
-        for ax, (value, scale, title, unit) in zip(axes.flat, panels, strict=True):
-            _mean_plot(ax, ts, value, scale=scale)
-            ax.set_title(title, loc="left")
-            ax.set_ylabel(unit)
-            _quarter_axis(ax)
-        return _finish(fig, stamp, "Park operator by strategy (means over replications)")
+        panels[1:] = [(v, k, t, tr(label, lang), f) for v, k, t, label, f in panels[1:]]
+        for ax, (value, scale, title, label, flow) in zip(axes.flat, panels, strict=True):
+            _mean_plot(ax, ts, value, scale=scale, flow=flow)
+            ax.set_title(tr(title, lang), loc="left")
+            ax.set_ylabel(label)
+            _quarter_axis(ax, lang)
+        title = tr("Park operator by strategy (means over replications)", lang)
+        return _finish(fig, stamp, title, lang=lang)
 
 
 # --- distributions over replications ---------------------------------------------
@@ -402,15 +427,29 @@ class FanMeasure:
     """A curve drawn as a fan chart: a stock column, or the running sum of flows."""
 
     title: str
-    axis_label: str  # "{money}" stands for the money unit (unit_label)
+    axis_label: str  # "{money}" stands for the money unit
     column: str | None = None  # a stock column of the table, or
     flows: tuple[str, ...] = ()  # per-quarter flows (万元) whose running sum is drawn
     scale: float = 1.0
+    trailing_quarters: int = 1  # >1: each replication's mean over the last quarters
+    bands: tuple[str, ...] = ("90", "50")  # which bands to draw
+    note: str | None = None  # why the chart is drawn as it is, printed in the footer
 
 
 FAN_MEASURES: dict[str, FanMeasure] = {
+    # A quarter's NPL ratio is a ratio of few loans: in one replication it jumps between
+    # zero and several per cent, so the 90 % band is all spikes and, at tier 1.0 (few
+    # borrowers), the median is zero in most quarters. The four-quarter average is what
+    # supervisors read (an annual figure), and the mean shows where the median is zero.
     "npl_ratio": FanMeasure(
-        "Focal bank: NPL ratio", "NPL ratio (%)", column="npl_ratio", scale=100.0
+        "Focal bank: NPL ratio, four-quarter average",
+        "NPL ratio (%)",
+        column="npl_ratio",
+        scale=100.0,
+        trailing_quarters=4,
+        bands=("50",),
+        note="each replication's NPL ratio averaged over the last four quarters; "
+        "the 90 % band of a ratio of few loans is noise, so only the middle 50 % is shown",
     ),
     "cum_credit_loss": FanMeasure(
         "Focal bank: cumulative credit loss",
@@ -430,56 +469,82 @@ FAN_MEASURES: dict[str, FanMeasure] = {
 }
 
 
-def fan_chart(ts: pd.DataFrame, stamp: str, measure: str = "cum_credit_loss") -> Figure:
+def _fan_data(ts: pd.DataFrame, spec: FanMeasure, measure: str) -> tuple[pd.DataFrame, str]:
+    if spec.column is None:
+        return _with_cumulative(ts, spec.flows, measure), measure
+    if spec.trailing_quarters > 1:
+        return _trailing_mean(ts, spec.column, spec.trailing_quarters), spec.column
+    return ts[["strategy", "quarter", spec.column]], spec.column
+
+
+def fan_chart(
+    ts: pd.DataFrame, stamp: str, measure: str = "cum_credit_loss", *, lang: str = "en"
+) -> Figure:
     """One panel per strategy on shared axes: the median across replications with the
     bands holding the middle 50 % and 90 % of them, by quarter. ``measure`` is a key of
-    :data:`FAN_MEASURES`."""
+    :data:`FAN_MEASURES` (which says which bands, and whether the mean is added)."""
+    check_lang(lang)
     spec = FAN_MEASURES[measure]
-    if spec.column is not None:
-        data, value = ts[["strategy", "quarter", spec.column]], spec.column
-    else:
-        data, value = _with_cumulative(ts, spec.flows, measure), measure
+    data, value = _fan_data(ts, spec, measure)
     fans = _fan_quantiles(data, value)
     q5, q25, q50, q75, q95 = FAN_QUANTILES
+    bands = {
+        "90": (q5, q95, FAN_GREYS[0], "middle 90 % of replications"),
+        "50": (
+            q25,
+            q75,
+            FAN_GREYS[1],
+            "middle 50 %" if "90" in spec.bands else "middle 50 % of replications",
+        ),
+    }
+    notes = [tr(spec.note, lang)] if spec.note else []
     with _style():
-        fig, body = _new_figure(_grid_height(len(fans)))
-        axes, panels = _strategy_grid(body, len(fans), sharex=True, sharey=True)
+        fig, body = _new_figure(_grid_height(len(fans)), notes=len(notes))
+        axes, panels = _strategy_grid(
+            body, len(fans), xlabel=tr("quarter", lang), sharex=True, sharey=True
+        )
         for ax, (name, stats) in zip(panels, fans.items(), strict=True):
             x = stats.index.to_numpy()
-            band = {"linewidth": 0}
-            ax.fill_between(
-                x,
-                stats[q5] * spec.scale,
-                stats[q95] * spec.scale,
-                color=FAN_GREYS[0],
-                label="middle 90 % of replications",
-                **band,
+            for key in spec.bands:
+                low, high, grey, label = bands[key]
+                ax.fill_between(
+                    x,
+                    stats[low] * spec.scale,
+                    stats[high] * spec.scale,
+                    color=grey,
+                    linewidth=0,
+                    label=tr(label, lang),
+                )
+            ax.plot(
+                x, stats[q50] * spec.scale, color="black", linewidth=1.4, label=tr("median", lang)
             )
-            ax.fill_between(
-                x,
-                stats[q25] * spec.scale,
-                stats[q75] * spec.scale,
-                color=FAN_GREYS[1],
-                label="middle 50 %",
-                **band,
-            )
-            ax.plot(x, stats[q50] * spec.scale, color="black", linewidth=1.4, label="median")
-            ax.set_title(name, loc="left")
-            _quarter_axis(ax)
+            if spec.trailing_quarters > 1:
+                ax.plot(
+                    x,
+                    stats["mean"] * spec.scale,
+                    color="black",
+                    linestyle="--",
+                    linewidth=1.0,
+                    label=tr("mean", lang),
+                )
+            _panel_title(ax, name)
+            _quarter_axis(ax, lang)
         for ax in axes[:, 0]:
-            ax.set_ylabel(spec.axis_label.format(money=unit_label("万元")))
+            ax.set_ylabel(tr(spec.axis_label, lang).format(money=money(lang)))
         # Median first in the legend: it is what the eye follows.
         handles, labels = panels[0].get_legend_handles_labels()
-        body.legend(
-            handles[::-1], labels[::-1], loc="outside lower center", ncols=3, handlelength=2.4
-        )
-        return _finish(fig, stamp, spec.title, legend=False)
+        order = sorted(range(len(labels)), key=lambda k: k < len(spec.bands))
+        _legend(body, [handles[k] for k in order], [labels[k] for k in order], 2.4)
+        return _finish(fig, stamp, tr(spec.title, lang), lang=lang, legend=False, notes=notes)
 
 
-def loss_distribution(ts: pd.DataFrame, stamp: str) -> Figure:
+def loss_distribution(ts: pd.DataFrame, stamp: str, *, lang: str = "en") -> Figure:
     """One histogram per strategy on shared axes: cumulative credit loss over the horizon,
     as a share of replications on a log scale (so the tail shows next to the bulk), with
-    the expected loss, VaR and ES at 99 % marked."""
+    the expected loss, VaR and ES at 99 % marked. The ES also has a marker at the top of
+    the panel: with fewer than 100 replications it equals the VaR (both are the largest
+    loss seen) and its line lies under the VaR's."""
+    check_lang(lang)
     per = per_replication(ts)
     losses = {
         name: g["cum_credit_loss"].to_numpy()
@@ -488,45 +553,90 @@ def loss_distribution(ts: pd.DataFrame, stamp: str) -> Figure:
     largest_n = max(len(v) for v in losses.values())
     bins = int(np.clip(round(2 * np.sqrt(largest_n)), 15, 60))
     edges = np.histogram_bin_edges(np.concatenate(list(losses.values())), bins=bins)
-    xlabel = _label("credit_loss", cumulative_=True)
+    xlabel = tr("cumulative credit loss ({money})", lang).format(money=money(lang))
+    few = "with fewer than 100 replications VaR and ES at 99 % are both the largest loss seen"
+    notes = [tr(few, lang)] if min(len(v) for v in losses.values()) < 100 else []
+    es_style = {"color": "black", "linestyle": ":", "linewidth": 1.2}
     with _style():
-        fig, body = _new_figure(_grid_height(len(losses)))
+        fig, body = _new_figure(_grid_height(len(losses)), notes=len(notes))
         axes, panels = _strategy_grid(body, len(losses), xlabel=xlabel, sharex=True, sharey=True)
         for ax, (name, values) in zip(panels, losses.items(), strict=True):
             share = np.full(len(values), 100.0 / len(values))
             ax.hist(values, bins=edges, weights=share, color="0.75", edgecolor="0.3", linewidth=0.4)
-            markers = [
-                (values.mean(), "-", "expected loss (mean)"),
-                (value_at_risk(values, 0.99), "--", "VaR 99 %"),
-                (expected_shortfall(values, 0.99), ":", "expected shortfall 99 %"),
-            ]
-            for x, style, label in markers:
-                ax.axvline(x, color="black", linestyle=style, linewidth=1.2, label=label)
-            ax.set_title(name, loc="left")
+            ax.axvline(values.mean(), color="black", linestyle="-", linewidth=1.2)
+            ax.axvline(value_at_risk(values, 0.99), color="black", linestyle="--", linewidth=1.2)
+            es = expected_shortfall(values, 0.99)
+            ax.axvline(es, **es_style)
+            # A triangle on the top edge: visible even where the ES line hides under VaR's.
+            ax.plot(
+                [es],
+                [1.0],
+                marker="v",
+                markersize=6,
+                color="black",
+                clip_on=False,
+                transform=ax.get_xaxis_transform(),
+                linestyle="none",
+            )
+            _panel_title(ax, name)
         ax = panels[0]
         ax.set_yscale("log")
         ax.set_ylim(50.0 / largest_n, 100.0)
         ax.yaxis.set_major_locator(LogLocator(base=10))
         ax.yaxis.set_major_formatter(FuncFormatter(_grouped))
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         for ax in axes[:, 0]:
-            ax.set_ylabel("replications (%, log scale)")
-        handles, labels = panels[0].get_legend_handles_labels()
-        body.legend(handles, labels, loc="outside lower center", ncols=3, handlelength=3.2)
-        return _finish(
-            fig,
-            stamp,
-            "Focal bank: distribution of cumulative credit loss over replications",
-            legend=False,
-        )
+            ax.set_ylabel(tr("replications (%, log scale)", lang))
+        handles = [
+            Line2D([], [], color="black", linestyle="-", linewidth=1.2),
+            Line2D([], [], color="black", linestyle="--", linewidth=1.2),
+            Line2D([], [], marker="v", markersize=6, **es_style),
+        ]
+        labels = [
+            tr(t, lang) for t in ("expected loss (mean)", "VaR 99 %", "expected shortfall 99 %")
+        ]
+        _legend(body, handles, labels)
+        title = tr("Focal bank: distribution of cumulative credit loss over replications", lang)
+        return _finish(fig, stamp, title, lang=lang, legend=False, notes=notes)
 
 
-def risk_return(ts: pd.DataFrame, stamp: str) -> Figure:
+def _nudges(x: np.ndarray, y: np.ndarray, share: float = 0.02) -> np.ndarray:
+    """Horizontal offsets (in x units) that move apart points which would cover each
+    other: closer than ``share`` of both axis ranges. Untouched points get 0."""
+    span_x = float(np.ptp(x)) or 1.0
+    span_y = float(np.ptp(y)) or 1.0
+    offsets = np.zeros(len(x))
+    groups: list[list[int]] = []
+    for i in range(len(x)):
+        for group in groups:
+            j = group[0]
+            if abs(x[i] - x[j]) < share * span_x and abs(y[i] - y[j]) < share * span_y:
+                group.append(i)
+                break
+        else:
+            groups.append([i])
+    for group in groups:
+        if len(group) > 1:
+            steps = np.arange(len(group)) - (len(group) - 1) / 2
+            offsets[group] = steps * share * span_x
+    return offsets
+
+
+def risk_return(ts: pd.DataFrame, stamp: str, *, lang: str = "en") -> Figure:
     """Mean cumulative net profit (y) against the 99 % expected shortfall of cumulative
-    credit loss (x), one point per strategy; bars show a 95 % interval of the mean profit
-    and a 90 % bootstrap interval of the ES."""
-    table = summary_risk_return(per_replication(ts), level=0.99)
-    money = unit_label("万元")
+    credit loss (x), one point per strategy; bars are 95 % intervals (the one coverage of
+    :data:`parksim.reporting.summary.INTERVAL`): a bootstrap interval of the ES across,
+    a normal interval of the mean profit up. Each strategy's bars take its line style,
+    so bars that cross stay apart in greyscale; points that would cover each other are
+    nudged sideways, and the subtitle says so."""
+    check_lang(lang)
+    table = summary_risk_return(per_replication(ts), level=0.99, interval=INTERVAL)
+    nudge = _nudges(table["es"].to_numpy(), table["profit_mean"].to_numpy())
+    unit = money(lang)
+    subtitle = tr("bars: 95 % intervals (bootstrap for the ES, normal for the mean profit)", lang)
+    if nudge.any():
+        subtitle += tr("; points nudged sideways where they would hide each other", lang)
     with _style():
         fig, body = _new_figure(4.4)
         ax = body.subplots()
@@ -536,8 +646,8 @@ def risk_return(ts: pd.DataFrame, stamp: str) -> Figure:
             # point estimate (resampled ES is biased low); the bar then ends at the point.
             es_below = max(row["es"] - row["es_low"], 0.0)
             es_above = max(row["es_high"] - row["es"], 0.0)
-            ax.errorbar(
-                row["es"],
+            bars = ax.errorbar(
+                row["es"] + nudge[i],
                 row["profit_mean"],
                 xerr=[[es_below], [es_above]],
                 yerr=[
@@ -549,69 +659,82 @@ def risk_return(ts: pd.DataFrame, stamp: str) -> Figure:
                 markerfacecolor=style["markerfacecolor"],
                 markeredgewidth=style["markeredgewidth"],
                 markersize=6,
-                elinewidth=0.8,
+                elinewidth=0.9,
                 capsize=2.5,
                 linestyle="none",
-                label=name,
+                label=fonts.printable(name),
             )
+            for line in bars.lines[2]:
+                line.set_linestyle(style["linestyle"])
         ax.axhline(0, color="0.4", linewidth=0.6, zorder=0)
-        ax.set_title(
-            "bars: 90 % bootstrap interval of the ES (across), "
-            "95 % interval of the mean profit (up)",
-            loc="left",
-            color="0.3",
+        ax.set_title(subtitle, loc="left", color="0.3")
+        ax.set_xlabel(
+            tr("expected shortfall 99 % of cumulative credit loss ({money}): risk", lang).format(
+                money=unit
+            )
         )
-        ax.set_xlabel(f"expected shortfall 99 % of cumulative credit loss ({money}): risk")
-        ax.set_ylabel(f"mean cumulative net profit ({money}): return")
+        ax.set_ylabel(tr("mean cumulative net profit ({money}): return", lang).format(money=unit))
         ax.margins(0.08)
-        return _finish(
-            fig,
-            stamp,
-            "Focal bank: return against tail risk by strategy (up and left is better)",
-        )
+        title = tr("Focal bank: return against tail risk by strategy (up and left is better)", lang)
+        return _finish(fig, stamp, title, lang=lang)
 
 
-def stage_mix(ts: pd.DataFrame, stamp: str) -> Figure:
-    """One panel per strategy: stacked areas of mean firms per life-cycle stage."""
+#: Stage lines of stage_mix, early to late: grey levels dark enough on white.
+STAGE_STYLES: tuple[dict, ...] = tuple(
+    {"color": PALETTE[i], "linestyle": LINESTYLES[i], "marker": MARKERS[i]} for i in range(5)
+)
+
+
+def stage_mix(ts: pd.DataFrame, stamp: str, *, lang: str = "en") -> Figure:
+    """One panel per strategy: mean enterprises per life-cycle stage, one line per stage
+    on a log axis. Stacked areas hid the later stages (a few hundred listed firms under
+    tens of thousands of seed firms in a Qilu-sized park); a log axis shows every stage's
+    level and growth whatever the park's size."""
+    check_lang(lang)
     order = strategy_order(ts)
     stage_cols = [f"n_{s}" for s in STAGES]
     frame = ts[["strategy", "quarter", *stage_cols]]
     means = frame.groupby(["strategy", "quarter"], sort=True, observed=True)[stage_cols].mean()
+    stage_names = [tr(s.replace("_", "-").replace("ipo", "IPO"), lang) for s in STAGES]
 
     with _style():
         fig, body = _new_figure(_grid_height(len(order), row_in=2.3, extra_in=1.0))
-        axes, panels = _strategy_grid(body, len(order), sharex=True, sharey=True)
+        axes, panels = _strategy_grid(
+            body, len(order), xlabel=tr("quarter", lang), sharex=True, sharey=True
+        )
         for ax, name in zip(panels, order, strict=True):
             m = means.xs(name, level="strategy")
-            polys = ax.stackplot(
-                m.index.to_numpy(),
-                *(m[c].to_numpy() for c in stage_cols),
-                labels=[s.replace("_", "-") for s in STAGES],
-                colors=STAGE_GREYS,
-                edgecolor="0.2",
-                linewidth=0.4,
-            )
-            for poly, hatch in zip(polys, STAGE_HATCHES, strict=True):
-                poly.set_hatch(hatch)
-            ax.set_title(name, loc="left")
-            ax.grid(False)
-            ax.set_axisbelow(False)
-            _quarter_axis(ax)
+            x = m.index.to_numpy()
+            step = max(1, len(x) // 8)
+            for k, (col, label) in enumerate(zip(stage_cols, stage_names, strict=True)):
+                values = m[col].to_numpy(dtype=float)
+                ax.plot(
+                    x,
+                    np.where(values > 0, values, np.nan),
+                    label=label,
+                    markevery=(k % step, step),
+                    markerfacecolor="white" if k % 2 else STAGE_STYLES[k]["color"],
+                    markeredgewidth=0.9,
+                    **STAGE_STYLES[k],
+                )
+            _panel_title(ax, name)
+            _quarter_axis(ax, lang)
+        ax = panels[0]
+        ax.set_yscale("log")
+        # 1-2-5 steps: a small park spans about one decade, which 10^k alone leaves bare.
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(_grouped))
+        ax.yaxis.set_minor_formatter(NullFormatter())
         for ax in axes[:, 0]:
-            ax.set_ylabel("mean enterprises (firms)")
+            ax.set_ylabel(tr("enterprises (firms, log scale)", lang))
         handles, labels = panels[0].get_legend_handles_labels()
-        # Stack order bottom-up; list the legend top-down so it matches the picture.
-        body.legend(
-            handles[::-1],
-            labels[::-1],
-            loc="outside right upper",
-            title="stage",
-            title_fontsize=BASE_FONT_PT,
-        )
-        return _finish(fig, stamp, "Park: enterprises by life-cycle stage", legend=False)
+        _legend(body, handles, labels)
+        title = tr("Park: enterprises by life-cycle stage (means over replications)", lang)
+        return _finish(fig, stamp, title, lang=lang, legend=False)
 
 
-CHARTS: dict[str, Callable[[pd.DataFrame, str], Figure]] = {
+#: The charts of a run's time-series table, by file name: ``chart(ts, stamp, lang=...)``.
+CHARTS: dict[str, Callable[..., Figure]] = {
     "risk_curves": risk_curves,
     "revenue_curves": revenue_curves,
     **{f"fan_{m}": functools.partial(fan_chart, measure=m) for m in FAN_MEASURES},
@@ -622,27 +745,67 @@ CHARTS: dict[str, Callable[[pd.DataFrame, str], Figure]] = {
 }
 FIGURE_NAMES: tuple[str, ...] = tuple(CHARTS)
 
+#: A figure to draw in a language: what `save_all`, `parksim plot` and the report take.
+Draw = Callable[[str], Figure]
 
-def save_all(ts: pd.DataFrame, out_dir: Path, stamp: str) -> list[Path]:
-    """Write every chart as PNG (200 dpi) and SVG into ``out_dir``; return the paths.
 
-    Output bytes depend only on the data and the stamp: SVG ids use a fixed salt and
-    neither format records a date or software version.
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """``formats`` if each is one of :data:`FORMATS`, else ValueError naming the choices."""
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise ValueError(
+            f"format: expected some of {', '.join(FORMATS)}, got {', '.join(formats) or 'none'}"
+        )
+    return tuple(dict.fromkeys(formats))
+
+
+def save_figure(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+    """Write ``fig`` as ``stem.<format>`` for each format; return the paths.
+
+    The bytes depend only on the figure: SVG ids use a fixed salt, and no format records
+    a date or a software version (PNG at :data:`PNG_DPI`).
     """
+    paths = []
+    with _style():
+        for fmt in check_formats(formats):
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            fig.savefig(path, format=fmt, dpi=PNG_DPI, metadata=FIXED_METADATA[fmt])
+            paths.append(path)
+    return paths
+
+
+def save_all(
+    figures: Mapping[str, Draw],
+    out_dir: Path,
+    *,
+    lang: str = "en",
+    formats: Sequence[str] = ("png", "svg"),
+) -> list[Path]:
+    """Draw every figure of ``figures`` (name → draw(lang)) and write it into ``out_dir``
+    in each of ``formats``; return the paths."""
+    check_lang(lang)
+    formats = check_formats(formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: list[Path] = []
-    for name, chart in CHARTS.items():
-        fig = chart(ts, stamp)
+    for name, draw in figures.items():
+        fig = draw(lang)
         try:
-            with _style():
-                png = out_dir / f"{name}.png"
-                fig.savefig(png, format="png", dpi=200, metadata={"Software": None})
-                svg = out_dir / f"{name}.svg"
-                fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+            paths += save_figure(fig, out_dir / name, formats)
         finally:
             # A Figure made without pyplot has no manager; dropping the artists is the
             # "close" that frees its memory promptly.
             fig.clear()
-        paths += [png, svg]
     return paths
+
+
+def timeseries_figures(ts: pd.DataFrame, stamp: Callable[[str], str]) -> dict[str, Draw]:
+    """The :data:`CHARTS` of one time-series table as name → draw(lang); ``stamp(lang)``
+    gives the footer's provenance line."""
+    return {
+        name: functools.partial(_draw_chart, chart, ts, stamp) for name, chart in CHARTS.items()
+    }
+
+
+def _draw_chart(chart: Callable[..., Figure], ts: pd.DataFrame, stamp, lang: str) -> Figure:
+    return chart(ts, stamp(lang), lang=lang)

@@ -29,6 +29,7 @@ from fractions import Fraction
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from parksim.reporting.columns import STAGES
 
@@ -331,32 +332,43 @@ def _expected_shortfalls(samples: np.ndarray, level: float) -> np.ndarray:
     return tail_rows(samples, level)[1]
 
 
+#: The one coverage of the intervals the charts and the report print (also differences.csv's).
+INTERVAL = 0.95
+
+
 def risk_return(
-    per: pd.DataFrame, level: float = 0.99, resamples: int = 1000, seed: int = 0
+    per: pd.DataFrame,
+    level: float = 0.99,
+    resamples: int = 1000,
+    seed: int = 0,
+    interval: float = INTERVAL,
 ) -> pd.DataFrame:
     """Per strategy: ES of cumulative credit loss at ``level`` and mean cumulative net
     profit, each with an interval for its sampling uncertainty (万元).
 
-    ``per`` is :func:`per_replication`'s table. Columns: ``es``, ``es_low``, ``es_high``
-    (5 % and 95 % of the ES over ``resamples`` bootstrap resamples of the replications,
-    drawn with a fixed ``seed`` so the numbers repeat), ``profit_mean``, ``profit_low``,
-    ``profit_high`` (mean ± 1.96 standard errors: a 95 % interval of the mean) and
-    ``replications``. With few replications the ES interval is wide and, at 99 % with
-    fewer than 100 replications, spans the largest losses seen.
+    ``per`` is :func:`per_replication`'s table. Both intervals have coverage ``interval``
+    (default 95 %): ``es``, ``es_low``, ``es_high`` (the percentile interval of the ES
+    over ``resamples`` bootstrap resamples of the replications, drawn with a fixed
+    ``seed`` so the numbers repeat), ``profit_mean``, ``profit_low``, ``profit_high``
+    (mean ± z standard errors, z = 1.96 at 95 %) and ``replications``. With few
+    replications the ES interval is wide and, at 99 % with fewer than 100 replications,
+    spans the largest losses seen.
     """
     rows = {}
     rng = np.random.default_rng(seed)
+    tail = (1.0 - interval) / 2.0
+    z = float(stats.norm.ppf(1.0 - tail))
     for name, group in per.groupby(level="strategy", sort=False):
         losses = group["cum_credit_loss"].to_numpy(dtype=np.float64)
         profits = group["cum_net_profit"].to_numpy(dtype=np.float64)
         n = len(losses)
         boot = _expected_shortfalls(losses[rng.integers(0, n, size=(resamples, n))], level)
-        margin = 1.96 * profits.std(ddof=1) / math.sqrt(n) if n > 1 else np.nan
+        margin = z * profits.std(ddof=1) / math.sqrt(n) if n > 1 else np.nan
         mean = profits.mean()
         rows[name] = {
             "es": expected_shortfall(losses, level),
-            "es_low": float(np.quantile(boot, 0.05)),
-            "es_high": float(np.quantile(boot, 0.95)),
+            "es_low": float(np.quantile(boot, tail)),
+            "es_high": float(np.quantile(boot, 1.0 - tail)),
             "profit_mean": mean,
             "profit_low": mean - margin,
             "profit_high": mean + margin,
