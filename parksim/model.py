@@ -64,7 +64,7 @@ from parksim.enterprises.population import (
     LoanStatus,
     Stage,
 )
-from parksim.enterprises.sectors import SectorArrays
+from parksim.enterprises.sectors import SECTOR_NAMES, SectorArrays
 from parksim.operators.operator import ParkOperator
 from parksim.policy import PolicyPackage, RiskPool
 from parksim.reporting import model_charts
@@ -126,13 +126,13 @@ class ParkModel(mesa.Model):
         self.moves = StrategyMoves.of(self.strategy, self.config.tiers)
         cfg = self.config
         self.loan_market = LoanMarket(
-            cfg.lending, cfg.lifecycle, cfg.credit, self.sectors, self.policy
+            cfg.lending, cfg.lifecycle, cfg.credit, self.sectors, self.policy, self.risk_pool
         )
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names)
         self._populate()
         self._update_failure_pd()
         self.operator = self._make_operator()
-        self.loan_market.open_book(self.enterprises, self.tiers, self.streams.firms)
+        self.loan_market.open_book(self.enterprises, self.banks, self.tiers, self.streams.firms)
         self.records: list[dict[str, float]] = []
         self.latest: dict[str, Any] = {}
         self.datacollector = mesa.DataCollector(
@@ -203,6 +203,7 @@ class ParkModel(mesa.Model):
             self.config.firms,
             self._main_bank_cdf,
         )
+        columns["quality_prior"] = np.full(len(u), quality_shift)
         columns["entered_quarter"] = np.full(len(u), self.quarter)
         columns["stream_id"] = stream_ids_of(self.quarter, len(u))
         columns["stage_quarter"] = np.full(len(u), self.quarter)
@@ -261,7 +262,8 @@ class ParkModel(mesa.Model):
         loan_book.count_borrowers(self.enterprises, self.banks)
 
     def _close_books(self) -> None:
-        loan_book.close_books(self.enterprises, self.banks, self.enterprises.pd)
+        pop = self.enterprises
+        loan_book.close_books(pop, self.banks, pop.pd, len(self.sectors.names), self.quarter)
 
     def _collect(self) -> None:
         if self.datacollector.model_reporters:
@@ -378,12 +380,11 @@ class ParkModel(mesa.Model):
         make_mna_loans(
             pop,
             self.banks,
+            self.loan_market,
+            self.tiers,
             events.acquired,
             self.streams.firms,
             self.quarter,
-            self.policy,
-            cfg.lending,
-            cfg.credit,
             cfg.income,
         )
         return realise_stakes(pop, self.banks, events, cfg.income)
@@ -411,12 +412,14 @@ class ParkModel(mesa.Model):
 
     def _record(self, entries: int, events: LifecycleEvents) -> None:
         pop, led, op = self.enterprises, self.focal_bank.ledger, self.operator.ledger
+        risk = led.risk
         counts = pop.count_by_stage()
         row: dict[str, Any] = {f"n_{s}": int(counts[i]) for i, s in enumerate((*STAGES, *EXITS))}
         row.update(
             entries=entries,
             listings=len(events.listed),
             failures=len(events.failed),
+            n_chain_leaders=len(pop.chain_leaders()),
             output=float((pop.size * (pop.stage <= Stage.LISTED)).sum()) / 4.0,
             exposure=led.exposure,
             new_loans=led.new_loans,
@@ -428,7 +431,8 @@ class ParkModel(mesa.Model):
             npl_ratio=led.npl_balance / led.exposure if led.exposure > 0 else 0.0,
             borrowers=led.borrowers,
             credit_loss=led.credit_loss,
-            recoveries=led.recoveries,
+            policy_recoveries=led.policy_recoveries,
+            collateral_recoveries=led.collateral_recoveries,
             expected_loss=led.expected_loss,
             operator_exposure=led.operator_exposure,
             net_interest_income=led.net_interest_income,
@@ -439,6 +443,14 @@ class ParkModel(mesa.Model):
             investment=led.investment,
             focal_tier=self.focal_bank.tier,
             net_profit=led.net_profit,
+            raroc=4.0 * led.net_profit / risk.capital_irb if risk.capital_irb > 0 else 0.0,
+            sold_down=led.sold_down,
+            largest_exposure_share=risk.largest_exposure_share,
+            top10_exposure_share=risk.top10_exposure_share,
+            hhi_exposure=risk.hhi_exposure,
+            sector_hhi=risk.sector_hhi,
+            capital_irb=risk.capital_irb,
+            granularity_adjustment=risk.granularity_adjustment,
             operator_revenue=op.revenue,
             operator_equity_income=op.equity_income,
             operator_leverage=op.leverage,
@@ -449,6 +461,12 @@ class ParkModel(mesa.Model):
             row[f"exposure_{s}"] = float(led.exposure_by_stage[i])
             row[f"borrowers_{s}"] = int(led.borrowers_by_stage[i])
             row[f"defaults_{s}"] = int(led.defaults_by_stage[i])
+            base = led.borrowers_by_stage[i]
+            row[f"default_rate_{s}"] = float(led.defaults_by_stage[i] / base) if base > 0 else 0.0
+        for sector in SECTOR_NAMES:
+            row[f"exposure_{sector}"] = 0.0
+        for code, sector in enumerate(self.sectors.names):
+            row[f"exposure_{sector}"] = float(led.exposure_by_sector[code])
         self.latest = row
         self.records.append(row)
 

@@ -109,8 +109,7 @@ def earn_income(
         b, spec, led = bank.index, bank.spec, bank.ledger
         led.fee_income += client_revenue[b] * income.settlement_fee / 4.0
         led.fee_income += bonds[b] * income.bond_fee * income.bond_size_ratio
-        if spec.advisory:
-            led.fee_income += ipo[b] + mna[b]
+        led.fee_income += spec.advisory_capture * (ipo[b] + mna[b])
         bank.wealth_aum = (
             bank.wealth_aum * (1 - income.aum_runoff) + spec.wealth_capture * wealth[b]
         )
