@@ -126,7 +126,13 @@ class ParkModel(mesa.Model):
         self.moves = StrategyMoves.of(self.strategy, self.config.tiers)
         cfg = self.config
         self.loan_market = LoanMarket(
-            cfg.lending, cfg.lifecycle, cfg.credit, self.sectors, self.policy, self.risk_pool
+            cfg.lending,
+            cfg.lifecycle,
+            cfg.credit,
+            self.sectors,
+            self.policy,
+            self.risk_pool,
+            np.array([cfg.park.sector_mix[name] for name in self.sectors.names]),
         )
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names)
         self._populate()

@@ -285,6 +285,13 @@ class BookState:
     exposure: np.ndarray  # (n_banks, 1) enterprise-loan balance, 万元
     by_sector: np.ndarray  # (n_banks, n_sectors) the same by the borrowers' sector, 万元
     pool_availability: float = 1.0  # share of the pool's cover the banks count on
+    sector_mix: np.ndarray | None = None  # (n_sectors,) the park's share of firms by sector
+
+
+# A bank may hold up to this multiple of a sector's share of the park's firms in that
+# sector, whatever its sector_limit: in a specialised park (BioBAY is 90 % biomedicine)
+# the park book is specialised by construction (assumption).
+SECTOR_HEADROOM = 1.5
 
 
 def debt_capacity(applicants: Applicants, lending: LendingParams) -> np.ndarray:
@@ -320,7 +327,10 @@ def make_offers(
         name_cap = np.where(has_book, tiers.single_name_limit * book.exposure, np.inf)
         amount = np.minimum(amount, name_cap)
         sector_after = book.by_sector[:, applicants.sector] + amount
-        within_sector = ~has_book | (sector_after <= tiers.sector_limit * (book.exposure + amount))
+        limit = tiers.sector_limit
+        if book.sector_mix is not None:
+            limit = np.maximum(limit, SECTOR_HEADROOM * book.sector_mix[applicants.sector])
+        within_sector = ~has_book | (sector_after <= limit * (book.exposure + amount))
     secured_share = np.divide(
         applicants.limits[0], amount, out=np.ones_like(amount), where=amount > 0
     )

@@ -41,6 +41,7 @@ class LoanMarket:
     sectors: SectorArrays
     policy: PolicyPackage
     pool: RiskPool
+    sector_mix: np.ndarray  # (n_sectors,) the park's share of firms by sector code
 
     def offers(
         self,
@@ -72,7 +73,8 @@ class LoanMarket:
         by_sector = np.bincount(cells, weights=debt, minlength=n_banks * n_sectors)
         by_sector = by_sector.reshape(n_banks, n_sectors)
         exposure = by_sector.sum(axis=1, keepdims=True)
-        return BookState(exposure, by_sector, self.pool_availability(pop, rows))
+        availability = self.pool_availability(pop, rows)
+        return BookState(exposure, by_sector, availability, self.sector_mix)
 
     def pool_availability(self, pop: EnterprisePopulation, rows: np.ndarray) -> float:
         """Share of the risk pool's cover banks count on: 1 while the pool's capital covers
