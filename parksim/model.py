@@ -39,7 +39,7 @@ from parksim.banks.operator_lending import (
     lend_to_operator,
     service_operator_loans,
 )
-from parksim.banks.stakes import realise_stakes
+from parksim.banks.stakes import fund_stakes, realise_stakes
 from parksim.banks.tiers import TierTable, tier_spec
 from parksim.credit import CreditRiskEngine
 from parksim.enterprises.entry import (
@@ -304,6 +304,7 @@ class ParkModel(mesa.Model):
         rate = self.operator.params.development_loan_rate
         loan_book.service(self.enterprises, self.banks, funding)
         service_operator_loans(self.banks, rate, funding)
+        fund_stakes(self.enterprises, self.banks, funding)
 
     def _raise_finance(self) -> None:
         """Equity rounds, then the loan market, over all live rows (no gathers)."""
@@ -398,7 +399,8 @@ class ParkModel(mesa.Model):
     def _earn_income(self, events: LifecycleEvents) -> None:
         """Fees, personal finance and costs; NPLs past their workout are written off."""
         pop, cfg, q = self.enterprises, self.config, self.quarter
-        earn_income(pop, self.banks, cfg.income, events, self.streams.firms, q)
+        funding = cfg.lending.funding_cost
+        earn_income(pop, self.banks, cfg.income, events, self.streams.firms, q, funding)
         loan_book.write_off(pop, self.banks, q, cfg.credit.workout_quarters)
 
     def _operator_quarter(self, equity_income: float) -> None:
@@ -445,6 +447,8 @@ class ParkModel(mesa.Model):
             fee_income=led.fee_income,
             equity_income=led.equity_income,
             personal_finance_income=led.personal_finance_income,
+            deposit_income=led.deposit_income,
+            deposits=led.deposits,
             operating_cost=led.operating_cost,
             investment=led.investment,
             focal_tier=self.focal_bank.tier,

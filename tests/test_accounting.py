@@ -252,6 +252,7 @@ def test_net_profit_is_revenue_less_operating_cost_and_credit_loss(run: Trace) -
         + ts["fee_income"]
         + ts["equity_income"]
         + ts["personal_finance_income"]
+        + ts["deposit_income"]
         - ts["operating_cost"]
         - ts["credit_loss"]
     )

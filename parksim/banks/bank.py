@@ -41,6 +41,7 @@ class BankLedger:
     fee_income: float = 0.0
     equity_income: float = 0.0
     personal_finance_income: float = 0.0
+    deposit_income: float = 0.0  # spread earned on clients' settlement deposits
     operating_cost: float = 0.0
     investment: float = 0.0  # one-off cost of a tier move, also in operating_cost
     exposure: float = 0.0
@@ -48,6 +49,7 @@ class BankLedger:
     borrowers: int = 0
     expected_loss: float = 0.0
     operator_exposure: float = 0.0
+    deposits: float = 0.0  # clients' settlement deposits at quarter end
     exposure_by_stage: np.ndarray = field(default_factory=_stage_zeros)
     borrowers_by_stage: np.ndarray = field(default_factory=_stage_zeros)
     defaults_by_stage: np.ndarray = field(default_factory=_stage_zeros)
@@ -62,6 +64,7 @@ class BankLedger:
             + self.fee_income
             + self.equity_income
             + self.personal_finance_income
+            + self.deposit_income
         )
 
     @property

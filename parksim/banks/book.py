@@ -52,7 +52,10 @@ def count_borrowers(pop: EnterprisePopulation, banks: Sequence[Bank]) -> None:
 
 
 def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
-    """Collect a quarter's interest and scheduled principal on performing loans."""
+    """Collect a quarter's interest and scheduled principal on performing loans; NPLs
+    earn nothing and still cost their funding."""
+    npl = (pop.loan_status == LoanStatus.NON_PERFORMING).nonzero()[0]
+    npl_funding = _per_bank(pop.lender[npl], pop.debt[npl] * funding_cost / 4.0, len(banks))
     rows = _performing(pop)
     lender, debt = pop.lender[rows], pop.debt[rows]
     left = pop.loan_quarters_left[rows]
@@ -63,7 +66,7 @@ def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: floa
     pop.loan_quarters_left[rows] = left - 1
     close_loans(pop, rows[(left <= 1).nonzero()[0]])
     for bank in banks:
-        bank.ledger.net_interest_income += interest[bank.index]
+        bank.ledger.net_interest_income += interest[bank.index] - npl_funding[bank.index]
         bank.ledger.repayments += repayments[bank.index]
 
 

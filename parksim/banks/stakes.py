@@ -19,6 +19,14 @@ from parksim.enterprises.lifecycle import LifecycleEvents
 from parksim.enterprises.population import EnterprisePopulation
 
 
+def fund_stakes(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
+    """A quarter's funding cost of what the banks paid for the stakes they hold (warrants
+    cost nothing), charged to net interest income."""
+    held = pop.bank_stake_cost.sum(axis=0)
+    for bank in banks:
+        bank.ledger.net_interest_income -= float(held[bank.index]) * funding_cost / 4.0
+
+
 def realise_stakes(
     pop: EnterprisePopulation,
     banks: Sequence[Bank],

@@ -85,6 +85,13 @@ class TierSpec:
         metadata={"unit": "share", "help": "equity share taken as warrants on growth loans"}
     )
     advisory: bool = field(metadata={"help": "arranges REITs (earns the REIT arrangement fee)"})
+    deposit_share: float = field(
+        default=0.10,
+        metadata={
+            "unit": "share",
+            "help": "settlement deposits a client keeps at its main bank / annual revenue",
+        },
+    )
     advisory_capture: float = field(
         default=1.0,
         metadata={
@@ -151,6 +158,7 @@ TIER_SPECS: dict[float, TierSpec] = {
         fund_coinvest=True,
         warrant_share=0.005,
         advisory=True,
+        deposit_share=0.15,
     ),
     3.0: TierSpec(
         signal_noise=0.5,
@@ -168,6 +176,7 @@ TIER_SPECS: dict[float, TierSpec] = {
         fund_coinvest=True,
         warrant_share=0.005,
         advisory=True,
+        deposit_share=0.18,
     ),
 }
 

@@ -149,7 +149,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "net_interest_income",
         "万元",
-        "interest on performing loans (enterprises and operator) less funding cost",
+        "interest on performing loans (enterprises and operator) less their funding cost, "
+        "less the funding cost of NPLs and of the banks' paid-for equity stakes",
         "revenue",
     ),
     Column(
@@ -171,6 +172,13 @@ COLUMNS: tuple[Column, ...] = (
         "revenue",
     ),
     Column(
+        "deposit_income",
+        "万元",
+        "spread on clients' settlement deposits: deposits × (funding_cost − deposit_rate) / 4",
+        "revenue",
+    ),
+    Column("deposits", "万元", "clients' settlement deposits at the focal bank", "revenue"),
+    Column(
         "operating_cost",
         "万元",
         "cost of running the tier's service model, with any tier-move investment",
@@ -185,7 +193,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "net_profit",
         "万元",
-        "net interest + fees + equity + personal finance − operating cost − credit loss",
+        "net interest + fees + equity + personal finance + deposit income − operating cost "
+        "− credit loss",
         "revenue",
     ),
     Column(
