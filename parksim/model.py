@@ -40,7 +40,7 @@ from parksim.banks.operator_lending import (
     service_operator_loans,
     take_operator_default,
 )
-from parksim.banks.stakes import realise_stakes
+from parksim.banks.stakes import fund_stakes, realise_stakes
 from parksim.banks.tiers import TierTable, tier_spec
 from parksim.credit import CreditRiskEngine
 from parksim.enterprises.entry import (
@@ -66,7 +66,7 @@ from parksim.enterprises.population import (
     LoanStatus,
     Stage,
 )
-from parksim.enterprises.sectors import SectorArrays
+from parksim.enterprises.sectors import SECTOR_NAMES, SectorArrays
 from parksim.operators.operator import ParkOperator
 from parksim.policy import PolicyPackage, RiskPool, interest_subsidy_cost
 from parksim.reporting import model_charts
@@ -128,13 +128,19 @@ class ParkModel(mesa.Model):
         self.moves = StrategyMoves.of(self.strategy, self.config.tiers)
         cfg = self.config
         self.loan_market = LoanMarket(
-            cfg.lending, cfg.lifecycle, cfg.credit, self.sectors, self.policy
+            cfg.lending,
+            cfg.lifecycle,
+            cfg.credit,
+            self.sectors,
+            self.policy,
+            self.risk_pool,
+            np.array([cfg.park.sector_mix[name] for name in self.sectors.names]),
         )
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names)
         self._populate()
         self._update_failure_pd()
         self.operator = self._make_operator()
-        self.loan_market.open_book(self.enterprises, self.tiers, self.streams.firms)
+        self.loan_market.open_book(self.enterprises, self.banks, self.tiers, self.streams.firms)
         self.records: list[dict[str, float]] = []
         self.latest: dict[str, Any] = {}
         self.datacollector = mesa.DataCollector(
@@ -206,6 +212,7 @@ class ParkModel(mesa.Model):
             self.config.firms,
             self._main_bank_cdf,
         )
+        columns["quality_prior"] = np.full(len(u), quality_shift)
         columns["entered_quarter"] = np.full(len(u), self.quarter)
         columns["stream_id"] = stream_ids_of(self.quarter, len(u))
         columns["stage_quarter"] = np.full(len(u), self.quarter)
@@ -265,7 +272,8 @@ class ParkModel(mesa.Model):
         loan_book.count_borrowers(self.enterprises, self.banks)
 
     def _close_books(self) -> None:
-        loan_book.close_books(self.enterprises, self.banks, self.enterprises.pd)
+        pop = self.enterprises
+        loan_book.close_books(pop, self.banks, pop.pd, len(self.sectors.names), self.quarter)
 
     def _collect(self) -> None:
         if self.datacollector.model_reporters:
@@ -302,6 +310,7 @@ class ParkModel(mesa.Model):
         rate = 0.0 if self.operator.in_default else self.operator.params.development_loan_rate
         loan_book.service(self.enterprises, self.banks, funding)
         service_operator_loans(self.banks, rate, funding)
+        fund_stakes(self.enterprises, self.banks, funding)
 
     def _raise_finance(self) -> None:
         """Equity rounds, then the loan market, over all live rows (no gathers)."""
@@ -385,12 +394,11 @@ class ParkModel(mesa.Model):
         make_mna_loans(
             pop,
             self.banks,
+            self.loan_market,
+            self.tiers,
             events.acquired,
             self.streams.firms,
             self.quarter,
-            self.policy,
-            cfg.lending,
-            cfg.credit,
             cfg.income,
         )
         return realise_stakes(pop, self.banks, events, cfg.income)
@@ -398,7 +406,8 @@ class ParkModel(mesa.Model):
     def _earn_income(self, events: LifecycleEvents) -> None:
         """Fees, personal finance and costs; NPLs past their workout are written off."""
         pop, cfg, q = self.enterprises, self.config, self.quarter
-        earn_income(pop, self.banks, cfg.income, events, self.streams.firms, q)
+        funding = cfg.lending.funding_cost
+        earn_income(pop, self.banks, cfg.income, events, self.streams.firms, q, funding)
         loan_book.write_off(pop, self.banks, q, cfg.credit.workout_quarters)
 
     def _operator_quarter(self, equity_income: float) -> None:
@@ -423,12 +432,14 @@ class ParkModel(mesa.Model):
 
     def _record(self, entries: int, events: LifecycleEvents) -> None:
         pop, led, op = self.enterprises, self.focal_bank.ledger, self.operator.ledger
+        risk = led.risk
         counts = pop.count_by_stage()
         row: dict[str, Any] = {f"n_{s}": int(counts[i]) for i, s in enumerate((*STAGES, *EXITS))}
         row.update(
             entries=entries,
             listings=len(events.listed),
             failures=len(events.failed),
+            n_chain_leaders=len(pop.chain_leaders()),
             output=float((pop.size * (pop.stage <= Stage.LISTED)).sum()) / 4.0,
             exposure=led.exposure,
             new_loans=led.new_loans,
@@ -440,17 +451,28 @@ class ParkModel(mesa.Model):
             npl_ratio=led.npl_balance / led.exposure if led.exposure > 0 else 0.0,
             borrowers=led.borrowers,
             credit_loss=led.credit_loss,
-            recoveries=led.recoveries,
+            policy_recoveries=led.policy_recoveries,
+            collateral_recoveries=led.collateral_recoveries,
             expected_loss=led.expected_loss,
             operator_exposure=led.operator_exposure,
             net_interest_income=led.net_interest_income,
             fee_income=led.fee_income,
             equity_income=led.equity_income,
             personal_finance_income=led.personal_finance_income,
+            deposit_income=led.deposit_income,
+            deposits=led.deposits,
             operating_cost=led.operating_cost,
             investment=led.investment,
             focal_tier=self.focal_bank.tier,
             net_profit=led.net_profit,
+            raroc=4.0 * led.net_profit / risk.capital_irb if risk.capital_irb > 0 else 0.0,
+            sold_down=led.sold_down,
+            largest_exposure_share=risk.largest_exposure_share,
+            top10_exposure_share=risk.top10_exposure_share,
+            hhi_exposure=risk.hhi_exposure,
+            sector_hhi=risk.sector_hhi,
+            capital_irb=risk.capital_irb,
+            granularity_adjustment=risk.granularity_adjustment,
             operator_revenue=op.revenue,
             operator_equity_income=op.equity_income,
             operator_leverage=op.leverage,
@@ -468,6 +490,12 @@ class ParkModel(mesa.Model):
             row[f"exposure_{s}"] = float(led.exposure_by_stage[i])
             row[f"borrowers_{s}"] = int(led.borrowers_by_stage[i])
             row[f"defaults_{s}"] = int(led.defaults_by_stage[i])
+            base = led.borrowers_by_stage[i]
+            row[f"default_rate_{s}"] = float(led.defaults_by_stage[i] / base) if base > 0 else 0.0
+        for sector in SECTOR_NAMES:
+            row[f"exposure_{sector}"] = 0.0
+        for code, sector in enumerate(self.sectors.names):
+            row[f"exposure_{sector}"] = float(led.exposure_by_sector[code])
         self.latest = row
         self.records.append(row)
 

@@ -124,7 +124,8 @@ FLOWS = (
     "defaults",
     "defaulted_exposure",
     "credit_loss",
-    "recoveries",
+    "policy_recoveries",
+    "sold_down",
 )
 
 
@@ -141,7 +142,7 @@ def test_exposure_rolls_forward_from_the_opening_book(run: Trace) -> None:
     for bank in run.model.banks:
         for q in range(1, QUARTERS + 1):
             led, previous = bank.history[q], bank.history[q - 1].exposure
-            expected = previous + led.new_loans - led.repayments - led.written_off
+            expected = previous + led.new_loans - led.repayments - led.written_off - led.sold_down
             assert led.exposure == pytest.approx(expected, **MONEY), (bank.index, q)
 
 
@@ -153,7 +154,8 @@ def test_exposure_is_the_opening_book_plus_lending_less_repayments_and_write_off
         lent = sum(led.new_loans for led in h)
         repaid = sum(led.repayments for led in h)
         written_off = sum(led.written_off for led in h)
-        expected = h[0].exposure + lent - repaid - written_off
+        sold = sum(led.sold_down for led in h)
+        expected = h[0].exposure + lent - repaid - written_off - sold
         assert h[-1].exposure == pytest.approx(expected, **MONEY)
 
 
@@ -161,7 +163,7 @@ def test_flows_and_stocks_are_never_negative(run: Trace) -> None:
     for b, q, led in ledgers(run):
         for name in ("new_loans", "repayments", "written_off", "exposure", "npl_balance"):
             assert getattr(led, name) >= 0.0, (b, q, name)
-        for name in ("defaulted_exposure", "credit_loss", "recoveries", "expected_loss"):
+        for name in ("defaulted_exposure", "credit_loss", "policy_recoveries", "expected_loss"):
             assert getattr(led, name) >= 0.0, (b, q, name)
 
 
@@ -224,9 +226,9 @@ def test_defaults_are_the_loans_of_firms_that_failed_this_quarter(run: Trace) ->
 def test_credit_loss_is_loss_given_default_less_recoveries(run: Trace) -> None:
     for b, q, led in ledgers(run):
         gross = run.books[q][b].gross_loss
-        assert led.credit_loss + led.recoveries == pytest.approx(gross, **MONEY), (b, q)
+        assert led.credit_loss + led.policy_recoveries == pytest.approx(gross, **MONEY), (b, q)
         assert 0.0 <= led.credit_loss <= led.defaulted_exposure + 1e-6, (b, q)
-        assert led.recoveries <= gross + 1e-6, (b, q)
+        assert led.policy_recoveries <= gross + 1e-6, (b, q)
 
 
 def test_recoveries_are_the_guarantee_and_pool_shares_of_covered_losses(run: Trace) -> None:
@@ -237,7 +239,7 @@ def test_recoveries_are_the_guarantee_and_pool_shares_of_covered_losses(run: Tra
     cover = guarantee + (1.0 - guarantee) * pool
     for b, q, led in ledgers(run):
         covered = run.books[q][b].covered_gross_loss
-        assert led.recoveries == pytest.approx(cover * covered, **MONEY), (b, q)
+        assert led.policy_recoveries == pytest.approx(cover * covered, **MONEY), (b, q)
 
 
 # --- profit ---------------------------------------------------------------------------------
@@ -250,6 +252,7 @@ def test_net_profit_is_revenue_less_operating_cost_and_credit_loss(run: Trace) -
         + ts["fee_income"]
         + ts["equity_income"]
         + ts["personal_finance_income"]
+        + ts["deposit_income"]
         - ts["operating_cost"]
         - ts["credit_loss"]
     )
@@ -290,7 +293,7 @@ def small_pool(size: float, seed: int = 3) -> Trace:
 @pytest.mark.parametrize("size", SMALL_POOL_SIZES)
 def test_a_small_pool_pays_out_its_capital_and_no_more(size: float) -> None:
     result = small_pool(size)
-    paid = sum(led.recoveries for bank in result.model.banks for led in bank.history)
+    paid = sum(led.policy_recoveries for bank in result.model.banks for led in bank.history)
     asked = 0.5 * sum(book.covered_gross_loss for quarter in result.books for book in quarter)
     assert asked > size, "claims must exceed the pool for this test to bite"
     assert paid == pytest.approx(size, **MONEY)
@@ -303,7 +306,7 @@ def test_an_exhausted_pool_stays_at_zero_and_never_charges_a_bank() -> None:
             result = small_pool(size, seed)
             assert min(result.pool_remaining) >= 0.0, (seed, size)
             for b, q, led in ledgers(result):
-                assert led.recoveries >= 0.0, (seed, size, b, q)
+                assert led.policy_recoveries >= 0.0, (seed, size, b, q)
 
 
 # --- the checks above are not vacuous ----------------------------------------------------------
@@ -315,5 +318,5 @@ def test_runs_exercise_lending_defaults_write_offs_and_recoveries() -> None:
     assert sum(led.new_loans for led in every) > 0
     assert sum(led.defaults for led in every) > 0
     assert sum(led.written_off for led in every) > 0
-    assert sum(led.recoveries for led in every) > 0
+    assert sum(led.policy_recoveries for led in every) > 0
     assert sum(led.npl_balance for led in every) > 0

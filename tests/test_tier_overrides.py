@@ -59,8 +59,10 @@ def test_replacing_a_banks_spec_in_a_built_model_changes_what_it_does():
     # Performing loans: an opening-book loan that defaulted stays on the book in workout.
     pop = model.enterprises
     performing = (pop.lender == 0) & (pop.loan_status == LoanStatus.PERFORMING)
-    assert performing.any()
-    assert (pop.loan_product[performing] == mna).all()
+    # Every loan, M&A loans included, is underwritten: a bank that accepts no expected loss
+    # lends nothing new, and only M&A could it have offered.
+    assert model.timeseries()["new_loans"].iloc[1:].sum() == 0.0
+    assert (pop.loan_product[performing & (pop.loan_quarters_left > 8)] == mna).all()
 
 
 @pytest.mark.parametrize(

@@ -12,12 +12,17 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
+from parksim.banks.risk import BookRisk
 from parksim.banks.tiers import TierSpec
 from parksim.enterprises.population import N_ACTIVE_STAGES
 
 
 def _stage_zeros() -> np.ndarray:
     return np.zeros(N_ACTIVE_STAGES)
+
+
+def _no_sectors() -> np.ndarray:
+    return np.zeros(0)
 
 
 @dataclass
@@ -31,11 +36,13 @@ class BankLedger:
     defaults: int = 0
     defaulted_exposure: float = 0.0
     credit_loss: float = 0.0
-    recoveries: float = 0.0
+    policy_recoveries: float = 0.0  # guarantee and risk-pool payments
+    collateral_recoveries: float = 0.0  # defaulted balance × (1 − LGD)
     net_interest_income: float = 0.0
     fee_income: float = 0.0
     equity_income: float = 0.0
     personal_finance_income: float = 0.0
+    deposit_income: float = 0.0  # spread earned on clients' settlement deposits
     operating_cost: float = 0.0
     investment: float = 0.0  # one-off cost of a tier move, also in operating_cost
     exposure: float = 0.0
@@ -43,9 +50,13 @@ class BankLedger:
     borrowers: int = 0
     expected_loss: float = 0.0
     operator_exposure: float = 0.0
+    deposits: float = 0.0  # clients' settlement deposits at quarter end
     exposure_by_stage: np.ndarray = field(default_factory=_stage_zeros)
     borrowers_by_stage: np.ndarray = field(default_factory=_stage_zeros)
     defaults_by_stage: np.ndarray = field(default_factory=_stage_zeros)
+    sold_down: float = 0.0  # part of repayments: exposure sold to meet the single-name limit
+    exposure_by_sector: np.ndarray = field(default_factory=_no_sectors)  # park sector order
+    risk: BookRisk = field(default_factory=BookRisk)  # concentration and capital at close
 
     @property
     def revenue(self) -> float:
@@ -54,6 +65,7 @@ class BankLedger:
             + self.fee_income
             + self.equity_income
             + self.personal_finance_income
+            + self.deposit_income
         )
 
     @property
@@ -93,6 +105,7 @@ class Bank(mesa.Agent):
         self.ledger.operator_exposure = self.operator_loan
         self.history.append(self.ledger)
 
-    def book_credit_loss(self, gross_loss: float, recoveries: float) -> None:
-        self.ledger.recoveries += recoveries
-        self.ledger.credit_loss += gross_loss - recoveries
+    def book_credit_loss(self, gross_loss: float, policy_recoveries: float) -> None:
+        """Post a gross loss (balance × LGD) less what guarantee and risk pool pay, 万元."""
+        self.ledger.policy_recoveries += policy_recoveries
+        self.ledger.credit_loss += gross_loss - policy_recoveries

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from parksim.banks.bank import Bank
+from parksim.banks.risk import book_risk, name_cap
+from parksim.banks.tiers import PRODUCTS
 from parksim.enterprises.population import (
     N_ACTIVE_STAGES,
     EnterprisePopulation,
@@ -21,6 +23,8 @@ from parksim.enterprises.population import (
     Stage,
 )
 from parksim.policy import RiskPool
+
+MNA = PRODUCTS.index("mna")  # M&A loans carry no warrants
 
 
 def _per_bank(lender: np.ndarray, weights: np.ndarray | None, n_banks: int) -> np.ndarray:
@@ -48,7 +52,10 @@ def count_borrowers(pop: EnterprisePopulation, banks: Sequence[Bank]) -> None:
 
 
 def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
-    """Collect a quarter's interest and scheduled principal on performing loans."""
+    """Collect a quarter's interest and scheduled principal on performing loans; NPLs
+    earn nothing and still cost their funding."""
+    npl = (pop.loan_status == LoanStatus.NON_PERFORMING).nonzero()[0]
+    npl_funding = _per_bank(pop.lender[npl], pop.debt[npl] * funding_cost / 4.0, len(banks))
     rows = _performing(pop)
     lender, debt = pop.lender[rows], pop.debt[rows]
     left = pop.loan_quarters_left[rows]
@@ -59,7 +66,7 @@ def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: floa
     pop.loan_quarters_left[rows] = left - 1
     close_loans(pop, rows[(left <= 1).nonzero()[0]])
     for bank in banks:
-        bank.ledger.net_interest_income += interest[bank.index]
+        bank.ledger.net_interest_income += interest[bank.index] - npl_funding[bank.index]
         bank.ledger.repayments += repayments[bank.index]
 
 
@@ -69,7 +76,7 @@ def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.
     lender = pop.lender[rows]
     drawn = _per_bank(lender, pop.debt[rows], len(banks))
     stage = pop.stage[rows]
-    growth = (stage >= Stage.GROWTH) & (stage <= Stage.PRE_IPO)
+    growth = (stage >= Stage.GROWTH) & (stage <= Stage.PRE_IPO) & (pop.loan_product[rows] != MNA)
     young = _per_bank(lender, pop.debt[rows] * (stage <= Stage.STARTUP), len(banks))
     for bank in banks:
         bank.ledger.new_loans += drawn[bank.index]
@@ -122,13 +129,16 @@ def take_defaults(
     pop.loan_status[rows] = LoanStatus.NON_PERFORMING
     pop.default_quarter[rows] = quarter
     lender, balance = pop.lender[rows], pop.debt[rows]
+    gross = balance * pop.loan_lgd[rows]
     exposure = _per_bank(lender, balance, len(banks))
+    collateral = _per_bank(lender, balance - gross, len(banks))
     by_stage = _per_bank_stage(lender, stage_before[rows], None, len(banks))
     for bank in banks:
+        bank.ledger.collateral_recoveries += collateral[bank.index]
         bank.ledger.defaults += int(by_stage[bank.index].sum())
         bank.ledger.defaulted_exposure += exposure[bank.index]
         bank.ledger.defaults_by_stage += by_stage[bank.index]
-    return rows, balance * pop.loan_lgd[rows]
+    return rows, gross
 
 
 def write_off(
@@ -146,29 +156,89 @@ def write_off(
         bank.ledger.written_off += written[bank.index]
 
 
-def close_books(pop: EnterprisePopulation, banks: Sequence[Bank], quarterly_pd: np.ndarray):
-    """End-of-quarter stocks of every bank: exposure, NPL, borrowers, by stage, EL.
+def limit_exposures(pop: EnterprisePopulation, rows: np.ndarray) -> np.ndarray:
+    """What each loan counts for against large-exposure limits (万元): the balance net of
+    the loss already booked, as the CBIRC 2018 rules measure exposures net of provisions.
+    A performing loan counts at its balance, an NPL at balance × (1 − LGD)."""
+    performing = pop.loan_status[rows] == LoanStatus.PERFORMING
+    return pop.debt[rows] * np.where(performing, 1.0, 1.0 - pop.loan_lgd[rows])
+
+
+def sell_down(pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int) -> np.ndarray:
+    """Bring every bank's exposures within its `single_name_limit` of its park book.
+
+    A bank sells the excess: of a performing loan at par to lenders outside the park (a
+    syndication, the way a bank complies with a large-exposure limit), of an NPL at its
+    net carrying value to an asset-management company (不良资产转让), with no further gain
+    or loss, from the quarter after it defaulted (it must be classified first). Returns the
+    balance sold by bank (万元).
+    """
+    rows = pop.loan_rows()
+    lender = pop.lender[rows]
+    counted = limit_exposures(pop, rows)
+    sold = np.zeros(len(banks))
+    for bank in banks:
+        own = (lender == bank.index).nonzero()[0]
+        if len(own) == 0:
+            continue
+        cap = name_cap(counted[own], bank.spec.single_name_limit)
+        # A relative tolerance: a book just cut must not be cut again by rounding.
+        over = own[counted[own] > cap * (1.0 + 1e-9)]
+        over = over[pop.default_quarter[rows[over]] < quarter]  # -1 while performing
+        if len(over) == 0:
+            continue
+        keep = cap / counted[over]
+        sold[bank.index] = float((pop.debt[rows[over]] * (1.0 - keep)).sum())
+        pop.debt[rows[over]] *= keep
+    return sold
+
+
+def close_books(
+    pop: EnterprisePopulation,
+    banks: Sequence[Bank],
+    quarterly_pd: np.ndarray,
+    n_sectors: int,
+    quarter: int,
+) -> None:
+    """End-of-quarter stocks of every bank: exposure, NPL, borrowers, by stage, EL,
+    concentration and IRB capital; first, exposures above the single-name limit are sold.
 
     A failed borrower's exposure counts under the stage it held when it failed.
     """
+    sold = sell_down(pop, banks, quarter)
     rows = pop.loan_rows()
     lender, debt = pop.lender[rows], pop.debt[rows]
     performing = pop.loan_status[rows] == LoanStatus.PERFORMING
     stage = pop.stage[rows]
     exited = (stage > Stage.LISTED).nonzero()[0]
     stage[exited] = pop.last_active_stage[rows[exited]]
-    loss_rate = quarterly_pd[rows] * pop.loan_lgd[rows] * (1.0 - pop.loan_policy_cover[rows])
+    net_lgd = pop.loan_lgd[rows] * (1.0 - pop.loan_policy_cover[rows])
+    loss_rate = quarterly_pd[rows] * net_lgd
     n = len(banks)
     exposure = _per_bank(lender, debt, n)
     npl = _per_bank(lender, debt * ~performing, n)
     borrowers = _per_bank(lender, performing.astype(float), n)
     expected = _per_bank(lender, debt * performing * loss_rate, n)
     by_stage = _per_bank_stage(lender, stage, debt, n)
+    cells = lender * n_sectors + pop.sector[rows]
+    by_sector = np.bincount(cells, weights=debt, minlength=n * n_sectors).reshape(n, n_sectors)
+    counted = limit_exposures(pop, rows)
     for bank in banks:
         led, b = bank.ledger, bank.index
+        led.sold_down = sold[b]
         led.exposure, led.npl_balance = exposure[b], npl[b]
         led.borrowers, led.expected_loss = int(borrowers[b]), expected[b]
         led.exposure_by_stage = by_stage[b]
+        led.exposure_by_sector = by_sector[b]
+        mine = (lender == b).nonzero()[0]
+        led.risk = book_risk(
+            counted[mine],
+            by_sector[b],
+            performing[mine],
+            pop.loan_pd[rows[mine]],
+            net_lgd[mine],
+            pop.loan_quarters_left[rows[mine]],
+        )
         bank.close_quarter()
 
 

@@ -70,6 +70,13 @@ class IncomeParams:
     retail_margin: float = field(
         default=0.0005, metadata={**SHARE, "help": "annual retail income / client revenue"}
     )
+    deposit_rate: float = field(
+        default=0.0035,
+        metadata={
+            **SHARE,
+            "help": "annual rate paid on settlement (demand) deposits: PBoC benchmark 0.35 %",
+        },
+    )
 
 
 def earn_income(
@@ -79,8 +86,11 @@ def earn_income(
     events: LifecycleEvents,
     streams: FirmStreams,
     quarter: int,
+    funding_cost: float,
 ) -> None:
-    """Fees, personal finance and the tier's operating cost of one quarter, for every bank."""
+    """Fees, deposits, personal finance and the tier's operating cost of one quarter, for
+    every bank. Settlement deposits (`deposit_share` of clients' revenue) replace funding
+    at `funding_cost`, so the main bank earns their spread over `deposit_rate`."""
     n_banks = len(banks)
     main = pop.main_bank
     active = pop.stage <= Stage.LISTED
@@ -109,13 +119,14 @@ def earn_income(
         b, spec, led = bank.index, bank.spec, bank.ledger
         led.fee_income += client_revenue[b] * income.settlement_fee / 4.0
         led.fee_income += bonds[b] * income.bond_fee * income.bond_size_ratio
-        if spec.advisory:
-            led.fee_income += ipo[b] + mna[b]
+        led.fee_income += spec.advisory_capture * (ipo[b] + mna[b])
         bank.wealth_aum = (
             bank.wealth_aum * (1 - income.aum_runoff) + spec.wealth_capture * wealth[b]
         )
         led.personal_finance_income += bank.wealth_aum * income.wealth_fee / 4.0
         led.personal_finance_income += client_revenue[b] * income.retail_margin / 4.0
+        led.deposits = spec.deposit_share * client_revenue[b]
+        led.deposit_income += led.deposits * (funding_cost - income.deposit_rate) / 4.0
         led.operating_cost += spec.fixed_cost + spec.cost_per_client * clients[b]
 
 

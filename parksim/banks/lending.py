@@ -76,7 +76,33 @@ class LendingParams:
     supply_chain_ratio: float = field(
         default=0.3, metadata={**AMOUNT, "help": "supply-chain loan / supplier's revenue"}
     )
+    trade_finance_ratio: float = field(
+        default=0.15,
+        metadata={
+            **AMOUNT,
+            "help": "order, invoice and receivables finance (订单融资, 发票融资, 保理) / revenue",
+        },
+    )
+    outside_rate: float = field(
+        default=0.138,
+        metadata={
+            **RATE,
+            "help": "annual cost of funding the part of a need no bank lends "
+            "(4 × LPR, the cap on protected private lending)",
+        },
+    )
     min_loan: float = field(default=10.0, metadata={**AMOUNT, "help": "smallest loan, 万元"})
+    max_debt_service: float = field(
+        default=0.3,
+        metadata={
+            **AMOUNT,
+            "help": "highest first-year debt service (interest + principal) / annual revenue",
+        },
+    )
+    mna_term_quarters: int = field(
+        default=20,
+        metadata={"min": 1, "help": "term of an M&A loan (CBIRC 2015 guideline: ≤ 7 years)"},
+    )
     rate_elasticity: float = field(
         default=10.0, metadata={"min": 0.0, "help": "demand change per unit of rate cut"}
     )
@@ -92,6 +118,9 @@ class Offers:
     lgd: np.ndarray
     annual_pd: np.ndarray  # the bank's own estimate
     by_product: np.ndarray  # (n_banks, n_products, n_applicants) what each product lends
+    cover: np.ndarray  # (n_applicants,) policy cover of each loan's loss
+    term: np.ndarray  # (n_applicants,) loan term, quarters
+    need: np.ndarray  # (n_applicants,) what each applicant asked for, 万元
 
     def product(self, bank: np.ndarray, applicant: np.ndarray) -> np.ndarray:
         """Code of the product (index into PRODUCTS) that lends most in each given offer.
@@ -100,6 +129,11 @@ class Offers:
         was one of the costliest steps of a quarter in a large park.
         """
         return np.argmax(self.by_product[bank, :, applicant], axis=1).astype(np.int8)
+
+
+def guarantee_cover(stage: np.ndarray, policy: PolicyPackage) -> np.ndarray:
+    """Share of a defaulted loan's loss the government guarantor takes, by stage."""
+    return np.where(stage <= Stage.GROWTH, policy.guarantee_share, 0.0)
 
 
 def policy_cover(stage: np.ndarray, policy: PolicyPackage) -> np.ndarray:
@@ -157,6 +191,11 @@ class Applicants:
     base_pd: np.ndarray  # quarterly stage × sector hazard of an average funded firm
     limits: np.ndarray  # (n_products, n) what each product could lend, 万元
     cover: np.ndarray  # policy cover of each applicant's loss
+    guarantee: np.ndarray  # the part of `cover` the guarantor pays (the rest is the pool's)
+    prior: np.ndarray  # mean quality of the applicant's cohort: the banks' prior mean
+    revenue: np.ndarray  # annual revenue, 万元
+    sector: np.ndarray  # sector code
+    term: np.ndarray  # term of the loan sought, quarters
 
     @classmethod
     def of(
@@ -182,6 +221,11 @@ class Applicants:
             base_pd=base_pd * lifecycle.funded_failure_mult,
             limits=product_limits(pop, rows, stage, lending, quarter),
             cover=policy_cover(stage, policy),
+            guarantee=guarantee_cover(stage, policy),
+            prior=pop.quality_prior[rows],
+            revenue=pop.size[rows],
+            sector=pop.sector[rows],
+            term=np.full(len(rows), lending.loan_term_quarters),
         )
 
 
@@ -202,24 +246,30 @@ def product_limits(
     last_round = pop.last_round_quarter[rows]
     recent = (last_round >= 0) & (quarter - last_round <= params.investment_window_quarters)
     limits[3] = params.investment_linked_ratio * pop.last_round_size[rows] * recent
-    limits[4] = params.supply_chain_ratio * size * chain_supported(pop, rows)
-    return limits  # M&A loans (row 5) are made at acquisitions, not on application
+    # Supply-chain finance extends trade finance to supply_chain_ratio of revenue, against
+    # the chain leader's payables; a bank offering both lends the larger, not the sum.
+    extra = max(0.0, params.supply_chain_ratio - params.trade_finance_ratio)
+    limits[4] = extra * size * chain_supported(pop, rows)
+    limits[6] = params.trade_finance_ratio * size * (stage >= Stage.STARTUP)
+    return limits  # M&A loans (row 5) are sought at acquisitions, not on application
 
 
 def posterior_quality(applicants: Applicants, tiers: TierTable) -> tuple[np.ndarray, np.ndarray]:
     """Each bank's posterior mean and variance of the applicants' quality, given its view
-    s = q + σ·e of them; shape (n_banks, n_applicants) each."""
+    s = q + σ·e of them and the prior N(cohort mean, 1); shape (n_banks, n_applicants)."""
     sigma = view_noises(tiers, applicants.age)
     signal = applicants.quality + sigma * applicants.signal_error.T
     shrink = 1.0 / (1.0 + sigma**2)
-    return signal * shrink, sigma**2 * shrink
+    return (signal + sigma**2 * applicants.prior) * shrink, sigma**2 * shrink
 
 
 def estimated_annual_pd(applicants: Applicants, tiers: TierTable, beta: float) -> np.ndarray:
     """Each bank's annual PD estimate: the hazard model at its posterior view of quality.
 
-    With prior q ~ N(0, 1) and view s = q + σ·e, the posterior is N(s/(1+σ²), σ²/(1+σ²));
-    a noisy bank sees every young firm as roughly average, and prices that uncertainty.
+    With prior q ~ N(μ, 1), μ the mean quality of the firm's cohort (the park's entrant
+    shift when it entered), and view s = q + σ·e, the posterior is
+    N((s + σ²μ)/(1+σ²), σ²/(1+σ²)); a noisy bank sees every young firm as its cohort's
+    average, and prices that uncertainty.
     Shape (n_banks, n_applicants).
     """
     post_mean, post_var = posterior_quality(applicants, tiers)
@@ -228,41 +278,100 @@ def estimated_annual_pd(applicants: Applicants, tiers: TierTable, beta: float) -
     return 1.0 - (1.0 - quarterly) ** 4
 
 
+@dataclass(frozen=True)
+class BookState:
+    """Each bank's park book when it makes offers: what its limits are measured against."""
+
+    exposure: np.ndarray  # (n_banks, 1) enterprise-loan balance, 万元
+    by_sector: np.ndarray  # (n_banks, n_sectors) the same by the borrowers' sector, 万元
+    pool_availability: float = 1.0  # share of the pool's cover the banks count on
+    sector_mix: np.ndarray | None = None  # (n_sectors,) the park's share of firms by sector
+
+
+# A bank may hold up to this multiple of a sector's share of the park's firms in that
+# sector, whatever its sector_limit: in a specialised park (BioBAY is 90 % biomedicine)
+# the park book is specialised by construction (assumption).
+SECTOR_HEADROOM = 1.5
+
+
+def debt_capacity(applicants: Applicants, lending: LendingParams) -> np.ndarray:
+    """The largest loan each applicant can service (万元): its first-year debt service,
+    principal over the term plus interest at the pre-risk rate, at most
+    `max_debt_service` of its annual revenue."""
+    annual_service = 4.0 / applicants.term + lending.base_rate + lending.margin
+    return lending.max_debt_service * applicants.revenue / annual_service
+
+
 def make_offers(
     applicants: Applicants,
     tiers: TierTable,
     lending: LendingParams,
     lifecycle: LifecycleParams,
     credit: CreditParams,
+    book: BookState | None = None,
 ) -> Offers:
     """Every bank's offer to every applicant: amount, price and whether it approves.
 
-    Bank b (row b of `tiers`) lends what its products can secure, up to the need;
-    it approves when the annual expected-loss rate after policy cover fits its appetite.
+    Bank b (row b of `tiers`) lends what its products can secure, up to the need and the
+    applicant's debt capacity, and (given its `book`) at most `single_name_limit` of its
+    park book. It approves when the annual expected-loss rate after policy cover fits its
+    appetite and the loan keeps its exposure to the applicant's sector within
+    `sector_limit` of the book. Without `book` (the opening book) limits do not apply.
     """
     by_product = tiers.offered[:, :, None] * applicants.limits  # (bank, product, applicant)
     amount = np.minimum(applicants.need, by_product.sum(axis=1))
+    amount = np.minimum(amount, debt_capacity(applicants, lending))
+    within_sector = True
+    if book is not None:
+        has_book = book.exposure > 0
+        name_cap = np.where(has_book, tiers.single_name_limit * book.exposure, np.inf)
+        amount = np.minimum(amount, name_cap)
+        sector_after = book.by_sector[:, applicants.sector] + amount
+        limit = tiers.sector_limit
+        if book.sector_mix is not None:
+            limit = np.maximum(limit, SECTOR_HEADROOM * book.sector_mix[applicants.sector])
+        within_sector = ~has_book | (sector_after <= limit * (book.exposure + amount))
     secured_share = np.divide(
         applicants.limits[0], amount, out=np.ones_like(amount), where=amount > 0
     )
     lgd = loan_lgd(credit, secured_share)
     annual_pd = estimated_annual_pd(applicants, tiers, lifecycle.quality_risk)
-    expected_loss = annual_pd * lgd * (1.0 - applicants.cover)
+    cover = applicants.cover
+    if book is not None and book.pool_availability < 1.0:
+        pool_part = applicants.cover - applicants.guarantee
+        cover = applicants.guarantee + pool_part * book.pool_availability
+    expected_loss = annual_pd * lgd * (1.0 - cover)
     approved = (amount >= lending.min_loan) & (expected_loss <= tiers.max_expected_loss)
+    approved &= within_sector
     rate = np.minimum(lending.base_rate + lending.margin + expected_loss, lending.max_rate)
-    return Offers(approved, amount, rate, lgd, annual_pd, by_product)
+    return Offers(
+        approved,
+        amount,
+        rate,
+        lgd,
+        annual_pd,
+        by_product,
+        applicants.cover,
+        applicants.term,
+        applicants.need,
+    )
 
 
-def choose_lenders(offers: Offers, main_bank: np.ndarray) -> np.ndarray:
+def choose_lenders(offers: Offers, main_bank: np.ndarray, outside_rate: float) -> np.ndarray:
     """Index of the bank each applicant borrows from (-1: refused by all).
 
-    The cheapest approved offer wins; the applicant's main bank wins ties (relationship).
+    The applicant compares the annual cost of its whole need: the offer's interest on the
+    amount offered plus `outside_rate` on the rest, which it must raise elsewhere; so a
+    cheap offer for a third of the need does not beat a full one at a higher rate. The
+    cheapest approved offer wins; its main bank wins ties (relationship).
     """
-    rates = np.where(offers.approved, offers.rate, np.inf)
+    shortfall = np.maximum(offers.need - offers.amount, 0.0)
+    cost = offers.rate * offers.amount + outside_rate * shortfall
+    cost = np.where(offers.approved, cost, np.inf)
     # A tiny relationship discount breaks ties without changing any real comparison.
-    rates[main_bank, np.arange(rates.shape[1])] -= 1e-9
-    chosen = np.argmin(rates, axis=0)
-    chosen[~np.isfinite(rates.min(axis=0))] = -1
+    cost[main_bank, np.arange(cost.shape[1])] *= 1.0 - 1e-9
+    chosen = np.argmin(cost, axis=0)
+    chosen[~np.isfinite(cost.min(axis=0))] = -1
     return chosen
 
 
@@ -271,8 +380,6 @@ def book_loans(
     applicants: np.ndarray,
     chosen: np.ndarray,
     offers: Offers,
-    lending: LendingParams,
-    policy: PolicyPackage,
 ) -> np.ndarray:
     """Write the chosen offers into the borrowers' loan columns; return the borrowers."""
     taken = (chosen >= 0).nonzero()[0]
@@ -282,8 +389,9 @@ def book_loans(
     pop.debt[rows] = offers.amount[bank, taken]
     pop.loan_rate[rows] = offers.rate[bank, taken]
     pop.loan_lgd[rows] = offers.lgd[bank, taken]
+    pop.loan_pd[rows] = offers.annual_pd[bank, taken]
     pop.loan_product[rows] = offers.product(bank, taken)
-    pop.loan_quarters_left[rows] = lending.loan_term_quarters
+    pop.loan_quarters_left[rows] = offers.term[taken]
     pop.loan_status[rows] = LoanStatus.PERFORMING
-    pop.loan_policy_cover[rows] = policy_cover(pop.stage[rows], policy)
+    pop.loan_policy_cover[rows] = offers.cover[taken]
     return rows

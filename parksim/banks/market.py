@@ -13,19 +13,21 @@ from parksim.banks.bank import Bank
 from parksim.banks.decisions import record_decisions
 from parksim.banks.lending import (
     Applicants,
+    BookState,
     LendingParams,
     Offers,
     applications,
     book_loans,
     choose_lenders,
+    guarantee_cover,
     make_offers,
 )
-from parksim.banks.tiers import TierTable
+from parksim.banks.tiers import PRODUCTS, TierTable
 from parksim.credit import CreditParams
 from parksim.enterprises.lifecycle import LifecycleParams
-from parksim.enterprises.population import EnterprisePopulation
+from parksim.enterprises.population import EnterprisePopulation, LoanStatus
 from parksim.enterprises.sectors import SectorArrays
-from parksim.policy import PolicyPackage
+from parksim.policy import PolicyPackage, RiskPool
 from parksim.streams import FirmStreams, Mechanism
 
 
@@ -38,6 +40,8 @@ class LoanMarket:
     credit: CreditParams
     sectors: SectorArrays
     policy: PolicyPackage
+    pool: RiskPool
+    sector_mix: np.ndarray  # (n_sectors,) the park's share of firms by sector code
 
     def offers(
         self,
@@ -46,10 +50,11 @@ class LoanMarket:
         applicants: np.ndarray,
         need: np.ndarray,
         quarter: int,
+        book: BookState | None = None,
     ) -> Offers:
         """Every bank's offers to the applicants (rows) for `need` 万元 each."""
         view = self.applicants(pop, applicants, need, quarter)
-        return make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
+        return make_offers(view, tiers, self.lending, self.lifecycle, self.credit, book)
 
     def applicants(
         self, pop: EnterprisePopulation, rows: np.ndarray, need: np.ndarray, quarter: int
@@ -58,6 +63,32 @@ class LoanMarket:
         return Applicants.of(
             pop, rows, need, quarter, self.lending, self.lifecycle, self.sectors, self.policy
         )
+
+    def book_state(self, pop: EnterprisePopulation, n_banks: int) -> BookState:
+        """Every bank's park book now, in total and by sector (万元)."""
+        rows = pop.loan_rows()
+        lender, debt = pop.lender[rows], pop.debt[rows]
+        n_sectors = len(self.sectors.names)
+        cells = lender * n_sectors + pop.sector[rows]
+        by_sector = np.bincount(cells, weights=debt, minlength=n_banks * n_sectors)
+        by_sector = by_sector.reshape(n_banks, n_sectors)
+        exposure = by_sector.sum(axis=1, keepdims=True)
+        availability = self.pool_availability(pop, rows)
+        return BookState(exposure, by_sector, availability, self.sector_mix)
+
+    def pool_availability(self, pop: EnterprisePopulation, rows: np.ndarray) -> float:
+        """Share of the risk pool's cover banks count on: 1 while the pool's capital covers
+        the claims the loans now on the book are expected to make over their remaining
+        terms, and the ratio of the two once it does not (a depleting pool pays less)."""
+        policy = self.policy
+        if policy.risk_pool_share == 0:
+            return 1.0
+        pool_part = pop.loan_policy_cover[rows] - guarantee_cover(pop.stage[rows], policy)
+        years_left = pop.loan_quarters_left[rows] / 4.0
+        performing = pop.loan_status[rows] == LoanStatus.PERFORMING
+        lgd_pd = pop.loan_lgd[rows] * np.minimum(pop.loan_pd[rows] * years_left, 1.0)
+        claims = float((pop.debt[rows] * lgd_pd * np.maximum(pool_part, 0.0) * performing).sum())
+        return 1.0 if claims <= self.pool.remaining else self.pool.remaining / claims
 
     def lend(
         self,
@@ -75,14 +106,54 @@ class LoanMarket:
             pop, slice(None), self.lending, self.policy, streams, quarter
         )
         view = self.applicants(pop, applicants, need, quarter)
-        offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
-        lender = choose_lenders(offers, pop.main_bank[applicants])
-        borrowers = book_loans(pop, applicants, lender, offers, self.lending, self.policy)
+        book = self.book_state(pop, len(banks))
+        offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit, book)
+        lender = choose_lenders(offers, pop.main_bank[applicants], self.lending.outside_rate)
+        borrowers = book_loans(pop, applicants, lender, offers)
         loan_book.record_new_loans(pop, banks, borrowers)
         record_decisions(pop, view, offers, lender, tiers, quarter)
         return applicants, borrowers
 
-    def open_book(self, pop: EnterprisePopulation, tiers: TierTable, streams: FirmStreams) -> None:
+    def underwrite_mna(
+        self,
+        pop: EnterprisePopulation,
+        banks: Sequence[Bank],
+        tiers: TierTable,
+        buyers: np.ndarray,
+        price: np.ndarray,
+        quarter: int,
+    ) -> np.ndarray:
+        """M&A loans to `buyers` (rows without a loan) for deals at `price` 万元.
+
+        The same offers as any loan: every bank whose tier has the M&A product offers up
+        to `mna_loan_cap` of the price (§三(二)3), the buyer's debt capacity and its
+        single-name limit, over `mna_term_quarters`, with no policy cover; it approves on
+        its expected-loss test and sector limit. Returns the buyers that borrowed.
+        """
+        need = self.policy.mna_loan_cap * price
+        view = self.applicants(pop, buyers, need, quarter)
+        limits = np.zeros_like(view.limits)
+        limits[PRODUCTS.index("mna")] = need
+        view = replace(
+            view,
+            limits=limits,
+            cover=np.zeros(len(buyers)),
+            term=np.full(len(buyers), self.lending.mna_term_quarters),
+        )
+        book = self.book_state(pop, len(banks))
+        offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit, book)
+        lender = choose_lenders(offers, pop.main_bank[buyers], self.lending.outside_rate)
+        borrowers = book_loans(pop, buyers, lender, offers)
+        loan_book.record_new_loans(pop, banks, borrowers)
+        return borrowers
+
+    def open_book(
+        self,
+        pop: EnterprisePopulation,
+        banks: Sequence[Bank],
+        tiers: TierTable,
+        streams: FirmStreams,
+    ) -> None:
         """Give the park the loan book it has at the start, so curves start in steady state.
 
         A firm still owes a loan if it borrowed within the last loan term: it applies with
@@ -96,8 +167,8 @@ class LoanMarket:
         applicants, need = applications(pop, pop.active(), opening, self.policy, streams, 0)
         view = self.applicants(pop, applicants, need, 0)
         offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
-        lender = choose_lenders(offers, pop.main_bank[applicants])
-        book_loans(pop, applicants, lender, offers, lending, self.policy)
+        lender = choose_lenders(offers, pop.main_bank[applicants], self.lending.outside_rate)
+        book_loans(pop, applicants, lender, offers)
         record_decisions(pop, view, offers, lender, tiers, 0)
         elapsed = streams.uniforms(Mechanism.OPENING_TERM, 0, pop.stream_id[applicants])
         left = 1 + (elapsed * term).astype(np.int16)
@@ -105,3 +176,5 @@ class LoanMarket:
         borrowers = applicants[taken]
         pop.loan_quarters_left[borrowers] = left[taken]
         pop.debt[borrowers] *= left[taken] / term
+        # The opening book obeys the single-name limits from the start.
+        loan_book.sell_down(pop, banks, quarter=0)

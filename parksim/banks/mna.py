@@ -9,10 +9,9 @@ import numpy as np
 
 from parksim.banks.bank import Bank
 from parksim.banks.income import IncomeParams
-from parksim.banks.lending import LendingParams
-from parksim.credit import CreditParams
+from parksim.banks.market import LoanMarket
+from parksim.banks.tiers import TierTable
 from parksim.enterprises.population import EnterprisePopulation, LoanStatus
-from parksim.policy import PolicyPackage
 from parksim.streams import FirmStreams, Mechanism
 
 # Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
@@ -49,26 +48,20 @@ def in_park_deals(
 def make_mna_loans(
     pop: EnterprisePopulation,
     banks: Sequence[Bank],
+    market: LoanMarket,
+    tiers: TierTable,
     acquired: np.ndarray,
     streams: FirmStreams,
     quarter: int,
-    policy: PolicyPackage,
-    lending: LendingParams,
-    credit: CreditParams,
     income: IncomeParams,
-) -> None:
-    """The buyers' main banks lend `mna_loan_cap` of each deal's price."""
+) -> np.ndarray:
+    """Chain leaders buy some of this quarter's acquired firms and ask the banks for an
+    M&A loan, underwritten like any loan (`LoanMarket.underwrite_mna`).
+
+    Returns the buyers that borrowed.
+    """
     buyers, targets = in_park_deals(pop, acquired, streams, quarter)
     if len(buyers) == 0:
-        return
-    amount = policy.mna_loan_cap * pop.valuation[targets] * income.acquisition_multiple
-    pop.lender[buyers] = pop.main_bank[buyers]
-    pop.debt[buyers] = amount
-    pop.loan_rate[buyers] = lending.base_rate + lending.margin
-    pop.loan_lgd[buyers] = credit.lgd_unsecured
-    pop.loan_product[buyers] = 5
-    pop.loan_quarters_left[buyers] = lending.loan_term_quarters
-    pop.loan_status[buyers] = LoanStatus.PERFORMING
-    pop.loan_policy_cover[buyers] = 0.0
-    for bank in banks:
-        bank.ledger.new_loans += float(amount[pop.main_bank[buyers] == bank.index].sum())
+        return buyers
+    price = income.acquisition_multiple * pop.valuation[targets]
+    return market.underwrite_mna(pop, banks, tiers, buyers, price, quarter)

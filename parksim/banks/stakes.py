@@ -29,6 +29,14 @@ def warrant_payoff(exit_value: np.ndarray, notional: np.ndarray, strike: np.ndar
     return np.maximum(exit_value - strike, 0.0) * notional / safe * (strike > 0)
 
 
+def fund_stakes(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
+    """A quarter's funding cost of what the banks paid for the stakes they hold (warrants
+    cost nothing), charged to net interest income."""
+    held = pop.bank_stake_cost.sum(axis=0)
+    for bank in banks:
+        bank.ledger.net_interest_income -= float(held[bank.index]) * funding_cost / 4.0
+
+
 def realise_stakes(
     pop: EnterprisePopulation,
     banks: Sequence[Bank],

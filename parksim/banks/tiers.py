@@ -34,8 +34,9 @@ PRODUCTS: tuple[str, ...] = (
     "investment_linked",  # 投贷联动 / 以投定贷: sized by the latest equity round
     "supply_chain",  # supply-chain finance against a chain leader's payables
     "mna",  # M&A loan to an acquirer
+    "trade_finance",  # 订单融资, 发票融资, 应收账款保理 against the firm's own sales (§六(一)2)
 )
-BASIC_PRODUCTS = ("collateral", "credit_history", "mna")
+BASIC_PRODUCTS = ("collateral", "credit_history", "mna", "trade_finance")
 LIFECYCLE_PRODUCTS = (*BASIC_PRODUCTS, "ip_pledge", "investment_linked", "supply_chain")
 
 
@@ -87,7 +88,38 @@ class TierSpec:
             "venture-debt practice 2-20%",
         }
     )
-    advisory: bool = field(metadata={"help": "earns IPO, M&A and REIT arrangement fees"})
+    advisory: bool = field(metadata={"help": "arranges REITs (earns the REIT arrangement fee)"})
+    deposit_share: float = field(
+        default=0.10,
+        metadata={
+            "unit": "share",
+            "help": "settlement deposits a client keeps at its main bank / annual revenue",
+        },
+    )
+    advisory_capture: float = field(
+        default=1.0,
+        metadata={
+            "unit": "share",
+            "help": "share of clients' IPO and M&A advisory mandates the main bank wins",
+        },
+    )
+    single_name_limit: float = field(
+        default=0.10,
+        metadata={
+            "exclusive_min": 0.0,
+            "max": 1.0,
+            "help": "largest exposure to one borrower / the bank's park book "
+            "(analogue of CBIRC 2018 large-exposure rules)",
+        },
+    )
+    sector_limit: float = field(
+        default=0.45,
+        metadata={
+            "exclusive_min": 0.0,
+            "max": 1.0,
+            "help": "largest exposure to one sector / the bank's park book",
+        },
+    )
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.products) - set(PRODUCTS))
@@ -112,6 +144,7 @@ TIER_SPECS: dict[float, TierSpec] = {
         fund_coinvest=False,
         warrant_coverage=0.0,
         advisory=False,
+        advisory_capture=0.3,
     ),
     2.0: TierSpec(
         signal_noise=0.6,
@@ -129,6 +162,7 @@ TIER_SPECS: dict[float, TierSpec] = {
         fund_coinvest=True,
         warrant_coverage=0.10,
         advisory=True,
+        deposit_share=0.15,
     ),
     3.0: TierSpec(
         signal_noise=0.5,
@@ -146,6 +180,7 @@ TIER_SPECS: dict[float, TierSpec] = {
         fund_coinvest=True,
         warrant_coverage=0.10,
         advisory=True,
+        deposit_share=0.18,
     ),
 }
 
@@ -168,6 +203,8 @@ class TierTable:
     signal_noise: np.ndarray  # (n_banks, 1)
     history_quarters: np.ndarray  # (n_banks, 1)
     max_expected_loss: np.ndarray  # (n_banks, 1)
+    single_name_limit: np.ndarray  # (n_banks, 1)
+    sector_limit: np.ndarray  # (n_banks, 1)
     graduation_uplift: np.ndarray  # (n_banks,)
     acquisition_uplift: np.ndarray  # (n_banks,)
     fund_coinvest: np.ndarray  # (n_banks,) bool
@@ -184,6 +221,8 @@ class TierTable:
             signal_noise=column("signal_noise"),
             history_quarters=column("history_quarters"),
             max_expected_loss=column("max_expected_loss"),
+            single_name_limit=column("single_name_limit"),
+            sector_limit=column("sector_limit"),
             graduation_uplift=column("graduation_uplift")[:, 0],
             acquisition_uplift=column("acquisition_uplift")[:, 0],
             fund_coinvest=np.array([spec.fund_coinvest for spec in specs]),

@@ -139,6 +139,9 @@ class EnterprisePopulation:
     stage_quarter = Column(np.int16, -1, "quarter the enterprise reached its current stage")
     exit_quarter = Column(np.int16, -1, "quarter the enterprise left (failed/relocated/acquired)")
     listed_quarter = Column(np.int16, -1, "quarter of listing (IPO), -1 if never listed")
+    quality_prior = Column(
+        np.float64, 0.0, "mean quality of the cohort the firm was drawn from (banks' prior)"
+    )
     quality = Column(np.float64, 0.0, "latent quality, standard-normal scale; no bank sees it")
     failure_risk = Column(np.float64, 0.0, "sector × quality multiplier of the failure hazard")
     pd = Column(np.float64, -1.0, "quarterly failure probability, as of the last quarter run")
@@ -167,6 +170,7 @@ class EnterprisePopulation:
     loan_quarters_left = Column(np.int16, 0, "quarters until the loan is fully amortised")
     loan_status = Column(np.int8, 0, "LoanStatus of the loan", categories=enum_names(LoanStatus))
     loan_policy_cover = Column(np.float64, 0.0, "share of the loan's loss covered by policy")
+    loan_pd = Column(np.float64, 0.0, "the lender's annual PD estimate when it made the loan")
     default_quarter = Column(np.int16, -1, "quarter the loan defaulted, -1 if it has not")
     finance_state = Column(
         np.intp,

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from parksim.enterprises.sectors import SECTOR_NAMES
+
 STAGES: tuple[str, ...] = ("seed", "startup", "growth", "pre_ipo", "listed")
 EXITS: tuple[str, ...] = ("failed", "relocated", "acquired")
 #: Units that count things: their columns hold integers.
@@ -54,6 +56,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("entries", "firms", "new enterprises that entered the park this quarter", "park"),
     Column("listings", "firms", "enterprises that listed (IPO) this quarter", "park"),
     Column("failures", "firms", "enterprises that failed this quarter", "park"),
+    Column("n_chain_leaders", "firms", "chain leaders (链主) active in the park", "park"),
     Column("output", "万元/quarter", "revenue of all active enterprises this quarter", "park"),
     Column(
         "focal_tier",
@@ -83,7 +86,15 @@ COLUMNS: tuple[Column, ...] = (
         "defaulted exposure × LGD less risk-pool and guarantee recoveries",
         "risk",
     ),
-    Column("recoveries", "万元", "risk-pool and guarantee payments to the focal bank", "risk"),
+    Column(
+        "policy_recoveries", "万元", "risk-pool and guarantee payments to the focal bank", "risk"
+    ),
+    Column(
+        "collateral_recoveries",
+        "万元",
+        "part of the defaulted balance not lost: defaulted exposure × (1 − LGD)",
+        "risk",
+    ),
     Column("expected_loss", "万元", "one-quarter expected loss of the performing book", "risk"),
     Column("operator_exposure", "万元", "focal bank's development loans to the operator", "risk"),
     Column(
@@ -100,10 +111,53 @@ COLUMNS: tuple[Column, ...] = (
     *_stage_columns(
         "defaults", "loans", "defaults this quarter among focal-bank {stage} borrowers", "risk"
     ),
+    *_stage_columns(
+        "default_rate",
+        "share",
+        "defaults_{stage} / borrowers_{stage}: defaults over borrowers at quarter start "
+        "(0 when there are none)",
+        "risk",
+    ),
+    Column(
+        "sold_down",
+        "万元",
+        "balance sold (performing at par, NPLs at net value) to keep names within the limit",
+        "risk",
+    ),
+    Column(
+        "largest_exposure_share",
+        "share",
+        "largest exposure to one borrower / park book, NPLs net of booked loss",
+        "risk",
+    ),
+    Column(
+        "top10_exposure_share", "share", "ten largest exposures / park book (same basis)", "risk"
+    ),
+    Column("hhi_exposure", "share²", "Herfindahl index of borrower shares of exposure", "risk"),
+    Column("sector_hhi", "share²", "Herfindahl index of sector shares of exposure", "risk"),
+    *[
+        Column(
+            f"exposure_{sector}", "万元", f"focal bank's exposure to the {sector} sector", "risk"
+        )
+        for sector in SECTOR_NAMES
+    ],
+    Column(
+        "capital_irb",
+        "万元",
+        "Basel IRB capital on the performing book from the bank's own PD estimates",
+        "risk",
+    ),
+    Column(
+        "granularity_adjustment",
+        "万元",
+        "single-name capital add-on (Gordy & Lütkebohmert 2013 simplified GA)",
+        "risk",
+    ),
     Column(
         "net_interest_income",
         "万元",
-        "interest on performing loans (enterprises and operator) less funding cost",
+        "interest on performing loans (enterprises and operator) less their funding cost, "
+        "less the funding cost of NPLs and of the banks' paid-for equity stakes",
         "revenue",
     ),
     Column(
@@ -125,6 +179,13 @@ COLUMNS: tuple[Column, ...] = (
         "revenue",
     ),
     Column(
+        "deposit_income",
+        "万元",
+        "spread on clients' settlement deposits: deposits × (funding_cost − deposit_rate) / 4",
+        "revenue",
+    ),
+    Column("deposits", "万元", "clients' settlement deposits at the focal bank", "revenue"),
+    Column(
         "operating_cost",
         "万元",
         "cost of running the tier's service model, with any tier-move investment",
@@ -139,7 +200,14 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "net_profit",
         "万元",
-        "net interest + fees + equity + personal finance − operating cost − credit loss",
+        "net interest + fees + equity + personal finance + deposit income − operating cost "
+        "− credit loss",
+        "revenue",
+    ),
+    Column(
+        "raroc",
+        "share/year",
+        "4 × net_profit / capital_irb: annualised return on IRB capital (0 without capital)",
         "revenue",
     ),
     Column("operator_revenue", "万元", "operator's revenue this quarter", "operator"),

@@ -16,6 +16,9 @@ Tail risk of the cumulative credit loss L (one value per replication, n replicat
 - ES_α (expected shortfall) = the mean of the losses ≥ VaR_α;
 - unexpected loss UL = VaR_99.9 − EL; return on risk = mean cumulative net profit / UL.
 
+Beside it, RAROC per replication: the annualised net profit over the mean Basel IRB
+capital the bank holds on its book (``capital_irb``, quarters 1 to the horizon).
+
 A tail estimate needs replications beyond it: with fewer than 1,000 replications VaR and
 ES at 99.9 % are both the largest simulated loss, and with fewer than 100 so are those at
 99 %. Read them as "the worst case seen", not as a 1-in-1,000 loss.
@@ -68,6 +71,9 @@ FISCAL_COLUMNS: tuple[str, ...] = (
 #: Every metric summarised, with its unit, in output order.
 METRICS: dict[str, str] = {
     "cum_credit_loss": "万元",
+    # Right after the tail metrics of cum_credit_loss, so RAROC sits beside return_on_risk.
+    "mean_capital_irb": "万元",
+    "raroc": "share per year",
     "cum_net_interest_income": "万元",
     "cum_fee_income": "万元",
     "cum_equity_income": "万元",
@@ -155,6 +161,9 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     # Defaults in quarter q happen among the borrowers at the start of q (the
     # borrowers_<stage> columns); the quarter-0 row only repeats the opening book.
     ts["start_borrowers"] = ts[list(START_BORROWERS)].sum(axis=1) * (ts["quarter"] >= 1)
+    # Tables written before 0.3.0 have no capital column: their RAROC is missing.
+    capital = timeseries.get("capital_irb", np.nan)
+    ts["capital_for_raroc"] = pd.Series(capital, index=ts.index).where(ts["quarter"] >= 1)
     ts["strategy"] = ts["strategy"].astype(str)
     ts = ts.sort_values([*KEYS, "quarter"], kind="stable")
     g = ts.groupby(list(KEYS), sort=False)
@@ -173,6 +182,11 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     )
     per["cum_fiscal_cost"] = per[[f"cum_{c}" for c in FISCAL_COLUMNS]].sum(axis=1)
     per["final_pool_remaining"] = g["pool_remaining"].last()
+    # RAROC: annual net profit over the mean IRB capital of quarters 1..horizon.
+    years = g["quarter"].apply(lambda q: (q >= 1).sum()) / 4.0
+    per["mean_capital_irb"] = g["capital_for_raroc"].mean()
+    capital = per["mean_capital_irb"].where(per["mean_capital_irb"] > 0)
+    per["raroc"] = per["cum_net_profit"] / years.where(years > 0) / capital
     per["mean_operator_leverage"] = g["operator_leverage"].mean()
     per["mean_occupancy"] = g["occupancy"].mean()
     return per[list(METRICS)].reindex(strategy_order(timeseries), level="strategy")
@@ -290,6 +304,9 @@ def summarise(timeseries: pd.DataFrame, reference: str | None = None) -> pd.Data
     Last come the columns of :func:`policy_effects` (against ``reference``, default
     the first strategy): ``pool_exhausted_share``,
     ``extra_young_lending_per_fiscal_cost`` and ``policy_note``.
+    - ``mean_capital_irb``: mean Basel IRB capital of quarters 1 to the horizon, 万元.
+    - ``raroc``: cum_net_profit per year / mean_capital_irb (share per year); NaN without
+      capital. Reported beside ``return_on_risk`` (profit / UL).
     """
     order = strategy_order(timeseries)
     per = per_replication(timeseries)
