@@ -420,10 +420,6 @@ def _compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 # --- rerunning, plotting and reporting a run folder ---------------------------------------
 
 
@@ -510,3 +506,7 @@ def _report(args: argparse.Namespace) -> int:
         return EXIT_UNWRITABLE
     print(f"wrote {path}")
     return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
