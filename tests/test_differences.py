@@ -106,7 +106,7 @@ def tiny_scenario(seed: int = 11, **changes) -> parksim.Scenario:
 def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = parksim.run(tiny_scenario(reference="tier2_heavy"), progress=False)
     with pytest.MonkeyPatch.context() as patch:  # the other charts are tested elsewhere
-        patch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: [])
+        patch.setattr("parksim.reporting.charts.timeseries_figures", lambda *args, **kwargs: {})
         return result.save(tmp_path_factory.mktemp("run") / "run")
 
 
@@ -181,7 +181,7 @@ def test_a_table_without_a_metrics_columns_leaves_that_metric_out() -> None:
 def test_compare_pairs_runs_with_one_seed_and_says_when_it_cannot(
     saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
-    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: [])
+    monkeypatch.setattr("parksim.reporting.charts.timeseries_figures", lambda *args, **kwargs: {})
     same = parksim.run(tiny_scenario(), progress=False)
     same_folder = same.save(tmp_path / "same_seed")
     out = tmp_path / "paired"

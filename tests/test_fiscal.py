@@ -45,7 +45,7 @@ def test_pool_and_guarantee_payouts_are_what_the_bank_recovers(result) -> None:
     pool = result.timeseries[result.timeseries["strategy"] == "pool"]
     # One bank: every public payout is its recovery.
     paid = pool["fiscal_pool_paid"] + pool["fiscal_guarantee_paid"]
-    assert np.allclose(paid, pool["recoveries"])
+    assert np.allclose(paid, pool["policy_recoveries"])
     assert pool["fiscal_guarantee_paid"].sum() > 0
 
 

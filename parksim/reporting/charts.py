@@ -23,6 +23,8 @@ start, where every flow is zero, and drawing it would put a false jump at the or
 from __future__ import annotations
 
 import functools
+import io
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +36,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import (
+    FuncFormatter,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+    ScalarFormatter,
+)
 
 from parksim.reporting import fonts
 from parksim.reporting.columns import STAGES
@@ -286,10 +294,13 @@ def _grouped(value: float, _position: int | None = None) -> str:
 
 
 def _group_ticks(body: SubFigure) -> None:
-    """Thousands separators on every linear axis (shared axes follow)."""
+    """Thousands separators on every numeric linear axis (shared axes follow); axes
+    labelled with names (a forest plot's strategies) keep their labels."""
     for ax in body.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            if axis.get_scale() == "linear":
+            if axis.get_scale() == "linear" and isinstance(
+                axis.get_major_formatter(), ScalarFormatter
+            ):
                 axis.set_major_formatter(FuncFormatter(_grouped))
 
 
@@ -769,9 +780,28 @@ def save_figure(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "svg")
     with _style():
         for fmt in check_formats(formats):
             path = stem.with_name(f"{stem.name}.{fmt}")
-            fig.savefig(path, format=fmt, dpi=PNG_DPI, metadata=FIXED_METADATA[fmt])
+            if fmt == "svg":
+                buffer = io.StringIO()
+                fig.savefig(buffer, format=fmt, metadata=FIXED_METADATA[fmt])
+                path.write_text(_numbered_clip_ids(buffer.getvalue()), encoding="utf-8")
+            else:
+                fig.savefig(path, format=fmt, dpi=PNG_DPI, metadata=FIXED_METADATA[fmt])
             paths.append(path)
     return paths
+
+
+_CLIP_ID = re.compile(r"\bp[0-9a-f]{10}\b")
+
+
+def _numbered_clip_ids(svg: str) -> str:
+    """Clip-path ids numbered in order of appearance.
+
+    Matplotlib hashes a clip rectangle's float bounds into its id, and constrained
+    layout can move a bound in its last bits between two draws of the same figure, which
+    changes the id but nothing drawn; numbering makes the bytes depend on the drawing.
+    """
+    names: dict[str, str] = {}
+    return _CLIP_ID.sub(lambda m: names.setdefault(m.group(0), f"clip{len(names)}"), svg)
 
 
 def save_all(

@@ -77,7 +77,7 @@ def _reference_of(ts: pd.DataFrame, reference: str | None) -> str:
 
 
 def _money() -> str:
-    return charts.unit_label("万元")
+    return charts.money("en")
 
 
 def difference_fan(
@@ -97,7 +97,9 @@ def difference_fan(
     others = [name for name in paths if name != reference]
     with charts._style():
         fig, body = charts._new_figure(charts._grid_height(max(len(others), 1)))
-        axes, panels = charts._strategy_grid(body, max(len(others), 1), sharex=True, sharey=True)
+        axes, panels = charts._strategy_grid(
+            body, max(len(others), 1), xlabel="Quarter", sharex=True, sharey=True
+        )
         for ax, name in zip(panels, others, strict=False):
             x, r = paths[name], paths[reference]
             both = x.index.intersection(r.index)
@@ -128,7 +130,7 @@ def difference_fan(
             if np.isfinite(even):
                 ax.axvline(even, color="0.2", linestyle=":", linewidth=1.0, label="break-even")
             ax.set_title(f"{name} − {reference}", loc="left")
-            charts._quarter_axis(ax)
+            charts._quarter_axis(ax, "en")
         for ax in axes[:, 0]:
             ax.set_ylabel(spec.axis_label.format(money=_money()))
         handles, labels = [], []
@@ -138,7 +140,7 @@ def difference_fan(
                     handles.append(handle)
                     labels.append(label)
         body.legend(handles, labels, loc="outside lower center", ncols=4, handlelength=2.4)
-        return charts._finish(fig, stamp, spec.title, legend=False)
+        return charts._finish(fig, stamp, spec.title, lang="en", legend=False)
 
 
 def difference_forest(
@@ -197,7 +199,7 @@ def difference_forest(
         for ax in axes[:, 0]:
             ax.set_yticks(y, names)
         title = f"Differences from {reference} with 95 % intervals (paired by replication)"
-        return charts._finish(fig, stamp, title, legend=False)
+        return charts._finish(fig, stamp, title, lang="en", legend=False)
 
 
 #: The difference charts of a run, by file name; each is called as

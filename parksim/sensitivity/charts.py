@@ -62,7 +62,7 @@ def morris_chart(
     ax.set_xlabel("μ*: mean |elementary effect| over the parameter's range")
     ax.set_ylabel("σ of the elementary effects")
     return run_charts._finish(
-        fig, stamp, f"Morris screening · {outcome_label(strategy, versus, metric)}"
+        fig, stamp, f"Morris screening · {outcome_label(strategy, versus, metric)}", lang="en"
     )
 
 
@@ -96,7 +96,7 @@ def sobol_chart(
     ax.set_yticks(y, rows["parameter"], fontsize=6)
     ax.set_xlabel("share of the outcome's variance over the plausible space")
     return run_charts._finish(
-        fig, stamp, f"Sobol indices · {outcome_label(strategy, versus, metric)}"
+        fig, stamp, f"Sobol indices · {outcome_label(strategy, versus, metric)}", lang="en"
     )
 
 
@@ -136,7 +136,9 @@ def tornado_chart(
     ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
     ax.set_yticks(y, swing.index, fontsize=6)
     ax.set_xlabel(outcome_label(strategy, versus, metric))
-    return run_charts._finish(fig, stamp, f"Tornado · {outcome_label(strategy, versus, metric)}")
+    return run_charts._finish(
+        fig, stamp, f"Tornado · {outcome_label(strategy, versus, metric)}", lang="en"
+    )
 
 
 def save_charts(
@@ -149,17 +151,19 @@ def save_charts(
     stamp: str,
 ) -> list[Path]:
     """The study's charts of the main outcome, as PNG and SVG in `out_dir`."""
-    figures = {
-        f"{method}_indices": (morris_chart if method == "morris" else sobol_chart)(
+    # Built inside the chart style, so text takes the shipped CJK font where it needs it.
+    draws = {
+        f"{method}_indices": lambda: (morris_chart if method == "morris" else sobol_chart)(
             indices, *main, stamp
         ),
-        "tornado": tornado_chart(outputs, levels, *main, stamp),
+        "tornado": lambda: tornado_chart(outputs, levels, *main, stamp),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, fig in figures.items():
-        try:
-            with run_charts._style():
+    for name, draw in draws.items():
+        with run_charts._style():
+            fig = draw()
+            try:
                 for suffix, extra in (
                     ("png", {"dpi": 200, "metadata": {"Software": None}}),
                     ("svg", {"metadata": {"Date": None, "Creator": None}}),
@@ -167,6 +171,6 @@ def save_charts(
                     path = out_dir / f"{name}.{suffix}"
                     fig.savefig(path, format=suffix, **extra)
                     paths.append(path)
-        finally:
-            fig.clear()
+            finally:
+                fig.clear()
     return paths
