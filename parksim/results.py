@@ -428,7 +428,7 @@ class Ensemble:
     def difference_figures(self) -> dict[str, Any]:
         """The charts of the differences from the reference, as name → draw(lang)."""
         return difference_charts.difference_figures(
-            self.timeseries, self.stamp, self.reference, self.discount_rate, self.differences()
+            self.timeseries, self.stamp_in, self.reference, self.discount_rate, self.differences()
         )
 
     def plot_differences(self, measure: str = "cum_net_profit", reference: str | None = None):

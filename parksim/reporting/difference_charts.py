@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,6 +31,7 @@ from parksim.reporting.differences import (
     metric_paths,
     paired_difference,
 )
+from parksim.reporting.i18n import tr
 
 #: Band of replications' differences drawn around the mean difference.
 SPREAD = (0.05, 0.95)
@@ -76,16 +76,13 @@ def _reference_of(ts: pd.DataFrame, reference: str | None) -> str:
     return str(pd.unique(ts["strategy"])[0]) if reference is None else reference
 
 
-def _money() -> str:
-    return charts.money("en")
-
-
 def difference_fan(
     ts: pd.DataFrame,
     stamp: str,
     measure: str = "cum_net_profit",
     reference: str | None = None,
     discount_rate: float = 0.0,
+    lang: str = "en",
 ) -> Figure:
     """One panel per strategy other than the reference, on shared axes: the paired
     difference of ``measure`` (a key of :data:`DIFFERENCE_FANS`) by quarter, its mean
@@ -98,7 +95,7 @@ def difference_fan(
     with charts._style():
         fig, body = charts._new_figure(charts._grid_height(max(len(others), 1)))
         axes, panels = charts._strategy_grid(
-            body, max(len(others), 1), xlabel="Quarter", sharex=True, sharey=True
+            body, max(len(others), 1), xlabel=tr("quarter", lang), sharex=True, sharey=True
         )
         for ax, name in zip(panels, others, strict=False):
             x, r = paths[name], paths[reference]
@@ -114,7 +111,7 @@ def difference_fan(
                 high,
                 color=charts.FAN_GREYS[0],
                 linewidth=0,
-                label="middle 90 % of replications",
+                label=tr("middle 90 % of replications", lang),
             )
             ax.fill_between(
                 quarters,
@@ -122,17 +119,25 @@ def difference_fan(
                 stats["ci_high"],
                 color=charts.FAN_GREYS[1],
                 linewidth=0,
-                label="95 % interval of the mean",
+                label=tr("95 % interval of the mean", lang),
             )
-            ax.plot(quarters, stats["mean"], color="black", linewidth=1.4, label="mean difference")
+            ax.plot(
+                quarters,
+                stats["mean"],
+                color="black",
+                linewidth=1.4,
+                label=tr("mean difference", lang),
+            )
             ax.axhline(0, color="0.3", linewidth=0.6, zorder=1)
             even = breakeven_quarter(quarters, stats["ci_low"], stats["ci_high"], metric.better)
             if np.isfinite(even):
-                ax.axvline(even, color="0.2", linestyle=":", linewidth=1.0, label="break-even")
+                ax.axvline(
+                    even, color="0.2", linestyle=":", linewidth=1.0, label=tr("break-even", lang)
+                )
             ax.set_title(f"{name} − {reference}", loc="left")
-            charts._quarter_axis(ax, "en")
+            charts._quarter_axis(ax, lang)
         for ax in axes[:, 0]:
-            ax.set_ylabel(spec.axis_label.format(money=_money()))
+            ax.set_ylabel(tr(spec.axis_label, lang).format(money=charts.money(lang)))
         handles, labels = [], []
         for ax in panels:
             for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
@@ -140,7 +145,7 @@ def difference_fan(
                     handles.append(handle)
                     labels.append(label)
         body.legend(handles, labels, loc="outside lower center", ncols=4, handlelength=2.4)
-        return charts._finish(fig, stamp, spec.title, lang="en", legend=False)
+        return charts._finish(fig, stamp, tr(spec.title, lang), lang=lang, legend=False)
 
 
 def difference_forest(
@@ -149,6 +154,7 @@ def difference_forest(
     reference: str | None = None,
     discount_rate: float = 0.0,
     table: pd.DataFrame | None = None,
+    lang: str = "en",
 ) -> Figure:
     """The headline differences (:data:`FOREST_METRICS`) of every strategy against the
     reference: one panel per metric, one row per strategy, the mean difference with its
@@ -190,16 +196,21 @@ def difference_forest(
             ax.axvline(0, color="0.4", linewidth=0.6, zorder=0)
             unit = "percentage points" if scale == 100.0 else rows["unit"].iloc[0]
             better = rows["better"].iloc[0]
-            ax.set_title(f"{metric.replace('_', ' ')}\n{better} is better", loc="left")
+            ax.set_title(
+                f"{tr(metric.replace('_', ' '), lang)}\n{tr(f'{better} is better', lang)}",
+                loc="left",
+            )
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
-            ax.set_xlabel(unit.replace("万元", _money()))
+            ax.set_xlabel(tr(unit, lang))
             ax.grid(axis="y", visible=False)
         for ax in axes.flat[len(metrics) :]:
             ax.set_visible(False)
         for ax in axes[:, 0]:
             ax.set_yticks(y, names)
-        title = f"Differences from {reference} with 95 % intervals (paired by replication)"
-        return charts._finish(fig, stamp, title, lang="en", legend=False)
+        title = tr("Differences from {reference} with 95 % intervals (paired by replication)", lang)
+        return charts._finish(
+            fig, stamp, title.format(reference=reference), lang=lang, legend=False
+        )
 
 
 #: The difference charts of a run, by file name; each is called as
@@ -214,13 +225,13 @@ DIFFERENCE_CHARTS: dict[str, Callable[..., Figure]] = {
 
 def difference_figures(
     ts: pd.DataFrame,
-    stamp: str,
+    stamp: Callable[[str], str],
     reference: str,
     discount_rate: float = 0.0,
     table: pd.DataFrame | None = None,
 ) -> dict[str, Callable[[str], Figure]]:
-    """The difference charts of one table as name → draw(lang) (English only for now);
-    none when there is no other strategy to compare with the reference."""
+    """The difference charts of one table as name → draw(lang), ``stamp(lang)`` the
+    provenance line; none when there is no other strategy to compare with the reference."""
     if len(pd.unique(ts["strategy"])) < 2:
         return {}
     return {
@@ -233,21 +244,6 @@ def difference_figures(
 
 def _draw(chart, ts, stamp, reference, discount_rate, table, lang: str = "en") -> Figure:
     extra = {} if table is None else {"table": table}
-    return chart(ts, stamp, reference=reference, discount_rate=discount_rate, **extra)
-
-
-def save_all(figures: dict[str, Callable[[str], Figure]], out_dir: Path) -> list[Path]:
-    """Write each figure as PNG (200 dpi) and SVG into `out_dir`, with the bytes
-    depending only on the data (as :func:`parksim.reporting.charts.save_all`)."""
-    paths: list[Path] = []
-    for name, draw in figures.items():
-        fig = draw("en")
-        try:
-            with charts._style():
-                png, svg = out_dir / f"{name}.png", out_dir / f"{name}.svg"
-                fig.savefig(png, format="png", dpi=200, metadata={"Software": None})
-                fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
-        finally:
-            fig.clear()
-        paths += [png, svg]
-    return paths
+    return chart(
+        ts, stamp(lang), reference=reference, discount_rate=discount_rate, lang=lang, **extra
+    )

@@ -189,6 +189,40 @@ ZH: dict[str, str] = {
     ),
     "parksim {version} · compare {runs}": "parksim {version} · 对比 {runs}",
     "{label} (seed {seed}, {replications} reps)": "{label}（随机种子 {seed}，{replications}次）",
+    # Difference charts (parksim.reporting.difference_charts).
+    "Focal bank: cumulative net profit, strategy − reference (higher is better)": (
+        "本行：累计净利润，策略 − 基准（越高越好）"
+    ),
+    "Focal bank: cumulative credit loss, strategy − reference (lower is better)": (
+        "本行：累计信用损失，策略 − 基准（越低越好）"
+    ),
+    "strategy − reference ({money})": "策略 − 基准（{money}）",
+    "95 % interval of the mean": "均值的95%区间",
+    "mean difference": "平均差异",
+    "break-even": "盈亏平衡",
+    "Differences from {reference} with 95 % intervals (paired by replication)": (
+        "相对 {reference} 的差异及95%区间（按模拟配对）"
+    ),
+    "higher is better": "越高越好",
+    "lower is better": "越低越好",
+    "cum net profit": "累计净利润",
+    "npv net profit": "净利润现值",
+    "cum credit loss": "累计信用损失",
+    "cum credit loss es95": "累计信用损失 ES 95%",
+    "cum credit loss es99": "累计信用损失 ES 99%",
+    "cum credit loss var95": "累计信用损失 VaR 95%",
+    "cum credit loss var99": "累计信用损失 VaR 99%",
+    "cum expected loss": "累计预期损失",
+    "final npl ratio": "期末不良贷款率",
+    "final raroc": "期末风险调整资本回报率 RAROC",
+    "cum listings": "累计上市数",
+    "cum fiscal cost": "累计财政成本",
+    "cum young new loans": "对种子期与初创期企业的累计新增贷款",
+    "percentage points": "百分点",
+    "万元 at quarter 0": "万元（第0季度现值）",
+    "firms": "家企业",
+    "share": "比例",
+    "share per year": "年化比例",
 }
 
 
