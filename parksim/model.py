@@ -92,6 +92,18 @@ def _metric(name: str, model: ParkModel) -> Any:
     return model.latest[name]
 
 
+BASELINE = Path("scenarios") / "baseline.toml"
+
+
+def _baseline() -> Path:
+    """The baseline scenario: the working directory's, else the checkout's (a notebook
+    opened in another folder still gets the calibrated baseline)."""
+    if BASELINE.exists():
+        return BASELINE
+    checkout = Path(__file__).resolve().parents[1] / BASELINE
+    return checkout if checkout.exists() else BASELINE
+
+
 class ParkModel(mesa.Model):
     """An industrial park, its operator and the banks that serve it.
 
@@ -102,11 +114,13 @@ class ParkModel(mesa.Model):
         model = ParkModel("scenarios/baseline.toml", rng=7, bank_tier=3.0, risk_pool_share=0.5)
 
     `rng` is the only source of randomness. Without `strategy` the first one is used.
+    Without `config` the model is the calibrated baseline, `scenarios/baseline.toml` of
+    the working directory or, failing that, of the parksim checkout it is imported from.
     """
 
     def __init__(
         self,
-        config: Scenario | str | Path = "scenarios/baseline.toml",
+        config: Scenario | str | Path | None = None,
         strategy: str | None = None,
         *,
         rng: Any = None,
@@ -114,7 +128,7 @@ class ParkModel(mesa.Model):
         **overrides: Any,
     ) -> None:
         super().__init__(rng=rng)
-        scenario = config if isinstance(config, Scenario) else load_scenario(config)
+        scenario = config if isinstance(config, Scenario) else load_scenario(config or _baseline())
         chosen = scenario.strategy(strategy) if strategy else scenario.strategies[0]
         self.config, self.strategy = apply_overrides(scenario, chosen, **overrides)
         self.policy = self.strategy.policy

@@ -283,7 +283,7 @@ def test_with_parameters_sets_several_elements_of_one_tuple() -> None:
     changed = with_parameters(
         scenario, {"lifecycle.failure_pd[0]": 0.04, "lifecycle.failure_pd[2]": 0.01}
     )
-    assert changed.lifecycle.failure_pd == (0.04, 0.024, 0.01, 0.008, 0.003)
+    assert changed.lifecycle.failure_pd == (0.04, 0.02272, 0.01, 0.008138, 0.007039)
 
 
 def test_relative_parameters_are_searched_as_multiples() -> None:
@@ -294,7 +294,10 @@ def test_relative_parameters_are_searched_as_multiples() -> None:
             FittedParameter("lifecycle.failure_pd[1]", 0.3, 1.0, "lifecycle.failure_pd[0]"),
         ),
     )
-    scenario = parksim.load_scenario(BASELINE)
+    scenario = with_parameters(
+        parksim.load_scenario(BASELINE),
+        {"lifecycle.failure_pd[0]": 0.03, "lifecycle.failure_pd[1]": 0.024},
+    )
     search = search_values(targets, scenario)
     assert search == pytest.approx(
         {"lifecycle.failure_pd[0]": 0.03, "lifecycle.failure_pd[1]": 0.8}

@@ -104,6 +104,25 @@ def test_every_preset_uses_the_calibrated_parameters(name: str) -> None:
         )
 
 
+@pytest.mark.parametrize("source", ["defaults", "baseline.toml"])
+def test_the_defaults_are_the_calibrated_baseline(source: str, tmp_path, monkeypatch) -> None:
+    """`ParkModel()` (here from a folder without scenarios/, as a notebook elsewhere) and
+    `parksim run scenarios/baseline.toml` run the fitted model."""
+    monkeypatch.chdir(tmp_path)
+    calibrated = parksim.load_scenario(SCENARIOS / "baseline_calibrated.toml")
+    scenario = (
+        parksim.load_scenario(SCENARIOS / "baseline.toml")
+        if source == "baseline.toml"
+        else parksim.ParkModel().config
+    )
+    for p in load_targets().parameters:
+        want, got = p.parsed.read(calibrated), p.parsed.read(scenario)
+        assert got == want, (
+            f"{source}: {p.key} is {got}, but scenarios/baseline_calibrated.toml fitted "
+            f"{want}; make the fitted value the schema default"
+        )
+
+
 def book_figures(name: str, replications: int):
     scenario = load(name)
     targets = preset_targets(load_targets(), scenario)

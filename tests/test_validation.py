@@ -24,6 +24,7 @@ from parksim.calibration.checks import (
 )
 from parksim.calibration.fit import measure, misfit, simulate
 from parksim.calibration.targets import load_targets
+from parksim.calibration.validation import uncalibrated
 from parksim.credit import CreditParams
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,11 +98,12 @@ def test_calibrated_baseline_hits_each_target_within_its_band(fresh):
     assert_rows_agree(table)
 
 
-def test_calibration_improves_on_the_defaults(fresh, baseline):
+def test_calibration_improves_on_the_hand_set_priors(fresh, baseline):
     targets, calibrated, runs, _ = fresh
     fit = targets.for_scenario(calibrated, ("fit",))
-    default_runs = simulate(baseline, targets.measurement)
-    assert misfit(fit, runs, calibrated) < misfit(fit, default_runs, baseline)
+    prior = uncalibrated(baseline, targets)
+    prior_runs = simulate(prior, targets.measurement)
+    assert misfit(fit, runs, calibrated) < misfit(fit, prior_runs, prior)
 
 
 def test_the_calibrated_scenario_differs_from_the_baseline_only_in_fitted_parameters(baseline):

@@ -41,7 +41,8 @@ class LendingParams:
         default=0.018, metadata={**RATE, "help": "bank's annual funding cost (assumption)"}
     )
     margin: float = field(
-        default=0.010, metadata={**RATE, "help": "annual spread over LPR + expected loss"}
+        default=0.004616,  # calibrated: inclusive small-business loan rate
+        metadata={**RATE, "help": "annual spread over LPR + expected loss"},
     )
     max_rate: float = field(
         default=0.08, metadata={**RATE, "help": "highest annual loan rate a bank charges"}

@@ -128,6 +128,13 @@ class FittedParameter:
             "of it, with lower and upper bounding the multiple"
         },
     )
+    prior: float | None = field(
+        default=None,
+        metadata={
+            "help": "the hand-set value before any fit (scenario units), which the "
+            "validation report shows as the uncalibrated model"
+        },
+    )
     note: str = field(default="", metadata={"help": "what the parameter is and why it is fitted"})
 
     def __post_init__(self) -> None:

@@ -43,7 +43,7 @@ from parksim.calibration.checks import (
     degenerate_overrides,
     engine_check,
 )
-from parksim.calibration.fit import measure, search_range, simulate
+from parksim.calibration.fit import measure, search_range, simulate, with_parameters
 from parksim.calibration.targets import TargetSet, default_targets_path, load_targets
 from parksim.credit import CreditParams
 from parksim.scenario.loader import load_scenario
@@ -178,7 +178,7 @@ def target_rows(before: pd.DataFrame, after: pd.DataFrame, targets: TargetSet) -
                 "published": _target_value(row.value, row.target),
                 "band": f"{_target_value(row.band_low, row.target)} – "
                 f"{_target_value(row.band_high, row.target)}",
-                "default model": _target_value(start, row.target),
+                "before the fit": _target_value(start, row.target),
                 "calibrated": _target_value(row.model, row.target),
                 "± se": _target_value(row.se, row.target),
                 "gap": _target_value(row.gap, row.target),
@@ -205,13 +205,20 @@ class Report:
     annual: list[AnnualCheck] = dataclasses.field(default_factory=list)
 
 
-def parameter_rows(baseline: Scenario, calibrated: Scenario, targets: TargetSet) -> pd.DataFrame:
+def uncalibrated(baseline: Scenario, targets: TargetSet) -> Scenario:
+    """The baseline with every fitted parameter at its hand-set `prior` (targets file): the
+    model before any fit, which the report compares with the calibrated defaults."""
+    priors = {p.key: p.prior for p in targets.parameters if p.prior is not None}
+    return with_parameters(baseline, priors)
+
+
+def parameter_rows(prior: Scenario, calibrated: Scenario, targets: TargetSet) -> pd.DataFrame:
     rows = []
     for p in targets.parameters:
         rows.append(
             {
                 "parameter": f"`{p.key}`",
-                "default": f"{p.parsed.read(baseline):.4g}",
+                "before the fit": f"{p.parsed.read(prior):.4g}",
                 "calibrated": f"{p.parsed.read(calibrated):.4g}",
                 "search range": search_range(p).replace(" × ", " × `")
                 + ("`" if p.relative_to else ""),
@@ -518,8 +525,11 @@ lifecycle, equity and default parameters below by simulated moments. Every other
 keeps its documented default (`docs/model.md`), set by hand: the tiers, the sector
 profiles, the operator, income and most lending parameters, and the inputs that are
 published figures themselves (the LPR, the REIT yield, the special-bond coupon, Basel's
-LGD; section 4.2 lists them). The fitted values are in `scenarios/baseline_calibrated.toml`,
-whose header records the run, and in each park preset (`scenarios/*.toml`).
+LGD; section 4.2 lists them). The fitted values are the schema defaults, so
+`ParkModel()` and `scenarios/baseline.toml` are the calibrated baseline; they are also in
+`scenarios/baseline_calibrated.toml`, whose header records the fit, and in each park preset
+(`scenarios/*.toml`). "Before the fit" is the hand-set `prior` of each parameter in
+`parksim/data/targets.toml`.
 
 {markdown_table(report.parameters)}
 
@@ -532,7 +542,7 @@ parameter changes; the search therefore fits every moment with a response surfac
 (quadratic in each parameter, no cross terms) over a Latin-hypercube design and minimises
 the objective on the surfaces with `scipy.optimize` (L-BFGS-B), then repeats this in a
 box around the optimum (`parksim/calibration/fit.py`). On these tables (fresh seeds,
-below) the objective is {misfit_of(report.before, report.targets):.2f} at the defaults and
+below) the objective is {misfit_of(report.before, report.targets):.2f} before the fit and
 {misfit_of(report.after, report.targets):.2f} calibrated.
 
 Each stage's failure hazard is searched as a multiple, at most one, of the stage before:
@@ -545,7 +555,7 @@ error is small so that the firms that do raise keep raising (the fourth-round sh
 
 ### 4.2 Every target against the model
 
-Published figure, its agreement band, the baseline at its defaults and calibrated. Both
+Published figure, its agreement band, the baseline before the fit and calibrated. Both
 are measured with seeds the fit did not use ({fresh.replications} replications from seed
 {fresh.seed}; the fit used seed {m.seed}); `± se` is the Monte Carlo standard error over
 replications. The band comes from the figure's own spread or, where a foreign or national
@@ -658,6 +668,7 @@ def build_report(root: Path, targets_path: Path | None = None) -> Report:
     targets = load_targets(targets_path)
     baseline = load_scenario(root / "scenarios" / "baseline.toml")
     calibrated = load_scenario(root / "scenarios" / "baseline_calibrated.toml")
+    prior = uncalibrated(baseline, targets)
     fresh = fresh_measurement(targets)
     presets = {}
     for name in PRESETS:
@@ -669,8 +680,8 @@ def build_report(root: Path, targets_path: Path | None = None) -> Report:
         basel=basel_table(),
         targets=targets,
         fresh=fresh,
-        parameters=parameter_rows(baseline, calibrated, targets),
-        before=measure(baseline, fresh),
+        parameters=parameter_rows(prior, calibrated, targets),
+        before=measure(prior, fresh),
         after=measure(calibrated, fresh),
         presets=presets,
         facts=stylized_facts(root),
@@ -686,11 +697,15 @@ def write_report(root: Path, report: Report) -> Path:
         report.degenerate, "Full model, degenerate park", figures / "degenerate_model.png"
     )
     plot_basel(report.basel, figures / "basel.png")
-    plot_targets({"default": report.before, "calibrated": report.after}, figures / "targets.png")
+    plot_targets(
+        {"before the fit": report.before, "calibrated": report.after}, figures / "targets.png"
+    )
     baseline = load_scenario(root / "scenarios" / "baseline.toml")
     calibrated = load_scenario(root / "scenarios" / "baseline_calibrated.toml")
     runs = {
-        "default": simulate(baseline, report.fresh.measurement),
+        "before the fit": simulate(
+            uncalibrated(baseline, report.targets), report.fresh.measurement
+        ),
         "calibrated": simulate(calibrated, report.fresh.measurement),
     }
     plot_lifecycle(runs, figures / "lifecycle.png")

@@ -32,11 +32,12 @@ class EquityMarketParams:
         metadata={"non_negative": True, "help": "median round size by stage, 万元"},
     )
     bar: tuple[float, ...] = field(
-        default=(0.35, 0.45, 0.55, 0.45),
+        default=(0.35, 1.275, 0.55, 0.45),  # [1] calibrated: second-round share
         metadata={"help": "expected quality an investor requires, by stage"},
     )
     investor_noise: float = field(
-        default=0.8, metadata={"min": 0.0, "help": "sd of investors' view error on quality"}
+        default=0.3292,  # calibrated: fourth-round share
+        metadata={"min": 0.0, "help": "sd of investors' view error on quality"},
     )
     dilution: float = field(
         default=0.2, metadata={"exclusive_min": 0.0, "max": 1.0, "help": "round / post-money"}

@@ -34,7 +34,8 @@ class LifecycleParams:
     """Hazards of the enterprise lifecycle, per quarter; stage tuples run seed → listed."""
 
     failure_pd: tuple[float, ...] = field(
-        default=(0.030, 0.024, 0.015, 0.008, 0.003),
+        # calibrated (parksim calibrate, docs/validation.md): SAIC death rates, NPL ratios
+        default=(0.02647, 0.02272, 0.01639, 0.008138, 0.007039),
         metadata={**PROB, "help": "quarterly failure probability by stage, average quality"},
     )
     graduation: tuple[float, ...] = field(
