@@ -156,6 +156,24 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "sensitivity", "Morris or Sobol sensitivity of the strategies to the assumptions"
     )
     add_sensitivity_arguments(sensitivity)
+
+    app = command("app", "watch one park run in the browser (Mesa + Solara; the app extra)")
+    app.description = """\
+Serve a page of one park as it runs, at http://HOST:PORT/: enterprises by stage,
+the focal bank's exposure, NPL ratio, net profit and credit loss, the operator's
+occupancy, quarter by quarter. Step, play or reset the model; choose the strategy,
+the focal bank's tier, the operator model, the policy levers and the seed (they
+take effect at Reset). The page loads nothing from the internet. Ctrl-C stops
+the server. Needs the app extra: pip install -e ".[app]"."""
+    app.add_argument(
+        "scenario",
+        type=Path,
+        nargs="?",
+        default=Path("scenarios/baseline.toml"),
+        help="scenario TOML file (default scenarios/baseline.toml)",
+    )
+    app.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    app.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
     return parser, {
         "run": run,
         "validate": validate,
@@ -164,6 +182,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         "sensitivity": sensitivity,
         "plot": plot,
         "report": report,
+        "app": app,
     }
 
 
@@ -209,7 +228,39 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "calibrate":
         return calibrate_command(scenario, args)
+    if args.command == "app":
+        return _app(args)
     return _run(scenario, args)
+
+
+def _app(args: argparse.Namespace) -> int:
+    """Serve the page of the (validated) scenario until Ctrl-C: this process becomes
+    `solara run`, so a signal to it stops the server (a child would outlive it)."""
+    import importlib.util
+    import os
+    import socket
+
+    from parksim.app import SCENARIO_VARIABLE
+
+    if importlib.util.find_spec("solara") is None:
+        print('parksim app: needs the app extra: pip install -e ".[app]"', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    with socket.socket() as probe:
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as error:
+            print(
+                f"parksim app: cannot serve on {args.host}:{args.port} ({error.strerror}); "
+                "choose another with --port or --host",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+    os.environ[SCENARIO_VARIABLE] = str(args.scenario.resolve())
+    command = [sys.executable, "-m", "solara", "run", "parksim.app_page:Page", "--production"]
+    command += ["--host", args.host, "--port", str(args.port), "--no-open"]
+    print(f"parksim app: serving {args.scenario} at http://{args.host}:{args.port}/", flush=True)
+    os.execv(sys.executable, command)
+    return EXIT_OK  # not reached: execv does not return
 
 
 def _run(scenario, args: argparse.Namespace) -> int:
