@@ -75,9 +75,9 @@ DIFFERENCE_COLUMNS: tuple[str, ...] = (
 class DifferenceMetric:
     """A per-replication metric compared between strategies.
 
-    Either the running sum of per-quarter ``flows`` (a cumulative metric, with a path
-    over quarters and a break-even quarter; ``discounted`` sums present values) or a
-    ``stock`` column read at the horizon.
+    Either the running sum of per-quarter ``flows`` less ``minus`` (a cumulative metric,
+    with a path over quarters and a break-even quarter; ``discounted`` sums present
+    values) or a ``stock`` column read at the horizon.
     """
 
     name: str
@@ -87,10 +87,11 @@ class DifferenceMetric:
     flows: tuple[str, ...] = ()
     stock: str | None = None
     discounted: bool = False
+    minus: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return self.flows if self.stock is None else (self.stock,)
+        return self.flows + self.minus if self.stock is None else (self.stock,)
 
     @property
     def sign(self) -> float:
@@ -111,6 +112,24 @@ DIFFERENCE_METRICS: tuple[DifferenceMetric, ...] = (
         "net profit discounted to quarter 0 at the scenario's discount_rate",
         ("net_profit",),
         discounted=True,
+    ),
+    # Profit split by source: equity gains (warrants, fund stakes) are lumpy exits that
+    # only the tiers holding stakes earn, so no pairing removes their variance; the rest
+    # of profit (lending, fees, deposits, costs) pairs tightly across strategies.
+    DifferenceMetric(
+        "cum_banking_profit",
+        "万元",
+        "higher",
+        "net profit less equity income (lending, fees, deposits, costs) over the horizon",
+        ("net_profit",),
+        minus=("equity_income",),
+    ),
+    DifferenceMetric(
+        "cum_equity_income",
+        "万元",
+        "higher",
+        "equity income (warrants and fund stakes realised at exits) over the horizon",
+        ("equity_income",),
     ),
     DifferenceMetric(
         "cum_credit_loss", "万元", "lower", "credit loss summed over the horizon", ("credit_loss",)
@@ -147,6 +166,8 @@ DIFFERENCE_METRICS: tuple[DifferenceMetric, ...] = (
     ),
 )
 
+METRIC_BY_NAME = {m.name: m for m in DIFFERENCE_METRICS}
+
 #: Tail metrics of the cumulative credit loss, as (metric name, statistic, level).
 TAIL_DIFFERENCES: tuple[tuple[str, str, float], ...] = (
     ("cum_credit_loss_var95", "var", 0.95),
@@ -169,7 +190,14 @@ def metric_paths(
     """
     frame = timeseries[["strategy", "replication", "quarter"]].copy()
     frame["strategy"] = frame["strategy"].astype(str)
-    value = timeseries[list(metric.columns)].sum(axis=1).to_numpy(dtype=np.float64)
+
+    def total(columns: tuple[str, ...]) -> np.ndarray:
+        return timeseries[list(columns)].sum(axis=1).to_numpy(dtype=np.float64)
+
+    if metric.stock is not None:
+        value = total((metric.stock,))
+    else:
+        value = total(metric.flows) - (total(metric.minus) if metric.minus else 0.0)
     if metric.discounted:
         value = value * (1.0 + discount_rate) ** (-timeseries["quarter"].to_numpy() / 4.0)
     frame["value"] = value
@@ -327,7 +355,7 @@ def differences(
     present = [m for m in metrics if set(m.columns) <= set(timeseries.columns)]
     paths = {m.name: metric_paths(timeseries, m, discount_rate) for m in present}
     losses = paths.get("cum_credit_loss") or metric_paths(
-        timeseries, DIFFERENCE_METRICS[2], discount_rate
+        timeseries, METRIC_BY_NAME["cum_credit_loss"], discount_rate
     )
     rows = []
     for position, name in enumerate(names):
