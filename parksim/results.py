@@ -60,7 +60,12 @@ class ResultsFolderError(RuntimeError):
 
 class FolderUnwritable(ResultsFolderError):
     """The disk refused a write: no permission, a read-only or full file system, a file in
-    the way. The message says what was kept (nothing, or a folder `--resume` finishes)."""
+    the way. The message says what was kept (nothing, or a folder `--resume` finishes);
+    `problem` is what `disk_problem` said, for a caller that words its own message."""
+
+    def __init__(self, message: str, problem: str | None = None) -> None:
+        super().__init__(message)
+        self.problem = problem or message
 
 
 def disk_problem(error: OSError) -> str:
@@ -96,8 +101,9 @@ def make_folder(path: Path, shown_as: Path | None = None) -> Path | None:
             raise ResultsFolderError(
                 f"{path}: already exists; results are never overwritten"
             ) from None
+        problem = disk_problem(error)
         raise FolderUnwritable(
-            f"{shown_as or path}: cannot create the folder: {disk_problem(error)}"
+            f"{shown_as or path}: cannot create the folder: {problem}", problem
         ) from None
     return made
 

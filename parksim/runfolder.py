@@ -89,8 +89,9 @@ class RunFolder:
             write_json(path / "manifest.json", manifest)
         except OSError as error:
             remove_made(made)
+            problem = disk_problem(error)
             raise FolderUnwritable(
-                f"{path}: cannot create the run folder: {disk_problem(error)}; nothing was kept"
+                f"{path}: cannot create the run folder: {problem}; nothing was kept", problem
             ) from None
         return cls(path, manifest)
 

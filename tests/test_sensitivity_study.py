@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
 
-from parksim.cli import main
+from parksim.cli import EXIT_UNWRITABLE, main
 from parksim.scenario.loader import load_scenario
 from parksim.sensitivity import study
 from parksim.sensitivity.study import PointSimulator, make_plan, resume_study, run_study
@@ -153,3 +155,140 @@ def test_bad_input_is_one_line_naming_the_flag(small_scenario, tmp_path, capsys,
     error = capsys.readouterr().err.strip()
     assert status == 2 and error.startswith(f"parksim: {named}") and "\n" not in error
     assert not out.exists()
+
+
+# --- a disk that refuses a write: one line, exit 3, no folder or a resumable one ---------
+
+STUDY_FLAGS = ["--trajectories", "3", "--replications", "1", "--parameters", KEYS]
+STUDY_FLAGS += ["--metrics", "cum_net_profit", "--seed", "5", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def whole_study(small_scenario, tmp_path_factory):
+    """The study of STUDY_FLAGS, run with nothing in its way."""
+    out = tmp_path_factory.mktemp("whole") / "study"
+    assert main(["sensitivity", str(small_scenario), *STUDY_FLAGS, "--out", str(out)]) == 0
+    return out
+
+
+def _refused(capsys, *words: str) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert "Traceback" not in captured.err
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def _full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device", "x.parquet")
+
+
+def _resumes_to(whole, out) -> None:
+    assert json.loads((out / "manifest.json").read_text())["status"] == "incomplete"
+    assert main(["sensitivity", "--resume", str(out), "--quiet"]) == 0
+    for name in ("outputs.parquet", "replications.parquet", "design.parquet"):
+        pd.testing.assert_frame_equal(pd.read_parquet(out / name), pd.read_parquet(whole / name))
+    assert not (out / study.RUNS).exists()
+
+
+def test_disk_full_while_writing_a_part(small_scenario, whole_study, tmp_path, monkeypatch, capsys):
+    real = study.StudyRuns.write_part
+    written = []
+
+    def fill_up(self, strategy, columns):
+        if len(written) == 2:
+            _full_disk()
+        written.append(strategy)
+        return real(self, strategy, columns)
+
+    monkeypatch.setattr(study.StudyRuns, "write_part", fill_up)
+    out = tmp_path / "study"
+    status = main(["sensitivity", str(small_scenario), *STUDY_FLAGS, "--out", str(out)])
+    assert status == EXIT_UNWRITABLE == 3
+    line = _refused(capsys, str(out), "no space left", f"parksim sensitivity --resume {out}")
+    kept = int(line.split(" of 27 runs are kept")[0].rsplit(" ", 1)[1])
+    assert 0 < kept < 27
+    assert not (out / "outputs.parquet").exists()
+    monkeypatch.setattr(study.StudyRuns, "write_part", real)
+    _resumes_to(whole_study, out)
+
+
+@pytest.mark.parametrize("where", ["charts", "final manifest"])
+def test_disk_full_after_the_runs_keeps_them_for_resume(
+    small_scenario, whole_study, tmp_path, monkeypatch, capsys, where
+):
+    if where == "charts":
+        import parksim.sensitivity.report
+
+        monkeypatch.setattr(parksim.sensitivity.report, "save_charts", _full_disk)
+    else:
+        real = study.write_json
+
+        def refuse_completion(path, data):
+            if data.get("status") == "complete":
+                _full_disk()
+            real(path, data)
+
+        monkeypatch.setattr(study, "write_json", refuse_completion)
+    out = tmp_path / "study"
+    assert main(["sensitivity", str(small_scenario), *STUDY_FLAGS, "--out", str(out)]) == 3
+    _refused(capsys, "no space left", "27 of 27 runs are kept", "--resume")
+    monkeypatch.undo()
+    _resumes_to(whole_study, out)
+
+
+def test_disk_full_before_the_first_point_leaves_no_folder(
+    small_scenario, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(study, "write_json", _full_disk)
+    out = tmp_path / "new" / "study"
+    assert main(["sensitivity", str(small_scenario), *STUDY_FLAGS, "--out", str(out)]) == 3
+    _refused(capsys, str(out), "no space left", "nothing was kept")
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_file_in_the_way_is_named(small_scenario, tmp_path, capsys):
+    in_the_way = tmp_path / "results"
+    in_the_way.write_text("not a folder")
+    status = main(["sensitivity", str(small_scenario), *STUDY_FLAGS, "--results", str(in_the_way)])
+    assert status == 3
+    _refused(capsys, f"{in_the_way} is a file, not a folder")
+    assert in_the_way.read_text() == "not a folder"
+
+
+def test_permission_denied_leaves_no_folder(small_scenario, tmp_path, monkeypatch, capsys):
+    # Root may write anywhere, so the refusal is patched into the folder's creation.
+    real_mkdir = Path.mkdir
+
+    def refuse_the_runs_folder(path: Path, *args, **kwargs) -> None:
+        if path.name == study.RUNS:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse_the_runs_folder)
+    out = tmp_path / "new" / "study"
+    assert main(["sensitivity", str(small_scenario), *STUDY_FLAGS, "--out", str(out)]) == 3
+    _refused(capsys, "permission denied", "nothing was kept")
+    assert not (tmp_path / "new").exists()
+
+
+def test_resume_on_a_read_only_folder_is_one_line(
+    small_scenario, whole_study, tmp_path, monkeypatch, capsys
+):
+    import parksim.sensitivity.report
+
+    out = tmp_path / "study"
+    monkeypatch.setattr(parksim.sensitivity.report, "save_charts", _full_disk)
+    assert main(["sensitivity", str(small_scenario), *STUDY_FLAGS, "--out", str(out)]) == 3
+    capsys.readouterr()
+
+    def read_only(self):
+        raise OSError(errno.EROFS, "Read-only file system", str(self.path / "manifest.json"))
+
+    monkeypatch.setattr(study.StudyRuns, "start_session", read_only)
+    assert main(["sensitivity", "--resume", str(out), "--quiet"]) == 3
+    _refused(capsys, "read-only file system", "27 of 27 runs are kept", "--resume")
+    monkeypatch.undo()
+    _resumes_to(whole_study, out)

@@ -2,8 +2,9 @@
 
 Exit status as for `parksim run`: 0 done, 1 some points failed (the others are analysed
 and kept; `--resume` retries the failed ones), 2 bad input (one line naming the flag or
-key and what was expected; no folder is written), 130 interrupted (finished points are
-kept for `--resume`).
+key and what was expected; no folder is written), 3 the disk refused a write (full,
+read-only, no permission, a file in the way: one line saying what was kept, no folder or
+one that `--resume` finishes), 130 interrupted (finished points are kept for `--resume`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import time
 from pathlib import Path
 
 from parksim.executors import EXECUTOR_KINDS
-from parksim.results import ResultsFolderError
+from parksim.results import FolderUnwritable, ResultsFolderError
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
 from parksim.sensitivity import METHODS
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNWRITABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +142,9 @@ def _execute(args: argparse.Namespace, out: Path, scenario, plan) -> int:
                 folder = resume_study(out, **options)
             else:
                 folder = run_study(scenario, plan, out, **options)
+    except FolderUnwritable as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_UNWRITABLE
     except (ExecutorUnavailable, ResultsFolderError) as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

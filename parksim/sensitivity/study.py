@@ -38,12 +38,16 @@ from parksim.reporting.differences import DIFFERENCE_METRICS, DifferenceMetric
 from parksim.results import (
     STATUS_COMPLETE,
     STATUS_INCOMPLETE,
+    FolderUnwritable,
     ResultsFolderError,
     build_manifest,
     code_versions,
     command_line,
+    disk_problem,
     iso_time,
+    make_folder,
     read_manifest,
+    remove_made,
     write_json,
 )
 from parksim.runfolder import RunFolder
@@ -311,15 +315,28 @@ def run_study(
     """Run a new study into `out` (which must not exist); return the folder.
 
     Raises RunIncomplete when some points failed: the others are analysed and kept, and
-    `resume_study(out)` retries the failed ones.
+    `resume_study(out)` retries the failed ones. Raises FolderUnwritable when the disk
+    refuses a write: before the first point, no folder is left; after, the folder keeps
+    the runs done and `resume_study(out)` finishes it.
     """
     out = Path(out)
     design = design_points(plan.method, plan.keys, plan.size, plan.seed)
     values = design_values(plan, design)
     manifest = study_manifest(scenario, plan, design)
-    runs = _create_runs(out, scenario, plan, design)
-    write_json(out / "manifest.json", manifest)
-    design_table(design, values).to_parquet(out / "design.parquet", index=False)
+    made = make_folder(out)
+    try:
+        runs = _create_runs(out, scenario, plan, design)
+        write_json(out / "manifest.json", manifest)
+        design_table(design, values).to_parquet(out / "design.parquet", index=False)
+    except (OSError, FolderUnwritable) as error:
+        remove_made(made)
+        problem = disk_problem(error) if isinstance(error, OSError) else error.problem
+        raise FolderUnwritable(
+            f"{out}: cannot create the study folder: {problem}; nothing was kept", problem
+        ) from None
+    except BaseException:
+        remove_made(made)
+        raise
     return _run(out, scenario, plan, design, values, runs, executor, workers, scheduler, progress)
 
 
@@ -340,7 +357,10 @@ def resume_study(
     values = table.pivot(index="point", columns="parameter", values="value")[list(plan.keys)]
     runs = StudyRuns.open(folder / RUNS)
     runs.resumable_scenario(scenario)
-    runs.start_session()
+    try:
+        runs.start_session()
+    except OSError as error:
+        raise _unwritable(folder, runs, error) from None
     return _run(
         folder,
         scenario,
@@ -356,15 +376,38 @@ def resume_study(
 
 
 def _create_runs(out: Path, scenario: Scenario, plan: StudyPlan, design: Design) -> StudyRuns:
-    if out.exists():
-        raise ResultsFolderError(f"{out}: already exists; results are never overwritten")
     total = design.points * plan.replications
     manifest = build_manifest(scenario, plan.seed, total, time.time(), status=STATUS_INCOMPLETE)
     manifest["study_metrics"] = list(plan.metrics)
     return StudyRuns.create(out / RUNS, manifest)
 
 
+def _unwritable(out: Path, runs: StudyRuns, error: OSError) -> FolderUnwritable:
+    """The one line saying what the disk refused, what was kept and how to go on."""
+    try:
+        done, total = runs.progress()
+        kept = f"{done} of {total} runs are kept there"
+    except (OSError, ResultsFolderError):
+        kept = "the folder is incomplete"
+    return FolderUnwritable(
+        f"{out}: {disk_problem(error)}; {kept}; once the disk is fixed (space freed), "
+        f"continue with: parksim sensitivity --resume {out}"
+    )
+
+
 def _run(out, scenario, plan, design, values, runs, executor, workers, scheduler, progress):
+    """Run the missing runs and analyse; FolderUnwritable (resumable) if the disk refuses."""
+    try:
+        return _run_and_analyse(
+            out, scenario, plan, design, values, runs, executor, workers, scheduler, progress
+        )
+    except OSError as error:
+        raise _unwritable(out, runs, error) from None
+
+
+def _run_and_analyse(
+    out, scenario, plan, design, values, runs, executor, workers, scheduler, progress
+):
     simulate = PointSimulator(
         scenario,
         plan.keys,
@@ -407,8 +450,10 @@ def _run(out, scenario, plan, design, values, runs, executor, workers, scheduler
     if incomplete is None:
         manifest["status"] = STATUS_COMPLETE
         manifest["finished"] = iso_time(time.time())
-        shutil.rmtree(out / RUNS, ignore_errors=True)
     write_json(out / "manifest.json", manifest)
+    if incomplete is None:
+        # Only once the manifest says complete: until then --resume needs the runs.
+        shutil.rmtree(out / RUNS, ignore_errors=True)
     if incomplete is not None:
         failures = pd.DataFrame(runs.read_failures())
         if not failures.empty:
