@@ -62,16 +62,17 @@ def test_plot_twice_gives_the_same_bytes(run_folder: Path, tmp_path: Path, lang:
 def test_chinese_plot_draws_glyphs_from_the_shipped_font(run_folder: Path, tmp_path) -> None:
     files = plotted(run_folder, tmp_path, "--lang", "zh", "--format", "svg")
     svg = files["risk_curves.svg"].decode("utf-8")
-    assert len(set(re.findall(r'id="NotoSansSC-Thin-[0-9a-f]+"', svg))) >= 20
+    assert len(set(re.findall(r'id="NotoSansSC-Regular-[0-9a-f]+"', svg))) >= 20
+    assert len(set(re.findall(r'id="NotoSansSC-Bold-[0-9a-f]+"', svg))) >= 5  # the title
 
 
 def test_plot_writes_pdf_with_the_fonts_embedded(run_folder: Path, tmp_path: Path) -> None:
     files = plotted(run_folder, tmp_path, "--lang", "zh", "--format", "pdf")
     assert set(files) == {f"{n}.pdf" for n in RunResult.load(run_folder).figures()}
     pdf = files["risk_return.pdf"]
-    # Every font (DejaVu Sans, its bold, Noto Sans SC) is a TrueType subset in the file.
-    assert pdf.count(b"/FontFile2") == pdf.count(b"/Type /FontDescriptor") >= 2
-    assert b"NotoSansSC" in pdf
+    # Every font (DejaVu Sans, Noto Sans SC Regular and Bold) is a TrueType subset in the file.
+    assert pdf.count(b"/FontFile2") == pdf.count(b"/Type /FontDescriptor") >= 3
+    assert b"NotoSansSC-Regular" in pdf and b"NotoSansSC-Bold" in pdf
 
 
 def test_plot_refuses_an_unknown_format(run_folder: Path, tmp_path: Path, capsys) -> None:

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from fontTools.ttLib import TTFont
 from matplotlib.text import Text
 
-from parksim.reporting import charts
+from parksim.reporting import charts, fonts
 from parksim.reporting.columns import COLUMN_NAMES, STAGES, column
 from parksim.reporting.i18n import tr
 from parksim.reporting.summary import METRICS, cumulative, per_replication, summarise
@@ -185,9 +186,37 @@ def test_chinese_svg_draws_its_glyphs_from_the_shipped_font(ts: pd.DataFrame, tm
     )
     text = svg.read_text(encoding="utf-8")
     # svg.fonttype "path": each glyph is defined once as <path id="<font>-<glyph index>">.
-    glyphs = set(re.findall(r'id="NotoSansSC-Thin-[0-9a-f]+"', text))
-    assert len(glyphs) >= 20  # 本行, 季度, 贷款余额, 不良贷款率, ...
+    glyphs = set(re.findall(r'id="NotoSansSC-Regular-[0-9a-f]+"', text))
+    assert len(glyphs) >= 20  # 季度, 贷款余额, 不良贷款率, ...
     assert "<text" not in text
+
+
+def _glyph_ids(svg: str, face: str) -> set[int]:
+    return {int(g, 16) for g in re.findall(rf'id="NotoSansSC-{face}-([0-9a-f]+)"', svg)}
+
+
+def test_chinese_titles_are_bold_and_the_rest_regular(ts: pd.DataFrame, tmp_path) -> None:
+    faces = {w: TTFont(p) for w, p in fonts.cjk_faces().items()}
+    assert faces[400]["OS/2"].usWeightClass == 400
+    assert faces[700]["OS/2"].usWeightClass >= 600
+    assert not any("fvar" in f for f in faces.values())  # static faces, not the Thin default
+    draw = figures(ts)["risk_curves"]
+    fig = draw("zh")
+    title = fig.subfigs[0].get_suptitle()
+    body = "".join(t.get_text() for t in fig.findobj(Text) if t.get_text() != title)
+    (svg,) = charts.save_all({"risk_curves": draw}, tmp_path, lang="zh", formats=["svg"])
+    text = svg.read_text(encoding="utf-8")
+    cmap = faces[400].getBestCmap()  # instancing keeps the glyph order: one cmap for both
+
+    def glyphs(chars) -> set[int]:
+        return {faces[400].getGlyphID(cmap[ord(c)]) for c in chars if ord(c) >= 0x2E80}
+
+    title_only, body_only = glyphs(set(title) - set(body)), glyphs(set(body) - set(title))
+    assert len(title_only) >= 5 and len(body_only) >= 10
+    assert title_only <= _glyph_ids(text, "Bold")
+    assert not title_only & _glyph_ids(text, "Regular")
+    assert body_only <= _glyph_ids(text, "Regular")
+    assert not body_only & _glyph_ids(text, "Bold")
 
 
 def test_pdf_embeds_its_fonts_as_truetype(ts: pd.DataFrame, tmp_path) -> None:
@@ -197,7 +226,8 @@ def test_pdf_embeds_its_fonts_as_truetype(ts: pd.DataFrame, tmp_path) -> None:
     data = pdf.read_bytes()
     # Type 42: a CID TrueType font with its glyf outlines in a FontFile2 stream, per font.
     assert data.count(b"/FontFile2") == data.count(b"/Type /FontDescriptor") >= 2
-    assert b"NotoSansSC" in data and b"DejaVuSans" in data
+    assert b"NotoSansSC-Regular" in data and b"NotoSansSC-Bold" in data and b"DejaVuSans" in data
+    assert b"NotoSansSC-Thin" not in data
     assert b"/CIDFontType2" in data
 
 

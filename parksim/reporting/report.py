@@ -221,12 +221,13 @@ def _provenance(result: RunResult, lang: str) -> list[tuple[str, str]]:
     return rows
 
 
-def cjk_font_data(text: str) -> str | None:
-    """A data URI of the shipped CJK font cut down to the characters of ``text`` that
-    need it (WOFF, a few tens of kB), or None when there are none.
+def cjk_font_data(text: str) -> dict[int, str] | None:
+    """Data URIs of the shipped CJK font's Regular (400) and Bold (700) faces cut down
+    to the characters of ``text`` that need them (WOFF, a few tens of kB each), or None
+    when there are none.
 
     The page then shows its Chinese on a reader's machine without a CJK font, and in
-    the same face as the charts (the font's default master; its variations are dropped).
+    the same faces as the charts.
     """
     chars = "".join(sorted({c for c in text if ord(c) >= 0x2E80}))
     if not chars:
@@ -235,17 +236,19 @@ def cjk_font_data(text: str) -> str | None:
     options.flavor = "woff"
     options.layout_features = []
     options.hinting = False
-    options.drop_tables += ["gvar", "fvar", "HVAR", "MVAR", "STAT", "avar"]
-    font = subset.load_font(str(fonts.cjk_font_path()), options, lazy=True)
-    try:
-        subsetter = subset.Subsetter(options)
-        subsetter.populate(text=chars)
-        subsetter.subset(font)
-        buffer = io.BytesIO()
-        subset.save_font(font, buffer, options)
-    finally:
-        font.close()  # lazy loading keeps the file open until then
-    return "data:font/woff;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    uris = {}
+    for weight, path in fonts.cjk_faces().items():
+        font = subset.load_font(str(path), options, lazy=True)
+        try:
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(text=chars)
+            subsetter.subset(font)
+            buffer = io.BytesIO()
+            subset.save_font(font, buffer, options)
+        finally:
+            font.close()  # lazy loading keeps the file open until then
+        uris[weight] = "data:font/woff;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return uris
 
 
 def render(result: RunResult, lang: str = "en", study: Path | None = None) -> str:
