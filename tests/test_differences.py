@@ -221,7 +221,9 @@ def test_the_forest_plot_shows_the_differences_table(saved: Path) -> None:
     result = RunResult.load(saved)
     table = result.differences()
     fig = difference_forest(result.timeseries, "stamp", "tier2_heavy", 0.08)
-    panel = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("cum net profit"))
+    panel = next(
+        ax for ax in fig.axes if ax.get_title(loc="left").startswith("Cumulative net profit")
+    )
     plotted = panel.lines[0].get_xdata()
     rows = table[table["metric"] == "cum_net_profit"]
     assert np.allclose(plotted, rows["mean"].to_numpy())
@@ -229,3 +231,49 @@ def test_the_forest_plot_shows_the_differences_table(saved: Path) -> None:
         zip([t.get_text() for t in panel.get_yticklabels()], panel.get_yticks(), strict=True)
     )
     assert ticks["tier1_heavy"] > ticks["tier2_light"]  # scenario order, top down
+
+
+def test_a_metric_no_strategy_moves_is_labelled_not_ticked(saved: Path) -> None:
+    from parksim.reporting.difference_charts import difference_forest
+
+    result = RunResult.load(saved)
+    table = result.differences()
+    moved = table["metric"] == "cum_net_profit"
+    table.loc[~moved, ["mean", "ci_low", "ci_high"]] = 0.0  # e.g. fiscal cost without policy
+    for lang, title, note in [
+        ("en", "Cumulative credit loss", "0 in every replication"),
+        ("zh", "累计信用损失", "每次模拟均为0"),
+    ]:
+        fig = difference_forest(result.timeseries, "stamp", "tier2_heavy", table=table, lang=lang)
+        panel = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith(title))
+        assert list(panel.get_xticks()) == [0.0]
+        assert [t.get_text() for t in panel.texts] == [note]
+        profit = fig.axes[0]
+        assert len(profit.get_xticks()) > 1 and not profit.texts
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_long_strategy_names_keep_panel_titles_apart_and_on_the_page(
+    saved: Path, lang: str
+) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from parksim.reporting import charts
+    from parksim.reporting.difference_charts import difference_fan, difference_forest
+
+    ts = RunResult.load(saved).timeseries.copy()
+    long = {n: f"to2_q4_pool_{n}_heavy_x" for n in ts["strategy"].cat.categories}
+    ts["strategy"] = ts["strategy"].cat.rename_categories(long)
+    reference = long["tier2_heavy"]
+    for fig in (
+        difference_fan(ts, "stamp", reference=reference, lang=lang),
+        difference_forest(ts, "stamp", reference=reference, lang=lang),
+    ):
+        with charts._style():
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            fig.draw(renderer)
+        boxes = [ax._left_title.get_window_extent(renderer) for ax in fig.axes if ax.get_visible()]
+        assert all(b.x0 >= 0 and b.x1 <= fig.bbox.width for b in boxes)
+        for k, a in enumerate(boxes):
+            for b in boxes[k + 1 :]:
+                assert not a.overlaps(b), (a, b)

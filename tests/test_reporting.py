@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from fontTools.ttLib import TTFont
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.legend import Legend
 from matplotlib.text import Text
 
 from parksim.reporting import charts, fonts
@@ -272,6 +274,11 @@ def test_legend_columns_never_overflow_the_page() -> None:
     assert columns == 2  # 2 × 2, not 3 + 1 and not 4 cut off
     width = columns * charts._text_width_in(long[0])
     assert width < charts.PAGE_WIDTH_IN
+    # One long label widens its own column only: a fan chart's three entries fit one row.
+    fan = ["median", "middle 90 % of replications", "middle 50 %"]
+    assert charts.legend_columns(fan) == 3
+    assert charts.legend_columns(long[:3]) == 2  # three long ones do not fit side by side
+    assert charts.legend_columns([*long[:2], "a"]) == 3  # two long and a short one do
 
 
 def test_loss_distribution_marks_the_es_where_it_equals_the_var(ts: pd.DataFrame) -> None:
@@ -324,3 +331,33 @@ def test_risk_return_chart_survives_an_es_outside_its_bootstrap_interval(ts) -> 
     )
     fig = charts.risk_return(repeated, "stamp")
     assert fig.axes
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_text_stays_on_the_page(ts: pd.DataFrame, lang: str) -> None:
+    """At print width nothing runs off the figure: notes wrap, legends fit."""
+    for name, draw in figures(ts).items():
+        fig = draw(lang)
+        with charts._style():
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            fig.draw(renderer)
+        width = fig.bbox.width
+        placed = [t for sub in fig.subfigs for t in sub.texts]  # notes, the stamp
+        placed += [sub._suptitle for sub in fig.subfigs if sub._suptitle]
+        placed += [t for leg in fig.findobj(Legend) for t in leg.get_texts()]
+        for ax in fig.axes:
+            placed += [ax.title, ax._left_title, ax.xaxis.label, ax.yaxis.label]
+        for text in placed:
+            if text.get_visible() and text.get_text():
+                box = text.get_window_extent(renderer)
+                assert box.x0 >= -1 and box.x1 <= width + 1, (name, text.get_text())
+
+
+def test_long_notes_wrap_at_words_and_chinese_between_characters() -> None:
+    long = "the 90 % band of a ratio of few loans is noise, " * 4
+    lines = charts.wrap_notes([long.strip()])
+    assert len(lines) >= 2 and " ".join(lines) == long.strip()
+    assert all(charts._text_width_in(line) <= charts.PAGE_WIDTH_IN for line in lines)
+    chinese = charts.wrap_notes(["不良贷款率" * 20 + "；故只画中间50%"])
+    assert len(chinese) == 2 and not chinese[1].startswith("；")
+    assert charts.wrap_notes(["short"]) == ["short"]

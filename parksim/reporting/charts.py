@@ -233,16 +233,60 @@ def _text_width_in(text: str, size_pt: float = BASE_FONT_PT) -> float:
     return ems * size_pt / 72.0
 
 
+#: Chinese punctuation that must not begin a line: it stays at the end of the last one.
+_NO_LINE_START = "，。；：、）》」！？%"
+
+
+def wrap_text(text: str, room_in: float, size_pt: float = BASE_FONT_PT) -> list[str]:
+    """``text`` broken into lines no wider than ``room_in``: English at spaces (not at
+    no-break spaces), Chinese between characters, never before closing punctuation."""
+    lines: list[str] = []
+    line = ""
+    for token in re.findall(r"[\u2e80-\uffff]|[^ \u2e80-\uffff]+ *| +", text):
+        fits = _text_width_in((line + token).rstrip(), size_pt) <= room_in
+        if line.strip() and not fits and token[0] not in _NO_LINE_START:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    lines.append(line.rstrip())
+    return lines
+
+
+def wrap_notes(notes: Sequence[str], room_in: float = 0.97 * PAGE_WIDTH_IN) -> list[str]:
+    """``notes`` broken into lines that fit the page. The footer is sized by the number
+    of lines, so none runs off the page."""
+    return [line for note in notes for line in wrap_text(note, room_in)]
+
+
+def panel_width_in(columns: int, ytick_labels: Sequence[str] = ()) -> float:
+    """Rough width of one of ``columns`` panels side by side on the page, when the first
+    column carries ``ytick_labels`` (constrained layout makes the panels equal)."""
+    labels_in = max((_text_width_in(t) for t in ytick_labels), default=0.0)
+    return (PAGE_WIDTH_IN - 0.35 - labels_in) / columns
+
+
 def legend_columns(labels: Sequence[str], most: int = 4, handle_em: float = 3.2) -> int:
     """Columns that fit the legend entries on the page and spread them evenly over the
-    fewest rows (4 entries: 4 columns if they fit, else 2 × 2; never one cut off)."""
+    fewest rows (4 entries: 4 columns if they fit, else 2 × 2; never one cut off).
+
+    Matplotlib fills the columns in order (as ``np.array_split``) and makes each as wide
+    as its widest entry, so a long label widens only its own column.
+    """
     if not labels:
         return 1
     # handle, the gap after it and the spacing between columns, in em
-    entry_in = max(_text_width_in(t) for t in labels) + (handle_em + 0.8 + 2.0) * BASE_FONT_PT / 72
-    fits = max(1, min(most, int(0.94 * PAGE_WIDTH_IN // entry_in)))
-    rows = -(-len(labels) // fits)
-    return -(-len(labels) // rows)
+    pad_in = (handle_em + 0.8 + 2.0) * BASE_FONT_PT / 72
+    widths = np.array([_text_width_in(t) + pad_in for t in labels])
+
+    def fits(columns: int) -> bool:
+        parts = np.array_split(widths, columns)
+        return sum(p.max() for p in parts if p.size) <= 0.94 * PAGE_WIDTH_IN
+
+    widest = max((n for n in range(1, min(most, len(labels)) + 1) if fits(n)), default=1)
+    rows = -(-len(labels) // widest)
+    even = -(-len(labels) // rows)
+    return even if fits(even) else widest
 
 
 def _finish(
@@ -508,7 +552,7 @@ def fan_chart(
             "middle 50 %" if "90" in spec.bands else "middle 50 % of replications",
         ),
     }
-    notes = [tr(spec.note, lang)] if spec.note else []
+    notes = wrap_notes([tr(spec.note, lang)] if spec.note else [])
     with _style():
         fig, body = _new_figure(_grid_height(len(fans)), notes=len(notes))
         axes, panels = _strategy_grid(
@@ -566,7 +610,7 @@ def loss_distribution(ts: pd.DataFrame, stamp: str, *, lang: str = "en") -> Figu
     edges = np.histogram_bin_edges(np.concatenate(list(losses.values())), bins=bins)
     xlabel = tr("cumulative credit loss ({money})", lang).format(money=money(lang))
     few = "with fewer than 100 replications VaR and ES at 99 % are both the largest loss seen"
-    notes = [tr(few, lang)] if min(len(v) for v in losses.values()) < 100 else []
+    notes = wrap_notes([tr(few, lang)] if min(len(v) for v in losses.values()) < 100 else [])
     es_style = {"color": "black", "linestyle": ":", "linewidth": 1.2}
     with _style():
         fig, body = _new_figure(_grid_height(len(losses)), notes=len(notes))

@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from parksim.reporting import charts
+from parksim.reporting import charts, fonts
 from parksim.reporting.differences import (
     DIFFERENCE_METRICS,
     breakeven_quarter,
@@ -31,7 +31,7 @@ from parksim.reporting.differences import (
     metric_paths,
     paired_difference,
 )
-from parksim.reporting.i18n import tr
+from parksim.reporting.i18n import metric_title, tr
 
 #: Band of replications' differences drawn around the mean difference.
 SPREAD = (0.05, 0.95)
@@ -92,6 +92,11 @@ def difference_fan(
     reference = _reference_of(ts, reference)
     paths = metric_paths(ts, metric)
     others = [name for name in paths if name != reference]
+    titles = {n: f"{fonts.printable(n)} − {fonts.printable(reference)}" for n in others}
+    room = charts.panel_width_in(min(3, max(len(others), 1)))
+    if any(charts._text_width_in(t, charts.BASE_FONT_PT + 1) > room for t in titles.values()):
+        # Long strategy names: the reference on a line of its own, in every panel alike.
+        titles = {n: t.replace(" − ", "\n− ") for n, t in titles.items()}
     with charts._style():
         fig, body = charts._new_figure(charts._grid_height(max(len(others), 1)))
         axes, panels = charts._strategy_grid(
@@ -134,7 +139,7 @@ def difference_fan(
                 ax.axvline(
                     even, color="0.2", linestyle=":", linewidth=1.0, label=tr("break-even", lang)
                 )
-            ax.set_title(f"{name} − {reference}", loc="left")
+            ax.set_title(titles[name], loc="left")
             charts._quarter_axis(ax, lang)
         for ax in axes[:, 0]:
             ax.set_ylabel(tr(spec.axis_label, lang).format(money=charts.money(lang)))
@@ -167,6 +172,8 @@ def difference_forest(
     names = list(dict.fromkeys(table["strategy"]))
     ncols = min(3, len(metrics))
     nrows = -(-len(metrics) // ncols)
+    shown = [fonts.printable(n) for n in names]
+    room = charts.panel_width_in(ncols, shown)
     height = 1.2 + nrows * (0.75 + 0.22 * len(names))
     with charts._style():
         fig, body = charts._new_figure(height)
@@ -196,17 +203,32 @@ def difference_forest(
             ax.axvline(0, color="0.4", linewidth=0.6, zorder=0)
             unit = "percentage points" if scale == 100.0 else rows["unit"].iloc[0]
             better = rows["better"].iloc[0]
-            ax.set_title(
-                f"{tr(metric.replace('_', ' '), lang)}\n{tr(f'{better} is better', lang)}",
-                loc="left",
-            )
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
+            title = charts.wrap_text(metric_title(metric, lang), room, charts.BASE_FONT_PT + 1)
+            ax.set_title("\n".join([*title, tr(f"{better} is better", lang)]), loc="left")
+            # Three bins: four labels such as 160,000 touch in a third of the page.
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=3))
+            drawn = rows[["mean", "ci_low", "ci_high"]].to_numpy(dtype=float)
+            drawn = drawn[np.isfinite(drawn)]
+            if drawn.size and np.all(drawn == 0.0):
+                # A metric no strategy moves (no policy, so no fiscal cost): say so, rather
+                # than ticks of ±0.03 around nothing.
+                ax.set_xlim(-1.0, 1.0)
+                ax.set_xticks([0.0])
+                ax.text(
+                    0.54,
+                    0.5,
+                    tr("0 in every replication", lang),
+                    transform=ax.transAxes,
+                    ha="left",
+                    va="center",
+                    color="0.35",
+                )
             ax.set_xlabel(tr(unit, lang))
             ax.grid(axis="y", visible=False)
         for ax in axes.flat[len(metrics) :]:
             ax.set_visible(False)
         for ax in axes[:, 0]:
-            ax.set_yticks(y, names)
+            ax.set_yticks(y, shown)
         title = tr("Differences from {reference} with 95 % intervals (paired by replication)", lang)
         return charts._finish(
             fig, stamp, title.format(reference=reference), lang=lang, legend=False

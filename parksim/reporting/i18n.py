@@ -205,25 +205,50 @@ ZH: dict[str, str] = {
     ),
     "higher is better": "越高越好",
     "lower is better": "越低越好",
-    "cum net profit": "累计净利润",
-    "npv net profit": "净利润现值",
-    "cum credit loss": "累计信用损失",
-    "cum credit loss es95": "累计信用损失 ES 95%",
-    "cum credit loss es99": "累计信用损失 ES 99%",
-    "cum credit loss var95": "累计信用损失 VaR 95%",
-    "cum credit loss var99": "累计信用损失 VaR 99%",
-    "cum expected loss": "累计预期损失",
-    "final npl ratio": "期末不良贷款率",
-    "final raroc": "期末风险调整资本回报率 RAROC",
-    "cum listings": "累计上市数",
-    "cum fiscal cost": "累计财政成本",
-    "cum young new loans": "对种子期与初创期企业的累计新增贷款",
+    "Cumulative net profit": "累计净利润",
+    "NPV of net profit": "净利润现值",
+    "Cumulative credit loss": "累计信用损失",
+    "Cumulative credit loss, ES 95\u00a0%": "累计信用损失 ES 95%",
+    "Cumulative credit loss, ES 99\u00a0%": "累计信用损失 ES 99%",
+    "Cumulative credit loss, VaR 95\u00a0%": "累计信用损失 VaR 95%",
+    "Cumulative credit loss, VaR 99\u00a0%": "累计信用损失 VaR 99%",
+    "Cumulative expected loss": "累计预期损失",
+    "NPL ratio at the horizon": "期末不良贷款率",
+    "RAROC at the horizon": "期末风险调整资本回报率 RAROC",
+    "Cumulative listings": "累计上市数",
+    "Cumulative fiscal cost": "累计财政成本",
+    "New loans to seed and startup firms, cumulative": "对种子期与初创期企业的累计新增贷款",
+    "0 in every replication": "每次模拟均为0",
     "percentage points": "百分点",
     "万元 at quarter 0": "万元（第0季度现值）",
     "firms": "家企业",
     "share": "比例",
     "share per year": "年化比例",
 }
+
+
+#: How the metrics of differences.csv are titled in charts (English; Chinese through ZH).
+METRIC_TITLES = {
+    "cum_net_profit": "Cumulative net profit",
+    "npv_net_profit": "NPV of net profit",
+    "cum_credit_loss": "Cumulative credit loss",
+    "cum_credit_loss_es95": "Cumulative credit loss, ES 95\u00a0%",
+    "cum_credit_loss_es99": "Cumulative credit loss, ES 99\u00a0%",
+    "cum_credit_loss_var95": "Cumulative credit loss, VaR 95\u00a0%",
+    "cum_credit_loss_var99": "Cumulative credit loss, VaR 99\u00a0%",
+    "cum_expected_loss": "Cumulative expected loss",
+    "final_npl_ratio": "NPL ratio at the horizon",
+    "final_raroc": "RAROC at the horizon",
+    "cum_listings": "Cumulative listings",
+    "cum_fiscal_cost": "Cumulative fiscal cost",
+    "cum_young_new_loans": "New loans to seed and startup firms, cumulative",
+}
+
+
+def metric_title(metric: str, lang: str = "en") -> str:
+    """The chart title of a differences.csv metric, e.g. ``final_raroc`` → RAROC at the
+    horizon (期末风险调整资本回报率 RAROC)."""
+    return tr(METRIC_TITLES[metric], lang)
 
 
 def check_lang(lang: str) -> str:
