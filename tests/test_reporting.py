@@ -361,3 +361,10 @@ def test_long_notes_wrap_at_words_and_chinese_between_characters() -> None:
     chinese = charts.wrap_notes(["不良贷款率" * 20 + "；故只画中间50%"])
     assert len(chinese) == 2 and not chinese[1].startswith("；")
     assert charts.wrap_notes(["short"]) == ["short"]
+
+
+def test_eight_strategies_differ_in_colour_line_and_marker() -> None:
+    styles = [charts._style_of(i, 40) for i in range(8)]
+    for key in ("color", "linestyle", "marker"):
+        values = [str(style[key]) for style in styles]
+        assert len(set(values)) == 8, (key, values)

@@ -83,7 +83,7 @@ FIXED_METADATA: dict[str, dict] = {
 }
 
 # Tol's high-contrast scheme (black, dark blue, rose, ochre) separates in greyscale;
-# the tail (Okabe-Ito green, sky blue, grey) is only needed for many strategies.
+# the tail (Okabe-Ito green, sky blue, grey, vermillion) is only needed for many strategies.
 PALETTE: tuple[str, ...] = (
     "#000000",
     "#004488",
@@ -92,9 +92,20 @@ PALETTE: tuple[str, ...] = (
     "#009E73",
     "#56B4E9",
     "#777777",
+    "#D55E00",
 )
-LINESTYLES: tuple = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)))
-MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X")
+# Eight styles: upgrade_paths has eight strategies, and a ninth would repeat the first.
+LINESTYLES: tuple = (
+    "-",
+    "--",
+    ":",
+    "-.",
+    (0, (5, 1, 1, 1, 1, 1)),
+    (0, (1, 1)),
+    (0, (8, 2)),
+    (0, (3, 1, 3, 1, 1, 1)),
+)
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 # --- fonts and labels --------------------------------------------------------
 
