@@ -277,3 +277,11 @@ def test_long_strategy_names_keep_panel_titles_apart_and_on_the_page(
         for k, a in enumerate(boxes):
             for b in boxes[k + 1 :]:
                 assert not a.overlaps(b), (a, b)
+
+
+def test_every_difference_metric_has_a_title_in_both_languages() -> None:
+    from parksim.reporting.i18n import metric_title
+
+    names = [m.name for m in diff.DIFFERENCE_METRICS] + [t[0] for t in diff.TAIL_DIFFERENCES]
+    for name in names:
+        assert "_" not in metric_title(name, "en") and metric_title(name, "zh"), name

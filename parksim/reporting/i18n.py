@@ -207,6 +207,8 @@ ZH: dict[str, str] = {
     "lower is better": "越低越好",
     "Cumulative net profit": "累计净利润",
     "NPV of net profit": "净利润现值",
+    "Cumulative banking profit": "累计银行业务利润",
+    "Cumulative equity income": "累计股权收益",
     "Cumulative credit loss": "累计信用损失",
     "Cumulative credit loss, ES 95\u00a0%": "累计信用损失 ES 95%",
     "Cumulative credit loss, ES 99\u00a0%": "累计信用损失 ES 99%",
@@ -231,6 +233,8 @@ ZH: dict[str, str] = {
 METRIC_TITLES = {
     "cum_net_profit": "Cumulative net profit",
     "npv_net_profit": "NPV of net profit",
+    "cum_banking_profit": "Cumulative banking profit",
+    "cum_equity_income": "Cumulative equity income",
     "cum_credit_loss": "Cumulative credit loss",
     "cum_credit_loss_es95": "Cumulative credit loss, ES 95\u00a0%",
     "cum_credit_loss_es99": "Cumulative credit loss, ES 99\u00a0%",
