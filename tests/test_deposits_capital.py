@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from parksim import ParkModel
+from parksim.banks.risk import operational_capital
 from parksim.enterprises.population import LoanStatus, Stage
 from parksim.reporting.summary import per_replication, summarise
 
@@ -48,16 +49,33 @@ def test_npls_and_paid_for_stakes_cost_their_funding() -> None:
     )
 
 
-def test_raroc_is_annual_profit_over_mean_irb_capital(model: ParkModel) -> None:
+def test_raroc_is_annual_profit_over_mean_capital(model: ParkModel) -> None:
     ts = model.timeseries()
     ts.insert(0, "replication", 0)
     ts.insert(0, "strategy", pd.Categorical(["tier2_light"] * len(ts)))
     per = per_replication(ts).iloc[0]
     later = ts[ts["quarter"] >= 1]
-    expected = later["net_profit"].sum() / (len(later) / 4) / later["capital_irb"].mean()
+    expected = later["net_profit"].sum() / (len(later) / 4) / later["capital"].mean()
     assert per["raroc"] == pytest.approx(expected)
-    assert per["mean_capital_irb"] == pytest.approx(later["capital_irb"].mean())
+    assert per["mean_capital"] == pytest.approx(later["capital"].mean())
+    parts = later[["capital_irb", "capital_operational", "capital_equity", "capital_operator"]]
+    assert np.allclose(parts.sum(axis=1), later["capital"])
+    assert (parts.to_numpy() >= 0).all() and (later["capital_operational"] > 0).any()
     summary = summarise(ts)
     columns = list(summary.columns)
     assert columns.index("raroc_mean") > columns.index("return_on_risk")
     assert np.isfinite(summary["raroc_mean"].iloc[0])
+
+
+def test_capital_beyond_the_loan_book_follows_basel_simple_approaches(model: ParkModel) -> None:
+    # Basic indicator approach: 15 % of annual gross income, the last 12 quarters' mean;
+    # stakes 8 % × 400 % of cost; the operator's loans 8 % × 100 %.
+    bank = model.focal_bank
+    risk = bank.history[-1].risk
+    income = [h.gross_income for h in bank.history[-12:]]
+    assert risk.capital_operational == pytest.approx(0.15 * 4 * np.mean(income))
+    stakes = float(model.enterprises.bank_stake_cost[:, 0].sum())
+    assert risk.capital_equity == pytest.approx(0.32 * stakes)
+    assert risk.capital_operator == pytest.approx(0.08 * bank.operator_loan)
+    assert operational_capital(np.array([-50.0, -10.0])) == 0.0
+    assert operational_capital(np.array([100.0] * 20)) == pytest.approx(0.15 * 400.0)

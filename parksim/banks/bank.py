@@ -69,6 +69,12 @@ class BankLedger:
         )
 
     @property
+    def gross_income(self) -> float:
+        """Basel's gross income: net interest and fee-like income, without the realised
+        gains on stakes (Basel II para. 650)."""
+        return self.revenue - self.equity_income
+
+    @property
     def net_profit(self) -> float:
         """Revenue less the tier's operating cost and credit losses."""
         return self.revenue - self.operating_cost - self.credit_loss

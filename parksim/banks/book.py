@@ -10,11 +10,12 @@ bank's ledger.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from parksim.banks.bank import Bank
-from parksim.banks.risk import book_risk, name_cap
+from parksim.banks.risk import OPERATIONAL_QUARTERS, book_risk, name_cap, other_capital
 from parksim.banks.tiers import PRODUCTS
 from parksim.enterprises.population import (
     N_ACTIVE_STAGES,
@@ -201,7 +202,7 @@ def close_books(
     quarter: int,
 ) -> None:
     """End-of-quarter stocks of every bank: exposure, NPL, borrowers, by stage, EL,
-    concentration and IRB capital; first, exposures above the single-name limit are sold.
+    concentration and capital; first, exposures above the single-name limit are sold.
 
     A failed borrower's exposure counts under the stage it held when it failed.
     """
@@ -231,13 +232,24 @@ def close_books(
         led.exposure_by_stage = by_stage[b]
         led.exposure_by_sector = by_sector[b]
         mine = (lender == b).nonzero()[0]
-        led.risk = book_risk(
+        risk = book_risk(
             counted[mine],
             by_sector[b],
             performing[mine],
             pop.loan_pd[rows[mine]],
             net_lgd[mine],
             pop.loan_quarters_left[rows[mine]],
+        )
+        past = bank.history[-(OPERATIONAL_QUARTERS - 1) :]
+        income = np.array([h.gross_income for h in past] + [led.gross_income])
+        operational, equity, operator = other_capital(
+            income, float(pop.bank_stake_cost[:, b].sum()), bank.operator_loan
+        )
+        led.risk = replace(
+            risk,
+            capital_operational=operational,
+            capital_equity=equity,
+            capital_operator=operator,
         )
         bank.close_quarter()
 

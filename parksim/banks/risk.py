@@ -24,6 +24,35 @@ GA_LGD_VARIANCE = 0.25
 # Basel's 1-year floor and 5-year cap on effective maturity (Basel II para. 320).
 MATURITY_FLOOR_YEARS, MATURITY_CAP_YEARS = 1.0, 5.0
 
+# Capital for what the IRB formula on the loan book leaves out, so that RAROC divides
+# the bank's whole park profit (fees, deposits and stakes too) by the capital behind it.
+CAPITAL_RATIO = 0.08  # minimum total capital ratio (Basel II para. 40; China's 2023 rules)
+# Operational risk, basic indicator approach: 15 % of the average annual gross income of
+# the last three years (Basel II para. 649; 商业银行资本管理办法(试行) 2012, 基本指标法 15 %).
+OPERATIONAL_ALPHA, OPERATIONAL_QUARTERS = 0.15, 12
+# Equity stakes, simple risk-weight method: 400 % for unlisted equity (Basel II para. 344).
+EQUITY_RISK_WEIGHT = 4.0
+# The operator's development loans: a corporate exposure, standardised 100 % (para. 66).
+OPERATOR_RISK_WEIGHT = 1.0
+
+
+def operational_capital(gross_income: np.ndarray) -> float:
+    """Basic indicator approach on quarterly gross income (万元, most recent last): 15 % of
+    the last twelve quarters' mean annualised, and nothing while it is negative."""
+    recent = np.asarray(gross_income, dtype=float)[-OPERATIONAL_QUARTERS:]
+    if len(recent) == 0:
+        return 0.0
+    return OPERATIONAL_ALPHA * max(0.0, 4.0 * float(recent.mean()))
+
+
+def other_capital(gross_income: np.ndarray, stake_cost: float, operator_loan: float):
+    """(operational, equity, operator) capital of one bank, 万元."""
+    return (
+        operational_capital(gross_income),
+        CAPITAL_RATIO * EQUITY_RISK_WEIGHT * stake_cost,
+        CAPITAL_RATIO * OPERATOR_RISK_WEIGHT * operator_loan,
+    )
+
 
 def ga_delta(confidence: float = BASEL_CONFIDENCE, precision: float = GA_PRECISION) -> float:
     """δ = (α_q − 1)(ξ + (1 − ξ)/α_q), α_q the q-quantile of a Gamma factor with mean 1 and
@@ -76,6 +105,20 @@ class BookRisk:
     sector_hhi: float = 0.0
     capital_irb: float = 0.0  # 万元
     granularity_adjustment: float = 0.0  # 万元
+    capital_operational: float = 0.0  # 万元
+    capital_equity: float = 0.0  # 万元
+    capital_operator: float = 0.0  # 万元
+
+    @property
+    def capital(self) -> float:
+        """All the capital the park business needs: credit (IRB), operational, stakes,
+        operator loans (万元)."""
+        return (
+            self.capital_irb
+            + self.capital_operational
+            + self.capital_equity
+            + self.capital_operator
+        )
 
 
 def book_risk(

@@ -148,6 +148,31 @@ COLUMNS: tuple[Column, ...] = (
         "risk",
     ),
     Column(
+        "capital_operational",
+        "万元",
+        "operational-risk capital, basic indicator approach: 15 % of annual gross income "
+        "(mean of the last 12 quarters)",
+        "risk",
+    ),
+    Column(
+        "capital_equity",
+        "万元",
+        "capital on the bank's equity stakes: 8 % × 400 % of their cost",
+        "risk",
+    ),
+    Column(
+        "capital_operator",
+        "万元",
+        "capital on the development loans to the operator: 8 % × 100 %",
+        "risk",
+    ),
+    Column(
+        "capital",
+        "万元",
+        "capital_irb + capital_operational + capital_equity + capital_operator",
+        "risk",
+    ),
+    Column(
         "granularity_adjustment",
         "万元",
         "single-name capital add-on (Gordy & Lütkebohmert 2013 simplified GA)",
@@ -207,7 +232,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "raroc",
         "share/year",
-        "4 × net_profit / capital_irb: annualised return on IRB capital (0 without capital)",
+        "4 × net_profit / capital: annualised return on the park business's capital "
+        "(0 without capital)",
         "revenue",
     ),
     Column("operator_revenue", "万元", "operator's revenue this quarter", "operator"),

@@ -72,7 +72,7 @@ FISCAL_COLUMNS: tuple[str, ...] = (
 METRICS: dict[str, str] = {
     "cum_credit_loss": "万元",
     # Right after the tail metrics of cum_credit_loss, so RAROC sits beside return_on_risk.
-    "mean_capital_irb": "万元",
+    "mean_capital": "万元",
     "raroc": "share per year",
     "cum_net_interest_income": "万元",
     "cum_fee_income": "万元",
@@ -162,7 +162,7 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     # borrowers_<stage> columns); the quarter-0 row only repeats the opening book.
     ts["start_borrowers"] = ts[list(START_BORROWERS)].sum(axis=1) * (ts["quarter"] >= 1)
     # Tables written before 0.3.0 have no capital column: their RAROC is missing.
-    capital = timeseries.get("capital_irb", np.nan)
+    capital = timeseries.get("capital", np.nan)
     ts["capital_for_raroc"] = pd.Series(capital, index=ts.index).where(ts["quarter"] >= 1)
     ts["strategy"] = ts["strategy"].astype(str)
     ts = ts.sort_values([*KEYS, "quarter"], kind="stable")
@@ -184,8 +184,8 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     per["final_pool_remaining"] = g["pool_remaining"].last()
     # RAROC: annual net profit over the mean IRB capital of quarters 1..horizon.
     years = g["quarter"].apply(lambda q: (q >= 1).sum()) / 4.0
-    per["mean_capital_irb"] = g["capital_for_raroc"].mean()
-    capital = per["mean_capital_irb"].where(per["mean_capital_irb"] > 0)
+    per["mean_capital"] = g["capital_for_raroc"].mean()
+    capital = per["mean_capital"].where(per["mean_capital"] > 0)
     per["raroc"] = per["cum_net_profit"] / years.where(years > 0) / capital
     per["mean_operator_leverage"] = g["operator_leverage"].mean()
     per["mean_occupancy"] = g["occupancy"].mean()
@@ -304,8 +304,9 @@ def summarise(timeseries: pd.DataFrame, reference: str | None = None) -> pd.Data
     Last come the columns of :func:`policy_effects` (against ``reference``, default
     the first strategy): ``pool_exhausted_share``,
     ``extra_young_lending_per_fiscal_cost`` and ``policy_note``.
-    - ``mean_capital_irb``: mean Basel IRB capital of quarters 1 to the horizon, 万元.
-    - ``raroc``: cum_net_profit per year / mean_capital_irb (share per year); NaN without
+    - ``mean_capital``: mean capital (IRB, operational, stakes, operator loans) of
+      quarters 1 to the horizon, 万元.
+    - ``raroc``: cum_net_profit per year / mean_capital (share per year); NaN without
       capital. Reported beside ``return_on_risk`` (profit / UL).
     """
     order = strategy_order(timeseries)
