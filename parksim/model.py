@@ -27,7 +27,6 @@ from typing import Any
 
 import mesa
 import numpy as np
-from scipy.special import ndtri
 
 from parksim.banks import book as loan_book
 from parksim.banks.bank import Bank
@@ -53,12 +52,10 @@ from parksim.enterprises.entry import (
 from parksim.enterprises.equity import raise_equity
 from parksim.enterprises.lifecycle import (
     LifecycleEvents,
-    apply_transitions,
-    failure_pd,
-    graduation_prob,
-    grow_revenue,
+    live_through_quarter,
     promote_chain_leaders,
     set_firm_multipliers,
+    update_failure_pds,
 )
 from parksim.enterprises.population import (
     EnterprisePopulation,
@@ -73,7 +70,7 @@ from parksim.reporting import model_charts
 from parksim.reporting.columns import EXITS, METRIC_NAMES, STAGES
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
-from parksim.streams import Mechanism, Streams, stream_ids_of
+from parksim.streams import Streams, stream_ids_of
 
 # Ages (quarters) of the initial firms by stage: [low, high).
 INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))
@@ -353,44 +350,28 @@ class ParkModel(mesa.Model):
 
         Returns the events and every row's stage at quarter start.
         """
-        pop, params, everyone = self.enterprises, self.config.lifecycle, slice(None)
-        firms, q = self.streams.firms, self.quarter
+        pop, engine = self.enterprises, self.credit_engine
         stage_before = pop.stage.copy()
         _, _, operator_uplift, relocation, _ = self.operator.services()
-        tier_grad = self.tiers.graduation_uplift[pop.main_bank]
-        tier_acq = self.tiers.acquisition_uplift[pop.main_bank]
         self._update_failure_pd()
-        failed = self.credit_engine.defaults_below(
-            pop.default_threshold,
-            pop.sector,
-            factors,
-            firms.uniforms(Mechanism.DEFAULT, q, pop.stream_id),
-        )
-        tier_grad *= operator_uplift
-        grad = graduation_prob(pop, everyone, params, self.sectors, tier_grad)
-        events = apply_transitions(
+        events = live_through_quarter(
             pop,
-            everyone,
-            failed,
-            grad,
-            tier_acq,
+            self.config.lifecycle,
+            self.sectors,
+            engine.systematic_shift(factors),
+            engine.idiosyncratic_loading,
+            self.tiers.graduation_uplift,
+            operator_uplift,
+            self.tiers.acquisition_uplift,
             relocation,
-            params,
-            firms,
-            q,
+            self.streams.firms,
+            self.quarter,
         )
-        grow_revenue(pop, everyone, params, firms, q)
-        promote_chain_leaders(pop, everyone, params, self.sectors)  # the grown lead chains
         return events, stage_before
 
     def _update_failure_pd(self) -> None:
         """Each firm's quarterly PD and its default threshold Φ⁻¹(PD)."""
-        pop = self.enterprises
-        pd = failure_pd(pop, slice(None), self.config.lifecycle, self.sectors)
-        # Φ⁻¹ is the costliest step per firm: recompute it only where the PD moved.
-        moved = (pd != pop.pd).nonzero()[0]
-        pop.default_threshold[moved] = ndtri(pd[moved])
-        pop.pd[:] = pd
+        update_failure_pds(self.enterprises, self.config.lifecycle)
 
     def _settle_exits(self, events: LifecycleEvents, stage_before: np.ndarray) -> float:
         """Defaults (less guarantee and pool), early repayments, M&A loans, stakes.

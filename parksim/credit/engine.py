@@ -157,6 +157,35 @@ def loan_lgd(params: CreditParams, secured_share: ArrayLike) -> np.ndarray:
     return lgd
 
 
+# Bounds that spare most borrowers the erfc: Φ at a grid of c from -10 to 3 in steps of
+# 1/16. A borrower whose c lies in cell k has Φ(c) between _PHI_GRID[k] and
+# _PHI_GRID[k + 1]; the test below leaves a whole cell of margin on each side, far more
+# than rounding can move c or Φ (cells differ by > 1e-4 relative there, rounding by
+# ~1e-16), so it decides exactly as the erfc would. Outside the grid the erfc decides,
+# except below -10 where Φ(c) < 1e-23 is below every uniform (the smallest is 2**-54).
+_GRID_LO, _GRID_STEP, _GRID_CELLS = -10.0, 16.0, 13 * 16
+_PHI_GRID = np.array(
+    [0.5 * math.erfc(-(_GRID_LO + k / _GRID_STEP) / math.sqrt(2.0)) for k in range(_GRID_CELLS + 1)]
+)
+
+
+@njit(cache=True)
+def defaults_given(uniform: float, threshold: float, shift: float, load_idio: float) -> bool:
+    """Whether one borrower defaults: U < Φ((threshold − shift)/load_idio), with shift the
+    systematic part √r_m·Z + √r_s·S_k of its sector k."""
+    c = (threshold - shift) / load_idio
+    x = (c - _GRID_LO) * _GRID_STEP
+    if x < 0.0:  # also c = -inf (PD 0)
+        return False
+    k = int(x)
+    if k + 2 <= _GRID_CELLS:
+        if uniform >= _PHI_GRID[k + 2]:
+            return False
+        if k >= 1 and uniform < _PHI_GRID[k - 1]:
+            return True
+    return uniform < 0.5 * math.erfc(-c / math.sqrt(2.0))
+
+
 @njit(cache=True)
 def defaults_below_threshold(
     uniform: np.ndarray,
@@ -169,11 +198,7 @@ def defaults_below_threshold(
     with shift_k = √r_m·Z + √r_s·S_k the systematic part of its sector k."""
     out = np.zeros(len(uniform), dtype=np.bool_)
     for i in range(len(uniform)):
-        c = (threshold[i] - shift[sector[i]]) / load_idio
-        # Φ(c) ≤ ½ ≤ U: no default, and no erfc to compute (most firms, most quarters).
-        if c <= 0.0 and uniform[i] >= 0.5:
-            continue
-        out[i] = uniform[i] < 0.5 * math.erfc(-c / math.sqrt(2.0))
+        out[i] = defaults_given(uniform[i], threshold[i], shift[sector[i]], load_idio)
     return out
 
 
@@ -312,8 +337,18 @@ class CreditRiskEngine:
         keeps thresholds from quarter to quarter (Φ⁻¹ only where a PD changed) and owns the
         uniforms (the model keys them per firm and quarter).
         """
-        shift = self._load_macro * factors.macro + self._load_sector * factors.sector
-        return defaults_below_threshold(uniform, threshold, sector, shift, self._load_idio)
+        return defaults_below_threshold(
+            uniform, threshold, sector, self.systematic_shift(factors), self._load_idio
+        )
+
+    def systematic_shift(self, factors: FactorDraw) -> np.ndarray:
+        """√r_m·Z + √r_s·S_k for each sector k: the systematic part of the latent variable."""
+        return self._load_macro * factors.macro + self._load_sector * factors.sector
+
+    @property
+    def idiosyncratic_loading(self) -> float:
+        """√(1 − r_m − r_s), the weight of a borrower's own shock in its latent variable."""
+        return self._load_idio
 
     def default_rate_distribution(
         self, pd: float, n_loans: int, n_quarters: int, rng: np.random.Generator

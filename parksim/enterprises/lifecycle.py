@@ -14,7 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
+from scipy.special import ndtri
 
+from parksim.credit.engine import defaults_given
 from parksim.enterprises.population import (
     EnterprisePopulation,
     FinanceState,
@@ -153,11 +156,17 @@ def promote_chain_leaders(
     return grown
 
 
-def _finance_multiplier(state: np.ndarray, funded: float, refused: float) -> np.ndarray:
+def _positions(rows: Rows, mask: np.ndarray) -> np.ndarray:
+    hits = mask.nonzero()[0]
+    return hits if isinstance(rows, slice) else rows[hits]
+
+
+def _finance_table(funded: float, refused: float) -> np.ndarray:
+    """A hazard multiplier by FinanceState code."""
     table = np.empty(len(FinanceState))
     table[FinanceState.NONE], table[FinanceState.FUNDED] = 1.0, funded
     table[FinanceState.REFUSED] = refused
-    return table[state]
+    return table
 
 
 def chain_supported(pop: EnterprisePopulation, rows: Rows) -> np.ndarray:
@@ -169,28 +178,156 @@ def chain_supported(pop: EnterprisePopulation, rows: Rows) -> np.ndarray:
     return supported
 
 
+@njit(cache=True)
+def firm_failure_pd(
+    base_pd: float,
+    failure_risk: float,
+    finance_mult: float,
+    supported: bool,
+    chain_support: float,
+    relief: float,
+) -> float:
+    """One firm's quarterly failure probability: its stage's base hazard × its sector and
+    quality (`failure_risk`) × its last finance outcome's multiplier × chain support, at
+    most 0.95."""
+    pd = base_pd * failure_risk * finance_mult
+    pd *= 1.0 - chain_support * (1.0 if supported else 0.0)
+    if relief != 1.0:
+        pd *= relief
+    return min(pd, 0.95)
+
+
+@njit(cache=True)
+def _failure_pds(
+    rows: np.ndarray,
+    stage: np.ndarray,
+    failure_risk: np.ndarray,
+    finance_state: np.ndarray,
+    leader_row: np.ndarray,
+    base_pd: np.ndarray,
+    finance_mult: np.ndarray,
+    chain_support: float,
+    relief: float,
+) -> np.ndarray:
+    out = np.empty(len(rows))
+    for k in range(len(rows)):
+        i = rows[k]
+        leader = leader_row[i]
+        supported = leader >= 0 and stage[leader] <= 4  # a leader still in the park
+        out[k] = firm_failure_pd(
+            base_pd[stage[i]],
+            failure_risk[i],
+            finance_mult[finance_state[i]],
+            supported,
+            chain_support,
+            relief,
+        )
+    return out
+
+
+@njit(cache=True)
+def _update_pds(
+    stage: np.ndarray,
+    failure_risk: np.ndarray,
+    finance_state: np.ndarray,
+    leader_row: np.ndarray,
+    base_pd: np.ndarray,
+    finance_mult: np.ndarray,
+    chain_support: float,
+    pd: np.ndarray,
+) -> np.ndarray:
+    moved = np.empty(len(pd), dtype=np.int64)
+    n_moved = 0
+    for i in range(len(pd)):
+        leader = leader_row[i]
+        supported = leader >= 0 and stage[leader] <= 4
+        new = firm_failure_pd(
+            base_pd[stage[i]],
+            failure_risk[i],
+            finance_mult[finance_state[i]],
+            supported,
+            chain_support,
+            1.0,
+        )
+        if new != pd[i]:
+            pd[i] = new
+            moved[n_moved] = i
+            n_moved += 1
+    return moved[:n_moved]
+
+
+def _pd_tables(params: LifecycleParams) -> tuple[np.ndarray, np.ndarray]:
+    finance = _finance_table(params.funded_failure_mult, params.refused_failure_mult)
+    return stage_table(params.failure_pd), finance
+
+
 def failure_pd(
     pop: EnterprisePopulation,
     rows: Rows,
     params: LifecycleParams,
     sectors: SectorArrays,
-    relief: np.ndarray | float = 1.0,
+    relief: float = 1.0,
 ) -> np.ndarray:
     """True quarterly failure probability of firms at `rows` (unconditional on factors).
 
-    base[stage] × sector × quality (`failure_risk`) × finance outcome × chain support.
-    Exited firms get 0.
+    base[stage] × sector × quality (`failure_risk`) × finance outcome × chain support
+    (see `firm_failure_pd`). Exited firms get 0.
     """
-    stage = pop.stage[rows]
-    base = stage_table(params.failure_pd)
-    finance = _finance_multiplier(
-        pop.finance_state[rows], params.funded_failure_mult, params.refused_failure_mult
+    index = np.arange(pop.n)[rows] if isinstance(rows, slice) else np.asarray(rows, np.int64)
+    base, finance = _pd_tables(params)
+    return _failure_pds(
+        index,
+        pop.stage,
+        pop.failure_risk,
+        pop.finance_state,
+        pop.leader_row,
+        base,
+        finance,
+        params.chain_support,
+        float(relief),
     )
-    pd = base[stage] * pop.failure_risk[rows] * finance
-    pd *= 1.0 - params.chain_support * chain_supported(pop, rows)
-    if not np.isscalar(relief) or relief != 1.0:
-        pd *= relief
-    return np.minimum(pd, 0.95, out=pd)
+
+
+def update_failure_pds(pop: EnterprisePopulation, params: LifecycleParams) -> None:
+    """Every live firm's quarterly PD (`pd`) and its default threshold Φ⁻¹(PD)."""
+    base, finance = _pd_tables(params)
+    moved = _update_pds(
+        pop.stage,
+        pop.failure_risk,
+        pop.finance_state,
+        pop.leader_row,
+        base,
+        finance,
+        params.chain_support,
+        pop.pd,
+    )
+    # Φ⁻¹ is the costliest step per firm: recompute it only where the PD moved.
+    pop.default_threshold[moved] = ndtri(pop.pd[moved])
+
+
+@njit(cache=True)
+def firm_graduation_prob(
+    base: float, graduation_drive: float, finance_mult: float, uplift: float
+) -> float:
+    """One firm's quarterly probability of moving up one stage: its stage's base rate ×
+    its sector and quality (`graduation_drive`) × its last finance outcome's multiplier ×
+    the uplift of its bank and operator, at most 0.9 (0 for listed and exited firms)."""
+    return min(base * graduation_drive * finance_mult * uplift, 0.9)
+
+
+@njit(cache=True)
+def _graduation_probs(rows, stage, drive, finance_state, uplift, base, finance_mult):
+    out = np.empty(len(rows))
+    for k in range(len(rows)):
+        i = rows[k]
+        out[k] = firm_graduation_prob(
+            base[stage[i]], drive[i], finance_mult[finance_state[i]], uplift[k]
+        )
+    return out
+
+
+def _graduation_tables(params: LifecycleParams) -> tuple[np.ndarray, np.ndarray]:
+    return stage_table(params.graduation), _finance_table(1.0 + params.funded_graduation_boost, 1.0)
 
 
 def graduation_prob(
@@ -201,102 +338,194 @@ def graduation_prob(
     uplift: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """Quarterly probability that firms at `rows` move up one stage (0 for listed, exited)."""
-    base = stage_table(params.graduation)
-    finance = _finance_multiplier(
-        pop.finance_state[rows], 1.0 + params.funded_graduation_boost, 1.0
+    index = np.arange(pop.n)[rows] if isinstance(rows, slice) else np.asarray(rows, np.int64)
+    up = np.ascontiguousarray(np.broadcast_to(np.asarray(uplift, dtype=float), index.shape))
+    base, finance = _graduation_tables(params)
+    return _graduation_probs(
+        index, pop.stage, pop.graduation_drive, pop.finance_state, up, base, finance
     )
-    grad = base[pop.stage[rows]] * pop.graduation_drive[rows] * finance * uplift
-    return np.minimum(grad, 0.9, out=grad)
 
 
-def _positions(rows: Rows, mask: np.ndarray) -> np.ndarray:
-    hits = mask.nonzero()[0]
-    return hits if isinstance(rows, slice) else rows[hits]
+# What happened to a firm in its quarter (`_live_quarter`'s codes).
+NO_EVENT, FAILED, GRADUATED, LISTED, RELOCATED, ACQUIRED = range(6)
 
 
-def apply_transitions(
+@njit(cache=True)
+def _live_quarter(
+    stage,
+    stage_quarter,
+    exit_quarter,
+    last_active_stage,
+    listed_quarter,
+    size,
+    collateral,
+    ip_value,
+    chain_leader,
+    sector,
+    quality,
+    graduation_drive,
+    finance_state,
+    main_bank,
+    default_threshold,
+    u_default,
+    u_transition,
+    u_revenue,
+    shift,
+    load_idio,
+    graduation_base,
+    graduation_finance,
+    graduation_uplift,
+    operator_uplift,
+    acquisition_base,
+    acquisition_uplift,
+    relocation_cut,
+    quarter,
+    size_jump,
+    collateral_jump,
+    revenue_growth,
+    shock_scale,
+    leader_min_revenue,
+    leads_chains,
+):
+    """Every firm's quarter, firm by firm (see `live_through_quarter`); returns each
+    row's event code. Every firm reads and writes only its own row."""
+    n = len(stage)
+    event = np.zeros(n, dtype=np.int8)
+    for i in range(n):
+        s = stage[i]
+        # 1. Correlated failure (the credit engine's latent-variable test).
+        if defaults_given(u_default[i], default_threshold[i], shift[sector[i]], load_idio):
+            event[i] = FAILED
+            last_active_stage[i] = s
+            stage[i] = 5  # Stage.FAILED
+            exit_quarter[i] = quarter
+            stage_quarter[i] = quarter
+            continue
+        if s > 4:  # left the park before this quarter
+            continue
+        # 2. Competing risks on one uniform: graduation at the bottom, relocation at the
+        # top, acquisition in the band below relocation.
+        u = u_transition[i]
+        bank = main_bank[i]
+        uplift = graduation_uplift[bank] * operator_uplift
+        grad = firm_graduation_prob(
+            graduation_base[s],
+            graduation_drive[i],
+            graduation_finance[finance_state[i]],
+            uplift,
+        )
+        if u < grad:
+            event[i] = LISTED if s == 3 else GRADUATED  # pre-IPO graduates list
+            stage[i] = s + 1
+            stage_quarter[i] = quarter
+            size[i] *= size_jump
+            ip_value[i] *= size_jump
+            # Firms accumulate plant and property as they grow: collateral outpaces revenue.
+            collateral[i] *= collateral_jump
+            if s == 3:
+                listed_quarter[i] = quarter
+        else:
+            p_acq = min(acquisition_base[s] * acquisition_uplift[bank], 0.5)
+            if u >= relocation_cut:
+                event[i] = RELOCATED
+            elif u >= relocation_cut - p_acq:
+                event[i] = ACQUIRED
+            if event[i] != NO_EVENT:
+                last_active_stage[i] = s
+                stage[i] = 6 if event[i] == RELOCATED else 7  # RELOCATED, ACQUIRED
+                exit_quarter[i] = quarter
+                stage_quarter[i] = quarter
+                continue
+        # 3. Revenue grows with quality, faster after funding (first order in small rates).
+        funded = 0.5 if finance_state[i] == 1 else 0.0  # FinanceState.FUNDED
+        growth = revenue_growth * (1.0 + 0.5 * quality[i] + funded)
+        growth += (u_revenue[i] - 0.5) * shock_scale
+        growth = max(growth + 1.0, 0.5)
+        size[i] *= growth
+        collateral[i] *= growth
+        ip_value[i] *= growth
+        # 4. A large pre-IPO or listed firm of a chain-forming sector leads a chain.
+        if (
+            not chain_leader[i]
+            and size[i] >= leader_min_revenue
+            and stage[i] >= 3
+            and leads_chains[sector[i]]
+        ):
+            chain_leader[i] = True
+    return event
+
+
+def live_through_quarter(
     pop: EnterprisePopulation,
-    rows: Rows,
-    failed: np.ndarray,
-    graduation: np.ndarray,
-    acquisition_uplift: np.ndarray | float,
-    relocation_mult: float,
     params: LifecycleParams,
+    sectors: SectorArrays,
+    shift: np.ndarray,
+    load_idio: float,
+    graduation_uplift: np.ndarray,
+    operator_uplift: float,
+    acquisition_uplift: np.ndarray,
+    relocation_mult: float,
     streams: FirmStreams,
     quarter: int,
 ) -> LifecycleEvents:
-    """Fail `failed` firms; move the other active firms by one uniform over competing risks.
+    """Every live firm's quarter: it fails (correlated, given the credit engine's
+    systematic `shift` by sector and idiosyncratic loading `load_idio`), or graduates,
+    relocates or is acquired (competing risks on one uniform), and survivors' revenue
+    grows; large pre-IPO and listed firms of chain-forming sectors become chain leaders.
 
     Graduation takes the bottom of the unit interval, relocation the top and acquisition
     the band below it, so that each event's region grows only with its own hazard and a
     firm's uniform gives the same exit in strategies that differ in graduation (and vice
-    versa). `rows` may be a slice over all live rows; exited rows (graduation 0, not
-    failed) are left alone. Returns the rows of each event.
+    versa). `graduation_uplift` and `acquisition_uplift` are by bank (the firm's main
+    bank's); `pd` and `default_threshold` must be this quarter's (`update_failure_pds`).
+    Returns the rows of each event.
     """
-    stage = pop.stage[rows]
-    u = streams.uniforms(Mechanism.TRANSITION, quarter, pop.stream_id[rows])
-    p_acq = np.minimum(stage_table(params.acquisition)[stage] * acquisition_uplift, 0.5)
-    rel_cut = 1.0 - params.relocation * relocation_mult
-    active = (stage <= Stage.LISTED) & ~failed
-    graduates = active & (u < graduation)
-    relocates = active & (u >= graduation) & (u >= rel_cut)
-    acquired = active & (u >= graduation) & (u < rel_cut) & (u >= rel_cut - p_acq)
-
-    events = LifecycleEvents(
-        failed=_positions(rows, failed),
-        graduated=_positions(rows, graduates),
-        listed=_positions(rows, graduates & (stage == Stage.PRE_IPO)),
-        relocated=_positions(rows, relocates),
-        acquired=_positions(rows, acquired),
+    ids = pop.stream_id
+    grad_base, grad_finance = _graduation_tables(params)
+    # Growth 1 + g·(1 + q/2 + funded/2) + a uniform shock of sd 5%: the uniform's sd is
+    # 1/√12, so scale it by 0.05·√12 (first order in small rates saves an exp per firm).
+    shock_scale = 0.05 * np.sqrt(12.0)
+    event = _live_quarter(
+        pop.stage,
+        pop.stage_quarter,
+        pop.exit_quarter,
+        pop.last_active_stage,
+        pop.listed_quarter,
+        pop.size,
+        pop.collateral,
+        pop.ip_value,
+        pop.chain_leader,
+        pop.sector,
+        pop.quality,
+        pop.graduation_drive,
+        pop.finance_state,
+        pop.main_bank,
+        pop.default_threshold,
+        streams.uniforms(Mechanism.DEFAULT, quarter, ids),
+        streams.uniforms(Mechanism.TRANSITION, quarter, ids),
+        streams.uniforms(Mechanism.REVENUE, quarter, ids),
+        shift,
+        load_idio,
+        grad_base,
+        grad_finance,
+        np.ascontiguousarray(graduation_uplift, dtype=float),
+        float(operator_uplift),
+        stage_table(params.acquisition),
+        np.ascontiguousarray(acquisition_uplift, dtype=float),
+        1.0 - params.relocation * relocation_mult,
+        quarter,
+        params.graduation_size_jump,
+        params.graduation_size_jump * params.collateral_step,
+        params.revenue_growth,
+        shock_scale,
+        params.leader_min_revenue,
+        sectors.leads_chains,
     )
-    _exit(pop, events.failed, Stage.FAILED, quarter)
-    _exit(pop, events.relocated, Stage.RELOCATED, quarter)
-    _exit(pop, events.acquired, Stage.ACQUIRED, quarter)
-    up = events.graduated
-    pop.stage[up] += 1
-    pop.stage_quarter[up] = quarter
-    jump = params.graduation_size_jump
-    pop.size[up] *= jump
-    pop.ip_value[up] *= jump
-    # Firms accumulate plant and property as they grow, so collateral outpaces revenue.
-    pop.collateral[up] *= jump * params.collateral_step
-    pop.listed_quarter[events.listed] = quarter
-    return events
-
-
-def _exit(pop: EnterprisePopulation, rows: np.ndarray, stage: Stage, quarter: int) -> None:
-    if len(rows) == 0:
-        return
-    pop.last_active_stage[rows] = pop.stage[rows]
-    pop.stage[rows] = stage
-    pop.exit_quarter[rows] = quarter
-    pop.stage_quarter[rows] = quarter
-
-
-def grow_revenue(
-    pop: EnterprisePopulation,
-    rows: Rows,
-    params: LifecycleParams,
-    streams: FirmStreams,
-    quarter: int,
-) -> None:
-    """Revenue grows with quality; funded firms grow faster (they have money to spend).
-
-    Quarterly growth 1 + g·(1 + q/2 + funded/2) + a uniform shock of sd 5% (first order in
-    small rates, which saves an exp per firm). Exited rows do not change.
-    """
-    active = pop.stage[rows] <= Stage.LISTED
-    funded = pop.finance_state[rows] == FinanceState.FUNDED
-    shock = streams.uniforms(Mechanism.REVENUE, quarter, pop.stream_id[rows])
-    shock -= 0.5
-    shock *= 0.05 * np.sqrt(12.0)
-    growth = params.revenue_growth * (1.0 + 0.5 * pop.quality[rows] + 0.5 * funded)
-    growth += shock
-    growth *= active
-    growth += 1.0
-    np.maximum(growth, 0.5, out=growth)
-    for column in (pop.size, pop.collateral, pop.ip_value):
-        if isinstance(rows, slice):
-            column[rows] *= growth
-        else:
-            column[rows] = column[rows] * growth
+    graduated = ((event == GRADUATED) | (event == LISTED)).nonzero()[0]
+    return LifecycleEvents(
+        failed=(event == FAILED).nonzero()[0],
+        graduated=graduated,
+        listed=graduated[event[graduated] == LISTED],
+        relocated=(event == RELOCATED).nonzero()[0],
+        acquired=(event == ACQUIRED).nonzero()[0],
+    )
