@@ -218,7 +218,8 @@ class Applicants:
             stage=stage,
             age=quarter - pop.entered_quarter[rows],
             quality=pop.quality[rows],
-            signal_error=pop.signal_error[rows],
+            # np.take: numpy's fancy indexing of rows of a 2-D array is ~20x slower.
+            signal_error=np.take(pop.signal_error, rows, axis=0),
             base_pd=base_pd * lifecycle.funded_failure_mult,
             limits=product_limits(pop, rows, stage, lending, quarter),
             cover=policy_cover(stage, policy),

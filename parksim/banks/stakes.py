@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
 from parksim.banks.bank import Bank
 from parksim.banks.income import IncomeParams
@@ -29,12 +30,58 @@ def warrant_payoff(exit_value: np.ndarray, notional: np.ndarray, strike: np.ndar
     return np.maximum(exit_value - strike, 0.0) * notional / safe * (strike > 0)
 
 
+@njit(cache=True)
+def cost_by_bank(stake_cost: np.ndarray) -> np.ndarray:
+    """What each bank paid for the stakes it holds (column sums of the firms × banks
+    costs, 万元), added up firm by firm in row order as numpy's column sum does."""
+    held = np.zeros(stake_cost.shape[1])
+    for i in range(stake_cost.shape[0]):
+        for b in range(stake_cost.shape[1]):
+            held[b] += stake_cost[i, b]
+    return held
+
+
 def fund_stakes(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
     """A quarter's funding cost of what the banks paid for the stakes they hold (warrants
     cost nothing), charged to net interest income."""
-    held = pop.bank_stake_cost.sum(axis=0)
+    held = cost_by_bank(pop.bank_stake_cost)
     for bank in banks:
         bank.ledger.net_interest_income -= float(held[bank.index]) * funding_cost / 4.0
+
+
+@njit(cache=True)
+def _realise(
+    exits: np.ndarray,
+    value: np.ndarray,
+    exercised: int,
+    bank_stake: np.ndarray,
+    bank_stake_cost: np.ndarray,
+    warrant_notional: np.ndarray,
+    warrant_strike: np.ndarray,
+    operator_stake: np.ndarray,
+    operator_stake_cost: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each exit's gain for every bank and for the operator at exit value `value`; the
+    first `exercised` exits (listings, acquisitions) also exercise the banks' warrants
+    (see `warrant_payoff`). Clears the exits' stakes and warrants."""
+    n_banks = bank_stake.shape[1]
+    bank_gains = np.empty((len(exits), n_banks))
+    operator_gain = np.empty(len(exits))
+    for k in range(len(exits)):
+        i, v = exits[k], value[k]
+        for b in range(n_banks):
+            gain = bank_stake[i, b] * v - bank_stake_cost[i, b]
+            if k < exercised:
+                strike = warrant_strike[i, b]
+                safe = strike if strike > 0 else 1.0
+                held = 1.0 if strike > 0 else 0.0
+                gain += max(v - strike, 0.0) * warrant_notional[i, b] / safe * held
+            bank_gains[k, b] = gain
+            bank_stake[i, b] = bank_stake_cost[i, b] = 0.0
+            warrant_notional[i, b] = warrant_strike[i, b] = 0.0
+        operator_gain[k] = operator_stake[i] * v - operator_stake_cost[i]
+        operator_stake[i] = operator_stake_cost[i] = 0.0
+    return bank_gains, operator_gain
 
 
 def realise_stakes(
@@ -51,24 +98,21 @@ def realise_stakes(
     exits = np.concatenate([events.listed, events.acquired, events.relocated, events.failed])
     if len(exits) == 0:
         return 0.0
-    value = pop.valuation[exits].copy()
+    value = pop.valuation[exits]
     start = len(events.listed)
     value[start : start + len(events.acquired)] *= income.acquisition_multiple
     value[len(exits) - len(events.failed) :] = 0.0
-    bank_gains = pop.bank_stake[exits] * value[:, None] - pop.bank_stake_cost[exits]
-    exercised = start + len(events.acquired)  # listings and acquisitions come first
-    bank_gains[:exercised] += warrant_payoff(
-        value[:exercised, None],
-        pop.warrant_notional[exits[:exercised]],
-        pop.warrant_strike[exits[:exercised]],
+    bank_gains, operator_gain = _realise(
+        exits,
+        value,
+        start + len(events.acquired),  # listings and acquisitions come first
+        pop.bank_stake,
+        pop.bank_stake_cost,
+        pop.warrant_notional,
+        pop.warrant_strike,
+        pop.operator_stake,
+        pop.operator_stake_cost,
     )
     for bank in banks:
         bank.ledger.equity_income += float(bank_gains[:, bank.index].sum())
-    pop.warrant_notional[exits] = 0.0
-    pop.warrant_strike[exits] = 0.0
-    operator_gain = pop.operator_stake[exits] * value - pop.operator_stake_cost[exits]
-    pop.bank_stake[exits] = 0.0
-    pop.bank_stake_cost[exits] = 0.0
-    pop.operator_stake[exits] = 0.0
-    pop.operator_stake_cost[exits] = 0.0
     return float(operator_gain.sum())

@@ -330,14 +330,16 @@ class EnterprisePopulation:
         if len(gone) == 0:
             return
         keep = (~archivable).nonzero()[0]
-        moved = {c.name: getattr(self, c.name)[gone] for c in self.columns()}
+        # np.take, not fancy indexing: the same rows, several times faster on the
+        # per-bank (2-D) columns.
+        moved = {c.name: np.take(getattr(self, c.name), gone, axis=0) for c in self.columns()}
         self._archive.append(moved)
         self._archived_ids = np.concatenate([self._archived_ids, moved["id"]])
         self.archived_by_stage += np.bincount(moved["stage"], minlength=len(Stage))
         kept = len(keep)
         for col in self.columns():
             buffer = self._buffers[col.name]
-            buffer[:kept] = buffer[: self.n][keep]
+            buffer[:kept] = np.take(buffer[: self.n], keep, axis=0)
             buffer[kept : self.n] = col.fill
         self.n = kept
         self._refresh_views()
