@@ -13,6 +13,11 @@ own process, as a user would, and records:
   processes, sampled every 0.1 s, and the largest single process (getrusage);
 - the machine's load average at the start, since other work on the machine slows a run.
 
+With --floor it also times the same number of runs of the do-nothing Mesa model (a bare
+mesa.Model with as many plain agents as the scenario's park, built and stepped
+`horizon` times with shuffle_do("step")) spread over the same workers, the floor of any
+per-agent Mesa model of the park.
+
 The results go to benchmarks/results_ensemble.json. Target (issue 3): 1,000 x 6 with
 --workers 2 in under 2 minutes and under 2 GiB on a 2-core machine.
 """
@@ -136,11 +141,46 @@ def measure(scenario: Path, replications: int, workers: int, folder: Path) -> di
     }
 
 
+def _floor_runs(n_agents: int, steps: int, runs: int) -> float:
+    import mesa
+
+    class Idle(mesa.Agent):
+        def step(self) -> None:
+            pass
+
+    for seed in range(runs):
+        model = mesa.Model(rng=seed)
+        Idle.create_agents(model, n_agents)
+        for _ in range(steps):
+            model.agents.shuffle_do("step")
+    return 0.0
+
+
+def floor_ensemble(n_agents: int, steps: int, runs: int, workers: int) -> dict:
+    """Wall seconds of `runs` do-nothing Mesa runs over `workers` processes (start-up
+    included, as it is in a parksim run)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    started = time.perf_counter()
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        shares = [runs // workers + (i < runs % workers) for i in range(workers)]
+        list(pool.map(_floor_runs, [n_agents] * workers, [steps] * workers, shares))
+    return {
+        "workers": workers,
+        "model_runs": runs,
+        "agents": n_agents,
+        "steps": steps,
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.toml")
     parser.add_argument("--replications", type=int, default=1000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--floor", action="store_true", help="also the do-nothing Mesa floor")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results_ensemble.json")
     args = parser.parse_args(argv)
 
@@ -155,6 +195,14 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(result, indent=2), flush=True)
             results.append(result)
     by_workers = {r["workers"]: r for r in results}
+    floor = None
+    if args.floor:
+        scenario = parksim.load_scenario(args.scenario)
+        runs = args.replications * len(scenario.names)
+        workers = max(args.workers)
+        print(f"Mesa floor: {runs} runs, {workers} worker(s) ...", flush=True)
+        floor = floor_ensemble(scenario.park.enterprises, scenario.horizon, runs, workers)
+        print(json.dumps(floor, indent=2), flush=True)
     summary = {
         "scenario": str(
             args.scenario.relative_to(ROOT) if args.scenario.is_relative_to(ROOT) else args.scenario
@@ -168,6 +216,11 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "runs": results,
     }
+    if floor is not None:
+        summary["mesa_floor"] = floor
+        summary["parksim_over_floor"] = round(
+            by_workers[floor["workers"]]["wall_seconds"] / floor["wall_seconds"], 2
+        )
     if 1 in by_workers and 2 in by_workers:
         one, two = by_workers[1], by_workers[2]
         summary["speed_up_1_to_2_workers"] = {
