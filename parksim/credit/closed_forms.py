@@ -256,6 +256,18 @@ def _basel_pd(pd: ArrayLike) -> np.ndarray:
     return np.maximum(arr, BASEL_PD_FLOOR)
 
 
+def _large_corporate_correlation(p: np.ndarray) -> np.ndarray:
+    """R without the SME adjustment, of PDs already floored (see `basel_correlation`)."""
+    # expm1 keeps w accurate at the 3 bp floor where 1 − e^(−50 PD) suffers cancellation.
+    w = np.expm1(-50.0 * p) / np.expm1(-50.0)
+    return 0.12 * w + 0.24 * (1.0 - w)
+
+
+def _maturity_slope(p: np.ndarray) -> np.ndarray:
+    """b of PDs already floored (see `basel_maturity_adjustment`)."""
+    return (0.11852 - 0.05478 * np.log(p)) ** 2
+
+
 def basel_correlation(pd: ArrayLike, sales_eur_m: ArrayLike | None = None) -> float | np.ndarray:
     """Basel II corporate asset correlation R, with the SME firm-size adjustment if sales given.
 
@@ -263,10 +275,7 @@ def basel_correlation(pd: ArrayLike, sales_eur_m: ArrayLike | None = None) -> fl
     SME: R − 0.04 (1 − (S − 5)/45), S = annual sales in € million clipped to [5, 50]
     (so firms with sales ≥ €50m get no adjustment). PD is floored at 0.03 %.
     """
-    p = _basel_pd(pd)
-    # expm1 keeps w accurate at the 3 bp floor where 1 − e^(−50 PD) suffers cancellation.
-    w = np.expm1(-50.0 * p) / np.expm1(-50.0)
-    r = 0.12 * w + 0.24 * (1.0 - w)
+    r = _large_corporate_correlation(_basel_pd(pd))
     if sales_eur_m is not None:
         s = _no_nan("sales_eur_m", sales_eur_m)
         if np.any(s < 0.0):
@@ -277,8 +286,7 @@ def basel_correlation(pd: ArrayLike, sales_eur_m: ArrayLike | None = None) -> fl
 
 def basel_maturity_adjustment(pd: ArrayLike) -> float | np.ndarray:
     """Basel II maturity-adjustment slope b = (0.11852 − 0.05478 ln PD)², PD floored at 0.03 %."""
-    p = _basel_pd(pd)
-    return _finish((0.11852 - 0.05478 * np.log(p)) ** 2)
+    return _finish(_maturity_slope(_basel_pd(pd)))
 
 
 def basel_capital(
@@ -301,8 +309,12 @@ def basel_capital(
     m = np.asarray(maturity, dtype=np.float64)
     if not np.all((m > 0.0) & np.isfinite(m)):
         raise ValueError(f"maturity must be positive and finite, got {maturity!r}")
-    r = np.asarray(basel_correlation(p, sales_eur_m))
-    b = np.asarray(basel_maturity_adjustment(p))
+    # p is validated and floored once (the model asks every bank every quarter).
+    if sales_eur_m is None:
+        r = _large_corporate_correlation(p)
+    else:
+        r = np.asarray(basel_correlation(p, sales_eur_m))
+    b = _maturity_slope(p)
     stressed_pd = ndtr((ndtri(p) + np.sqrt(r) * ndtri(BASEL_CONFIDENCE)) / np.sqrt(1.0 - r))
     k = loss * (stressed_pd - p) * (1.0 + (m - 2.5) * b) / (1.0 - 1.5 * b)
     return _finish(k)
