@@ -6,6 +6,7 @@ them back."""
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from parksim.banks.lending import Applicants, Offers, posterior_quality
 from parksim.banks.tiers import TierTable
@@ -24,10 +25,28 @@ def record_decisions(
     and whether each applicant borrowed (`lender` >= 0) or was refused by every bank."""
     rows = applicants.rows
     view, _ = posterior_quality(applicants, tiers)
-    pop.bank_view[rows] = view.T
-    pop.bank_pd[rows] = offers.annual_pd.T
-    pop.bank_decision[rows] = np.where(
-        offers.approved.T, CreditDecision.APPROVED, CreditDecision.REFUSED
+    _write_views(
+        rows,
+        view,
+        offers.annual_pd,
+        offers.approved,
+        pop.bank_view,
+        pop.bank_pd,
+        pop.bank_decision,
+        int(CreditDecision.APPROVED),
+        int(CreditDecision.REFUSED),
     )
     pop.loan_applied_quarter[rows] = quarter
     pop.loan_outcome[rows] = np.where(lender >= 0, FinanceState.FUNDED, FinanceState.REFUSED)
+
+
+@njit(cache=True)
+def _write_views(rows, view, annual_pd, approved, bank_view, bank_pd, bank_decision, yes, no):
+    """Each bank's view, PD and decision (bank × applicant) into the applicants' rows of the
+    firm × bank columns (numpy's row scatter into 2-D columns is slow)."""
+    for k in range(len(rows)):
+        i = rows[k]
+        for b in range(view.shape[0]):
+            bank_view[i, b] = view[b, k]
+            bank_pd[i, b] = annual_pd[b, k]
+            bank_decision[i, b] = yes if approved[b, k] else no
