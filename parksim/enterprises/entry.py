@@ -104,7 +104,10 @@ def draw_firms(
     """
     stages = _pick(u[:, U_STAGE], stage_cdf)
     sector = _pick(u[:, U_SECTOR], sector_cdf)
-    normal = ndtri(u)
+    # Φ⁻¹ of only the uniforms used as normals (it is the costliest step per entrant).
+    normal = np.zeros_like(u)
+    normal[:, U_QUALITY : U_IP + 1] = ndtri(u[:, U_QUALITY : U_IP + 1])
+    normal[:, DRAWS_PER_FIRM:] = ndtri(u[:, DRAWS_PER_FIRM:])
     quality = quality_mean + normal[:, U_QUALITY]
     revenue = np.asarray(profile.revenue_median)[stages] * np.exp(
         profile.revenue_dispersion * normal[:, U_REVENUE] + 0.2 * quality
