@@ -10,7 +10,7 @@ model = parksim.ParkModel(scenario, "tier2_light", rng=1).run()
 model.enterprises.to_frame()
 """
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 from parksim.enterprises.population import CreditDecision, FinanceState, LoanStatus, Stage
 from parksim.model import ParkModel
