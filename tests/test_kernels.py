@@ -8,19 +8,32 @@ reference to another, and requires every column and every event to be identical.
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
 from scipy.special import ndtr, ndtri
 
 from parksim import ParkModel
+from parksim.banks.lending import (
+    SECTOR_HEADROOM,
+    Applicants,
+    Offers,
+    applications,
+    book_loans,
+    choose_lenders,
+    make_offers,
+)
 from parksim.banks.stakes import cost_by_bank, realise_stakes
+from parksim.banks.tiers import PRODUCTS
+from parksim.credit import loan_lgd
+from parksim.enterprises.equity import EquityRounds, raise_equity
 from parksim.enterprises.lifecycle import (
     LifecycleEvents,
     live_through_quarter,
     update_failure_pds,
 )
-from parksim.enterprises.population import FinanceState, Stage, stage_table
+from parksim.enterprises.population import FinanceState, LoanStatus, Stage, stage_table
 from parksim.streams import Mechanism
 
 BASELINE = "scenarios/baseline.toml"
@@ -215,3 +228,267 @@ def test_stake_costs_add_up_as_numpys_column_sum(model: ParkModel) -> None:
     np.testing.assert_array_equal(cost_by_bank(cost), cost.sum(axis=0))
     noisy = np.random.default_rng(3).lognormal(0.0, 3.0, (50_001, 3))
     np.testing.assert_array_equal(cost_by_bank(noisy), noisy.sum(axis=0))
+
+
+# --- the loan market and equity rounds (numpy references of parksim 0.4.0) -------------
+
+
+def reference_applications(pop, rows, params, policy, streams, quarter):
+    stage = pop.stage[rows]
+    cost_cut = policy.interest_subsidy - policy.guarantee_fee * policy.guarantee_share
+    demand = stage_table(params.demand).copy()
+    demand[: Stage.GROWTH + 1] *= max(0.0, 1.0 + params.rate_elasticity * cost_cut)
+    seeks = streams.uniforms(Mechanism.LOAN_DEMAND, quarter, pop.stream_id[rows]) < demand[stage]
+    seeks &= pop.loan_status[rows] == LoanStatus.NONE
+    applicants = seeks.nonzero()[0]
+    if not isinstance(rows, slice):
+        applicants = rows[applicants]
+    need = np.asarray(params.need_ratio)[pop.stage[applicants]] * pop.size[applicants]
+    return applicants, need
+
+
+def reference_chain_supported(pop, rows):
+    leader = pop.leader_row[rows]
+    linked = (leader >= 0).nonzero()[0]
+    supported = np.zeros(len(leader), dtype=bool)
+    supported[linked] = pop.stage[leader[linked]] <= Stage.LISTED
+    return supported
+
+
+def reference_product_limits(pop, rows, stage, params, quarter):
+    limits = np.zeros((len(PRODUCTS), len(rows)))
+    size = pop.size[rows]
+    limits[0] = params.ltv * pop.collateral[rows]
+    track_record = quarter - pop.entered_quarter[rows] >= params.credit_history_quarters
+    limits[1] = params.credit_history_ratio * size * (track_record & (stage >= Stage.GROWTH))
+    limits[2] = params.ip_pledge_ratio * pop.ip_value[rows] * (stage <= Stage.GROWTH)
+    last_round = pop.last_round_quarter[rows]
+    recent = (last_round >= 0) & (quarter - last_round <= params.investment_window_quarters)
+    limits[3] = params.investment_linked_ratio * pop.last_round_size[rows] * recent
+    extra = max(0.0, params.supply_chain_ratio - params.trade_finance_ratio)
+    limits[4] = extra * size * reference_chain_supported(pop, rows)
+    limits[6] = params.trade_finance_ratio * size * (stage >= Stage.STARTUP)
+    return limits
+
+
+def reference_applicants(pop, rows, need, quarter, lending, lifecycle, sectors, policy):
+    stage = pop.stage[rows]
+    base_pd = np.asarray(lifecycle.failure_pd)[stage] * sectors.failure[pop.sector[rows]]
+    eligible = stage <= Stage.GROWTH
+    cover = policy.guarantee_share + (1.0 - policy.guarantee_share) * policy.risk_pool_share
+    return Applicants(
+        rows=rows,
+        need=need,
+        stage=stage,
+        age=quarter - pop.entered_quarter[rows],
+        quality=pop.quality[rows],
+        signal_error=np.take(pop.signal_error, rows, axis=0),
+        base_pd=base_pd * lifecycle.funded_failure_mult,
+        limits=reference_product_limits(pop, rows, stage, lending, quarter),
+        cover=np.where(eligible, cover, 0.0),
+        guarantee=np.where(eligible, policy.guarantee_share, 0.0),
+        prior=pop.quality_prior[rows],
+        revenue=pop.size[rows],
+        sector=pop.sector[rows],
+        term=np.full(len(rows), lending.loan_term_quarters),
+    )
+
+
+def reference_posterior(applicants, tiers):
+    h = tiers.history_quarters
+    shape = (len(h), len(applicants.age))
+    learned = np.divide(h, h + applicants.age, out=np.ones(shape), where=h > 0)
+    sigma = tiers.signal_noise * np.sqrt(learned)
+    signal = applicants.quality + sigma * applicants.signal_error.T
+    shrink = 1.0 / (1.0 + sigma**2)
+    return (signal + sigma**2 * applicants.prior) * shrink, sigma**2 * shrink
+
+
+def reference_offers(applicants, tiers, lending, lifecycle, credit, book=None):
+    """parksim 0.4.0's make_offers; returns its arrays and the product of every offer."""
+    by_product = tiers.offered[:, :, None] * applicants.limits
+    amount = np.minimum(applicants.need, by_product.sum(axis=1))
+    annual_service = 4.0 / applicants.term + lending.base_rate + lending.margin
+    amount = np.minimum(amount, lending.max_debt_service * applicants.revenue / annual_service)
+    within_sector = True
+    if book is not None:
+        has_book = book.exposure > 0
+        name_cap = np.where(has_book, tiers.single_name_limit * book.exposure, np.inf)
+        amount = np.minimum(amount, name_cap)
+        sector_after = book.by_sector[:, applicants.sector] + amount
+        limit = tiers.sector_limit
+        if book.sector_mix is not None:
+            limit = np.maximum(limit, SECTOR_HEADROOM * book.sector_mix[applicants.sector])
+        within_sector = ~has_book | (sector_after <= limit * (book.exposure + amount))
+    secured_share = np.divide(
+        applicants.limits[0], amount, out=np.ones_like(amount), where=amount > 0
+    )
+    lgd = loan_lgd(credit, secured_share)
+    post_mean, post_var = reference_posterior(applicants, tiers)
+    beta = lifecycle.quality_risk
+    quarterly = applicants.base_pd * np.exp(-beta * post_mean + 0.5 * beta**2 * (post_var - 1.0))
+    np.minimum(quarterly, 0.95, out=quarterly)
+    annual_pd = 1.0 - (1.0 - quarterly) ** 4
+    cover = applicants.cover
+    if book is not None and book.pool_availability < 1.0:
+        pool_part = applicants.cover - applicants.guarantee
+        cover = applicants.guarantee + pool_part * book.pool_availability
+    expected_loss = annual_pd * lgd * (1.0 - cover)
+    approved = (amount >= lending.min_loan) & (expected_loss <= tiers.max_expected_loss)
+    approved &= within_sector
+    rate = np.minimum(lending.base_rate + lending.margin + expected_loss, lending.max_rate)
+    product = np.argmax(by_product, axis=1).astype(np.int8)
+    return Offers(
+        approved, amount, rate, lgd, annual_pd, product, post_mean,
+        applicants.cover, applicants.term, applicants.need,
+    )  # fmt: skip
+
+
+def reference_choose(offers, main_bank, outside_rate):
+    shortfall = np.maximum(offers.need - offers.amount, 0.0)
+    cost = offers.rate * offers.amount + outside_rate * shortfall
+    cost = np.where(offers.approved, cost, np.inf)
+    cost[main_bank, np.arange(cost.shape[1])] *= 1.0 - 1e-9
+    chosen = np.argmin(cost, axis=0)
+    chosen[~np.isfinite(cost.min(axis=0))] = -1
+    return chosen
+
+
+def reference_book(pop, applicants, chosen, offers):
+    taken = (chosen >= 0).nonzero()[0]
+    bank = chosen[taken]
+    rows = applicants[taken]
+    pop.lender[rows] = bank
+    pop.debt[rows] = offers.amount[bank, taken]
+    pop.loan_rate[rows] = offers.rate[bank, taken]
+    pop.loan_lgd[rows] = offers.lgd[bank, taken]
+    pop.loan_pd[rows] = offers.annual_pd[bank, taken]
+    pop.loan_product[rows] = offers.product[bank, taken]
+    pop.loan_quarters_left[rows] = offers.term[taken]
+    pop.loan_status[rows] = LoanStatus.PERFORMING
+    pop.loan_policy_cover[rows] = offers.cover[taken]
+    return rows
+
+
+def assert_same_fields(got, want) -> None:
+    for field in dataclasses.fields(want):
+        np.testing.assert_array_equal(
+            getattr(got, field.name), getattr(want, field.name), err_msg=field.name
+        )
+
+
+@pytest.fixture(scope="module")
+def pool_model() -> ParkModel:
+    """A park with a risk pool (cover beyond the guarantee) part-way through a run."""
+    return ParkModel(
+        BASELINE, "tier2_light", rng=6, collect=False, park__enterprises=3000,
+        risk_pool_share=0.5, risk_pool_size=1e5, guarantee_share=0.3,
+    ).run(10)  # fmt: skip
+
+
+def test_the_loan_market_equals_the_numpy_reference(model: ParkModel) -> None:
+    check_loan_market(model)
+
+
+def test_the_loan_market_with_a_risk_pool_equals_the_numpy_reference(pool_model) -> None:
+    check_loan_market(pool_model)
+    assert pool_model.loan_market.policy.risk_pool_share > 0
+
+
+def check_loan_market(model: ParkModel) -> None:
+    """Applications, what banks see, offers with and without book limits, the choice of
+    lender and the booking, each against its numpy reference."""
+    pop, market, tiers = copy.deepcopy(model.enterprises), model.loan_market, model.tiers
+    lending, firms, q = market.lending, model.streams.firms, model.quarter + 1
+    args = (lending, market.policy, firms, q)
+    for rows in (slice(None), pop.active()):
+        got = applications(pop, rows, *args)
+        want = reference_applications(pop, rows, *args)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+    applicants, need = applications(pop, slice(None), *args)
+    assert len(applicants) > 100
+    view = market.applicants(pop, applicants, need, q)
+    context = (lending, market.lifecycle, market.sectors, market.policy)
+    assert_same_fields(view, reference_applicants(pop, applicants, need, q, *context))
+    book = market.book_state(pop, len(model.banks))
+    no_mix = dataclasses.replace(book, sector_mix=None)
+    dry = dataclasses.replace(book, pool_availability=0.3)
+    credit = (lending, market.lifecycle, market.credit)
+    for state in (None, book, no_mix, dry):
+        offers = make_offers(view, tiers, *credit, state)
+        assert_same_fields(offers, reference_offers(view, tiers, *credit, state))
+    assert offers.approved.any() and not offers.approved.all()
+    main = pop.main_bank[applicants]
+    lender = choose_lenders(offers, main, lending.outside_rate)
+    np.testing.assert_array_equal(lender, reference_choose(offers, main, lending.outside_rate))
+    assert (lender >= 0).any() and (lender < 0).any()
+    kernel_pop, numpy_pop = copy.deepcopy(pop), copy.deepcopy(pop)
+    got = book_loans(kernel_pop, applicants, lender, offers)
+    np.testing.assert_array_equal(got, reference_book(numpy_pop, applicants, lender, offers))
+    assert_same_population(kernel_pop, numpy_pop)
+
+
+def test_main_bank_ties_and_refusals_choose_as_the_numpy_reference() -> None:
+    rng = np.random.default_rng(4)
+    n_banks, n = 3, 2000
+    rate = rng.choice([0.04, 0.05, 0.06], (n_banks, n))
+    amount = rng.choice([50.0, 80.0, 100.0], (n_banks, n))
+    offers = Offers(
+        rng.random((n_banks, n)) < 0.6, amount, rate, rate, rate,
+        np.zeros((n_banks, n), np.int8), rate, np.zeros(n), np.full(n, 8), np.full(n, 100.0),
+    )  # fmt: skip
+    main = rng.integers(-1, n_banks, n)  # -1 is numpy's last bank
+    for outside in (0.05, 0.138):
+        np.testing.assert_array_equal(
+            choose_lenders(offers, main, outside), reference_choose(offers, main, outside)
+        )
+
+
+def reference_raise_equity(pop, rows, params, park_fund, bank_fund, streams, quarter):
+    stage = pop.stage[rows]
+    demand = stage_table(params.demand)
+    seeks = streams.uniforms(Mechanism.EQUITY_DEMAND, quarter, pop.stream_id[rows]) < demand[stage]
+    seekers = seeks.nonzero()[0]
+    if not isinstance(rows, slice):
+        seekers = rows[seekers]
+    ids = pop.stream_id[seekers]
+    noise = streams.normals(Mechanism.EQUITY_VIEW, quarter, ids)
+    size_noise = streams.normals(Mechanism.EQUITY_SIZE, quarter, ids)
+    stage = pop.stage[seekers]
+    main = pop.main_bank[seekers]
+    bank_backed = bank_fund[main] & (main >= 0)
+    cut = params.fund_bar_cut * (park_fund | bank_backed)
+    signal = pop.quality[seekers] + params.investor_noise * noise
+    expected_quality = signal / (1.0 + params.investor_noise**2)
+    funded = expected_quality >= np.asarray(params.bar)[stage] - cut
+    fid = seekers[funded]
+    amount = np.asarray(params.round_size)[stage[funded]] * np.exp(0.5 * size_noise[funded])
+    post_money = np.maximum(amount / params.dilution, pop.valuation[fid])
+    pop.equity_raised[fid] += amount
+    pop.valuation[fid] = post_money
+    pop.last_round_quarter[fid] = quarter
+    pop.last_round_size[fid] = amount
+    ticket = params.fund_ticket * amount
+    if park_fund:
+        pop.operator_stake[fid] += ticket / post_money
+        pop.operator_stake_cost[fid] += ticket
+    backed = bank_backed[funded]
+    bank = main[funded][backed]
+    pop.bank_stake[fid[backed], bank] += ticket[backed] / post_money[backed]
+    pop.bank_stake_cost[fid[backed], bank] += ticket[backed]
+    return EquityRounds(sought=seekers, funded=fid, amount=amount, post_money=post_money)
+
+
+@pytest.mark.parametrize("park_fund", [False, True])
+def test_equity_rounds_equal_the_numpy_reference(model: ParkModel, park_fund: bool) -> None:
+    params, firms, q = model.config.equity, model.streams.firms, model.quarter + 1
+    bank_fund = np.array([True, False, True])[: len(model.banks)]
+    for rows in (slice(None), model.enterprises.active()):
+        kernel_pop, numpy_pop = copy.deepcopy(model.enterprises), copy.deepcopy(model.enterprises)
+        args = (params, park_fund, bank_fund, firms, q)
+        got = raise_equity(kernel_pop, rows, *args)
+        want = reference_raise_equity(numpy_pop, rows, *args)
+        assert_same_fields(got, want)
+        assert len(got.funded) > 10
+        assert_same_population(kernel_pop, numpy_pop)

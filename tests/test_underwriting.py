@@ -15,7 +15,6 @@ from parksim.banks.lending import (
     Offers,
     choose_lenders,
     debt_capacity,
-    estimated_annual_pd,
     make_offers,
 )
 from parksim.banks.tiers import BASIC_PRODUCTS, PRODUCTS, TIER_SPECS, TierTable
@@ -142,7 +141,8 @@ def offers_of(rate: list[list[float]], amount: list[list[float]], need: list[flo
         rate=rate_,
         lgd=np.full_like(rate_, 0.45),
         annual_pd=np.full_like(rate_, 0.02),
-        by_product=np.zeros((rate_.shape[0], len(PRODUCTS), n)),
+        product=np.zeros(rate_.shape, dtype=np.int8),
+        view=np.zeros_like(rate_),
         cover=np.zeros(n),
         term=np.full(n, 8),
         need=np.array(need),
@@ -196,12 +196,13 @@ def test_the_banks_prior_is_the_cohorts_mean_quality() -> None:
     rows = pop.active()[:40]
     view = market.applicants(pop, rows, 0.2 * pop.size[rows], model.quarter)
     better = dataclasses.replace(view, prior=view.prior + 0.5)
-    beta = cfg.lifecycle.quality_risk
+
+    def annual_pd(applicants):
+        offers = make_offers(applicants, model.tiers, cfg.lending, cfg.lifecycle, cfg.credit)
+        return offers.annual_pd
+
     # A noisy (1.0) bank leans on the prior: a better cohort means a lower PD estimate.
-    assert np.all(
-        estimated_annual_pd(better, model.tiers, beta)
-        < estimated_annual_pd(view, model.tiers, beta)
-    )
+    assert np.all(annual_pd(better) < annual_pd(view))
     entrants = ParkModel(BASELINE, strategy="tier3_light", rng=5, park__enterprises=200).run(4)
     new = entrants.enterprises.entered_quarter > 0
     assert new.any() and np.all(entrants.enterprises.quality_prior[new] > 0)

@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from parksim.banks.lending import Applicants, Offers, posterior_quality
-from parksim.banks.tiers import TierTable
+from parksim.banks.lending import Applicants, Offers
 from parksim.enterprises.population import CreditDecision, EnterprisePopulation, FinanceState
 
 
@@ -18,16 +17,14 @@ def record_decisions(
     applicants: Applicants,
     offers: Offers,
     lender: np.ndarray,
-    tiers: TierTable,
     quarter: int,
 ) -> None:
     """Write every bank's view, PD estimate and decision on this quarter's applicants,
     and whether each applicant borrowed (`lender` >= 0) or was refused by every bank."""
     rows = applicants.rows
-    view, _ = posterior_quality(applicants, tiers)
     _write_views(
         rows,
-        view,
+        offers.view,
         offers.annual_pd,
         offers.approved,
         pop.bank_view,

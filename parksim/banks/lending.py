@@ -3,18 +3,21 @@
 Every bank prices every applicant from its own view of quality (tier-dependent noise),
 caps the loan by what its products can secure, and approves when the expected-loss rate
 after policy cover fits its appetite. The applicant takes the cheapest offer; ties go to
-its main bank. All of it is vectorised over applicants; the only loop is over banks.
+its main bank. Offers, choice and booking are compiled loops over banks × applicants
+(numba): at a few hundred applicants numpy's per-call cost was most of a quarter.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from parksim.banks.tiers import PRODUCTS, TierTable
-from parksim.credit import CreditParams, loan_lgd
-from parksim.enterprises.lifecycle import LifecycleParams, chain_supported, quality_multiplier
+from parksim.credit import CreditParams
+from parksim.enterprises.lifecycle import LifecycleParams
 from parksim.enterprises.population import (
     EnterprisePopulation,
     LoanStatus,
@@ -23,7 +26,7 @@ from parksim.enterprises.population import (
 )
 from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import PolicyPackage
-from parksim.streams import FirmStreams, Mechanism
+from parksim.streams import FirmStreams, Mechanism, firm_uniform
 
 PROB = {"unit": "probability"}
 RATE = {"min": 0.0, "max": 1.0}  # annual interest rates, as fractions
@@ -118,18 +121,11 @@ class Offers:
     rate: np.ndarray
     lgd: np.ndarray
     annual_pd: np.ndarray  # the bank's own estimate
-    by_product: np.ndarray  # (n_banks, n_products, n_applicants) what each product lends
+    product: np.ndarray  # int8 code (index into PRODUCTS) of the product that lends most
+    view: np.ndarray  # the bank's posterior mean of the applicant's quality
     cover: np.ndarray  # (n_applicants,) policy cover of each loan's loss
     term: np.ndarray  # (n_applicants,) loan term, quarters
     need: np.ndarray  # (n_applicants,) what each applicant asked for, 万元
-
-    def product(self, bank: np.ndarray, applicant: np.ndarray) -> np.ndarray:
-        """Code of the product (index into PRODUCTS) that lends most in each given offer.
-
-        Worked out for the offers taken only: an argmax over every bank and applicant
-        was one of the costliest steps of a quarter in a large park.
-        """
-        return np.argmax(self.by_product[bank, :, applicant], axis=1).astype(np.int8)
 
 
 def guarantee_cover(stage: np.ndarray, policy: PolicyPackage) -> np.ndarray:
@@ -157,26 +153,47 @@ def applications(
     Only firms without a loan apply. Interest subsidies raise demand for eligible (young)
     firms, guarantee fees cut it. Each firm's draw is its own (`Mechanism.LOAN_DEMAND`).
     """
-    stage = pop.stage[rows]
     cost_cut = policy.interest_subsidy - policy.guarantee_fee * policy.guarantee_share
     demand = stage_table(params.demand).copy()
     demand[: Stage.GROWTH + 1] *= max(0.0, 1.0 + params.rate_elasticity * cost_cut)
-    seeks = streams.uniforms(Mechanism.LOAN_DEMAND, quarter, pop.stream_id[rows]) < demand[stage]
-    seeks &= pop.loan_status[rows] == LoanStatus.NONE
-    applicants = seeks.nonzero()[0]
-    if not isinstance(rows, slice):
-        applicants = rows[applicants]
-    need = np.asarray(params.need_ratio)[pop.stage[applicants]] * pop.size[applicants]
-    return applicants, need
+    every = isinstance(rows, slice) and rows == slice(None)
+    if every:
+        index = np.zeros(0, dtype=np.int64)
+    else:
+        index = np.arange(pop.n)[rows] if isinstance(rows, slice) else np.asarray(rows, np.int64)
+    return _loan_seekers(
+        streams.base(Mechanism.LOAN_DEMAND, quarter),
+        pop.stream_id,
+        pop.stage,
+        pop.loan_status,
+        pop.size,
+        demand,
+        stage_table(params.need_ratio),
+        index,
+        every,
+    )
 
 
-def view_noises(tiers: TierTable, age_quarters: np.ndarray) -> np.ndarray:
-    """Sd of each bank's view error, shape (n_banks, n): a bank with a history horizon
-    (a 1.0 bank) learns only from the firm's track record; others see through data."""
-    h = tiers.history_quarters
-    shape = (len(h), len(age_quarters))
-    learned = np.divide(h, h + age_quarters, out=np.ones(shape), where=h > 0)
-    return tiers.signal_noise * np.sqrt(learned)
+@njit(cache=True)
+def _loan_seekers(base, stream_id, stage, loan_status, size, demand, need_ratio, rows, every):
+    """The firms (of `rows`, or every live row) without a loan whose own uniform falls
+    below their stage's demand, and the loan each seeks: `need_ratio` of its revenue. A
+    stage without demand (exits) draws nothing: a uniform is never below 0."""
+    n = len(stage) if every else len(rows)
+    seekers = np.empty(n, dtype=np.int64)
+    count = 0
+    for k in range(n):
+        i = k if every else rows[k]
+        chance = demand[stage[i]]
+        if loan_status[i] == 0 and chance > 0.0 and firm_uniform(base, stream_id[i]) < chance:
+            seekers[count] = i
+            count += 1
+    seekers = seekers[:count]
+    need = np.empty(count)
+    for k in range(count):
+        i = seekers[k]
+        need[k] = need_ratio[stage[i]] * size[i]
+    return seekers, need
 
 
 @dataclass
@@ -210,74 +227,144 @@ class Applicants:
         sectors: SectorArrays,
         policy: PolicyPackage,
     ) -> Applicants:
-        stage = pop.stage[rows]
-        base_pd = np.asarray(lifecycle.failure_pd)[stage] * sectors.failure[pop.sector[rows]]
+        rows = np.asarray(rows, np.int64)
+        eligible = policy.guarantee_share + (1.0 - policy.guarantee_share) * policy.risk_pool_share
+        view = _applicant_view(
+            rows,
+            quarter,
+            pop.stage,
+            pop.sector,
+            pop.entered_quarter,
+            pop.quality,
+            pop.quality_prior,
+            pop.signal_error,
+            pop.size,
+            pop.collateral,
+            pop.ip_value,
+            pop.last_round_quarter,
+            pop.last_round_size,
+            pop.leader_row,
+            stage_table(lifecycle.failure_pd),
+            sectors.failure,
+            lifecycle.funded_failure_mult,
+            lending.ltv,
+            lending.credit_history_ratio,
+            lending.credit_history_quarters,
+            lending.ip_pledge_ratio,
+            lending.investment_linked_ratio,
+            lending.investment_window_quarters,
+            # Supply-chain finance extends trade finance to supply_chain_ratio of revenue,
+            # against the chain leader's payables; a bank offering both lends the larger.
+            max(0.0, lending.supply_chain_ratio - lending.trade_finance_ratio),
+            lending.trade_finance_ratio,
+            eligible,
+            policy.guarantee_share,
+            len(PRODUCTS),
+        )
+        stage, age, quality, prior, signal_error, revenue, sector, base_pd, limits = view[:9]
+        cover, guarantee = view[9:]
         return cls(
             rows=rows,
             need=need,
             stage=stage,
-            age=quarter - pop.entered_quarter[rows],
-            quality=pop.quality[rows],
-            # np.take: numpy's fancy indexing of rows of a 2-D array is ~20x slower.
-            signal_error=np.take(pop.signal_error, rows, axis=0),
-            base_pd=base_pd * lifecycle.funded_failure_mult,
-            limits=product_limits(pop, rows, stage, lending, quarter),
-            cover=policy_cover(stage, policy),
-            guarantee=guarantee_cover(stage, policy),
-            prior=pop.quality_prior[rows],
-            revenue=pop.size[rows],
-            sector=pop.sector[rows],
+            age=age,
+            quality=quality,
+            signal_error=signal_error,
+            base_pd=base_pd,
+            limits=limits,
+            cover=cover,
+            guarantee=guarantee,
+            prior=prior,
+            revenue=revenue,
+            sector=sector,
             term=np.full(len(rows), lending.loan_term_quarters),
         )
 
 
-def product_limits(
-    pop: EnterprisePopulation,
-    rows: np.ndarray,
-    stage: np.ndarray,
-    params: LendingParams,
-    quarter: int,
-) -> np.ndarray:
-    """What each loan product could lend each firm (rows of PRODUCTS order), 万元."""
-    limits = np.zeros((len(PRODUCTS), len(rows)))
-    size = pop.size[rows]
-    limits[0] = params.ltv * pop.collateral[rows]
-    track_record = quarter - pop.entered_quarter[rows] >= params.credit_history_quarters
-    limits[1] = params.credit_history_ratio * size * (track_record & (stage >= Stage.GROWTH))
-    limits[2] = params.ip_pledge_ratio * pop.ip_value[rows] * (stage <= Stage.GROWTH)
-    last_round = pop.last_round_quarter[rows]
-    recent = (last_round >= 0) & (quarter - last_round <= params.investment_window_quarters)
-    limits[3] = params.investment_linked_ratio * pop.last_round_size[rows] * recent
-    # Supply-chain finance extends trade finance to supply_chain_ratio of revenue, against
-    # the chain leader's payables; a bank offering both lends the larger, not the sum.
-    extra = max(0.0, params.supply_chain_ratio - params.trade_finance_ratio)
-    limits[4] = extra * size * chain_supported(pop, rows)
-    limits[6] = params.trade_finance_ratio * size * (stage >= Stage.STARTUP)
-    return limits  # M&A loans (row 5) are sought at acquisitions, not on application
+@njit(cache=True)
+def _applicant_view(
+    rows,
+    quarter,
+    stage,
+    sector,
+    entered_quarter,
+    quality,
+    quality_prior,
+    signal_error,
+    size,
+    collateral,
+    ip_value,
+    last_round_quarter,
+    last_round_size,
+    leader_row,
+    failure_pd,
+    sector_failure,
+    funded_failure_mult,
+    ltv,
+    credit_history_ratio,
+    credit_history_quarters,
+    ip_pledge_ratio,
+    investment_linked_ratio,
+    investment_window_quarters,
+    supply_chain_extra,
+    trade_finance_ratio,
+    eligible_cover,
+    guarantee_share,
+    n_products,
+):
+    """What the banks see of each applicant (see `Applicants`), and what each product
+    could lend it (rows of PRODUCTS order, 万元; M&A loans, row 5, are sought at
+    acquisitions, not on application). Policy cover is for seed to growth firms."""
+    n, n_banks = len(rows), signal_error.shape[1]
+    their_stage = np.empty(n, dtype=stage.dtype)
+    age = np.empty(n, dtype=entered_quarter.dtype)
+    their_quality, prior, revenue = np.empty(n), np.empty(n), np.empty(n)
+    errors = np.empty((n, n_banks))
+    their_sector = np.empty(n, dtype=sector.dtype)
+    base_pd, cover, guarantee = np.empty(n), np.empty(n), np.empty(n)
+    limits = np.zeros((n_products, n))
+    for k in range(n):
+        i = rows[k]
+        s, revenue_i = stage[i], size[i]
+        their_stage[k], their_sector[k] = s, sector[i]
+        age[k] = quarter - entered_quarter[i]
+        their_quality[k], prior[k], revenue[k] = quality[i], quality_prior[i], revenue_i
+        for b in range(n_banks):
+            errors[k, b] = signal_error[i, b]
+        base_pd[k] = failure_pd[s] * sector_failure[sector[i]] * funded_failure_mult
+        young = s <= 2  # seed to growth
+        cover[k] = eligible_cover if young else 0.0
+        guarantee[k] = guarantee_share if young else 0.0
+        track_record = quarter - entered_quarter[i] >= credit_history_quarters
+        last = last_round_quarter[i]
+        recent = last >= 0 and quarter - last <= investment_window_quarters
+        leader = leader_row[i]
+        supported = leader >= 0 and stage[leader] <= 4  # a chain leader still in the park
+        limits[0, k] = ltv * collateral[i]
+        limits[1, k] = credit_history_ratio * revenue_i * _one(track_record and s >= 2)
+        limits[2, k] = ip_pledge_ratio * ip_value[i] * _one(young)
+        limits[3, k] = investment_linked_ratio * last_round_size[i] * _one(recent)
+        limits[4, k] = supply_chain_extra * revenue_i * _one(supported)
+        limits[6, k] = trade_finance_ratio * revenue_i * _one(s >= 1)
+    return (
+        their_stage,
+        age,
+        their_quality,
+        prior,
+        errors,
+        revenue,
+        their_sector,
+        base_pd,
+        limits,
+        cover,
+        guarantee,
+    )
 
 
-def posterior_quality(applicants: Applicants, tiers: TierTable) -> tuple[np.ndarray, np.ndarray]:
-    """Each bank's posterior mean and variance of the applicants' quality, given its view
-    s = q + σ·e of them and the prior N(cohort mean, 1); shape (n_banks, n_applicants)."""
-    sigma = view_noises(tiers, applicants.age)
-    signal = applicants.quality + sigma * applicants.signal_error.T
-    shrink = 1.0 / (1.0 + sigma**2)
-    return (signal + sigma**2 * applicants.prior) * shrink, sigma**2 * shrink
-
-
-def estimated_annual_pd(applicants: Applicants, tiers: TierTable, beta: float) -> np.ndarray:
-    """Each bank's annual PD estimate: the hazard model at its posterior view of quality.
-
-    With prior q ~ N(μ, 1), μ the mean quality of the firm's cohort (the park's entrant
-    shift when it entered), and view s = q + σ·e, the posterior is
-    N((s + σ²μ)/(1+σ²), σ²/(1+σ²)); a noisy bank sees every young firm as its cohort's
-    average, and prices that uncertainty.
-    Shape (n_banks, n_applicants).
-    """
-    post_mean, post_var = posterior_quality(applicants, tiers)
-    quarterly = applicants.base_pd * quality_multiplier(post_mean, beta, post_var)
-    np.minimum(quarterly, 0.95, out=quarterly)
-    return 1.0 - (1.0 - quarterly) ** 4
+@njit(cache=True)
+def _one(condition: bool) -> float:
+    """A condition as the 0/1 factor numpy multiplies a boolean by."""
+    return 1.0 if condition else 0.0
 
 
 @dataclass(frozen=True)
@@ -319,44 +406,169 @@ def make_offers(
     park book. It approves when the annual expected-loss rate after policy cover fits its
     appetite and the loan keeps its exposure to the applicant's sector within
     `sector_limit` of the book. Without `book` (the opening book) limits do not apply.
+
+    Its PD estimate is the hazard model at its posterior view of quality: with prior
+    q ~ N(μ, 1), μ the mean quality of the firm's cohort (the park's entrant shift when it
+    entered), and view s = q + σ·e, the posterior is N((s + σ²μ)/(1+σ²), σ²/(1+σ²)); a
+    noisy bank sees every young firm as its cohort's average, and prices that uncertainty.
+    A bank with a history horizon h (a 1.0 bank) learns only from the firm's track record:
+    its σ shrinks by √(h/(h + age)).
     """
-    by_product = tiers.offered[:, :, None] * applicants.limits  # (bank, product, applicant)
-    amount = np.minimum(applicants.need, by_product.sum(axis=1))
-    amount = np.minimum(amount, debt_capacity(applicants, lending))
-    within_sector = True
+    n_banks, n_sectors = len(tiers.offered), 1
+    exposure, by_sector = np.zeros(n_banks), np.zeros((n_banks, n_sectors))
+    availability, mix = 1.0, np.zeros(0)
     if book is not None:
-        has_book = book.exposure > 0
-        name_cap = np.where(has_book, tiers.single_name_limit * book.exposure, np.inf)
-        amount = np.minimum(amount, name_cap)
-        sector_after = book.by_sector[:, applicants.sector] + amount
-        limit = tiers.sector_limit
-        if book.sector_mix is not None:
-            limit = np.maximum(limit, SECTOR_HEADROOM * book.sector_mix[applicants.sector])
-        within_sector = ~has_book | (sector_after <= limit * (book.exposure + amount))
-    secured_share = np.divide(
-        applicants.limits[0], amount, out=np.ones_like(amount), where=amount > 0
+        exposure, by_sector = book.exposure[:, 0], book.by_sector
+        availability = book.pool_availability
+        mix = book.sector_mix if book.sector_mix is not None else mix
+    beta = lifecycle.quality_risk
+    arrays = _offers(
+        applicants.need,
+        applicants.revenue,
+        applicants.term,
+        applicants.limits,
+        applicants.sector,
+        applicants.age,
+        applicants.quality,
+        applicants.prior,
+        applicants.signal_error,
+        applicants.base_pd,
+        applicants.cover,
+        applicants.guarantee,
+        tiers.offered,
+        tiers.signal_noise[:, 0],
+        tiers.history_quarters[:, 0],
+        tiers.max_expected_loss[:, 0],
+        tiers.single_name_limit[:, 0],
+        tiers.sector_limit[:, 0],
+        book is not None,
+        exposure,
+        by_sector,
+        availability,
+        mix,
+        SECTOR_HEADROOM,
+        lending.base_rate,
+        lending.margin,
+        lending.max_debt_service,
+        lending.min_loan,
+        lending.max_rate,
+        credit.lgd_unsecured,
+        credit.lgd_unsecured - credit.lgd_secured,
+        beta,
+        0.5 * beta**2,
     )
-    lgd = loan_lgd(credit, secured_share)
-    annual_pd = estimated_annual_pd(applicants, tiers, lifecycle.quality_risk)
-    cover = applicants.cover
-    if book is not None and book.pool_availability < 1.0:
-        pool_part = applicants.cover - applicants.guarantee
-        cover = applicants.guarantee + pool_part * book.pool_availability
-    expected_loss = annual_pd * lgd * (1.0 - cover)
-    approved = (amount >= lending.min_loan) & (expected_loss <= tiers.max_expected_loss)
-    approved &= within_sector
-    rate = np.minimum(lending.base_rate + lending.margin + expected_loss, lending.max_rate)
+    approved, amount, rate, lgd, annual_pd, product, view = arrays
     return Offers(
         approved,
         amount,
         rate,
         lgd,
         annual_pd,
-        by_product,
+        product,
+        view,
         applicants.cover,
         applicants.term,
         applicants.need,
     )
+
+
+@njit(cache=True)
+def _offers(
+    need,
+    revenue,
+    term,
+    limits,
+    sector,
+    age,
+    quality,
+    prior,
+    signal_error,
+    base_pd,
+    cover,
+    guarantee,
+    offered,
+    signal_noise,
+    history_quarters,
+    max_expected_loss,
+    single_name_limit,
+    sector_limit,
+    with_book,
+    exposure,
+    by_sector,
+    pool_availability,
+    sector_mix,
+    sector_headroom,
+    base_rate,
+    margin,
+    max_debt_service,
+    min_loan,
+    max_rate,
+    lgd_unsecured,
+    lgd_spread,
+    beta,
+    half_beta_sq,
+):
+    """Each bank's offer to each applicant (see `make_offers`), bank × applicant arrays:
+    approved, amount, rate, LGD, annual PD, product code and posterior view of quality."""
+    n_banks, n_products, n = offered.shape[0], offered.shape[1], len(need)
+    approved = np.empty((n_banks, n), dtype=np.bool_)
+    amount = np.empty((n_banks, n))
+    rate = np.empty((n_banks, n))
+    lgd = np.empty((n_banks, n))
+    annual_pd = np.empty((n_banks, n))
+    product = np.empty((n_banks, n), dtype=np.int8)
+    view = np.empty((n_banks, n))
+    for b in range(n_banks):
+        h = history_quarters[b]
+        has_book = with_book and exposure[b] > 0
+        for k in range(n):
+            # What its products secure, up to the need, the debt capacity, the name cap.
+            best, total = 0, 0.0
+            for p in range(n_products):
+                lends = (1.0 if offered[b, p] else 0.0) * limits[p, k]
+                total = lends if p == 0 else total + lends
+                if lends > (1.0 if offered[b, best] else 0.0) * limits[best, k]:
+                    best = p
+            lent = min(need[k], total)
+            annual_service = 4.0 / term[k] + base_rate + margin
+            lent = min(lent, max_debt_service * revenue[k] / annual_service)
+            within_sector = True
+            if has_book:
+                lent = min(lent, single_name_limit[b] * exposure[b])
+                limit = sector_limit[b]
+                if len(sector_mix) > 0:
+                    limit = max(limit, sector_headroom * sector_mix[sector[k]])
+                sector_after = by_sector[b, sector[k]] + lent
+                within_sector = sector_after <= limit * (exposure[b] + lent)
+            share = limits[0, k] / lent if lent > 0 else 1.0
+            loss_given_default = lgd_unsecured - lgd_spread * min(max(share, 0.0), 1.0)
+            if np.isnan(loss_given_default):
+                raise ValueError("secured_share must not contain NaN")
+            # The bank's posterior view of quality and its annual PD estimate.
+            learned = h / (h + age[k]) if h > 0 else 1.0
+            sigma = signal_noise[b] * np.sqrt(learned)
+            signal = quality[k] + sigma * signal_error[k, b]
+            sigma_sq = sigma * sigma
+            shrink = 1.0 / (1.0 + sigma_sq)
+            post_mean = (signal + sigma_sq * prior[k]) * shrink
+            post_var = sigma_sq * shrink
+            multiplier = np.exp(-beta * post_mean + half_beta_sq * (post_var - 1.0))
+            quarterly = min(base_pd[k] * multiplier, 0.95)
+            pd = 1.0 - math.pow(1.0 - quarterly, 4.0)
+            c = cover[k]
+            if with_book and pool_availability < 1.0:
+                c = guarantee[k] + (cover[k] - guarantee[k]) * pool_availability
+            expected_loss = pd * loss_given_default * (1.0 - c)
+            approved[b, k] = (
+                lent >= min_loan and expected_loss <= max_expected_loss[b] and within_sector
+            )
+            amount[b, k] = lent
+            rate[b, k] = min(base_rate + margin + expected_loss, max_rate)
+            lgd[b, k] = loss_given_default
+            annual_pd[b, k] = pd
+            product[b, k] = best
+            view[b, k] = post_mean
+    return approved, amount, rate, lgd, annual_pd, product, view
 
 
 def choose_lenders(offers: Offers, main_bank: np.ndarray, outside_rate: float) -> np.ndarray:
@@ -367,13 +579,36 @@ def choose_lenders(offers: Offers, main_bank: np.ndarray, outside_rate: float) -
     cheap offer for a third of the need does not beat a full one at a higher rate. The
     cheapest approved offer wins; its main bank wins ties (relationship).
     """
-    shortfall = np.maximum(offers.need - offers.amount, 0.0)
-    cost = offers.rate * offers.amount + outside_rate * shortfall
-    cost = np.where(offers.approved, cost, np.inf)
+    return _choose(
+        offers.need,
+        offers.amount,
+        offers.rate,
+        offers.approved,
+        np.asarray(main_bank, np.int64),
+        outside_rate,
+    )
+
+
+@njit(cache=True)
+def _choose(need, amount, rate, approved, main_bank, outside_rate):
+    """Each applicant's cheapest approved offer (bank index, -1 if none)."""
+    n_banks, n = amount.shape
+    chosen = np.empty(n, dtype=np.int64)
     # A tiny relationship discount breaks ties without changing any real comparison.
-    cost[main_bank, np.arange(cost.shape[1])] *= 1.0 - 1e-9
-    chosen = np.argmin(cost, axis=0)
-    chosen[~np.isfinite(cost.min(axis=0))] = -1
+    discount = 1.0 - 1e-9
+    for k in range(n):
+        main = main_bank[k] % n_banks
+        best, lowest = 0, np.inf
+        for b in range(n_banks):
+            cost = np.inf
+            if approved[b, k]:
+                shortfall = max(need[k] - amount[b, k], 0.0)
+                cost = rate[b, k] * amount[b, k] + outside_rate * shortfall
+            if b == main:
+                cost *= discount
+            if cost < lowest:
+                best, lowest = b, cost
+        chosen[k] = best if np.isfinite(lowest) else -1
     return chosen
 
 
@@ -384,16 +619,68 @@ def book_loans(
     offers: Offers,
 ) -> np.ndarray:
     """Write the chosen offers into the borrowers' loan columns; return the borrowers."""
-    taken = (chosen >= 0).nonzero()[0]
-    bank = chosen[taken]
-    rows = applicants[taken]
-    pop.lender[rows] = bank
-    pop.debt[rows] = offers.amount[bank, taken]
-    pop.loan_rate[rows] = offers.rate[bank, taken]
-    pop.loan_lgd[rows] = offers.lgd[bank, taken]
-    pop.loan_pd[rows] = offers.annual_pd[bank, taken]
-    pop.loan_product[rows] = offers.product(bank, taken)
-    pop.loan_quarters_left[rows] = offers.term[taken]
-    pop.loan_status[rows] = LoanStatus.PERFORMING
-    pop.loan_policy_cover[rows] = offers.cover[taken]
-    return rows
+    return _book(
+        np.asarray(applicants, np.int64),
+        chosen,
+        offers.amount,
+        offers.rate,
+        offers.lgd,
+        offers.annual_pd,
+        offers.product,
+        offers.term,
+        offers.cover,
+        int(LoanStatus.PERFORMING),
+        pop.lender,
+        pop.debt,
+        pop.loan_rate,
+        pop.loan_lgd,
+        pop.loan_pd,
+        pop.loan_product,
+        pop.loan_quarters_left,
+        pop.loan_status,
+        pop.loan_policy_cover,
+    )
+
+
+@njit(cache=True)
+def _book(
+    applicants,
+    chosen,
+    amount,
+    rate,
+    lgd,
+    annual_pd,
+    product,
+    term,
+    cover,
+    performing,
+    lender,
+    debt,
+    loan_rate,
+    loan_lgd,
+    loan_pd,
+    loan_product,
+    loan_quarters_left,
+    loan_status,
+    loan_policy_cover,
+):
+    """Each applicant with a lender takes its offer: the borrowers' rows, in order."""
+    borrowers = np.empty(len(applicants), dtype=np.int64)
+    count = 0
+    for k in range(len(applicants)):
+        b = chosen[k]
+        if b < 0:
+            continue
+        i = applicants[k]
+        lender[i] = b
+        debt[i] = amount[b, k]
+        loan_rate[i] = rate[b, k]
+        loan_lgd[i] = lgd[b, k]
+        loan_pd[i] = annual_pd[b, k]
+        loan_product[i] = product[b, k]
+        loan_quarters_left[i] = term[k]
+        loan_status[i] = performing
+        loan_policy_cover[i] = cover[k]
+        borrowers[count] = i
+        count += 1
+    return borrowers[:count]

@@ -111,7 +111,7 @@ class LoanMarket:
         lender = choose_lenders(offers, pop.main_bank[applicants], self.lending.outside_rate)
         borrowers = book_loans(pop, applicants, lender, offers)
         loan_book.record_new_loans(pop, banks, borrowers)
-        record_decisions(pop, view, offers, lender, tiers, quarter)
+        record_decisions(pop, view, offers, lender, quarter)
         return applicants, borrowers
 
     def underwrite_mna(
@@ -169,7 +169,7 @@ class LoanMarket:
         offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit)
         lender = choose_lenders(offers, pop.main_bank[applicants], self.lending.outside_rate)
         book_loans(pop, applicants, lender, offers)
-        record_decisions(pop, view, offers, lender, tiers, 0)
+        record_decisions(pop, view, offers, lender, 0)
         elapsed = streams.uniforms(Mechanism.OPENING_TERM, 0, pop.stream_id[applicants])
         left = 1 + (elapsed * term).astype(np.int16)
         taken = lender >= 0

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from parksim.enterprises.population import EnterprisePopulation, stage_table
-from parksim.streams import FirmStreams, Mechanism
+from parksim.streams import FirmStreams, Mechanism, firm_uniform
 
 PROB = {"unit": "probability"}
 
@@ -74,12 +75,14 @@ def raise_equity(
     `bank_fund[b]` says whether bank b's group fund co-invests with its clients. Only the
     few firms that seek a round draw an investor view and a round size.
     """
-    stage = pop.stage[rows]
+    every = isinstance(rows, slice) and rows == slice(None)
+    if every:
+        index = np.zeros(0, dtype=np.int64)
+    else:
+        index = np.arange(pop.n)[rows] if isinstance(rows, slice) else np.asarray(rows, np.int64)
+    base = streams.base(Mechanism.EQUITY_DEMAND, quarter)
     demand = stage_table(params.demand)
-    seeks = streams.uniforms(Mechanism.EQUITY_DEMAND, quarter, pop.stream_id[rows]) < demand[stage]
-    seekers = seeks.nonzero()[0]
-    if not isinstance(rows, slice):
-        seekers = rows[seekers]
+    seekers = _round_seekers(base, pop.stream_id, pop.stage, demand, index, every)
     ids = pop.stream_id[seekers]
     noise = streams.normals(Mechanism.EQUITY_VIEW, quarter, ids)
     size_noise = streams.normals(Mechanism.EQUITY_SIZE, quarter, ids)
@@ -108,3 +111,19 @@ def raise_equity(
     pop.bank_stake[fid[backed], bank] += ticket[backed] / post_money[backed]
     pop.bank_stake_cost[fid[backed], bank] += ticket[backed]
     return EquityRounds(sought=seekers, funded=fid, amount=amount, post_money=post_money)
+
+
+@njit(cache=True)
+def _round_seekers(base, stream_id, stage, demand, rows, every):
+    """The firms (of `rows`, or every live row) whose own uniform falls below their
+    stage's demand for a round; a stage without demand draws nothing."""
+    n = len(stage) if every else len(rows)
+    seekers = np.empty(n, dtype=np.int64)
+    count = 0
+    for k in range(n):
+        i = k if every else rows[k]
+        chance = demand[stage[i]]
+        if chance > 0.0 and firm_uniform(base, stream_id[i]) < chance:
+            seekers[count] = i
+            count += 1
+    return seekers[:count]
