@@ -18,6 +18,7 @@ from parksim import ParkModel
 from parksim.banks.lending import (
     SECTOR_HEADROOM,
     Applicants,
+    BookState,
     Offers,
     applications,
     book_loans,
@@ -370,6 +371,17 @@ def reference_book(pop, applicants, chosen, offers):
     return rows
 
 
+def reference_book_state(market, pop, n_banks):
+    rows = pop.loan_rows()
+    lender, debt = pop.lender[rows], pop.debt[rows]
+    n_sectors = len(market.sectors.names)
+    cells = lender * n_sectors + pop.sector[rows]
+    by_sector = np.bincount(cells, weights=debt, minlength=n_banks * n_sectors)
+    by_sector = by_sector.reshape(n_banks, n_sectors)
+    exposure = by_sector.sum(axis=1, keepdims=True)
+    return BookState(exposure, by_sector, market.pool_availability(pop), market.sector_mix)
+
+
 def assert_same_fields(got, want) -> None:
     for field in dataclasses.fields(want):
         np.testing.assert_array_equal(
@@ -412,6 +424,7 @@ def check_loan_market(model: ParkModel) -> None:
     context = (lending, market.lifecycle, market.sectors, market.policy)
     assert_same_fields(view, reference_applicants(pop, applicants, need, q, *context))
     book = market.book_state(pop, len(model.banks))
+    assert_same_fields(book, reference_book_state(market, pop, len(model.banks)))
     no_mix = dataclasses.replace(book, sector_mix=None)
     dry = dataclasses.replace(book, pool_availability=0.3)
     credit = (lending, market.lifecycle, market.credit)
@@ -492,3 +505,43 @@ def test_equity_rounds_equal_the_numpy_reference(model: ParkModel, park_fund: bo
         assert_same_fields(got, want)
         assert len(got.funded) > 10
         assert_same_population(kernel_pop, numpy_pop)
+
+
+def reference_compact(pop, archivable) -> None:
+    """parksim 0.4.0's EnterprisePopulation.compact."""
+    gone = archivable.nonzero()[0]
+    keep = (~archivable).nonzero()[0]
+    moved = {c.name: np.take(getattr(pop, c.name), gone, axis=0) for c in pop.columns()}
+    pop._archive.append(moved)
+    pop._archived_ids = np.concatenate([pop._archived_ids, moved["id"]])
+    pop.archived_by_stage += np.bincount(moved["stage"], minlength=len(Stage))
+    kept = len(keep)
+    for col in pop.columns():
+        buffer = pop._buffers[col.name]
+        buffer[:kept] = np.take(buffer[: pop.n], keep, axis=0)
+        buffer[kept : pop.n] = col.fill
+    pop.n = kept
+    pop._refresh_views()
+    linked = (pop.leader_id >= 0).nonzero()[0]
+    pop.leader_row[linked] = pop.rows_of(pop.leader_id[linked])
+
+
+def test_compaction_moves_rows_as_the_numpy_reference(model: ParkModel) -> None:
+    kernel_pop, numpy_pop = copy.deepcopy(model.enterprises), copy.deepcopy(model.enterprises)
+    archivable = (kernel_pop.stage > Stage.LISTED) & (kernel_pop.loan_status == LoanStatus.NONE)
+    archivable[::13] = True  # archived rows in a run and scattered ones, first and last too
+    archivable[-1] = archivable[0] = True
+    kernel_pop.compact(archivable)
+    reference_compact(numpy_pop, archivable)
+    assert kernel_pop.n == numpy_pop.n < model.enterprises.n
+    for name in ("n", "next_id"):
+        assert getattr(kernel_pop, name) == getattr(numpy_pop, name)
+    np.testing.assert_array_equal(kernel_pop.archived_by_stage, numpy_pop.archived_by_stage)
+    np.testing.assert_array_equal(kernel_pop._archived_ids, numpy_pop._archived_ids)
+    for col in kernel_pop.columns():  # the whole buffers: the fill past the live rows too
+        np.testing.assert_array_equal(
+            kernel_pop._buffers[col.name], numpy_pop._buffers[col.name], err_msg=col.name
+        )
+        np.testing.assert_array_equal(
+            kernel_pop._archive[-1][col.name], numpy_pop._archive[-1][col.name], err_msg=col.name
+        )

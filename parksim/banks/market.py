@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numba import njit
 
 from parksim.banks import book as loan_book
 from parksim.banks.bank import Bank
@@ -66,23 +67,21 @@ class LoanMarket:
 
     def book_state(self, pop: EnterprisePopulation, n_banks: int) -> BookState:
         """Every bank's park book now, in total and by sector (万元)."""
-        rows = pop.loan_rows()
-        lender, debt = pop.lender[rows], pop.debt[rows]
-        n_sectors = len(self.sectors.names)
-        cells = lender * n_sectors + pop.sector[rows]
-        by_sector = np.bincount(cells, weights=debt, minlength=n_banks * n_sectors)
-        by_sector = by_sector.reshape(n_banks, n_sectors)
+        by_sector = _book_by_sector(
+            pop.lender, pop.sector, pop.debt, n_banks, len(self.sectors.names)
+        )
         exposure = by_sector.sum(axis=1, keepdims=True)
-        availability = self.pool_availability(pop, rows)
+        availability = self.pool_availability(pop)
         return BookState(exposure, by_sector, availability, self.sector_mix)
 
-    def pool_availability(self, pop: EnterprisePopulation, rows: np.ndarray) -> float:
+    def pool_availability(self, pop: EnterprisePopulation) -> float:
         """Share of the risk pool's cover banks count on: 1 while the pool's capital covers
         the claims the loans now on the book are expected to make over their remaining
         terms, and the ratio of the two once it does not (a depleting pool pays less)."""
         policy = self.policy
         if policy.risk_pool_share == 0:
             return 1.0
+        rows = pop.loan_rows()
         pool_part = pop.loan_policy_cover[rows] - guarantee_cover(pop.stage[rows], policy)
         years_left = pop.loan_quarters_left[rows] / 4.0
         performing = pop.loan_status[rows] == LoanStatus.PERFORMING
@@ -178,3 +177,14 @@ class LoanMarket:
         pop.debt[borrowers] *= left[taken] / term
         # The opening book obeys the single-name limits from the start.
         loan_book.sell_down(pop, banks, quarter=0)
+
+
+@njit(cache=True)
+def _book_by_sector(lender, sector, debt, n_banks, n_sectors):
+    """Every bank's loan balance by its borrowers' sector (万元), added up borrower by
+    borrower in row order."""
+    by_sector = np.zeros((n_banks, n_sectors))
+    for i in range(len(lender)):
+        if lender[i] >= 0:
+            by_sector[lender[i], sector[i]] += debt[i]
+    return by_sector

@@ -116,14 +116,13 @@ def raise_equity(
 @njit(cache=True)
 def _round_seekers(base, stream_id, stage, demand, rows, every):
     """The firms (of `rows`, or every live row) whose own uniform falls below their
-    stage's demand for a round; a stage without demand draws nothing."""
+    stage's demand for a round."""
     n = len(stage) if every else len(rows)
     seekers = np.empty(n, dtype=np.int64)
     count = 0
     for k in range(n):
         i = k if every else rows[k]
-        chance = demand[stage[i]]
-        if chance > 0.0 and firm_uniform(base, stream_id[i]) < chance:
-            seekers[count] = i
-            count += 1
+        # Branch-free: a random test per firm is a mispredicted branch half the time.
+        seekers[count] = i
+        count += firm_uniform(base, stream_id[i]) < demand[stage[i]]
     return seekers[:count]

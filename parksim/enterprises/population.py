@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from parksim.banks.tiers import PRODUCTS
 from parksim.reporting.columns import EXITS, STAGES
@@ -274,9 +275,10 @@ class EnterprisePopulation:
         count = len(values["stage"])
         self._reserve(self.n + count)
         rows = np.arange(self.n, self.n + count)
+        new = slice(self.n, self.n + count)
         for name, value in values.items():
-            self._buffers[name][rows] = value
-        self._buffers["id"][rows] = np.arange(self.next_id, self.next_id + count)
+            self._buffers[name][new] = value
+        self._buffers["id"][new] = np.arange(self.next_id, self.next_id + count)
         self.next_id += count
         self.n += count
         self._refresh_views()
@@ -326,21 +328,25 @@ class EnterprisePopulation:
         Only firms that have left the park and owe nothing should be archived: the model
         calls this when such rows are a large share of the live ones.
         """
-        gone = archivable.nonzero()[0]
-        if len(gone) == 0:
+        n_gone = int(np.count_nonzero(archivable))
+        if n_gone == 0:
             return
-        keep = (~archivable).nonzero()[0]
-        # np.take, not fancy indexing: the same rows, several times faster on the
-        # per-bank (2-D) columns.
-        moved = {c.name: np.take(getattr(self, c.name), gone, axis=0) for c in self.columns()}
+        kept = self.n - n_gone
+        # One pass per column splits it into the archived rows and the kept ones, moved up
+        # in place: a large park's columns do not fit in cache, so passes are what cost.
+        moved = {}
+        for col in self.columns():
+            buffer = self._buffers[col.name]
+            part = np.empty((n_gone + 1, *buffer.shape[1:]), dtype=buffer.dtype)
+            if buffer.ndim == 1:
+                _split_rows(buffer[: self.n], archivable, part)
+            else:
+                _split_row_values(buffer[: self.n], archivable, part)
+            buffer[kept : self.n] = col.fill
+            moved[col.name] = part[:n_gone]
         self._archive.append(moved)
         self._archived_ids = np.concatenate([self._archived_ids, moved["id"]])
         self.archived_by_stage += np.bincount(moved["stage"], minlength=len(Stage))
-        kept = len(keep)
-        for col in self.columns():
-            buffer = self._buffers[col.name]
-            buffer[:kept] = np.take(buffer[: self.n], keep, axis=0)
-            buffer[kept : self.n] = col.fill
         self.n = kept
         self._refresh_views()
         # Rows moved: point suppliers at their leaders' new rows (or -1 if archived).
@@ -414,6 +420,36 @@ class EnterprisePopulation:
     def __len__(self) -> int:
         """Enterprises ever in the park, live and archived."""
         return self.next_id
+
+
+@njit(cache=True)
+def _split_rows(column: np.ndarray, archivable: np.ndarray, archived: np.ndarray) -> None:
+    """Copy the `archivable` rows of a column to `archived` (one spare row at its end) and
+    move the others to the top of the column, in order and in place."""
+    kept, gone = 0, 0
+    for i in range(len(column)):
+        # Branch-free, both writes every row: a kept row only ever moves up, so a write
+        # to `column[kept]` lands on a row already read, and a later kept row or the
+        # caller's fill overwrites it.
+        value, out = column[i], archivable[i]
+        archived[gone] = value
+        column[kept] = value
+        gone += out
+        kept += 1 - out
+
+
+@njit(cache=True)
+def _split_row_values(column: np.ndarray, archivable: np.ndarray, archived: np.ndarray) -> None:
+    """`_split_rows` for a per-bank (rows × banks) column."""
+    kept, gone = 0, 0
+    for i in range(column.shape[0]):
+        out = archivable[i]
+        for b in range(column.shape[1]):
+            value = column[i, b]
+            archived[gone, b] = value
+            column[kept, b] = value
+        gone += out
+        kept += 1 - out
 
 
 def _category(column: Column, code: int) -> str | None:
