@@ -147,7 +147,9 @@ class ParkModel(mesa.Model):
             self.risk_pool,
             np.array([cfg.park.sector_mix[name] for name in self.sectors.names]),
         )
-        self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names)
+        # Room for the park to double before its columns are copied to larger buffers.
+        capacity = 2 * self.config.park.enterprises + 1024
+        self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names, capacity)
         self._populate()
         self._update_failure_pd()
         self.operator = self._make_operator()

@@ -538,10 +538,8 @@ def test_compaction_moves_rows_as_the_numpy_reference(model: ParkModel) -> None:
         assert getattr(kernel_pop, name) == getattr(numpy_pop, name)
     np.testing.assert_array_equal(kernel_pop.archived_by_stage, numpy_pop.archived_by_stage)
     np.testing.assert_array_equal(kernel_pop._archived_ids, numpy_pop._archived_ids)
-    for col in kernel_pop.columns():  # the whole buffers: the fill past the live rows too
-        np.testing.assert_array_equal(
-            kernel_pop._buffers[col.name], numpy_pop._buffers[col.name], err_msg=col.name
-        )
+    assert_same_population(kernel_pop, numpy_pop)
+    for col in kernel_pop.columns():
         np.testing.assert_array_equal(
             kernel_pop._archive[-1][col.name], numpy_pop._archive[-1][col.name], err_msg=col.name
         )

@@ -239,7 +239,9 @@ class EnterprisePopulation:
         self._buffers: dict[str, np.ndarray] = {}
         for col in self.columns():
             shape = (capacity, n_banks) if col.per_bank else (capacity,)
-            self._buffers[col.name] = np.full(shape, col.fill, dtype=col.dtype)
+            # Not prefilled (`add` writes every column of the rows it appends): memory
+            # left untouched costs nothing, so a generous capacity is free until used.
+            self._buffers[col.name] = np.empty(shape, dtype=col.dtype)
         self._archive: list[dict[str, np.ndarray]] = []
         self._archived_ids = np.zeros(0, dtype=np.int64)
         self.archived_by_stage = np.zeros(len(Stage), dtype=np.int64)
@@ -276,8 +278,9 @@ class EnterprisePopulation:
         self._reserve(self.n + count)
         rows = np.arange(self.n, self.n + count)
         new = slice(self.n, self.n + count)
-        for name, value in values.items():
-            self._buffers[name][new] = value
+        for col in self.columns():
+            # Rows past the live ones hold anything (a grown buffer is not prefilled).
+            self._buffers[col.name][new] = values.get(col.name, col.fill)
         self._buffers["id"][new] = np.arange(self.next_id, self.next_id + count)
         self.next_id += count
         self.n += count
@@ -291,9 +294,8 @@ class EnterprisePopulation:
         new_capacity = max(needed, 2 * self.capacity)
         for col in self.columns():
             old = self._buffers[col.name]
-            shape = (new_capacity, *old.shape[1:])
-            grown = np.full(shape, col.fill, dtype=col.dtype)
-            grown[: len(old)] = old
+            grown = np.empty((new_capacity, *old.shape[1:]), dtype=col.dtype)
+            grown[: self.n] = old[: self.n]
             self._buffers[col.name] = grown
 
     def active(self) -> np.ndarray:
@@ -342,7 +344,6 @@ class EnterprisePopulation:
                 _split_rows(buffer[: self.n], archivable, part)
             else:
                 _split_row_values(buffer[: self.n], archivable, part)
-            buffer[kept : self.n] = col.fill
             moved[col.name] = part[:n_gone]
         self._archive.append(moved)
         self._archived_ids = np.concatenate([self._archived_ids, moved["id"]])
