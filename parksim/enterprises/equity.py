@@ -86,30 +86,32 @@ def raise_equity(
     ids = pop.stream_id[seekers]
     noise = streams.normals(Mechanism.EQUITY_VIEW, quarter, ids)
     size_noise = streams.normals(Mechanism.EQUITY_SIZE, quarter, ids)
-    stage = pop.stage[seekers]
-    main = pop.main_bank[seekers]
-    bank_backed = bank_fund[main] & (main >= 0)
-    cut = params.fund_bar_cut * (park_fund | bank_backed)
-    signal = pop.quality[seekers] + params.investor_noise * noise
-    expected_quality = signal / (1.0 + params.investor_noise**2)
-    funded = expected_quality >= np.asarray(params.bar)[stage] - cut
-
-    fid = seekers[funded]
-    amount = np.asarray(params.round_size)[stage[funded]] * np.exp(0.5 * size_noise[funded])
-    post_money = np.maximum(amount / params.dilution, pop.valuation[fid])
-    pop.equity_raised[fid] += amount
-    pop.valuation[fid] = post_money
-    pop.last_round_quarter[fid] = quarter
-    pop.last_round_size[fid] = amount
-
-    ticket = params.fund_ticket * amount
-    if park_fund:
-        pop.operator_stake[fid] += ticket / post_money
-        pop.operator_stake_cost[fid] += ticket
-    backed = bank_backed[funded]
-    bank = main[funded][backed]
-    pop.bank_stake[fid[backed], bank] += ticket[backed] / post_money[backed]
-    pop.bank_stake_cost[fid[backed], bank] += ticket[backed]
+    fid, amount, post_money = _close_rounds(
+        seekers,
+        noise,
+        size_noise,
+        pop.stage,
+        pop.main_bank,
+        pop.quality,
+        np.asarray(bank_fund, dtype=np.bool_),
+        park_fund,
+        np.asarray(params.bar, dtype=float),
+        np.asarray(params.round_size, dtype=float),
+        params.fund_bar_cut,
+        params.investor_noise,
+        1.0 + params.investor_noise**2,
+        params.dilution,
+        params.fund_ticket,
+        quarter,
+        pop.equity_raised,
+        pop.valuation,
+        pop.last_round_quarter,
+        pop.last_round_size,
+        pop.operator_stake,
+        pop.operator_stake_cost,
+        pop.bank_stake,
+        pop.bank_stake_cost,
+    )
     return EquityRounds(sought=seekers, funded=fid, amount=amount, post_money=post_money)
 
 
@@ -126,3 +128,64 @@ def _round_seekers(base, stream_id, stage, demand, rows, every):
         seekers[count] = i
         count += firm_uniform(base, stream_id[i]) < demand[stage[i]]
     return seekers[:count]
+
+
+@njit(cache=True)
+def _close_rounds(
+    seekers,
+    noise,
+    size_noise,
+    stage,
+    main_bank,
+    quality,
+    bank_fund,
+    park_fund,
+    bar,
+    round_size,
+    fund_bar_cut,
+    investor_noise,
+    noise_shrink,
+    dilution,
+    fund_ticket,
+    quarter,
+    equity_raised,
+    valuation,
+    last_round_quarter,
+    last_round_size,
+    operator_stake,
+    operator_stake_cost,
+    bank_stake,
+    bank_stake_cost,
+):
+    """Each seeker's round (see `raise_equity`): investors fund it when their expected
+    quality, signal / `noise_shrink`, clears the stage's bar, less `fund_bar_cut` where
+    the park fund or the main bank's fund co-invests. Writes the funded firms' rounds and
+    the funds' stakes; returns the funded rows, round sizes and post-money valuations."""
+    n_banks = len(bank_fund)
+    funded = np.empty(len(seekers), dtype=np.int64)
+    amounts, post_moneys = np.empty(len(seekers)), np.empty(len(seekers))
+    count = 0
+    for k in range(len(seekers)):
+        i = seekers[k]
+        s, main = stage[i], main_bank[i]
+        bank_backed = main >= 0 and bank_fund[main % n_banks]
+        cut = fund_bar_cut * (1.0 if park_fund or bank_backed else 0.0)
+        signal = quality[i] + investor_noise * noise[k]
+        if not signal / noise_shrink >= bar[s] - cut:
+            continue
+        amount = round_size[s] * np.exp(0.5 * size_noise[k])
+        post_money = max(amount / dilution, valuation[i])
+        equity_raised[i] += amount
+        valuation[i] = post_money
+        last_round_quarter[i] = quarter
+        last_round_size[i] = amount
+        ticket = fund_ticket * amount
+        if park_fund:
+            operator_stake[i] += ticket / post_money
+            operator_stake_cost[i] += ticket
+        if bank_backed:
+            bank_stake[i, main] += ticket / post_money
+            bank_stake_cost[i, main] += ticket
+        funded[count], amounts[count], post_moneys[count] = i, amount, post_money
+        count += 1
+    return funded[:count], amounts[:count], post_moneys[:count]

@@ -237,10 +237,12 @@ class EnterprisePopulation:
         self.n = 0  # live rows
         self.next_id = 0
         self._buffers: dict[str, np.ndarray] = {}
+        # Rows n .. _filled - 1 of every buffer hold their column's fill, ready for `add`;
+        # rows past _filled are untouched memory, which costs nothing until it is used,
+        # so a generous capacity is free.
+        self._filled = 0
         for col in self.columns():
             shape = (capacity, n_banks) if col.per_bank else (capacity,)
-            # Not prefilled (`add` writes every column of the rows it appends): memory
-            # left untouched costs nothing, so a generous capacity is free until used.
             self._buffers[col.name] = np.empty(shape, dtype=col.dtype)
         self._archive: list[dict[str, np.ndarray]] = []
         self._archived_ids = np.zeros(0, dtype=np.int64)
@@ -255,8 +257,8 @@ class EnterprisePopulation:
 
     def _refresh_views(self) -> None:
         """Point each column attribute at the live rows of its buffer (after n changes)."""
-        for col in self.columns():
-            self.__dict__[col.name] = self._buffers[col.name][: self.n]
+        n = self.n
+        self.__dict__.update({name: buffer[:n] for name, buffer in self._buffers.items()})
 
     @classmethod
     def columns(cls) -> tuple[Column, ...]:
@@ -276,11 +278,11 @@ class EnterprisePopulation:
             raise KeyError(f"unknown enterprise columns: {sorted(unknown)}")
         count = len(values["stage"])
         self._reserve(self.n + count)
+        self._prefill(self.n + count)
         rows = np.arange(self.n, self.n + count)
         new = slice(self.n, self.n + count)
-        for col in self.columns():
-            # Rows past the live ones hold anything (a grown buffer is not prefilled).
-            self._buffers[col.name][new] = values.get(col.name, col.fill)
+        for name, value in values.items():
+            self._buffers[name][new] = value
         self._buffers["id"][new] = np.arange(self.next_id, self.next_id + count)
         self.next_id += count
         self.n += count
@@ -297,6 +299,17 @@ class EnterprisePopulation:
             grown = np.empty((new_capacity, *old.shape[1:]), dtype=col.dtype)
             grown[: self.n] = old[: self.n]
             self._buffers[col.name] = grown
+        self._filled = self.n
+
+    def _prefill(self, needed: int) -> None:
+        """Fill rows up to `needed` and a margin beyond, so most appends write only the
+        columns they set (a small park adds a handful of firms a quarter)."""
+        if needed <= self._filled:
+            return
+        end = min(self.capacity, max(needed, self._filled + 4096, self._filled + self.n // 4))
+        for col in self.columns():
+            self._buffers[col.name][self._filled : end] = col.fill
+        self._filled = end
 
     def active(self) -> np.ndarray:
         """Rows of enterprises still in the park (seed to listed)."""
@@ -344,6 +357,7 @@ class EnterprisePopulation:
                 _split_rows(buffer[: self.n], archivable, part)
             else:
                 _split_row_values(buffer[: self.n], archivable, part)
+            buffer[kept : self.n] = col.fill
             moved[col.name] = part[:n_gone]
         self._archive.append(moved)
         self._archived_ids = np.concatenate([self._archived_ids, moved["id"]])
