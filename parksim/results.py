@@ -33,6 +33,7 @@ import platform
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -424,12 +425,17 @@ class Ensemble:
         """
         return charts.save_all(self.figures(), Path(out_dir), lang=lang, formats=formats)
 
-    def _write_summary_and_figures(self, folder: Path) -> None:
+    def _write_summary_and_figures(
+        self, folder: Path, executor: Executor | None = None, slots: int = 1
+    ) -> None:
         write_atomically(folder / "summary.csv", self.summary.to_csv)
         write_atomically(
             folder / "differences.csv", lambda tmp: self.differences().to_csv(tmp, index=False)
         )
-        _write_figures(folder, lambda out: charts.save_all(self.figures(), out))
+        _write_figures(
+            folder,
+            lambda out: charts.save_all(self.figures(), out, executor=executor, slots=slots),
+        )
 
     def difference_figures(self) -> dict[str, Any]:
         """The charts of the differences from the reference, as name → draw(lang)."""
@@ -497,17 +503,18 @@ class RunResult(Ensemble):
         self.path = _new_folder(target, write)
         return self.path
 
-    def write_tables(self, folder: Path) -> None:
+    def write_tables(self, folder: Path, executor: Executor | None = None, slots: int = 1) -> None:
         """Write timeseries.parquet, summary.csv and figures/ into `folder`, each atomically.
 
         The manifest is the caller's to write, last: it is what marks a folder complete.
+        With an `executor` of `slots` workers (the run's), the charts are drawn there.
         """
         table = self.timeseries.copy()
         table["strategy"] = table["strategy"].astype(str)
         write_atomically(
             folder / "timeseries.parquet", lambda tmp: table.to_parquet(tmp, index=False)
         )
-        self._write_summary_and_figures(folder)
+        self._write_summary_and_figures(folder, executor, slots)
 
     @classmethod
     def load(cls, folder: str | Path) -> RunResult:

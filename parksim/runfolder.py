@@ -21,6 +21,7 @@ import shutil
 import socket
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -243,13 +244,20 @@ class RunFolder:
             )
         return table
 
-    def complete(self, result: RunResult, **timings: float) -> None:
+    def complete(
+        self,
+        result: RunResult,
+        executor: Executor | None = None,
+        slots: int = 1,
+        **timings: float,
+    ) -> None:
         """Write the final tables, charts and the complete manifest; drop the parts.
 
         `timings` (seconds) go into the manifest's "timings", with the time taken here.
+        The charts are drawn on `executor` (the run's workers) when it has several slots.
         """
         started = time.perf_counter()
-        result.write_tables(self.path)
+        result.write_tables(self.path, executor, slots)
         timings["writing"] = time.perf_counter() - started
         rounded = {name: round(seconds, 3) for name, seconds in timings.items()}
         result.manifest = finish_manifest(self.manifest, time.time(), timings=rounded)

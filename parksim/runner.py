@@ -403,16 +403,14 @@ def _run_locked(
     progress: bool,
     simulate: Simulate | None,
 ) -> RunResult:
-    with folder.locked():
+    with folder.locked(), _workers(executor, workers, scheduler) as opened:
         if resumed:
             folder.start_session()
         started = time.perf_counter()
         run_missing(
             folder,
             scenario,
-            executor=executor,
-            workers=workers,
-            scheduler=scheduler,
+            executor=opened,
             chunk_size=chunk_size,
             progress=progress,
             simulate=simulate,
@@ -424,7 +422,8 @@ def _run_locked(
         timings["assembly"] = time.perf_counter() - started
         result = RunResult(scenario=scenario, timeseries=table, manifest=folder.manifest)
         if keep:
-            folder.complete(result, **timings)
+            # The run's workers draw the charts too: a tenth of a short run's time.
+            folder.complete(result, opened.executor, opened.slots, **timings)
             result.path = folder.path
         else:
             rounded = {name: round(seconds, 3) for name, seconds in timings.items()}
@@ -436,7 +435,7 @@ def run_missing(
     folder: RunFolder,
     scenario: Scenario,
     *,
-    executor: Executor | ExecutorKind | None = None,
+    executor: Workers | Executor | ExecutorKind | None = None,
     workers: int = 1,
     scheduler: str | None = None,
     chunk_size: int | None = None,
@@ -500,9 +499,12 @@ class _Bar:
 
 @contextmanager
 def _workers(
-    executor: Executor | ExecutorKind | None, workers: int, scheduler: str | None
+    executor: Workers | Executor | ExecutorKind | None, workers: int, scheduler: str | None
 ) -> Iterator[Workers]:
-    if isinstance(executor, Executor):
+    if isinstance(executor, Workers):
+        # Already open (a run that draws its charts on the same workers).
+        yield executor
+    elif isinstance(executor, Executor):
         # Not ours to shut down; its size is unknown, so assume the machine's.
         slots = workers if workers > 1 else (os.cpu_count() or 1)
         yield Workers(executor, slots, type(executor).__name__)

@@ -368,3 +368,36 @@ def test_eight_strategies_differ_in_colour_line_and_marker() -> None:
     for key in ("color", "linestyle", "marker"):
         values = [str(style[key]) for style in styles]
         assert len(set(values)) == 8, (key, values)
+
+
+def test_charts_drawn_on_workers_are_the_bytes_drawn_here(ts: pd.DataFrame, tmp_path) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    some = dict(list(figures(ts).items())[:3])
+    here = charts.save_all(some, tmp_path / "here", formats=["png", "svg"])
+    # Spawned, as parksim's own pool: a worker draws in a fresh interpreter.
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        there = charts.save_all(some, tmp_path / "there", executor=pool, slots=2)
+    assert [p.name for p in there] == [p.name for p in here]
+    for a, b in zip(here, there, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
+class _BrokenPool:
+    """An executor whose tasks all fail, as a pool whose workers were killed."""
+
+    def submit(self, fn, *args, **kwargs):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("a worker was killed"))
+        return future
+
+
+def test_a_broken_pool_still_leaves_every_chart(ts: pd.DataFrame, tmp_path) -> None:
+    some = dict(list(figures(ts).items())[:2])
+    paths = charts.save_all(some, tmp_path, formats=["png"], executor=_BrokenPool(), slots=2)
+    assert [p.name for p in paths] == [f"{name}.png" for name in some]
+    assert all(p.stat().st_size > 1000 for p in paths)

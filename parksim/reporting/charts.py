@@ -26,6 +26,7 @@ import functools
 import io
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -832,17 +833,28 @@ def save_figure(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "svg")
     a date or a software version (PNG at :data:`PNG_DPI`).
     """
     paths = []
+    for fmt, data in figure_bytes(fig, formats).items():
+        path = stem.with_name(f"{stem.name}.{fmt}")
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
+def figure_bytes(fig: Figure, formats: Sequence[str] = ("png", "svg")) -> dict[str, bytes]:
+    """The file contents of ``fig`` in each format (format → bytes), as :func:`save_figure`
+    writes them."""
+    out: dict[str, bytes] = {}
     with _style():
         for fmt in check_formats(formats):
-            path = stem.with_name(f"{stem.name}.{fmt}")
             if fmt == "svg":
-                buffer = io.StringIO()
-                fig.savefig(buffer, format=fmt, metadata=FIXED_METADATA[fmt])
-                path.write_text(_numbered_clip_ids(buffer.getvalue()), encoding="utf-8")
+                text = io.StringIO()
+                fig.savefig(text, format=fmt, metadata=FIXED_METADATA[fmt])
+                out[fmt] = _numbered_clip_ids(text.getvalue()).encode("utf-8")
             else:
-                fig.savefig(path, format=fmt, dpi=PNG_DPI, metadata=FIXED_METADATA[fmt])
-            paths.append(path)
-    return paths
+                binary = io.BytesIO()
+                fig.savefig(binary, format=fmt, dpi=PNG_DPI, metadata=FIXED_METADATA[fmt])
+                out[fmt] = binary.getvalue()
+    return out
 
 
 _CLIP_ID = re.compile(r"\bp[0-9a-f]{10}\b")
@@ -865,23 +877,59 @@ def save_all(
     *,
     lang: str = "en",
     formats: Sequence[str] = ("png", "svg"),
+    executor: Executor | None = None,
+    slots: int = 1,
 ) -> list[Path]:
     """Draw every figure of ``figures`` (name → draw(lang)) and write it into ``out_dir``
-    in each of ``formats``; return the paths."""
+    in each of ``formats``; return the paths.
+
+    With an ``executor`` of ``slots`` > 1 workers (a run's process pool or Dask client),
+    the figures are drawn there in ``slots`` groups and only their bytes come back, so a
+    remote worker needs no access to ``out_dir``; the files are the same bytes either way.
+    If that executor fails, the figures are drawn here instead.
+    """
     check_lang(lang)
     formats = check_formats(formats)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
+    names = list(figures)
+    if executor is not None and slots > 1 and len(names) > 1:
+        # One group per worker: each task pickles the table behind the figures once.
+        groups = [names[i :: min(slots, len(names))] for i in range(min(slots, len(names)))]
+        futures = [
+            executor.submit(draw_figures, {n: figures[n] for n in group}, lang, formats)
+            for group in groups
+        ]
+        try:
+            files = {name: data for f in futures for name, data in f.result().items()}
+        except Exception:  # a broken pool must not lose the run's charts
+            files = draw_figures(figures, lang, formats)
+    else:
+        files = draw_figures(figures, lang, formats)
+    paths = []
+    for name in names:
+        for fmt in formats:
+            path = out_dir / f"{name}.{fmt}"
+            path.write_bytes(files[f"{name}.{fmt}"])
+            paths.append(path)
+    return paths
+
+
+def draw_figures(
+    figures: Mapping[str, Draw], lang: str, formats: Sequence[str]
+) -> dict[str, bytes]:
+    """Draw each figure and return its files' contents, as ``"name.format"`` → bytes."""
+    files: dict[str, bytes] = {}
     for name, draw in figures.items():
         fig = draw(lang)
         try:
-            paths += save_figure(fig, out_dir / name, formats)
+            for fmt, data in figure_bytes(fig, formats).items():
+                files[f"{name}.{fmt}"] = data
         finally:
             # A Figure made without pyplot has no manager; dropping the artists is the
             # "close" that frees its memory promptly.
             fig.clear()
-    return paths
+    return files
 
 
 def timeseries_figures(ts: pd.DataFrame, stamp: Callable[[str], str]) -> dict[str, Draw]:
