@@ -15,6 +15,7 @@ import pytest
 from scipy.special import ndtr, ndtri
 
 from parksim import ParkModel
+from parksim.banks.book import close_books, sell_down
 from parksim.banks.lending import (
     SECTOR_HEADROOM,
     Applicants,
@@ -25,16 +26,30 @@ from parksim.banks.lending import (
     choose_lenders,
     make_offers,
 )
+from parksim.banks.risk import (
+    OPERATIONAL_QUARTERS,
+    BookRisk,
+    book_risk,
+    ga_delta,
+    other_capital,
+    pairwise_sum,
+)
 from parksim.banks.stakes import cost_by_bank, realise_stakes
 from parksim.banks.tiers import PRODUCTS
-from parksim.credit import loan_lgd
+from parksim.credit import basel_capital, basel_capital_terms, loan_lgd
 from parksim.enterprises.equity import EquityRounds, raise_equity
 from parksim.enterprises.lifecycle import (
     LifecycleEvents,
     live_through_quarter,
     update_failure_pds,
 )
-from parksim.enterprises.population import FinanceState, LoanStatus, Stage, stage_table
+from parksim.enterprises.population import (
+    N_ACTIVE_STAGES,
+    FinanceState,
+    LoanStatus,
+    Stage,
+    stage_table,
+)
 from parksim.streams import Mechanism
 
 BASELINE = "scenarios/baseline.toml"
@@ -118,6 +133,131 @@ def reference_quarter(pop, params, sectors, shift, load_idio, tiers, uplift, rel
     grown = (large & (pop.stage >= Stage.PRE_IPO) & (pop.stage <= Stage.LISTED)).nonzero()[0]
     pop.chain_leader[grown[sectors.leads_chains[pop.sector[grown]]]] = True
     return events
+
+
+def reference_book_risk(debt, by_sector, performing, pd, lgd, quarters_left) -> BookRisk:
+    """parksim 0.4.0's `book_risk`: Basel capital from PD and LGD at every close."""
+    total = debt.sum()
+    if total <= 0:
+        return BookRisk()
+    share = np.sort(debt)[::-1] / total
+    sector_share = by_sector / by_sector.sum()
+    ead = debt[performing]
+    maturity = np.clip(quarters_left[performing] / 4.0, 1.0, 5.0)
+    k = np.asarray(basel_capital(pd[performing], lgd[performing], maturity), dtype=float)
+    ga = 0.0
+    if ead.sum() > 0:
+        ead_share = ead / ead.sum()
+        k_star = float((ead_share * k).sum())
+        if k_star > 0:
+            c = lgd[performing] + 0.25 * (1.0 - lgd[performing])
+            q = ga_delta() * (k + lgd[performing] * pd[performing]) - k
+            ga = float((ead_share**2 * c * q).sum() / (2.0 * k_star))
+    return BookRisk(
+        largest_exposure_share=float(share[0]),
+        top10_exposure_share=float(share[:10].sum()),
+        hhi_exposure=float((share**2).sum()),
+        sector_hhi=float((sector_share**2).sum()),
+        capital_irb=float((ead * k).sum()),
+        granularity_adjustment=ga * float(ead.sum()),
+    )
+
+
+def reference_limit_exposures(pop, rows):
+    performing = pop.loan_status[rows] == LoanStatus.PERFORMING
+    return pop.debt[rows] * np.where(performing, 1.0, 1.0 - pop.loan_lgd[rows])
+
+
+def reference_name_cap(debt, limit):
+    total = debt.sum()
+    if total <= 0 or debt.max() <= limit * total:
+        return np.inf
+    d = np.sort(debt)[::-1]
+    rest = total
+    for k in range(1, len(d)):
+        rest -= d[k - 1]
+        if k * limit >= 1.0:
+            return np.inf
+        cap = limit * rest / (1.0 - k * limit)
+        if d[k] <= cap <= d[k - 1]:
+            return float(cap)
+    return np.inf
+
+
+def reference_sell_down(pop, banks, quarter):
+    rows = pop.loan_rows()
+    lender = pop.lender[rows]
+    counted = reference_limit_exposures(pop, rows)
+    sold = np.zeros(len(banks))
+    for bank in banks:
+        own = (lender == bank.index).nonzero()[0]
+        if len(own) == 0:
+            continue
+        cap = reference_name_cap(counted[own], bank.spec.single_name_limit)
+        over = own[counted[own] > cap * (1.0 + 1e-9)]
+        over = over[pop.default_quarter[rows[over]] < quarter]
+        if len(over) == 0:
+            continue
+        keep = cap / counted[over]
+        sold[bank.index] = float((pop.debt[rows[over]] * (1.0 - keep)).sum())
+        pop.debt[rows[over]] *= keep
+    return sold
+
+
+def reference_close_books(pop, banks, quarterly_pd, n_sectors, quarter):
+    """parksim 0.4.0's `close_books`: bincounts by bank, then each bank's book risk."""
+    sold = reference_sell_down(pop, banks, quarter)
+    rows = pop.loan_rows()
+    lender, debt = pop.lender[rows], pop.debt[rows]
+    performing = pop.loan_status[rows] == LoanStatus.PERFORMING
+    stage = pop.stage[rows]
+    exited = (stage > Stage.LISTED).nonzero()[0]
+    stage[exited] = pop.last_active_stage[rows[exited]]
+    net_lgd = pop.loan_lgd[rows] * (1.0 - pop.loan_policy_cover[rows])
+    loss_rate = quarterly_pd[rows] * net_lgd
+    n = len(banks)
+
+    def per_bank(weights):
+        return np.bincount(lender, weights=weights, minlength=n)
+
+    exposure = per_bank(debt)
+    npl = per_bank(debt * ~performing)
+    borrowers = per_bank(performing.astype(float))
+    expected = per_bank(debt * performing * loss_rate)
+    cells = lender * N_ACTIVE_STAGES + stage
+    by_stage = np.bincount(cells, weights=debt, minlength=n * N_ACTIVE_STAGES)
+    by_stage = by_stage.reshape(n, N_ACTIVE_STAGES)
+    cells = lender * n_sectors + pop.sector[rows]
+    by_sector = np.bincount(cells, weights=debt, minlength=n * n_sectors).reshape(n, n_sectors)
+    counted = reference_limit_exposures(pop, rows)
+    for bank in banks:
+        led, b = bank.ledger, bank.index
+        led.sold_down = sold[b]
+        led.exposure, led.npl_balance = exposure[b], npl[b]
+        led.borrowers, led.expected_loss = int(borrowers[b]), expected[b]
+        led.exposure_by_stage = by_stage[b]
+        led.exposure_by_sector = by_sector[b]
+        mine = (lender == b).nonzero()[0]
+        risk = reference_book_risk(
+            counted[mine],
+            by_sector[b],
+            performing[mine],
+            pop.loan_pd[rows[mine]],
+            net_lgd[mine],
+            pop.loan_quarters_left[rows[mine]],
+        )
+        past = bank.history[-(OPERATIONAL_QUARTERS - 1) :]
+        income = np.array([h.gross_income for h in past] + [led.gross_income])
+        operational, equity, operator = other_capital(
+            income, float(pop.bank_stake_cost[:, b].sum()), bank.operator_loan
+        )
+        led.risk = dataclasses.replace(
+            risk,
+            capital_operational=operational,
+            capital_equity=equity,
+            capital_operator=operator,
+        )
+        bank.close_quarter()
 
 
 # --- the tests -------------------------------------------------------------------------
@@ -368,6 +508,9 @@ def reference_book(pop, applicants, chosen, offers):
     pop.loan_quarters_left[rows] = offers.term[taken]
     pop.loan_status[rows] = LoanStatus.PERFORMING
     pop.loan_policy_cover[rows] = offers.cover[taken]
+    net_lgd = pop.loan_lgd[rows] * (1.0 - pop.loan_policy_cover[rows])
+    loss, slope = basel_capital_terms(pop.loan_pd[rows], net_lgd)
+    pop.loan_irb_loss[rows], pop.loan_irb_slope[rows] = loss, slope
     return rows
 
 
@@ -543,3 +686,71 @@ def test_compaction_moves_rows_as_the_numpy_reference(model: ParkModel) -> None:
         np.testing.assert_array_equal(
             kernel_pop._archive[-1][col.name], numpy_pop._archive[-1][col.name], err_msg=col.name
         )
+
+
+@pytest.mark.parametrize("n", [*range(0, 300), 1000, 8191, 8192, 8193, 50_001, 300_000])
+def test_pairwise_sum_adds_up_as_numpys_sum(n: int) -> None:
+    rng = np.random.default_rng(n)
+    values = rng.lognormal(0.0, 3.0, n) * rng.choice([-1.0, 1.0], n)
+    assert pairwise_sum(values) == values.sum()
+    table = rng.lognormal(0.0, 3.0, (n, 3))
+    assert pairwise_sum(table[:, 1]) == table[:, 1].sum()  # a strided column too
+
+
+def test_book_risk_equals_the_numpy_reference(model: ParkModel) -> None:
+    pop, rng = model.enterprises, np.random.default_rng(4)
+    rows = pop.loan_rows()
+    for size in (3, 9, 150, len(rows)):  # below and above numpy's 8- and 128-value blocks
+        mine = rng.permutation(rows)[:size]
+        debt = pop.debt[mine] * rng.uniform(0.0, 2.0, size)
+        performing = rng.random(size) < 0.9
+        pd, lgd = pop.loan_pd[mine], pop.loan_lgd[mine] * (1.0 - pop.loan_policy_cover[mine])
+        left = pop.loan_quarters_left[mine] + rng.integers(0, 30, size).astype(np.int16)
+        by_sector = rng.lognormal(5.0, 1.0, 6)
+        args = (debt, by_sector, performing, pd, lgd, left)
+        assert book_risk(*args) == reference_book_risk(*args)
+
+
+def ledgers(banks) -> list[dict]:
+    return [dataclasses.asdict(bank.history[-1]) for bank in banks]
+
+
+def assert_same_ledgers(got, want) -> None:
+    for a, b in zip(got, want, strict=True):
+        assert a.keys() == b.keys()
+        for field in a:
+            if isinstance(a[field], dict):  # the book risk
+                assert a[field] == b[field], field
+            else:
+                np.testing.assert_array_equal(a[field], b[field], err_msg=field)
+
+
+@pytest.mark.parametrize("oversize", [False, True])
+def test_books_close_as_the_numpy_reference_closes_them(model: ParkModel, oversize: bool) -> None:
+    """Every bank's closing stocks, risk and capital, and the balances sold down."""
+    pop = copy.deepcopy(model.enterprises)
+    rows = pop.loan_rows()
+    assert (pop.loan_status[rows] == LoanStatus.NON_PERFORMING).any()
+    assert (pop.stage[rows] > Stage.LISTED).any()  # failed borrowers count at their old stage
+    if oversize:  # names above the single-name limit, performing and NPL, to be sold down
+        pop.debt[rows[::40]] *= 30.0
+    kernel_pop, numpy_pop = copy.deepcopy(pop), copy.deepcopy(pop)
+    kernel_banks, numpy_banks = copy.deepcopy(model.banks), copy.deepcopy(model.banks)
+    n_sectors, q = len(model.sectors.names), model.quarter
+    close_books(kernel_pop, kernel_banks, kernel_pop.pd, n_sectors, q)
+    reference_close_books(numpy_pop, numpy_banks, numpy_pop.pd, n_sectors, q)
+    assert_same_ledgers(ledgers(kernel_banks), ledgers(numpy_banks))
+    assert_same_population(kernel_pop, numpy_pop)
+    sold = [bank.history[-1].sold_down for bank in kernel_banks]
+    assert (max(sold) > 0) == oversize
+
+
+def test_the_opening_sell_down_equals_the_numpy_reference(model: ParkModel) -> None:
+    pop = copy.deepcopy(model.enterprises)
+    pop.debt[pop.loan_rows()[::25]] *= 40.0
+    kernel_pop, numpy_pop = copy.deepcopy(pop), copy.deepcopy(pop)
+    got = sell_down(kernel_pop, model.banks, model.quarter)
+    want = reference_sell_down(numpy_pop, model.banks, model.quarter)
+    np.testing.assert_array_equal(got, want)
+    assert got.max() > 0
+    assert_same_population(kernel_pop, numpy_pop)

@@ -4,18 +4,29 @@ Loans live in the enterprise columns (`lender`, `debt`, `loan_rate`, `loan_statu
 each firm owes at most one bank. Each quarter's operations on the book (interest and
 amortisation, early repayment, default, write-off, closing stocks) are a few vectorised
 passes over the rows with a loan, split by bank with `np.bincount`, and posted to each
-bank's ledger.
+bank's ledger. The close, a dozen sums and each bank's risk measures over every loan, is
+one compiled pass (`_book_stocks`) that adds up in numpy's order, so results are numpy's
+to the bit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
+from numba import njit
 
 from parksim.banks.bank import Bank
-from parksim.banks.risk import OPERATIONAL_QUARTERS, book_risk, name_cap, other_capital
+from parksim.banks.risk import (
+    GA_LGD_VARIANCE,
+    OPERATIONAL_QUARTERS,
+    BookRisk,
+    book_measures,
+    ga_delta,
+    name_cap,
+    other_capital,
+    pairwise_sum,
+)
 from parksim.banks.tiers import PRODUCTS
 from parksim.enterprises.population import (
     N_ACTIVE_STAGES,
@@ -157,14 +168,6 @@ def write_off(
         bank.ledger.written_off += written[bank.index]
 
 
-def limit_exposures(pop: EnterprisePopulation, rows: np.ndarray) -> np.ndarray:
-    """What each loan counts for against large-exposure limits (万元): the balance net of
-    the loss already booked, as the CBIRC 2018 rules measure exposures net of provisions.
-    A performing loan counts at its balance, an NPL at balance × (1 − LGD)."""
-    performing = pop.loan_status[rows] == LoanStatus.PERFORMING
-    return pop.debt[rows] * np.where(performing, 1.0, 1.0 - pop.loan_lgd[rows])
-
-
 def sell_down(pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int) -> np.ndarray:
     """Bring every bank's exposures within its `single_name_limit` of its park book.
 
@@ -174,23 +177,82 @@ def sell_down(pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int) ->
     or loss, from the quarter after it defaulted (it must be classified first). Returns the
     balance sold by bank (万元).
     """
-    rows = pop.loan_rows()
-    lender = pop.lender[rows]
-    counted = limit_exposures(pop, rows)
-    sold = np.zeros(len(banks))
+    return _sell_down_rows(pop, banks, quarter, pop.loan_rows())
+
+
+def _sell_down_rows(
+    pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int, rows: np.ndarray
+) -> np.ndarray:
+    limits = np.empty(len(banks))
     for bank in banks:
-        own = (lender == bank.index).nonzero()[0]
+        limits[bank.index] = bank.spec.single_name_limit
+    return _sell_down(
+        rows,
+        pop.lender,
+        pop.debt,
+        pop.loan_status,
+        pop.loan_lgd,
+        pop.default_quarter,
+        limits,
+        quarter,
+        int(LoanStatus.PERFORMING),
+    )
+
+
+@njit(cache=True)
+def _loans_by_bank(lender: np.ndarray, n_banks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the loans grouped by bank, in their order within each bank: bank b's
+    are order[start[b]:start[b + 1]] (as `(lender == b).nonzero()[0]`)."""
+    start = np.zeros(n_banks + 1, dtype=np.int64)
+    for j in range(len(lender)):
+        start[lender[j] + 1] += 1
+    for b in range(n_banks):
+        start[b + 1] += start[b]
+    filled = start[:-1].copy()
+    order = np.empty(len(lender), dtype=np.int64)
+    for j in range(len(lender)):
+        b = lender[j]
+        order[filled[b]] = j
+        filled[b] += 1
+    return order, start
+
+
+@njit(cache=True)
+def limit_exposures(rows, debt, loan_status, loan_lgd, performing_code) -> np.ndarray:
+    """What each loan at `rows` counts for against large-exposure limits (万元): the
+    balance net of the loss already booked, as the CBIRC 2018 rules measure exposures net
+    of provisions. A performing loan counts at its balance, an NPL at balance × (1 − LGD)."""
+    counted = np.empty(len(rows))
+    for j in range(len(rows)):
+        i = rows[j]
+        counted[j] = debt[i] * (1.0 if loan_status[i] == performing_code else 1.0 - loan_lgd[i])
+    return counted
+
+
+@njit(cache=True)
+def _sell_down(
+    rows, lender, debt, loan_status, loan_lgd, default_quarter, limits, quarter, performing_code
+) -> np.ndarray:
+    """`sell_down` of the loans at `rows`, bank by bank (each bank's `limits`)."""
+    n_banks = len(limits)
+    counted = limit_exposures(rows, debt, loan_status, loan_lgd, performing_code)
+    order, start = _loans_by_bank(lender[rows], n_banks)
+    sold = np.zeros(n_banks)
+    for b in range(n_banks):
+        own = order[start[b] : start[b + 1]]
         if len(own) == 0:
             continue
-        cap = name_cap(counted[own], bank.spec.single_name_limit)
+        cap = name_cap(counted[own], limits[b])
         # A relative tolerance: a book just cut must not be cut again by rounding.
         over = own[counted[own] > cap * (1.0 + 1e-9)]
-        over = over[pop.default_quarter[rows[over]] < quarter]  # -1 while performing
+        over = over[default_quarter[rows[over]] < quarter]  # -1 while performing
         if len(over) == 0:
             continue
         keep = cap / counted[over]
-        sold[bank.index] = float((pop.debt[rows[over]] * (1.0 - keep)).sum())
-        pop.debt[rows[over]] *= keep
+        cut = rows[over]
+        sold[b] = pairwise_sum(debt[cut] * (1.0 - keep))
+        for j in range(len(cut)):
+            debt[cut[j]] *= keep[j]
     return sold
 
 
@@ -206,24 +268,33 @@ def close_books(
 
     A failed borrower's exposure counts under the stage it held when it failed.
     """
-    sold = sell_down(pop, banks, quarter)
-    rows = pop.loan_rows()
-    lender, debt = pop.lender[rows], pop.debt[rows]
-    performing = pop.loan_status[rows] == LoanStatus.PERFORMING
-    stage = pop.stage[rows]
-    exited = (stage > Stage.LISTED).nonzero()[0]
-    stage[exited] = pop.last_active_stage[rows[exited]]
-    net_lgd = pop.loan_lgd[rows] * (1.0 - pop.loan_policy_cover[rows])
-    loss_rate = quarterly_pd[rows] * net_lgd
+    rows = pop.loan_rows()  # a sale changes balances, not lenders
+    sold = _sell_down_rows(pop, banks, quarter, rows)
     n = len(banks)
-    exposure = _per_bank(lender, debt, n)
-    npl = _per_bank(lender, debt * ~performing, n)
-    borrowers = _per_bank(lender, performing.astype(float), n)
-    expected = _per_bank(lender, debt * performing * loss_rate, n)
-    by_stage = _per_bank_stage(lender, stage, debt, n)
-    cells = lender * n_sectors + pop.sector[rows]
-    by_sector = np.bincount(cells, weights=debt, minlength=n * n_sectors).reshape(n, n_sectors)
-    counted = limit_exposures(pop, rows)
+    stocks, by_stage, by_sector, risk = _book_stocks(
+        rows,
+        pop.lender,
+        pop.debt,
+        pop.loan_status,
+        pop.loan_lgd,
+        pop.loan_policy_cover,
+        pop.stage,
+        pop.last_active_stage,
+        pop.sector,
+        quarterly_pd,
+        pop.loan_pd,
+        pop.loan_irb_loss,
+        pop.loan_irb_slope,
+        pop.loan_quarters_left,
+        n,
+        n_sectors,
+        N_ACTIVE_STAGES,
+        int(Stage.LISTED),
+        int(LoanStatus.PERFORMING),
+        GA_LGD_VARIANCE,
+        ga_delta(),
+    )
+    exposure, npl, borrowers, expected = stocks
     for bank in banks:
         led, b = bank.ledger, bank.index
         led.sold_down = sold[b]
@@ -231,27 +302,86 @@ def close_books(
         led.borrowers, led.expected_loss = int(borrowers[b]), expected[b]
         led.exposure_by_stage = by_stage[b]
         led.exposure_by_sector = by_sector[b]
-        mine = (lender == b).nonzero()[0]
-        risk = book_risk(
-            counted[mine],
-            by_sector[b],
-            performing[mine],
-            pop.loan_pd[rows[mine]],
-            net_lgd[mine],
-            pop.loan_quarters_left[rows[mine]],
-        )
         past = bank.history[-(OPERATIONAL_QUARTERS - 1) :]
         income = np.array([h.gross_income for h in past] + [led.gross_income])
         operational, equity, operator = other_capital(
             income, float(pop.bank_stake_cost[:, b].sum()), bank.operator_loan
         )
-        led.risk = replace(
-            risk,
+        led.risk = BookRisk(
+            *risk[b].tolist(),
             capital_operational=operational,
             capital_equity=equity,
             capital_operator=operator,
         )
         bank.close_quarter()
+
+
+@njit(cache=True)
+def _book_stocks(
+    rows,
+    lender,
+    debt,
+    loan_status,
+    loan_lgd,
+    loan_policy_cover,
+    stage,
+    last_active_stage,
+    sector,
+    quarterly_pd,
+    loan_pd,
+    irb_loss,
+    irb_slope,
+    quarters_left,
+    n_banks,
+    n_sectors,
+    n_stages,
+    listed,
+    performing_code,
+    lgd_variance,
+    delta,
+):
+    """Every bank's closing stocks from the loans at `rows`, added up loan by loan in row
+    order as `np.bincount` does: (exposure, NPL, performing borrowers, EL) by bank,
+    exposure by bank × stage and bank × sector, and each bank's `book_measures`."""
+    stocks = np.zeros((4, n_banks))
+    by_stage = np.zeros((n_banks, n_stages))
+    by_sector = np.zeros((n_banks, n_sectors))
+    performing = np.empty(len(rows), dtype=np.bool_)
+    net_lgd = np.empty(len(rows))
+    for j in range(len(rows)):
+        i = rows[j]
+        b, balance = lender[i], debt[i]
+        performing[j] = loan_status[i] == performing_code
+        weight = 1.0 if performing[j] else 0.0
+        net_lgd[j] = loan_lgd[i] * (1.0 - loan_policy_cover[i])
+        stocks[0, b] += balance
+        stocks[1, b] += balance * (1.0 - weight)
+        stocks[2, b] += weight
+        stocks[3, b] += balance * weight * (quarterly_pd[i] * net_lgd[j])
+        held = stage[i] if stage[i] <= listed else last_active_stage[i]
+        by_stage[b, held] += balance
+        by_sector[b, sector[i]] += balance
+    counted = limit_exposures(rows, debt, loan_status, loan_lgd, performing_code)
+    order, start = _loans_by_bank(lender[rows], n_banks)
+    risk = np.zeros((n_banks, 6))
+    for b in range(n_banks):
+        own = order[start[b] : start[b + 1]]
+        mine = rows[own]
+        measures = book_measures(
+            counted[own],
+            by_sector[b],
+            performing[own],
+            loan_pd[mine],
+            net_lgd[own],
+            irb_loss[mine],
+            irb_slope[mine],
+            quarters_left[mine],
+            lgd_variance,
+            delta,
+        )
+        for m in range(6):
+            risk[b, m] = measures[m]
+    return stocks, by_stage, by_sector, risk
 
 
 def close_loans(pop: EnterprisePopulation, rows: np.ndarray) -> None:

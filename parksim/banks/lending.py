@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from parksim.banks.risk import irb_terms
 from parksim.banks.tiers import PRODUCTS, TierTable
 from parksim.credit import CreditParams
 from parksim.enterprises.lifecycle import LifecycleParams
@@ -618,7 +619,7 @@ def book_loans(
     offers: Offers,
 ) -> np.ndarray:
     """Write the chosen offers into the borrowers' loan columns; return the borrowers."""
-    return _book(
+    rows = _book(
         np.asarray(applicants, np.int64),
         chosen,
         offers.amount,
@@ -639,6 +640,13 @@ def book_loans(
         pop.loan_status,
         pop.loan_policy_cover,
     )
+    if len(rows):
+        # PD and net LGD are fixed while the loan lives: the IRB terms that depend only
+        # on them are worked once here, not at every quarter's close.
+        net_lgd = pop.loan_lgd[rows] * (1.0 - pop.loan_policy_cover[rows])
+        loss, slope = irb_terms(pop.loan_pd[rows], net_lgd)
+        pop.loan_irb_loss[rows], pop.loan_irb_slope[rows] = loss, slope
+    return rows
 
 
 @njit(cache=True)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 from scipy.stats import gamma
 
-from parksim.credit import BASEL_CONFIDENCE, basel_capital
+from parksim.credit import BASEL_CONFIDENCE, basel_capital_terms
 
 # Gordy & Lütkebohmert (2013), §4: the CreditRisk+ factor's precision ξ and the LGD
 # variance parameter ν (VLGD = ν · ELGD · (1 − ELGD)) they propose for Pillar 2.
@@ -64,6 +65,41 @@ def ga_delta(confidence: float = BASEL_CONFIDENCE, precision: float = GA_PRECISI
     return (alpha - 1.0) * (precision + (1.0 - precision) / alpha)
 
 
+@njit(cache=True)
+def pairwise_sum(values: np.ndarray) -> float:
+    """Σ values added up as numpy's `ndarray.sum()` does, so kernels give its results to
+    the bit: a plain loop below 8 values, eight running sums up to 128, halves beyond
+    (numpy/_core/src/umath/loops_utils.h.src, `pairwise_sum`)."""
+    n = len(values)
+    if n < 8:
+        total = 0.0
+        for i in range(n):
+            total += values[i]
+        return total
+    if n <= 128:
+        r0, r1, r2, r3 = values[0], values[1], values[2], values[3]
+        r4, r5, r6, r7 = values[4], values[5], values[6], values[7]
+        i = 8
+        while i < n - n % 8:
+            r0 += values[i]
+            r1 += values[i + 1]
+            r2 += values[i + 2]
+            r3 += values[i + 3]
+            r4 += values[i + 4]
+            r5 += values[i + 5]
+            r6 += values[i + 6]
+            r7 += values[i + 7]
+            i += 8
+        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            total += values[i]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return pairwise_sum(values[:half]) + pairwise_sum(values[half:])
+
+
 def granularity_adjustment(
     ead: np.ndarray,
     pd: np.ndarray,
@@ -78,24 +114,56 @@ def granularity_adjustment(
     s_i = EAD share, K_i = IRB capital rate, R_i = ELGD_i · PD_i, K* = Σ s_i K_i,
     C_i = (ELGD_i² + VLGD_i) / ELGD_i,  VLGD_i = ν ELGD_i (1 − ELGD_i).
     """
-    total = ead.sum()
+    d = ga_delta() if delta is None else delta
+    args = (np.asarray(a, dtype=np.float64) for a in (ead, pd, lgd, capital_rate))
+    return _granularity(*args, float(lgd_variance), float(d))
+
+
+@njit(cache=True)
+def _granularity(ead, pd, lgd, capital_rate, lgd_variance, delta) -> float:
+    """`granularity_adjustment` with δ given, for the book kernel."""
+    total = pairwise_sum(ead)
     if total <= 0:
         return 0.0
     share = ead / total
-    k_star = float((share * capital_rate).sum())
+    k_star = pairwise_sum(share * capital_rate)
     if k_star <= 0:
         return 0.0
-    d = ga_delta() if delta is None else delta
     c = lgd + lgd_variance * (1.0 - lgd)
-    q = d * (capital_rate + lgd * pd) - capital_rate
-    return float((share**2 * c * q).sum() / (2.0 * k_star))
+    q = delta * (capital_rate + lgd * pd) - capital_rate
+    return pairwise_sum(share * share * c * q) / (2.0 * k_star)
+
+
+def irb_terms(pd: np.ndarray, lgd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What a loan's IRB capital rate keeps from booking to repayment, of annual PDs and
+    LGDs after policy cover: see `parksim.credit.basel_capital_terms`."""
+    loss, slope = basel_capital_terms(pd, lgd)
+    return np.asarray(loss, dtype=float), np.asarray(slope, dtype=float)
+
+
+@njit(cache=True)
+def capital_rate(irb_loss: float, irb_slope: float, quarters_left: float) -> float:
+    """Basel IRB capital per unit of EAD of one loan from its booked terms (`irb_terms`),
+    effective maturity = remaining term within Basel's [1, 5] years; the arithmetic of
+    `parksim.credit.basel_capital`, in its order."""
+    maturity = min(max(quarters_left / 4.0, MATURITY_FLOOR_YEARS), MATURITY_CAP_YEARS)
+    return irb_loss * (1.0 + (maturity - 2.5) * irb_slope) / (1.0 - 1.5 * irb_slope)
 
 
 def capital_rates(pd: np.ndarray, lgd: np.ndarray, quarters_left: np.ndarray) -> np.ndarray:
     """Basel IRB capital per unit of EAD of each loan: annual PD, LGD after policy cover,
     effective maturity = remaining term within Basel's [1, 5] years."""
-    maturity = np.clip(quarters_left / 4.0, MATURITY_FLOOR_YEARS, MATURITY_CAP_YEARS)
-    return np.asarray(basel_capital(pd, lgd, maturity), dtype=float)
+    loss, slope = irb_terms(pd, lgd)
+    left = np.broadcast_to(np.asarray(quarters_left, dtype=np.float64), loss.shape)
+    return _capital_rates(loss.ravel(), slope.ravel(), left.ravel()).reshape(loss.shape)
+
+
+@njit(cache=True)
+def _capital_rates(irb_loss, irb_slope, quarters_left):
+    k = np.empty(len(irb_loss))
+    for i in range(len(irb_loss)):
+        k[i] = capital_rate(irb_loss[i], irb_slope[i], quarters_left[i])
+    return k
 
 
 @dataclass(frozen=True)
@@ -136,31 +204,60 @@ def book_risk(
     performing balances, NPLs net of their booked loss), its exposure by sector (万元)
     and, for capital, the performing loans' annual PD estimates, net LGDs and remaining
     quarters."""
-    total = debt.sum()
+    performing = np.asarray(performing, dtype=bool)
+    irb_loss, irb_slope = np.zeros(len(debt)), np.zeros(len(debt))
+    irb_loss[performing], irb_slope[performing] = irb_terms(pd[performing], lgd[performing])
+    measures = book_measures(
+        np.asarray(debt, dtype=float),
+        np.asarray(by_sector, dtype=float),
+        performing,
+        np.asarray(pd, dtype=float),
+        np.asarray(lgd, dtype=float),
+        irb_loss,
+        irb_slope,
+        np.asarray(quarters_left, dtype=np.float64),
+        GA_LGD_VARIANCE,
+        ga_delta(),
+    )
+    return BookRisk(*measures)
+
+
+@njit(cache=True)
+def book_measures(
+    debt, by_sector, performing, pd, lgd, irb_loss, irb_slope, quarters_left, lgd_variance, delta
+) -> tuple[float, float, float, float, float, float]:
+    """One bank's (largest share, top-10 share, HHI, sector HHI, IRB capital, GA in 万元),
+    as `book_risk` describes; its loans' IRB terms as booked (`irb_terms`)."""
+    total = pairwise_sum(debt)
     if total <= 0:
-        return BookRisk()
+        return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     share = np.sort(debt)[::-1] / total
-    sector_share = by_sector / by_sector.sum()
-    ead = debt[performing]
-    k = capital_rates(pd[performing], lgd[performing], quarters_left[performing])
-    ga = granularity_adjustment(ead, pd[performing], lgd[performing], k)
-    return BookRisk(
-        largest_exposure_share=float(share[0]),
-        top10_exposure_share=float(share[:10].sum()),
-        hhi_exposure=float((share**2).sum()),
-        sector_hhi=float((sector_share**2).sum()),
-        capital_irb=float((ead * k).sum()),
-        granularity_adjustment=ga * float(ead.sum()),
+    sector_share = by_sector / pairwise_sum(by_sector)
+    rows = performing.nonzero()[0]
+    ead = debt[rows]
+    k = np.empty(len(rows))
+    for j in range(len(rows)):
+        i = rows[j]
+        k[j] = capital_rate(irb_loss[i], irb_slope[i], quarters_left[i])
+    ga = _granularity(ead, pd[rows], lgd[rows], k, lgd_variance, delta)
+    return (
+        share[0],
+        pairwise_sum(share[:10]),
+        pairwise_sum(share * share),
+        pairwise_sum(sector_share * sector_share),
+        pairwise_sum(ead * k),
+        ga * pairwise_sum(ead),
     )
 
 
+@njit(cache=True)
 def name_cap(debt: np.ndarray, limit: float) -> float:
     """The balance c above which exposures must be cut so that every exposure is at most
     `limit` of the book after the cut: c = limit · Σ min(d_i, c) (inf if none exceeds).
 
     With fewer than 1/limit names no cut can meet the limit; the cap is then inf.
     """
-    total = debt.sum()
+    total = pairwise_sum(debt)
     if total <= 0 or debt.max() <= limit * total:
         return np.inf
     d = np.sort(debt)[::-1]

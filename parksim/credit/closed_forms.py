@@ -22,6 +22,7 @@ __all__ = [
     "BASEL_CONFIDENCE",
     "BASEL_PD_FLOOR",
     "basel_capital",
+    "basel_capital_terms",
     "basel_correlation",
     "basel_maturity_adjustment",
     "basel_risk_weight",
@@ -302,22 +303,34 @@ def basel_capital(
     ``maturity`` is effective maturity in years; Basel's 1-year floor and 5-year cap
     (para. 320) are left to the caller because short-term exemptions exist (para. 321).
     """
+    m = np.asarray(maturity, dtype=np.float64)
+    if not np.all((m > 0.0) & np.isfinite(m)):
+        raise ValueError(f"maturity must be positive and finite, got {maturity!r}")
+    unexpected, b = basel_capital_terms(pd, lgd, sales_eur_m)
+    k = unexpected * (1.0 + (m - 2.5) * b) / (1.0 - 1.5 * b)
+    return _finish(k)
+
+
+def basel_capital_terms(
+    pd: ArrayLike, lgd: ArrayLike = 0.45, sales_eur_m: ArrayLike | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two factors of :func:`basel_capital` that do not depend on maturity:
+    LGD · [Φ((Φ⁻¹(PD) + √R Φ⁻¹(0.999)) / √(1−R)) − PD] and the maturity slope b, so that
+    K = first · (1 + (M − 2.5) b) / (1 − 1.5 b), evaluated left to right as basel_capital
+    does. A loan's PD and LGD are fixed at booking: the model computes these once per loan.
+    """
     p = _basel_pd(pd)
     loss = np.asarray(lgd, dtype=np.float64)
     if not np.all((loss >= 0.0) & (loss <= 1.0)):
         raise ValueError(f"lgd must lie in [0, 1], got {lgd!r}")
-    m = np.asarray(maturity, dtype=np.float64)
-    if not np.all((m > 0.0) & np.isfinite(m)):
-        raise ValueError(f"maturity must be positive and finite, got {maturity!r}")
-    # p is validated and floored once (the model asks every bank every quarter).
+    # p is validated and floored once (the model asks for every loan it books).
     if sales_eur_m is None:
         r = _large_corporate_correlation(p)
     else:
         r = np.asarray(basel_correlation(p, sales_eur_m))
     b = _maturity_slope(p)
     stressed_pd = ndtr((ndtri(p) + np.sqrt(r) * ndtri(BASEL_CONFIDENCE)) / np.sqrt(1.0 - r))
-    k = loss * (stressed_pd - p) * (1.0 + (m - 2.5) * b) / (1.0 - 1.5 * b)
-    return _finish(k)
+    return loss * (stressed_pd - p), b
 
 
 def basel_risk_weight(

@@ -172,6 +172,15 @@ class EnterprisePopulation:
     loan_status = Column(np.int8, 0, "LoanStatus of the loan", categories=enum_names(LoanStatus))
     loan_policy_cover = Column(np.float64, 0.0, "share of the loan's loss covered by policy")
     loan_pd = Column(np.float64, 0.0, "the lender's annual PD estimate when it made the loan")
+    loan_irb_loss = Column(
+        np.float64,
+        0.0,
+        "Basel IRB capital per unit of EAD before the maturity adjustment: net LGD × "
+        "(stressed PD − PD), fixed at booking",
+    )
+    loan_irb_slope = Column(
+        np.float64, 0.0, "Basel maturity slope b of the loan's PD estimate, fixed at booking"
+    )
     default_quarter = Column(np.int16, -1, "quarter the loan defaulted, -1 if it has not")
     finance_state = Column(
         np.intp,
