@@ -15,7 +15,8 @@ import pytest
 from scipy.special import ndtr, ndtri
 
 from parksim import ParkModel
-from parksim.banks.book import close_books, sell_down
+from parksim.banks.book import close_books, count_borrowers, sell_down, service
+from parksim.banks.income import client_sums
 from parksim.banks.lending import (
     SECTOR_HEADROOM,
     Applicants,
@@ -258,6 +259,50 @@ def reference_close_books(pop, banks, quarterly_pd, n_sectors, quarter):
             capital_operator=operator,
         )
         bank.close_quarter()
+
+
+def reference_service(pop, banks, funding_cost) -> None:
+    """parksim 0.4.0's `service`: bincounts over the NPL and performing rows."""
+    n = len(banks)
+    npl = (pop.loan_status == LoanStatus.NON_PERFORMING).nonzero()[0]
+    npl_funding = np.bincount(
+        pop.lender[npl], weights=pop.debt[npl] * funding_cost / 4.0, minlength=n
+    )
+    rows = (pop.loan_status == LoanStatus.PERFORMING).nonzero()[0]
+    lender, debt = pop.lender[rows], pop.debt[rows]
+    left = pop.loan_quarters_left[rows]
+    repaid = debt / np.maximum(left, 1)
+    weights = debt * (pop.loan_rate[rows] - funding_cost) / 4.0
+    interest = np.bincount(lender, weights=weights, minlength=n)
+    repayments = np.bincount(lender, weights=repaid, minlength=n)
+    pop.debt[rows] = debt - repaid
+    pop.loan_quarters_left[rows] = left - 1
+    done = rows[(left <= 1).nonzero()[0]]
+    pop.loan_status[done] = LoanStatus.NONE
+    pop.lender[done] = -1
+    pop.loan_quarters_left[done] = 0
+    for bank in banks:
+        bank.ledger.net_interest_income += interest[bank.index] - npl_funding[bank.index]
+        bank.ledger.repayments += repayments[bank.index]
+
+
+def reference_borrowers_by_stage(pop, n_banks) -> np.ndarray:
+    rows = (pop.loan_status == LoanStatus.PERFORMING).nonzero()[0]
+    cells = pop.lender[rows] * N_ACTIVE_STAGES + pop.stage[rows]
+    counts = np.bincount(cells, minlength=n_banks * N_ACTIVE_STAGES)
+    return counts.reshape(n_banks, N_ACTIVE_STAGES).astype(float)
+
+
+def reference_clients(pop, n_banks) -> tuple[np.ndarray, np.ndarray]:
+    """parksim 0.4.0's clients' revenue and client counts of `earn_income`."""
+    main = pop.main_bank
+    active = pop.stage <= Stage.LISTED
+    revenue = np.bincount(main, weights=pop.size * active, minlength=n_banks)
+    book = pop.loan_rows()
+    outside = book[((main[book] != pop.lender[book]) & active[book]).nonzero()[0]]
+    clients = np.bincount(main, weights=active, minlength=n_banks)
+    clients += np.bincount(pop.lender[outside], minlength=n_banks)
+    return revenue, clients
 
 
 # --- the tests -------------------------------------------------------------------------
@@ -754,3 +799,40 @@ def test_the_opening_sell_down_equals_the_numpy_reference(model: ParkModel) -> N
     np.testing.assert_array_equal(got, want)
     assert got.max() > 0
     assert_same_population(kernel_pop, numpy_pop)
+
+
+def test_loans_are_serviced_as_the_numpy_reference_services_them(model: ParkModel) -> None:
+    pop = copy.deepcopy(model.enterprises)
+    rows = pop.loan_rows()
+    pop.loan_quarters_left[rows[::9]] = 1  # loans that are repaid this quarter
+    pop.loan_quarters_left[rows[1::37]] = 0
+    kernel_pop, numpy_pop = copy.deepcopy(pop), copy.deepcopy(pop)
+    kernel_banks, numpy_banks = copy.deepcopy(model.banks), copy.deepcopy(model.banks)
+    funding = model.config.lending.funding_cost
+    service(kernel_pop, kernel_banks, funding)
+    reference_service(numpy_pop, numpy_banks, funding)
+    for got, want in zip(kernel_banks, numpy_banks, strict=True):
+        assert got.ledger.net_interest_income == want.ledger.net_interest_income
+        assert got.ledger.repayments == want.ledger.repayments
+    assert_same_population(kernel_pop, numpy_pop)
+    assert len(kernel_pop.loan_rows()) < len(rows)
+
+
+def test_borrowers_are_counted_as_the_numpy_reference_counts_them(model: ParkModel) -> None:
+    banks = copy.deepcopy(model.banks)
+    count_borrowers(model.enterprises, banks)
+    want = reference_borrowers_by_stage(model.enterprises, len(banks))
+    for bank in banks:
+        np.testing.assert_array_equal(bank.ledger.borrowers_by_stage, want[bank.index])
+
+
+def test_clients_are_counted_as_the_numpy_reference_counts_them(model: ParkModel) -> None:
+    pop, n_banks = model.enterprises, len(model.banks)
+    revenue, clients = client_sums(
+        pop.main_bank, pop.stage, pop.size, pop.lender, n_banks, int(Stage.LISTED)
+    )
+    want_revenue, want_clients = reference_clients(pop, n_banks)
+    np.testing.assert_array_equal(revenue, want_revenue)
+    np.testing.assert_array_equal(clients, want_clients)
+    rows = pop.loan_rows()
+    assert (pop.main_bank[rows] != pop.lender[rows]).any()  # borrowers of another bank

@@ -37,6 +37,12 @@ from parksim.enterprises.population import (
 from parksim.policy import RiskPool
 
 MNA = PRODUCTS.index("mna")  # M&A loans carry no warrants
+# LoanStatus codes as plain ints, for the kernels.
+NO_LOAN, PERFORMING, NON_PERFORMING = (
+    int(LoanStatus.NONE),
+    int(LoanStatus.PERFORMING),
+    int(LoanStatus.NON_PERFORMING),
+)
 
 
 def _per_bank(lender: np.ndarray, weights: np.ndarray | None, n_banks: int) -> np.ndarray:
@@ -51,35 +57,77 @@ def _per_bank_stage(
     return counts.reshape(n_banks, N_ACTIVE_STAGES)
 
 
-def _performing(pop: EnterprisePopulation) -> np.ndarray:
-    return (pop.loan_status == LoanStatus.PERFORMING).nonzero()[0]
-
-
 def count_borrowers(pop: EnterprisePopulation, banks: Sequence[Bank]) -> None:
     """Note each bank's performing borrowers by stage at quarter start (default-rate base)."""
-    rows = _performing(pop)
-    counts = _per_bank_stage(pop.lender[rows], pop.stage[rows], None, len(banks))
+    counts = _borrowers_by_stage(
+        pop.loan_status, pop.lender, pop.stage, len(banks), N_ACTIVE_STAGES, PERFORMING
+    )
     for bank in banks:
         bank.ledger.borrowers_by_stage = counts[bank.index].astype(float)
+
+
+@njit(cache=True)
+def _borrowers_by_stage(loan_status, lender, stage, n_banks, n_stages, performing):
+    """Performing loans counted by bank × borrower's stage."""
+    counts = np.zeros((n_banks, n_stages), dtype=np.int64)
+    for i in range(len(loan_status)):
+        if loan_status[i] == performing:
+            counts[lender[i], stage[i]] += 1
+    return counts
 
 
 def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
     """Collect a quarter's interest and scheduled principal on performing loans; NPLs
     earn nothing and still cost their funding."""
-    npl = (pop.loan_status == LoanStatus.NON_PERFORMING).nonzero()[0]
-    npl_funding = _per_bank(pop.lender[npl], pop.debt[npl] * funding_cost / 4.0, len(banks))
-    rows = _performing(pop)
-    lender, debt = pop.lender[rows], pop.debt[rows]
-    left = pop.loan_quarters_left[rows]
-    repaid = debt / np.maximum(left, 1)
-    interest = _per_bank(lender, debt * (pop.loan_rate[rows] - funding_cost) / 4.0, len(banks))
-    repayments = _per_bank(lender, repaid, len(banks))
-    pop.debt[rows] = debt - repaid
-    pop.loan_quarters_left[rows] = left - 1
-    close_loans(pop, rows[(left <= 1).nonzero()[0]])
+    interest, repayments = _service(
+        pop.loan_status,
+        pop.lender,
+        pop.debt,
+        pop.loan_rate,
+        pop.loan_quarters_left,
+        funding_cost,
+        len(banks),
+        PERFORMING,
+        NON_PERFORMING,
+        NO_LOAN,
+    )
     for bank in banks:
-        bank.ledger.net_interest_income += interest[bank.index] - npl_funding[bank.index]
+        bank.ledger.net_interest_income += interest[bank.index]
         bank.ledger.repayments += repayments[bank.index]
+
+
+@njit(cache=True)
+def _service(
+    loan_status,
+    lender,
+    debt,
+    loan_rate,
+    quarters_left,
+    funding_cost,
+    n_banks,
+    performing,
+    non_performing,
+    no_loan,
+):
+    """Each bank's net interest (less its NPLs' funding) and scheduled repayments of the
+    quarter, added up loan by loan in row order as `np.bincount` does; amortises the
+    performing loans and takes the ones fully repaid off the book (`close_loans`)."""
+    interest = np.zeros(n_banks)
+    npl_funding = np.zeros(n_banks)
+    repayments = np.zeros(n_banks)
+    for i in range(len(loan_status)):
+        if loan_status[i] == non_performing:
+            npl_funding[lender[i]] += debt[i] * funding_cost / 4.0
+        elif loan_status[i] == performing:
+            b, balance, left = lender[i], debt[i], quarters_left[i]
+            repaid = balance / max(left, 1)
+            interest[b] += balance * (loan_rate[i] - funding_cost) / 4.0
+            repayments[b] += repaid
+            debt[i] = balance - repaid
+            quarters_left[i] = left - 1
+            if left <= 1:
+                loan_status[i], lender[i], quarters_left[i] = no_loan, -1, 0
+    return interest - npl_funding, repayments
 
 
 def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.ndarray):
@@ -195,7 +243,7 @@ def _sell_down_rows(
         pop.default_quarter,
         limits,
         quarter,
-        int(LoanStatus.PERFORMING),
+        PERFORMING,
     )
 
 
@@ -290,7 +338,7 @@ def close_books(
         n_sectors,
         N_ACTIVE_STAGES,
         int(Stage.LISTED),
-        int(LoanStatus.PERFORMING),
+        PERFORMING,
         GA_LGD_VARIANCE,
         ga_delta(),
     )

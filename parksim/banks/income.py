@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from parksim.banks.bank import Bank
 from parksim.enterprises.lifecycle import LifecycleEvents
@@ -93,8 +94,9 @@ def earn_income(
     at `funding_cost`, so the main bank earns their spread over `deposit_rate`."""
     n_banks = len(banks)
     main = pop.main_bank
-    active = pop.stage <= Stage.LISTED
-    client_revenue = np.bincount(main, weights=pop.size * active, minlength=n_banks)
+    client_revenue, clients = client_sums(
+        main, pop.stage, pop.size, pop.lender, n_banks, int(Stage.LISTED)
+    )
     issuers = ((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED)).nonzero()[0]
     issues = streams.uniforms(Mechanism.BOND_ISSUE, quarter, pop.stream_id[issuers])
     issuers = issuers[issues < income.bond_issue_prob]
@@ -110,7 +112,6 @@ def earn_income(
         minlength=n_banks,
     )
     wealth = _unlocked_wealth(pop, income, quarter, n_banks)
-    clients = _clients(pop, active, n_banks)
     # Python floats: a handful of scalar sums per bank, cheaper than numpy scalars.
     client_revenue, bonds, ipo, mna, wealth, clients = (
         a.tolist() for a in (client_revenue, bonds, ipo, mna, wealth, clients)
@@ -145,13 +146,18 @@ def _unlocked_wealth(
     )
 
 
-def _clients(pop: EnterprisePopulation, active: np.ndarray, n_banks: int) -> np.ndarray:
-    """A bank's clients: active firms that bank with it, plus active borrowers of another
-    main bank."""
-    main = pop.main_bank
-    book = pop.loan_rows()
-    lender = pop.lender[book]
-    outside = book[((main[book] != lender) & active[book]).nonzero()[0]]
-    clients = np.bincount(main, weights=active, minlength=n_banks)
-    clients += np.bincount(pop.lender[outside], minlength=n_banks)
-    return clients
+@njit(cache=True)
+def client_sums(main_bank, stage, size, lender, n_banks, listed):
+    """Each bank's clients' revenue (active firms it is the main bank of, 万元) and its
+    clients: those firms, plus active borrowers of another main bank. Added up firm by
+    firm in row order, as `np.bincount` does."""
+    revenue = np.zeros(n_banks)
+    clients = np.zeros(n_banks)
+    for i in range(len(main_bank)):
+        active = stage[i] <= listed
+        revenue[main_bank[i]] += size[i] * (1.0 if active else 0.0)
+        if active:
+            clients[main_bank[i]] += 1.0
+            if lender[i] >= 0 and lender[i] != main_bank[i]:
+                clients[lender[i]] += 1.0
+    return revenue, clients
