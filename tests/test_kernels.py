@@ -15,7 +15,14 @@ import pytest
 from scipy.special import ndtr, ndtri
 
 from parksim import ParkModel
-from parksim.banks.book import close_books, count_borrowers, sell_down, service
+from parksim.banks.book import (
+    close_books,
+    count_borrowers,
+    sell_down,
+    service,
+    take_defaults,
+    write_off,
+)
 from parksim.banks.income import client_sums
 from parksim.banks.lending import (
     SECTOR_HEADROOM,
@@ -284,6 +291,40 @@ def reference_service(pop, banks, funding_cost) -> None:
     for bank in banks:
         bank.ledger.net_interest_income += interest[bank.index] - npl_funding[bank.index]
         bank.ledger.repayments += repayments[bank.index]
+
+
+def reference_take_defaults(pop, banks, failed, stage_before, quarter):
+    """parksim 0.4.0's `take_defaults`: bincounts over the failed borrowers."""
+    n = len(banks)
+    rows = failed[(pop.loan_status[failed] == LoanStatus.PERFORMING).nonzero()[0]]
+    pop.loan_status[rows] = LoanStatus.NON_PERFORMING
+    pop.default_quarter[rows] = quarter
+    lender, balance = pop.lender[rows], pop.debt[rows]
+    gross = balance * pop.loan_lgd[rows]
+    exposure = np.bincount(lender, weights=balance, minlength=n)
+    collateral = np.bincount(lender, weights=balance - gross, minlength=n)
+    cells = lender * N_ACTIVE_STAGES + stage_before[rows]
+    by_stage = np.bincount(cells, minlength=n * N_ACTIVE_STAGES).reshape(n, N_ACTIVE_STAGES)
+    for bank in banks:
+        bank.ledger.collateral_recoveries += collateral[bank.index]
+        bank.ledger.defaults += int(by_stage[bank.index].sum())
+        bank.ledger.defaulted_exposure += exposure[bank.index]
+        bank.ledger.defaults_by_stage += by_stage[bank.index]
+    return rows, gross
+
+
+def reference_write_off(pop, banks, quarter, workout_quarters) -> None:
+    due = (pop.loan_status == LoanStatus.NON_PERFORMING) & (
+        pop.default_quarter <= quarter - workout_quarters
+    )
+    rows = due.nonzero()[0]
+    written = np.bincount(pop.lender[rows], weights=pop.debt[rows], minlength=len(banks))
+    pop.debt[rows] = 0.0
+    pop.loan_status[rows] = LoanStatus.NONE
+    pop.lender[rows] = -1
+    pop.loan_quarters_left[rows] = 0
+    for bank in banks:
+        bank.ledger.written_off += written[bank.index]
 
 
 def reference_borrowers_by_stage(pop, n_banks) -> np.ndarray:
@@ -836,3 +877,36 @@ def test_clients_are_counted_as_the_numpy_reference_counts_them(model: ParkModel
     np.testing.assert_array_equal(clients, want_clients)
     rows = pop.loan_rows()
     assert (pop.main_bank[rows] != pop.lender[rows]).any()  # borrowers of another bank
+
+
+def test_defaults_are_taken_as_the_numpy_reference_takes_them(model: ParkModel) -> None:
+    pop, rng = model.enterprises, np.random.default_rng(6)
+    failed = np.sort(rng.choice(pop.n, pop.n // 5, replace=False))  # NPLs and no-loans too
+    stage_before = pop.stage.copy()
+    kernel_pop, numpy_pop = copy.deepcopy(pop), copy.deepcopy(pop)
+    kernel_banks, numpy_banks = copy.deepcopy(model.banks), copy.deepcopy(model.banks)
+    q = model.quarter + 1
+    rows, gross = take_defaults(kernel_pop, kernel_banks, failed, stage_before, q)
+    want_rows, want_gross = reference_take_defaults(numpy_pop, numpy_banks, failed, stage_before, q)
+    np.testing.assert_array_equal(rows, want_rows)
+    np.testing.assert_array_equal(gross, want_gross)
+    assert len(rows) > 10
+    for got, want in zip(kernel_banks, numpy_banks, strict=True):
+        for name in ("collateral_recoveries", "defaults", "defaulted_exposure"):
+            assert getattr(got.ledger, name) == getattr(want.ledger, name), name
+        np.testing.assert_array_equal(got.ledger.defaults_by_stage, want.ledger.defaults_by_stage)
+    assert_same_population(kernel_pop, numpy_pop)
+
+
+def test_npls_are_written_off_as_the_numpy_reference_writes_them_off(model: ParkModel) -> None:
+    kernel_pop, numpy_pop = copy.deepcopy(model.enterprises), copy.deepcopy(model.enterprises)
+    kernel_banks, numpy_banks = copy.deepcopy(model.banks), copy.deepcopy(model.banks)
+    npl = numpy_pop.loan_status == LoanStatus.NON_PERFORMING
+    q = int(np.median(numpy_pop.default_quarter[npl]))  # some due, some not yet
+    write_off(kernel_pop, kernel_banks, q, 0)
+    reference_write_off(numpy_pop, numpy_banks, q, 0)
+    for got, want in zip(kernel_banks, numpy_banks, strict=True):
+        assert got.ledger.written_off == want.ledger.written_off
+    assert_same_population(kernel_pop, numpy_pop)
+    left = kernel_pop.loan_status == LoanStatus.NON_PERFORMING
+    assert 0 < left.sum() < npl.sum()

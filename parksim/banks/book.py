@@ -49,14 +49,6 @@ def _per_bank(lender: np.ndarray, weights: np.ndarray | None, n_banks: int) -> n
     return np.bincount(lender, weights=weights, minlength=n_banks)
 
 
-def _per_bank_stage(
-    lender: np.ndarray, stage: np.ndarray, weights: np.ndarray | None, n_banks: int
-) -> np.ndarray:
-    cells = lender * N_ACTIVE_STAGES + stage
-    counts = np.bincount(cells, weights=weights, minlength=n_banks * N_ACTIVE_STAGES)
-    return counts.reshape(n_banks, N_ACTIVE_STAGES)
-
-
 def count_borrowers(pop: EnterprisePopulation, banks: Sequence[Bank]) -> None:
     """Note each bank's performing borrowers by stage at quarter start (default-rate base)."""
     counts = _borrowers_by_stage(
@@ -185,14 +177,20 @@ def take_defaults(
 
     Returns (rows, gross loss = balance × LGD) for the guarantee and the risk pool.
     """
-    rows = failed[(pop.loan_status[failed] == LoanStatus.PERFORMING).nonzero()[0]]
-    pop.loan_status[rows] = LoanStatus.NON_PERFORMING
-    pop.default_quarter[rows] = quarter
-    lender, balance = pop.lender[rows], pop.debt[rows]
-    gross = balance * pop.loan_lgd[rows]
-    exposure = _per_bank(lender, balance, len(banks))
-    collateral = _per_bank(lender, balance - gross, len(banks))
-    by_stage = _per_bank_stage(lender, stage_before[rows], None, len(banks))
+    rows, gross, exposure, collateral, by_stage = _take_defaults(
+        failed,
+        stage_before,
+        quarter,
+        pop.loan_status,
+        pop.default_quarter,
+        pop.lender,
+        pop.debt,
+        pop.loan_lgd,
+        len(banks),
+        N_ACTIVE_STAGES,
+        PERFORMING,
+        NON_PERFORMING,
+    )
     for bank in banks:
         bank.ledger.collateral_recoveries += collateral[bank.index]
         bank.ledger.defaults += int(by_stage[bank.index].sum())
@@ -201,19 +199,75 @@ def take_defaults(
     return rows, gross
 
 
+@njit(cache=True)
+def _take_defaults(
+    failed,
+    stage_before,
+    quarter,
+    loan_status,
+    default_quarter,
+    lender,
+    debt,
+    loan_lgd,
+    n_banks,
+    n_stages,
+    performing,
+    non_performing,
+):
+    """The performing loans of the `failed` rows turn non-performing: their rows, gross
+    losses, and each bank's defaulted exposure, collateral recoveries and defaults by
+    stage at quarter start, added up in the order of `failed` as `np.bincount` does."""
+    rows = np.empty(len(failed), dtype=np.int64)
+    gross = np.empty(len(failed))
+    exposure, collateral = np.zeros(n_banks), np.zeros(n_banks)
+    by_stage = np.zeros((n_banks, n_stages), dtype=np.int64)
+    k = 0
+    for i in failed:
+        if loan_status[i] != performing:
+            continue
+        loan_status[i], default_quarter[i] = non_performing, quarter
+        b, balance = lender[i], debt[i]
+        loss = balance * loan_lgd[i]
+        exposure[b] += balance
+        collateral[b] += balance - loss
+        by_stage[b, stage_before[i]] += 1
+        rows[k], gross[k] = i, loss
+        k += 1
+    return rows[:k], gross[:k], exposure, collateral, by_stage
+
+
 def write_off(
     pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int, workout_quarters: int
 ) -> None:
     """Remove non-performing loans whose workout period has ended from the book."""
-    due = (pop.loan_status == LoanStatus.NON_PERFORMING) & (
-        pop.default_quarter <= quarter - workout_quarters
+    written = _write_off(
+        pop.loan_status,
+        pop.default_quarter,
+        pop.lender,
+        pop.debt,
+        pop.loan_quarters_left,
+        quarter - workout_quarters,
+        len(banks),
+        NON_PERFORMING,
+        NO_LOAN,
     )
-    rows = due.nonzero()[0]
-    written = _per_bank(pop.lender[rows], pop.debt[rows], len(banks))
-    pop.debt[rows] = 0.0
-    close_loans(pop, rows)
     for bank in banks:
         bank.ledger.written_off += written[bank.index]
+
+
+@njit(cache=True)
+def _write_off(
+    loan_status, default_quarter, lender, debt, quarters_left, last_due, n_banks, npl, no_loan
+):
+    """Each bank's NPLs that defaulted by quarter `last_due`, added up in row order as
+    `np.bincount` does, taken off the book (`close_loans`)."""
+    written = np.zeros(n_banks)
+    for i in range(len(loan_status)):
+        if loan_status[i] == npl and default_quarter[i] <= last_due:
+            written[lender[i]] += debt[i]
+            debt[i] = 0.0
+            loan_status[i], lender[i], quarters_left[i] = no_loan, -1, 0
+    return written
 
 
 def sell_down(pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int) -> np.ndarray:
