@@ -105,11 +105,18 @@ def test_the_default_kernel_equals_the_latent_variable_form_on_small_inputs() ->
 
 
 class RecordingStreams(FirmStreams):
-    """Firm streams that keep every draw by (mechanism, quarter, stream id)."""
+    """Firm streams that keep every draw by (mechanism, quarter, stream id), and every
+    stream base a kernel asked for (a kernel draws firm_uniform(base, stream id) itself)."""
 
     def __init__(self, key: int) -> None:
         super().__init__(key)
         object.__setattr__(self, "drawn", defaultdict(dict))
+        object.__setattr__(self, "bases", {})
+
+    def base(self, mechanism, quarter):
+        value = super().base(mechanism, quarter)
+        self.bases[(Mechanism(mechanism), quarter)] = int(value)
+        return value
 
     def uniforms(self, mechanism, quarter, stream_ids):
         u = super().uniforms(mechanism, quarter, stream_ids)
@@ -124,11 +131,12 @@ def recorded_run(strategy: str) -> dict:
     recording = RecordingStreams(model.streams.firms.key)
     model.streams = dataclasses.replace(model.streams, firms=recording)
     model.run(12)
-    return recording.drawn
+    return recording
 
 
 def test_the_same_firm_gets_the_same_draws_in_two_strategies() -> None:
-    a, b = recorded_run("tier1_heavy"), recorded_run("tier3_light")
+    ra, rb = recorded_run("tier1_heavy"), recorded_run("tier3_light")
+    a, b = ra.drawn, rb.drawn
     compared = differing_populations = 0
     for key in set(a) & set(b):
         shared = a[key].keys() & b[key].keys()
@@ -136,7 +144,12 @@ def test_the_same_firm_gets_the_same_draws_in_two_strategies() -> None:
         for firm in shared:
             assert a[key][firm] == b[key][firm], f"{key}, firm {firm}"
         compared += len(shared)
-    assert {m for m, _ in set(a) & set(b)} >= {
+    # A kernel's draw of a firm is a function of the stream base and the firm's stream id
+    # alone, so equal bases mean equal draws for every firm.
+    for key in ra.bases.keys() & rb.bases.keys():
+        assert ra.bases[key] == rb.bases[key], key
+    seen = {m for m, _ in set(a) & set(b)} | {m for m, _ in ra.bases.keys() & rb.bases.keys()}
+    assert seen >= {
         Mechanism.LOAN_DEMAND,
         Mechanism.EQUITY_DEMAND,
         Mechanism.DEFAULT,
