@@ -56,6 +56,11 @@ def _study(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     return manifest, indices, robust
 
 
+def _of(table: pd.DataFrame, strategy: str, versus: str, metric: str) -> pd.DataFrame:
+    """The rows of one strategy difference and metric."""
+    return table[(table.strategy == strategy) & (table.versus == versus) & (table.metric == metric)]
+
+
 def _wan(x: float) -> str:
     return f"{x:,.0f}"
 
@@ -86,11 +91,7 @@ def morris_section(manifest: dict, indices: pd.DataFrame) -> list[str]:
     ]
     for label, (strategy, versus) in PAIRS.items():
         for metric, words in METRICS.items():
-            rows = indices[
-                (indices.strategy == strategy)
-                & (indices.versus == versus)
-                & (indices.metric == metric)
-            ].nlargest(TOP, "mu_star")
+            rows = _of(indices, strategy, versus, metric).nlargest(TOP, "mu_star")
             if rows.empty:
                 continue
             lines += [f"**{label}: {words}**", ""]
@@ -118,11 +119,7 @@ def sobol_section(manifest: dict, indices: pd.DataFrame) -> list[str]:
     ]
     for label, (strategy, versus) in PAIRS.items():
         for metric, words in METRICS.items():
-            rows = indices[
-                (indices.strategy == strategy)
-                & (indices.versus == versus)
-                & (indices.metric == metric)
-            ].sort_values("ST", ascending=False)
+            rows = _of(indices, strategy, versus, metric).sort_values("ST", ascending=False)
             if rows.empty:
                 continue
             lines += [f"**{label}: {words}**", ""]
@@ -160,11 +157,7 @@ def robustness_section(studies: dict[str, pd.DataFrame]) -> list[str]:
         row = [label]
         for robust in studies.values():
             for metric in ("cum_net_profit", "cum_credit_loss"):
-                r = robust[
-                    (robust.strategy == strategy)
-                    & (robust.versus == versus)
-                    & (robust.metric == metric)
-                ]
+                r = _of(robust, strategy, versus, metric)
                 if r.empty:
                     row.append("")
                     continue

@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 import numba
+import pytest
 
 from parksim.jit import source_hash
 
 
 def test_the_cache_folder_is_named_by_the_hash_of_the_source() -> None:
     if os.environ.get("NUMBA_CACHE_DIR"):
-        return  # the user's folder wins (next test)
+        pytest.skip("NUMBA_CACHE_DIR is set: the user's folder wins (next test)")
     assert Path(numba.config.CACHE_DIR).name == source_hash()
     assert Path(numba.config.CACHE_DIR).parent.name == "numba"
 
