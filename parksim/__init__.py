@@ -10,7 +10,7 @@ model = parksim.ParkModel(scenario, "tier2_light", rng=1).run()
 model.enterprises.to_frame()
 """
 
-__version__ = "0.4.0"
+__version__ = "0.4.1"
 
 # First: it points numba's cache at this source version's folder, and numba binds a
 # kernel's cache when the kernel is decorated, at its module's import.

@@ -134,6 +134,18 @@ def test_cumulative_matches_hand_computation(ts: pd.DataFrame) -> None:
     assert out.index.equals(ts.index[::-1])
 
 
+def test_trailing_mean_averages_each_replications_last_quarters(ts: pd.DataFrame) -> None:
+    # Rows shuffled: the mean must follow each replication's quarters, not the row order.
+    shuffled = ts.sample(frac=1.0, random_state=3)
+    out = charts._trailing_mean(shuffled, "npl_ratio", 4)
+    for (strategy, rep), rows in out.groupby(["strategy", "replication"], observed=True):
+        path = ts[(ts["strategy"] == strategy) & (ts["replication"] == rep)]
+        path = path.sort_values("quarter")["npl_ratio"].to_numpy()
+        expected = [path[max(0, i - 3) : i + 1].mean() for i in range(len(path))]
+        got = rows.sort_values("quarter")["npl_ratio"].to_numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
 def test_cumulative_accepts_single_name(ts: pd.DataFrame) -> None:
     out = cumulative(ts, "fee_income")
     first = out[out["quarter"] == 1]

@@ -183,7 +183,7 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     per["cum_fiscal_cost"] = per[[f"cum_{c}" for c in FISCAL_COLUMNS]].sum(axis=1)
     per["final_pool_remaining"] = g["pool_remaining"].last()
     # RAROC: annual net profit over the mean IRB capital of quarters 1..horizon.
-    years = g["quarter"].apply(lambda q: (q >= 1).sum()) / 4.0
+    years = (ts["quarter"] >= 1).groupby([ts[k] for k in KEYS], sort=False).sum() / 4.0
     per["mean_capital"] = g["capital_for_raroc"].mean()
     capital = per["mean_capital"].where(per["mean_capital"] > 0)
     per["raroc"] = per["cum_net_profit"] / years.where(years > 0) / capital
