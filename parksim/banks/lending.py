@@ -518,20 +518,29 @@ def _offers(
     annual_pd = np.empty((n_banks, n))
     product = np.empty((n_banks, n), dtype=np.int8)
     view = np.empty((n_banks, n))
+    # What is the same for every bank is worked once: the applicant's debt capacity, and
+    # each bank's view error and shrinkage, which depend only on the applicant's age.
+    capacity = np.empty(n)
+    for k in range(n):
+        annual_service = 4.0 / term[k] + base_rate + margin
+        capacity[k] = max_debt_service * revenue[k] / annual_service
+    youngest, oldest = (age.min(), age.max()) if n > 0 else (0, 0)
     for b in range(n_banks):
-        h = history_quarters[b]
+        on = np.where(offered[b], 1.0, 0.0)
+        sigma, sigma_sq, shrink, spread = _posterior_by_age(
+            signal_noise[b], history_quarters[b], youngest, oldest, half_beta_sq
+        )
         has_book = with_book and exposure[b] > 0
         for k in range(n):
             # What its products secure, up to the need, the debt capacity, the name cap.
-            best, total = 0, 0.0
-            for p in range(n_products):
-                lends = (1.0 if offered[b, p] else 0.0) * limits[p, k]
-                total = lends if p == 0 else total + lends
-                if lends > (1.0 if offered[b, best] else 0.0) * limits[best, k]:
-                    best = p
-            lent = min(need[k], total)
-            annual_service = 4.0 / term[k] + base_rate + margin
-            lent = min(lent, max_debt_service * revenue[k] / annual_service)
+            most = on[0] * limits[0, k]
+            best, total = 0, most
+            for p in range(1, n_products):
+                lends = on[p] * limits[p, k]
+                total += lends
+                if lends > most:
+                    best, most = p, lends
+            lent = min(min(need[k], total), capacity[k])
             within_sector = True
             if has_book:
                 lent = min(lent, single_name_limit[b] * exposure[b])
@@ -545,14 +554,10 @@ def _offers(
             if np.isnan(loss_given_default):
                 raise ValueError("secured_share must not contain NaN")
             # The bank's posterior view of quality and its annual PD estimate.
-            learned = h / (h + age[k]) if h > 0 else 1.0
-            sigma = signal_noise[b] * np.sqrt(learned)
-            signal = quality[k] + sigma * signal_error[k, b]
-            sigma_sq = sigma * sigma
-            shrink = 1.0 / (1.0 + sigma_sq)
-            post_mean = (signal + sigma_sq * prior[k]) * shrink
-            post_var = sigma_sq * shrink
-            multiplier = np.exp(-beta * post_mean + half_beta_sq * (post_var - 1.0))
+            a = age[k] - youngest
+            signal = quality[k] + sigma[a] * signal_error[k, b]
+            post_mean = (signal + sigma_sq[a] * prior[k]) * shrink[a]
+            multiplier = np.exp(-beta * post_mean + spread[a])
             quarterly = min(base_pd[k] * multiplier, 0.95)
             pd = 1.0 - math.pow(1.0 - quarterly, 4.0)
             c = cover[k]
@@ -569,6 +574,24 @@ def _offers(
             product[b, k] = best
             view[b, k] = post_mean
     return approved, amount, rate, lgd, annual_pd, product, view
+
+
+@njit(cache=True)
+def _posterior_by_age(signal_noise, history_quarters, youngest, oldest, half_beta_sq):
+    """One bank's view of applicants aged `youngest`..`oldest` quarters (index 0 is the
+    youngest): its signal's sd σ, σ², the shrinkage 1/(1+σ²) of the signal towards the
+    prior, and the PD multiplier's variance term ½β²(posterior variance − 1). A bank with
+    a history horizon h learns from the track record: σ shrinks by √(h/(h + age))."""
+    ages = oldest - youngest + 1
+    sigma, sigma_sq, shrink, spread = np.empty(ages), np.empty(ages), np.empty(ages), np.empty(ages)
+    h = history_quarters
+    for a in range(ages):
+        learned = h / (h + (youngest + a)) if h > 0 else 1.0
+        sigma[a] = signal_noise * np.sqrt(learned)
+        sigma_sq[a] = sigma[a] * sigma[a]
+        shrink[a] = 1.0 / (1.0 + sigma_sq[a])
+        spread[a] = half_beta_sq * (sigma_sq[a] * shrink[a] - 1.0)
+    return sigma, sigma_sq, shrink, spread
 
 
 def choose_lenders(offers: Offers, main_bank: np.ndarray, outside_rate: float) -> np.ndarray:
