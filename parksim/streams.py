@@ -123,6 +123,51 @@ class FirmStreams:
         """One standard normal per firm, Φ⁻¹ of its uniform."""
         return ndtri(self.uniforms(mechanism, quarter, stream_ids))
 
+    def seekers(
+        self,
+        mechanism: Mechanism,
+        quarter: int,
+        stream_id: np.ndarray,
+        stage: np.ndarray,
+        chance: np.ndarray,
+        rows: np.ndarray | slice,
+        engaged: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """The rows among `rows` (indices, or a slice of the columns) whose own uniform of
+        `mechanism` in `quarter` falls below the chance of their stage, `chance[stage]`:
+        the firms that seek a loan or a round. Rows where `engaged` is nonzero (a loan
+        status, say) are not among them."""
+        every = isinstance(rows, slice) and rows == slice(None)
+        if every:
+            index = np.zeros(0, dtype=np.int64)
+        elif isinstance(rows, slice):
+            index = np.arange(len(stage))[rows]
+        else:
+            index = np.asarray(rows, np.int64)
+        busy = _NONE_ENGAGED if engaged is None else engaged
+        base = self.base(mechanism, quarter)
+        return _seekers(base, stream_id, stage, chance, busy, index, every)
+
+
+_NONE_ENGAGED = np.zeros(0, dtype=np.int8)
+
+
+@njit(cache=True)
+def _seekers(base, stream_id, stage, chance, engaged, rows, every):
+    """The firms (of `rows`, or every row) not `engaged` whose own uniform falls below
+    their stage's chance (see `FirmStreams.seekers`)."""
+    n = len(stage) if every else len(rows)
+    free = len(engaged) == 0
+    seekers = np.empty(n, dtype=np.int64)
+    count = 0
+    for k in range(n):
+        i = k if every else rows[k]
+        # Branch-free: a random test per firm is a mispredicted branch half the time.
+        seekers[count] = i
+        seeks = firm_uniform(base, stream_id[i]) < chance[stage[i]]
+        count += seeks & (free or engaged[i] == 0)
+    return seekers[:count]
+
 
 def stream_ids_of(quarter: int, count: int) -> np.ndarray:
     """Stream ids of the `count` firms entering in `quarter`, in their order of entry."""

@@ -27,7 +27,7 @@ from parksim.enterprises.population import (
 )
 from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import PolicyPackage
-from parksim.streams import FirmStreams, Mechanism, firm_uniform
+from parksim.streams import FirmStreams, Mechanism
 
 PROB = {"unit": "probability"}
 RATE = {"min": 0.0, "max": 1.0}  # annual interest rates, as fractions
@@ -157,43 +157,16 @@ def applications(
     cost_cut = policy.interest_subsidy - policy.guarantee_fee * policy.guarantee_share
     demand = stage_table(params.demand).copy()
     demand[: Stage.GROWTH + 1] *= max(0.0, 1.0 + params.rate_elasticity * cost_cut)
-    every = isinstance(rows, slice) and rows == slice(None)
-    if every:
-        index = np.zeros(0, dtype=np.int64)
-    else:
-        index = np.arange(pop.n)[rows] if isinstance(rows, slice) else np.asarray(rows, np.int64)
-    return _loan_seekers(
-        streams.base(Mechanism.LOAN_DEMAND, quarter),
+    seekers = streams.seekers(
+        Mechanism.LOAN_DEMAND,
+        quarter,
         pop.stream_id,
         pop.stage,
-        pop.loan_status,
-        pop.size,
         demand,
-        stage_table(params.need_ratio),
-        index,
-        every,
+        rows,
+        engaged=pop.loan_status,
     )
-
-
-@njit(cache=True)
-def _loan_seekers(base, stream_id, stage, loan_status, size, demand, need_ratio, rows, every):
-    """The firms (of `rows`, or every live row) without a loan whose own uniform falls
-    below their stage's demand, and the loan each seeks: `need_ratio` of its revenue."""
-    n = len(stage) if every else len(rows)
-    seekers = np.empty(n, dtype=np.int64)
-    count = 0
-    for k in range(n):
-        i = k if every else rows[k]
-        # Branch-free: a random test per firm is a mispredicted branch half the time.
-        seekers[count] = i
-        seeks = firm_uniform(base, stream_id[i]) < demand[stage[i]]
-        count += seeks & (loan_status[i] == 0)
-    seekers = seekers[:count]
-    need = np.empty(count)
-    for k in range(count):
-        i = seekers[k]
-        need[k] = need_ratio[stage[i]] * size[i]
-    return seekers, need
+    return seekers, stage_table(params.need_ratio)[pop.stage[seekers]] * pop.size[seekers]
 
 
 @dataclass

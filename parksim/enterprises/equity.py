@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from parksim.enterprises.population import EnterprisePopulation, stage_table
-from parksim.streams import FirmStreams, Mechanism, firm_uniform
+from parksim.streams import FirmStreams, Mechanism
 
 PROB = {"unit": "probability"}
 
@@ -75,14 +75,10 @@ def raise_equity(
     `bank_fund[b]` says whether bank b's group fund co-invests with its clients. Only the
     few firms that seek a round draw an investor view and a round size.
     """
-    every = isinstance(rows, slice) and rows == slice(None)
-    if every:
-        index = np.zeros(0, dtype=np.int64)
-    else:
-        index = np.arange(pop.n)[rows] if isinstance(rows, slice) else np.asarray(rows, np.int64)
-    base = streams.base(Mechanism.EQUITY_DEMAND, quarter)
     demand = stage_table(params.demand)
-    seekers = _round_seekers(base, pop.stream_id, pop.stage, demand, index, every)
+    seekers = streams.seekers(
+        Mechanism.EQUITY_DEMAND, quarter, pop.stream_id, pop.stage, demand, rows
+    )
     ids = pop.stream_id[seekers]
     noise = streams.normals(Mechanism.EQUITY_VIEW, quarter, ids)
     size_noise = streams.normals(Mechanism.EQUITY_SIZE, quarter, ids)
@@ -113,21 +109,6 @@ def raise_equity(
         pop.bank_stake_cost,
     )
     return EquityRounds(sought=seekers, funded=fid, amount=amount, post_money=post_money)
-
-
-@njit(cache=True)
-def _round_seekers(base, stream_id, stage, demand, rows, every):
-    """The firms (of `rows`, or every live row) whose own uniform falls below their
-    stage's demand for a round."""
-    n = len(stage) if every else len(rows)
-    seekers = np.empty(n, dtype=np.int64)
-    count = 0
-    for k in range(n):
-        i = k if every else rows[k]
-        # Branch-free: a random test per firm is a mispredicted branch half the time.
-        seekers[count] = i
-        count += firm_uniform(base, stream_id[i]) < demand[stage[i]]
-    return seekers[:count]
 
 
 @njit(cache=True)
