@@ -23,6 +23,7 @@ from parksim.banks.book import (
     take_defaults,
     write_off,
 )
+from parksim.banks.decisions import record_decisions
 from parksim.banks.income import client_sums
 from parksim.banks.lending import (
     SECTOR_HEADROOM,
@@ -53,6 +54,7 @@ from parksim.enterprises.lifecycle import (
 )
 from parksim.enterprises.population import (
     N_ACTIVE_STAGES,
+    CreditDecision,
     FinanceState,
     LoanStatus,
     Stage,
@@ -600,6 +602,17 @@ def reference_book(pop, applicants, chosen, offers):
     return rows
 
 
+def reference_record_decisions(pop, applicants, offers, lender, quarter):
+    """parksim 0.4.0's record_decisions."""
+    rows = applicants.rows
+    pop.bank_view[rows] = offers.view.T
+    pop.bank_pd[rows] = offers.annual_pd.T
+    decision = np.where(offers.approved.T, CreditDecision.APPROVED, CreditDecision.REFUSED)
+    pop.bank_decision[rows] = decision
+    pop.loan_applied_quarter[rows] = quarter
+    pop.loan_outcome[rows] = np.where(lender >= 0, FinanceState.FUNDED, FinanceState.REFUSED)
+
+
 def reference_book_state(market, pop, n_banks):
     rows = pop.loan_rows()
     lender, debt = pop.lender[rows], pop.debt[rows]
@@ -668,6 +681,9 @@ def check_loan_market(model: ParkModel) -> None:
     kernel_pop, numpy_pop = copy.deepcopy(pop), copy.deepcopy(pop)
     got = book_loans(kernel_pop, applicants, lender, offers)
     np.testing.assert_array_equal(got, reference_book(numpy_pop, applicants, lender, offers))
+    assert_same_population(kernel_pop, numpy_pop)
+    record_decisions(kernel_pop, view, offers, lender, q)
+    reference_record_decisions(numpy_pop, view, offers, lender, q)
     assert_same_population(kernel_pop, numpy_pop)
 
 

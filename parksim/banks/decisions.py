@@ -21,29 +21,51 @@ def record_decisions(
 ) -> None:
     """Write every bank's view, PD estimate and decision on this quarter's applicants,
     and whether each applicant borrowed (`lender` >= 0) or was refused by every bank."""
-    rows = applicants.rows
-    _write_views(
-        rows,
+    _write_decisions(
+        applicants.rows,
         offers.view,
         offers.annual_pd,
         offers.approved,
+        lender,
+        quarter,
         pop.bank_view,
         pop.bank_pd,
         pop.bank_decision,
+        pop.loan_applied_quarter,
+        pop.loan_outcome,
         int(CreditDecision.APPROVED),
         int(CreditDecision.REFUSED),
+        int(FinanceState.FUNDED),
+        int(FinanceState.REFUSED),
     )
-    pop.loan_applied_quarter[rows] = quarter
-    pop.loan_outcome[rows] = np.where(lender >= 0, FinanceState.FUNDED, FinanceState.REFUSED)
 
 
 @njit(cache=True)
-def _write_views(rows, view, annual_pd, approved, bank_view, bank_pd, bank_decision, yes, no):
+def _write_decisions(
+    rows,
+    view,
+    annual_pd,
+    approved,
+    lender,
+    quarter,
+    bank_view,
+    bank_pd,
+    bank_decision,
+    applied_quarter,
+    outcome,
+    yes,
+    no,
+    funded,
+    refused,
+):
     """Each bank's view, PD and decision (bank × applicant) into the applicants' rows of the
-    firm × bank columns (numpy's row scatter into 2-D columns is slow)."""
+    firm × bank columns (numpy's row scatter into 2-D columns is slow), and each
+    applicant's quarter of application and outcome."""
     for k in range(len(rows)):
         i = rows[k]
         for b in range(view.shape[0]):
             bank_view[i, b] = view[b, k]
             bank_pd[i, b] = annual_pd[b, k]
             bank_decision[i, b] = yes if approved[b, k] else no
+        applied_quarter[i] = quarter
+        outcome[i] = funded if lender[k] >= 0 else refused
