@@ -35,7 +35,6 @@ from scipy.special import ndtri
 GAMMA = 0x9E3779B97F4A7C15
 MIX_1 = 0xBF58476D1CE4E5B9
 MIX_2 = 0x94D049BB133111EB
-MASK_64 = (1 << 64) - 1
 # A firm's stream id: entry quarter × 2**24 + order of entry (up to 16.7 million a quarter).
 ENTRANT_BITS = 24
 
@@ -56,19 +55,6 @@ class Mechanism(IntEnum):
     MNA_PICK = 11  # which chain leader buys it
 
 
-def mix64(z: int) -> int:
-    """SplitMix64's finaliser on a Python int (the scalar side of the keys)."""
-    z &= MASK_64
-    z = ((z ^ (z >> 30)) * MIX_1) & MASK_64
-    z = ((z ^ (z >> 27)) * MIX_2) & MASK_64
-    return z ^ (z >> 31)
-
-
-def stream_base(key: int, quarter: int, mechanism: int) -> int:
-    """The starting point of one mechanism's SplitMix64 sequence in one quarter."""
-    return mix64(mix64(mix64(key) + quarter * GAMMA) + mechanism * GAMMA)
-
-
 _GAMMA = np.uint64(GAMMA)
 _MIX_1 = np.uint64(MIX_1)
 _MIX_2 = np.uint64(MIX_2)
@@ -77,12 +63,24 @@ _UNIT = 2.0**-53
 
 
 @njit(cache=True)
-def firm_uniform(base: np.uint64, stream_id: np.int64) -> float:
-    """The uniform in (0, 1) of firm `stream_id` in the stream starting at `base`."""
-    z = base + np.uint64(stream_id) * _GAMMA
+def mix64(z: np.uint64) -> np.uint64:
+    """SplitMix64's finaliser (arithmetic modulo 2**64)."""
     z = (z ^ (z >> _S30)) * _MIX_1
     z = (z ^ (z >> _S27)) * _MIX_2
-    z = z ^ (z >> _S31)
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True)
+def stream_base(key: int, quarter: int, mechanism: int) -> int:
+    """The starting point of one mechanism's SplitMix64 sequence in one quarter."""
+    keyed = mix64(np.uint64(key)) + np.uint64(quarter) * _GAMMA
+    return mix64(mix64(keyed) + np.uint64(mechanism) * _GAMMA)
+
+
+@njit(cache=True)
+def firm_uniform(base: np.uint64, stream_id: np.int64) -> float:
+    """The uniform in (0, 1) of firm `stream_id` in the stream starting at `base`."""
+    z = mix64(base + np.uint64(stream_id) * _GAMMA)
     return (float(z >> _S11) + 0.5) * _UNIT
 
 
@@ -112,6 +110,7 @@ class FirmStreams:
     key: int
 
     def base(self, mechanism: Mechanism, quarter: int) -> np.uint64:
+        # numba returns the base as a Python int: kernels must get it as a uint64.
         return np.uint64(stream_base(self.key, quarter, int(mechanism)))
 
     def uniforms(self, mechanism: Mechanism, quarter: int, stream_ids: np.ndarray) -> np.ndarray:
