@@ -46,6 +46,20 @@ from parksim.banks.risk import (
 from parksim.banks.stakes import cost_by_bank, realise_stakes
 from parksim.banks.tiers import PRODUCTS
 from parksim.credit import basel_capital, basel_capital_terms, loan_lgd
+from parksim.enterprises.entry import (
+    DRAWS_PER_FIRM,
+    U_COLLATERAL,
+    U_IP,
+    U_MAIN_BANK,
+    U_QUALITY,
+    U_REVENUE,
+    U_SECTOR,
+    U_STAGE,
+    FirmProfileParams,
+    cdf_of,
+    draw_firms,
+    firm_draws,
+)
 from parksim.enterprises.equity import EquityRounds, raise_equity
 from parksim.enterprises.lifecycle import (
     LifecycleEvents,
@@ -60,6 +74,7 @@ from parksim.enterprises.population import (
     Stage,
     stage_table,
 )
+from parksim.enterprises.sectors import SectorArrays
 from parksim.streams import Mechanism
 
 BASELINE = "scenarios/baseline.toml"
@@ -926,3 +941,63 @@ def test_npls_are_written_off_as_the_numpy_reference_writes_them_off(model: Park
     assert_same_population(kernel_pop, numpy_pop)
     left = kernel_pop.loan_status == LoanStatus.NON_PERFORMING
     assert 0 < left.sum() < npl.sum()
+
+
+# --- entry ------------------------------------------------------------------------------
+
+
+def reference_pick(u, cdf):
+    return np.minimum(cdf.searchsorted(u, side="right"), len(cdf) - 1)
+
+
+def reference_draw_firms(u, stage_cdf, quality_mean, sector_cdf, sectors, profile, bank_cdf):
+    """parksim 0.4.0's draw_firms."""
+    stages = reference_pick(u[:, U_STAGE], stage_cdf)
+    sector = reference_pick(u[:, U_SECTOR], sector_cdf)
+    normal = np.zeros_like(u)
+    normal[:, U_QUALITY : U_IP + 1] = ndtri(u[:, U_QUALITY : U_IP + 1])
+    normal[:, DRAWS_PER_FIRM:] = ndtri(u[:, DRAWS_PER_FIRM:])
+    quality = quality_mean + normal[:, U_QUALITY]
+    revenue = np.asarray(profile.revenue_median)[stages] * np.exp(
+        profile.revenue_dispersion * normal[:, U_REVENUE] + 0.2 * quality
+    )
+    collateral = (
+        np.asarray(profile.collateral_ratio)[stages]
+        * sectors.collateral[sector]
+        * revenue
+        * np.exp(0.5 * normal[:, U_COLLATERAL])
+    )
+    ip = (
+        np.asarray(profile.ip_ratio)[stages]
+        * sectors.ip[sector]
+        * revenue
+        * np.exp(0.5 * normal[:, U_IP] + 0.3 * quality)
+    )
+    return {
+        "stage": stages,
+        "sector": sector,
+        "quality": quality,
+        "size": revenue,
+        "collateral": collateral,
+        "ip_value": ip,
+        "valuation": profile.valuation_multiple * revenue,
+        "main_bank": reference_pick(u[:, U_MAIN_BANK], bank_cdf),
+        "signal_error": normal[:, DRAWS_PER_FIRM:],
+    }
+
+
+@pytest.mark.parametrize("count", [0, 1, 5_000])
+def test_new_firms_are_drawn_as_the_numpy_reference_does(count: int) -> None:
+    u = firm_draws(np.random.default_rng(count), count, 3)
+    sectors = SectorArrays.of(("biomedicine", "it_software", "hard_tech", "green"))
+    stage_cdf = cdf_of(np.array([0.3, 0.0, 0.3, 0.25, 0.15]))  # one stage never drawn
+    sector_cdf = cdf_of(np.array([0.1, 0.2, 0.3, 0.4]))
+    bank_cdf = cdf_of(np.array([1.0, 2.0, 0.5]))
+    u[: count // 10, U_STAGE] = stage_cdf[0]  # uniforms on the mixes' edges
+    u[: count // 20, U_SECTOR] = sector_cdf[1]
+    args = (u, stage_cdf, 0.3, sector_cdf, sectors, FirmProfileParams(), bank_cdf)
+    got, want = draw_firms(*args), reference_draw_firms(*args)
+    assert got.keys() == want.keys()
+    for name, values in want.items():
+        np.testing.assert_array_equal(got[name], values, err_msg=name)
+        assert got[name].dtype == values.dtype, name

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from scipy.special import ndtri, pdtr, pdtrik
 
 from parksim.enterprises.population import EnterprisePopulation
@@ -82,10 +83,6 @@ def cdf_of(weights: np.ndarray) -> np.ndarray:
     return cumulative
 
 
-def _pick(u: np.ndarray, cdf: np.ndarray) -> np.ndarray:
-    return np.minimum(cdf.searchsorted(u, side="right"), len(cdf) - 1)
-
-
 def draw_firms(
     u: np.ndarray,
     stage_cdf: np.ndarray,
@@ -102,39 +99,87 @@ def draw_firms(
     The mixes come as cumulative shares (`cdf_of`): stages, sectors, and the banks'
     attraction as a new firm's main bank.
     """
-    stages = _pick(u[:, U_STAGE], stage_cdf)
-    sector = _pick(u[:, U_SECTOR], sector_cdf)
     # Φ⁻¹ of only the uniforms used as normals (it is the costliest step per entrant).
-    normal = np.zeros_like(u)
-    normal[:, U_QUALITY : U_IP + 1] = ndtri(u[:, U_QUALITY : U_IP + 1])
-    normal[:, DRAWS_PER_FIRM:] = ndtri(u[:, DRAWS_PER_FIRM:])
-    quality = quality_mean + normal[:, U_QUALITY]
-    revenue = np.asarray(profile.revenue_median)[stages] * np.exp(
-        profile.revenue_dispersion * normal[:, U_REVENUE] + 0.2 * quality
-    )
-    collateral = (
-        np.asarray(profile.collateral_ratio)[stages]
-        * sectors.collateral[sector]
-        * revenue
-        * np.exp(0.5 * normal[:, U_COLLATERAL])
-    )
-    ip = (
-        np.asarray(profile.ip_ratio)[stages]
-        * sectors.ip[sector]
-        * revenue
-        * np.exp(0.5 * normal[:, U_IP] + 0.3 * quality)
+    quality_z, revenue_z, collateral_z, ip_z = ndtri(u[:, U_QUALITY : U_IP + 1]).T
+    stage, sector, quality, revenue, collateral, ip, main_bank = _profiles(
+        u[:, U_STAGE],
+        u[:, U_SECTOR],
+        u[:, U_MAIN_BANK],
+        quality_z,
+        revenue_z,
+        collateral_z,
+        ip_z,
+        stage_cdf,
+        quality_mean,
+        sector_cdf,
+        main_bank_cdf,
+        np.asarray(profile.revenue_median, dtype=float),
+        profile.revenue_dispersion,
+        np.asarray(profile.collateral_ratio, dtype=float),
+        sectors.collateral,
+        np.asarray(profile.ip_ratio, dtype=float),
+        sectors.ip,
     )
     return {
-        "stage": stages,
+        "stage": stage,
         "sector": sector,
         "quality": quality,
         "size": revenue,
         "collateral": collateral,
         "ip_value": ip,
         "valuation": profile.valuation_multiple * revenue,
-        "main_bank": _pick(u[:, U_MAIN_BANK], main_bank_cdf),
-        "signal_error": normal[:, DRAWS_PER_FIRM:],
+        "main_bank": main_bank,
+        "signal_error": ndtri(u[:, DRAWS_PER_FIRM:]),
     }
+
+
+@njit(cache=True)
+def _profiles(
+    stage_u,
+    sector_u,
+    main_bank_u,
+    quality_z,
+    revenue_z,
+    collateral_z,
+    ip_z,
+    stage_cdf,
+    quality_mean,
+    sector_cdf,
+    main_bank_cdf,
+    revenue_median,
+    revenue_dispersion,
+    collateral_ratio,
+    sector_collateral,
+    ip_ratio,
+    sector_ip,
+):
+    """Each new firm's stage, sector, quality, annual revenue, collateral, IP value and
+    main bank (see `draw_firms`) from its uniforms and standard normals. Revenue rises
+    with quality, IP value more so; collateral and IP scale with revenue."""
+    n = len(stage_u)
+    stage, sector, main_bank = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    quality, revenue, collateral, ip = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    for k in range(n):
+        s = _category(stage_u[k], stage_cdf)
+        c = _category(sector_u[k], sector_cdf)
+        q = quality_mean + quality_z[k]
+        size = revenue_median[s] * np.exp(revenue_dispersion * revenue_z[k] + 0.2 * q)
+        stage[k], sector[k], quality[k], revenue[k] = s, c, q, size
+        tangible = collateral_ratio[s] * sector_collateral[c] * size
+        collateral[k] = tangible * np.exp(0.5 * collateral_z[k])
+        ip[k] = ip_ratio[s] * sector_ip[c] * size * np.exp(0.5 * ip_z[k] + 0.3 * q)
+        main_bank[k] = _category(main_bank_u[k], main_bank_cdf)
+    return stage, sector, quality, revenue, collateral, ip, main_bank
+
+
+@njit(cache=True)
+def _category(u, cdf):
+    """The category a uniform falls in: the first whose cumulative share exceeds it, at
+    most the last (numpy's searchsorted to the right, capped)."""
+    c = 0
+    while c < len(cdf) - 1 and cdf[c] <= u:
+        c += 1
+    return c
 
 
 def link_suppliers(
