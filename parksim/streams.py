@@ -143,20 +143,16 @@ class FirmStreams:
             index = np.arange(len(stage))[rows]
         else:
             index = np.asarray(rows, np.int64)
-        busy = _NONE_ENGAGED if engaged is None else engaged
         base = self.base(mechanism, quarter)
-        return _seekers(base, stream_id, stage, chance, busy, index, every)
-
-
-_NONE_ENGAGED = np.zeros(0, dtype=np.int8)
+        return _seekers(base, stream_id, stage, chance, engaged, index, every)
 
 
 @njit(cache=True)
 def _seekers(base, stream_id, stage, chance, engaged, rows, every):
     """The firms (of `rows`, or every row) not `engaged` whose own uniform falls below
-    their stage's chance (see `FirmStreams.seekers`)."""
+    their stage's chance (see `FirmStreams.seekers`). With `engaged` None, numba compiles
+    the loop without the test."""
     n = len(stage) if every else len(rows)
-    free = len(engaged) == 0
     seekers = np.empty(n, dtype=np.int64)
     count = 0
     for k in range(n):
@@ -164,7 +160,9 @@ def _seekers(base, stream_id, stage, chance, engaged, rows, every):
         # Branch-free: a random test per firm is a mispredicted branch half the time.
         seekers[count] = i
         seeks = firm_uniform(base, stream_id[i]) < chance[stage[i]]
-        count += seeks & (free or engaged[i] == 0)
+        if engaged is not None:
+            seeks &= engaged[i] == 0
+        count += seeks
     return seekers[:count]
 
 
