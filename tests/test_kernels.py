@@ -35,6 +35,7 @@ from parksim.banks.lending import (
     choose_lenders,
     make_offers,
 )
+from parksim.banks.mna import IN_PARK_ACQUIRER_SHARE, in_park_deals
 from parksim.banks.risk import (
     OPERATIONAL_QUARTERS,
     BookRisk,
@@ -1001,3 +1002,41 @@ def test_new_firms_are_drawn_as_the_numpy_reference_does(count: int) -> None:
     for name, values in want.items():
         np.testing.assert_array_equal(got[name], values, err_msg=name)
         assert got[name].dtype == values.dtype, name
+
+
+# --- M&A deals --------------------------------------------------------------------------
+
+
+def reference_in_park_deals(pop, acquired, streams, quarter):
+    """parksim 0.4.0's in_park_deals."""
+    none = np.empty(0, dtype=np.intp)
+    if len(acquired) == 0:
+        return none, none
+    keys = pop.stream_id[acquired]
+    draws = streams.uniforms(Mechanism.MNA_IN_PARK, quarter, keys)
+    picks = streams.uniforms(Mechanism.MNA_PICK, quarter, keys)
+    leaders = pop.chain_leaders()
+    leaders = leaders[(pop.loan_status[leaders] == LoanStatus.NONE).nonzero()[0]]
+    if len(leaders) == 0:
+        return none, none
+    buyers = leaders[(picks * len(leaders)).astype(np.intp)]
+    in_park = (draws < IN_PARK_ACQUIRER_SHARE).nonzero()[0]
+    buyers, targets = buyers[in_park], acquired[in_park]
+    if len(buyers) > 1:
+        buyers, first = np.unique(buyers, return_index=True)
+        targets = targets[first]
+    return buyers, targets
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 40, 400])
+def test_in_park_deals_equal_the_numpy_reference(model: ParkModel, count: int) -> None:
+    pop, firms = model.enterprises, model.streams.firms
+    acquired = np.sort(np.random.default_rng(count).permutation(pop.active())[:count])
+    for quarter in range(model.quarter + 1, model.quarter + 6):
+        got = in_park_deals(pop, acquired, firms, quarter)
+        want = reference_in_park_deals(pop, acquired, firms, quarter)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+    if count == 400:  # some leaders are picked twice: their first target is the deal
+        draws = firms.uniforms(Mechanism.MNA_IN_PARK, quarter, pop.stream_id[acquired])
+        assert 0 < len(got[0]) < (draws < IN_PARK_ACQUIRER_SHARE).sum()

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from numba import njit
 
 from parksim.banks.bank import Bank
 from parksim.banks.income import IncomeParams
 from parksim.banks.market import LoanMarket
 from parksim.banks.tiers import TierTable
 from parksim.enterprises.population import EnterprisePopulation, LoanStatus
-from parksim.streams import FirmStreams, Mechanism
+from parksim.streams import FirmStreams, Mechanism, firm_uniform
 
 # Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
 IN_PARK_ACQUIRER_SHARE = 0.5
@@ -21,28 +22,47 @@ IN_PARK_ACQUIRER_SHARE = 0.5
 def in_park_deals(
     pop: EnterprisePopulation, acquired: np.ndarray, streams: FirmStreams, quarter: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(buyers, targets) of this quarter's acquisitions by chain leaders without a loan.
+    """(buyers, targets) of this quarter's acquisitions by chain leaders without a loan,
+    in the order of the buyers' rows.
 
     Each acquired firm draws two uniforms of its own; at most one deal per buyer and quarter.
     """
     none = np.empty(0, dtype=np.intp)
     if len(acquired) == 0:
         return none, none
-    # Whether the acquirer is in the park, and which leader.
-    keys = pop.stream_id[acquired]
-    draws = streams.uniforms(Mechanism.MNA_IN_PARK, quarter, keys)
-    picks = streams.uniforms(Mechanism.MNA_PICK, quarter, keys)
     leaders = pop.chain_leaders()
     leaders = leaders[(pop.loan_status[leaders] == LoanStatus.NONE).nonzero()[0]]
     if len(leaders) == 0:
         return none, none
-    buyers = leaders[(picks * len(leaders)).astype(np.intp)]
-    in_park = (draws < IN_PARK_ACQUIRER_SHARE).nonzero()[0]
-    buyers, targets = buyers[in_park], acquired[in_park]
-    if len(buyers) > 1:
-        buyers, first = np.unique(buyers, return_index=True)
-        targets = targets[first]
-    return buyers, targets
+    return _deals(
+        streams.base(Mechanism.MNA_IN_PARK, quarter),
+        streams.base(Mechanism.MNA_PICK, quarter),
+        pop.stream_id,
+        np.asarray(acquired, dtype=np.int64),
+        leaders,
+        IN_PARK_ACQUIRER_SHARE,
+    )
+
+
+@njit(cache=True)
+def _deals(in_park_base, pick_base, stream_id, acquired, leaders, in_park_share):
+    """Each acquired firm's buyer is a chain leader with chance `in_park_share` (its first
+    uniform), the leader its second uniform picks; a leader picked twice buys its first
+    target only. Returns (buyers, targets) by buyer row."""
+    buyers = np.empty(len(acquired), dtype=np.int64)
+    targets = np.empty(len(acquired), dtype=np.int64)
+    count = 0
+    for k in range(len(acquired)):
+        target = acquired[k]
+        if not firm_uniform(in_park_base, stream_id[target]) < in_park_share:
+            continue
+        buyer = leaders[int(firm_uniform(pick_base, stream_id[target]) * len(leaders))]
+        if np.any(buyers[:count] == buyer):
+            continue
+        buyers[count], targets[count] = buyer, target
+        count += 1
+    order = np.argsort(buyers[:count])  # the buyers are distinct: no ties to break
+    return buyers[:count][order], targets[:count][order]
 
 
 def make_mna_loans(
