@@ -25,7 +25,7 @@ from parksim.enterprises.population import (
     stage_table,
 )
 from parksim.enterprises.sectors import SectorArrays
-from parksim.streams import FirmStreams, Mechanism
+from parksim.streams import FirmStreams, Mechanism, firm_uniform
 
 PROB = {"unit": "probability"}
 # Rows of the population: an index array, or a slice over all live rows (no gather).
@@ -367,9 +367,10 @@ def _live_quarter(
     finance_state,
     main_bank,
     default_threshold,
-    u_default,
-    u_transition,
-    u_revenue,
+    stream_id,
+    default_base,
+    transition_base,
+    revenue_base,
     shift,
     load_idio,
     graduation_base,
@@ -387,25 +388,31 @@ def _live_quarter(
     leader_min_revenue,
     leads_chains,
 ):
-    """Every firm's quarter, firm by firm (see `live_through_quarter`); returns each
-    row's event code. Every firm reads and writes only its own row."""
+    """Every firm's quarter, firm by firm (see `live_through_quarter`); returns the rows
+    that had an event, in row order, and each one's event code. Every firm reads and
+    writes only its own row, and draws its own uniforms (`firm_uniform`)."""
     n = len(stage)
-    event = np.zeros(n, dtype=np.int8)
+    rows = np.empty(n, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int8)
+    n_events = 0
     for i in range(n):
         s = stage[i]
+        if s > 4:  # left the park before this quarter: its PD is 0, so it cannot fail
+            continue
+        firm = stream_id[i]
         # 1. Correlated failure (the credit engine's latent-variable test).
-        if defaults_given(u_default[i], default_threshold[i], shift[sector[i]], load_idio):
-            event[i] = FAILED
+        u = firm_uniform(default_base, firm)
+        if defaults_given(u, default_threshold[i], shift[sector[i]], load_idio):
+            rows[n_events], codes[n_events] = i, FAILED
+            n_events += 1
             last_active_stage[i] = s
             stage[i] = 5  # Stage.FAILED
             exit_quarter[i] = quarter
             stage_quarter[i] = quarter
             continue
-        if s > 4:  # left the park before this quarter
-            continue
         # 2. Competing risks on one uniform: graduation at the bottom, relocation at the
         # top, acquisition in the band below relocation.
-        u = u_transition[i]
+        u = firm_uniform(transition_base, firm)
         bank = main_bank[i]
         uplift = graduation_uplift[bank] * operator_uplift
         grad = firm_graduation_prob(
@@ -415,7 +422,9 @@ def _live_quarter(
             uplift,
         )
         if u < grad:
-            event[i] = LISTED if s == 3 else GRADUATED  # pre-IPO graduates list
+            rows[n_events] = i
+            codes[n_events] = LISTED if s == 3 else GRADUATED  # pre-IPO graduates list
+            n_events += 1
             stage[i] = s + 1
             stage_quarter[i] = quarter
             size[i] *= size_jump
@@ -426,20 +435,23 @@ def _live_quarter(
                 listed_quarter[i] = quarter
         else:
             p_acq = min(acquisition_base[s] * acquisition_uplift[bank], 0.5)
+            event = NO_EVENT
             if u >= relocation_cut:
-                event[i] = RELOCATED
+                event = RELOCATED
             elif u >= relocation_cut - p_acq:
-                event[i] = ACQUIRED
-            if event[i] != NO_EVENT:
+                event = ACQUIRED
+            if event != NO_EVENT:
+                rows[n_events], codes[n_events] = i, event
+                n_events += 1
                 last_active_stage[i] = s
-                stage[i] = 6 if event[i] == RELOCATED else 7  # RELOCATED, ACQUIRED
+                stage[i] = 6 if event == RELOCATED else 7  # RELOCATED, ACQUIRED
                 exit_quarter[i] = quarter
                 stage_quarter[i] = quarter
                 continue
         # 3. Revenue grows with quality, faster after funding (first order in small rates).
         funded = 0.5 if finance_state[i] == 1 else 0.0  # FinanceState.FUNDED
         growth = revenue_growth * (1.0 + 0.5 * quality[i] + funded)
-        growth += (u_revenue[i] - 0.5) * shock_scale
+        growth += (firm_uniform(revenue_base, firm) - 0.5) * shock_scale
         growth = max(growth + 1.0, 0.5)
         size[i] *= growth
         collateral[i] *= growth
@@ -452,7 +464,7 @@ def _live_quarter(
             and leads_chains[sector[i]]
         ):
             chain_leader[i] = True
-    return event
+    return rows[:n_events], codes[:n_events]
 
 
 def live_through_quarter(
@@ -480,12 +492,11 @@ def live_through_quarter(
     bank's); `pd` and `default_threshold` must be this quarter's (`update_failure_pds`).
     Returns the rows of each event.
     """
-    ids = pop.stream_id
     grad_base, grad_finance = _graduation_tables(params)
     # Growth 1 + g·(1 + q/2 + funded/2) + a uniform shock of sd 5%: the uniform's sd is
     # 1/√12, so scale it by 0.05·√12 (first order in small rates saves an exp per firm).
     shock_scale = 0.05 * np.sqrt(12.0)
-    event = _live_quarter(
+    rows, event = _live_quarter(
         pop.stage,
         pop.stage_quarter,
         pop.exit_quarter,
@@ -501,9 +512,10 @@ def live_through_quarter(
         pop.finance_state,
         pop.main_bank,
         pop.default_threshold,
-        streams.uniforms(Mechanism.DEFAULT, quarter, ids),
-        streams.uniforms(Mechanism.TRANSITION, quarter, ids),
-        streams.uniforms(Mechanism.REVENUE, quarter, ids),
+        pop.stream_id,
+        streams.base(Mechanism.DEFAULT, quarter),
+        streams.base(Mechanism.TRANSITION, quarter),
+        streams.base(Mechanism.REVENUE, quarter),
         shift,
         load_idio,
         grad_base,
@@ -523,9 +535,9 @@ def live_through_quarter(
     )
     graduated = ((event == GRADUATED) | (event == LISTED)).nonzero()[0]
     return LifecycleEvents(
-        failed=(event == FAILED).nonzero()[0],
-        graduated=graduated,
-        listed=graduated[event[graduated] == LISTED],
-        relocated=(event == RELOCATED).nonzero()[0],
-        acquired=(event == ACQUIRED).nonzero()[0],
+        failed=rows[(event == FAILED).nonzero()[0]],
+        graduated=rows[graduated],
+        listed=rows[graduated[(event[graduated] == LISTED).nonzero()[0]]],
+        relocated=rows[(event == RELOCATED).nonzero()[0]],
+        acquired=rows[(event == ACQUIRED).nonzero()[0]],
     )
