@@ -41,8 +41,10 @@ from parksim.banks.risk import (
     BookRisk,
     book_risk,
     ga_delta,
-    other_capital,
+    operational_capital,
+    operational_capitals,
     pairwise_sum,
+    stake_and_operator_capital,
 )
 from parksim.banks.stakes import cost_by_bank, realise_stakes
 from parksim.banks.tiers import PRODUCTS
@@ -274,8 +276,9 @@ def reference_close_books(pop, banks, quarterly_pd, n_sectors, quarter):
         )
         past = bank.history[-(OPERATIONAL_QUARTERS - 1) :]
         income = np.array([h.gross_income for h in past] + [led.gross_income])
-        operational, equity, operator = other_capital(
-            income, float(pop.bank_stake_cost[:, b].sum()), bank.operator_loan
+        operational = operational_capital(income)
+        equity, operator = stake_and_operator_capital(
+            float(pop.bank_stake_cost[:, b].sum()), bank.operator_loan
         )
         led.risk = dataclasses.replace(
             risk,
@@ -813,6 +816,15 @@ def test_pairwise_sum_adds_up_as_numpys_sum(n: int) -> None:
     assert pairwise_sum(values) == values.sum()
     table = rng.lognormal(0.0, 3.0, (n, 3))
     assert pairwise_sum(table[:, 1]) == table[:, 1].sum()  # a strided column too
+
+
+@pytest.mark.parametrize("quarters", range(1, OPERATIONAL_QUARTERS + 1))
+def test_every_banks_operational_capital_is_its_own(quarters: int) -> None:
+    rng = np.random.default_rng(quarters)
+    income = rng.normal(50.0, 80.0, (3, quarters))  # some banks' mean below zero
+    income[0, 0] = -0.0
+    expected = [operational_capital(row.copy()) for row in income]
+    assert operational_capitals(income) == expected
 
 
 def test_book_risk_equals_the_numpy_reference(model: ParkModel) -> None:

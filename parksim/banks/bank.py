@@ -94,6 +94,7 @@ class Bank(mesa.Agent):
         self.investment_due = 0.0  # one-off cost of a tier move, booked next quarter, 万元
         self.ledger = BankLedger()
         self.history: list[BankLedger] = []
+        self.gross_incomes: list[float] = []  # of each quarter in `history` (万元)
 
     def __repr__(self) -> str:
         return f"Bank({self.name!r}, tier={self.tier}, exposure={self.ledger.exposure:,.0f} 万元)"
@@ -107,9 +108,10 @@ class Bank(mesa.Agent):
             self.investment_due = 0.0
 
     def close_quarter(self) -> None:
-        """Keep the quarter's ledger in the bank's history."""
+        """Keep the quarter's ledger, and its gross income, in the bank's history."""
         self.ledger.operator_exposure = self.operator_loan
         self.history.append(self.ledger)
+        self.gross_incomes.append(self.ledger.gross_income)
 
     def book_credit_loss(self, gross_loss: float, policy_recoveries: float) -> None:
         """Post a gross loss (balance × LGD) less what guarantee and risk pool pay, 万元."""

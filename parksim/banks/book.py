@@ -24,8 +24,9 @@ from parksim.banks.risk import (
     book_measures,
     ga_delta,
     name_cap,
-    other_capital,
+    operational_capitals,
     pairwise_sum,
+    stake_and_operator_capital,
 )
 from parksim.banks.tiers import PRODUCTS
 from parksim.enterprises.population import (
@@ -388,6 +389,7 @@ def close_books(
         pop.loan_irb_loss,
         pop.loan_irb_slope,
         pop.loan_quarters_left,
+        pop.bank_stake_cost,
         n,
         n_sectors,
         N_ACTIVE_STAGES,
@@ -396,7 +398,7 @@ def close_books(
         GA_LGD_VARIANCE,
         ga_delta(),
     )
-    exposure, npl, borrowers, expected = stocks
+    exposure, npl, borrowers, expected, stake_cost = stocks.tolist()
     for bank in banks:
         led, b = bank.ledger, bank.index
         led.sold_down = sold[b]
@@ -404,14 +406,16 @@ def close_books(
         led.borrowers, led.expected_loss = int(borrowers[b]), expected[b]
         led.exposure_by_stage = by_stage[b]
         led.exposure_by_sector = by_sector[b]
-        past = bank.history[-(OPERATIONAL_QUARTERS - 1) :]
-        income = np.array([h.gross_income for h in past] + [led.gross_income])
-        operational, equity, operator = other_capital(
-            income, float(pop.bank_stake_cost[:, b].sum()), bank.operator_loan
-        )
-        led.risk = BookRisk(
-            *risk[b].tolist(),
-            capital_operational=operational,
+    past = OPERATIONAL_QUARTERS - 1
+    income = [[*bank.gross_incomes[-past:], bank.ledger.gross_income] for bank in banks]
+    operational = operational_capitals(np.array(income))
+    measures = risk.tolist()
+    for bank in banks:
+        b = bank.index
+        equity, operator = stake_and_operator_capital(stake_cost[b], bank.operator_loan)
+        bank.ledger.risk = BookRisk(
+            *measures[b],
+            capital_operational=operational[b],
             capital_equity=equity,
             capital_operator=operator,
         )
@@ -434,6 +438,7 @@ def _book_stocks(
     irb_loss,
     irb_slope,
     quarters_left,
+    stake_cost,
     n_banks,
     n_sectors,
     n_stages,
@@ -443,9 +448,10 @@ def _book_stocks(
     delta,
 ):
     """Every bank's closing stocks from the loans at `rows`, added up loan by loan in row
-    order as `np.bincount` does: (exposure, NPL, performing borrowers, EL) by bank,
-    exposure by bank × stage and bank × sector, and each bank's `book_measures`."""
-    stocks = np.zeros((4, n_banks))
+    order as `np.bincount` does: (exposure, NPL, performing borrowers, EL, and the cost
+    of its stakes, summed as numpy sums a column) by bank, exposure by bank × stage and
+    bank × sector, and each bank's `book_measures`."""
+    stocks = np.zeros((5, n_banks))
     by_stage = np.zeros((n_banks, n_stages))
     by_sector = np.zeros((n_banks, n_sectors))
     performing = np.empty(len(rows), dtype=np.bool_)
@@ -463,6 +469,8 @@ def _book_stocks(
         held = stage[i] if stage[i] <= listed else last_active_stage[i]
         by_stage[b, held] += balance
         by_sector[b, sector[i]] += balance
+    for b in range(n_banks):
+        stocks[4, b] = pairwise_sum(stake_cost[:, b])
     counted = limit_exposures(rows, debt, loan_status, loan_lgd, performing_code)
     order, start = _loans_by_bank(lender[rows], n_banks)
     risk = np.zeros((n_banks, 6))

@@ -47,10 +47,17 @@ def operational_capital(gross_income: np.ndarray) -> float:
     return OPERATIONAL_ALPHA * max(0.0, 4.0 * float(recent.mean()))
 
 
-def other_capital(gross_income: np.ndarray, stake_cost: float, operator_loan: float):
-    """(operational, equity, operator) capital of one bank, 万元."""
+def operational_capitals(gross_income: np.ndarray) -> list[float]:
+    """`operational_capital` of every bank at once: one row of quarterly gross income
+    (万元, at most the last twelve quarters, most recent last) per bank."""
+    mean = gross_income.sum(axis=1) / gross_income.shape[1]  # numpy's mean, less its wrapper
+    return [OPERATIONAL_ALPHA * max(0.0, 4.0 * m) for m in mean.tolist()]
+
+
+def stake_and_operator_capital(stake_cost: float, operator_loan: float) -> tuple[float, float]:
+    """(equity, operator) capital of one bank: its stakes at cost and its development
+    loans to the operator (万元)."""
     return (
-        operational_capital(gross_income),
         CAPITAL_RATIO * EQUITY_RISK_WEIGHT * stake_cost,
         CAPITAL_RATIO * OPERATOR_RISK_WEIGHT * operator_loan,
     )
@@ -100,10 +107,18 @@ def pairwise_sum(values: np.ndarray) -> float:
     return pairwise_sum(values[:half]) + pairwise_sum(values[half:])
 
 
+# Below this many values numba's own sort is quicker than a call out to numpy's.
+NUMPY_SORT_FROM = 256
+
+
 @njit(cache=True)
 def descending(values: np.ndarray) -> np.ndarray:
-    """The values sorted from largest to smallest, by numpy's sort (numba's own is ten
-    times slower on a book of tens of thousands of loans)."""
+    """The values sorted from largest to smallest. A large book is sorted by numpy's sort
+    (numba's own is ten times slower on tens of thousands of loans); a small one by
+    numba's, which spares the few microseconds of leaving compiled code. Sorted values
+    are the same whichever sorts them."""
+    if len(values) < NUMPY_SORT_FROM:
+        return np.sort(values)[::-1]
     with objmode(ascending="float64[::1]"):
         ascending = np.sort(values)
     return ascending[::-1]
