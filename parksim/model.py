@@ -81,6 +81,12 @@ INITIAL_CHAIN_LINK = 0.1
 # Archive exited, loan-free firms once they are this share of the live rows. It is for
 # speed; it moves rows, but draws are keyed by firm, not row, so it changes no result.
 COMPACT_AT_EXITED_SHARE = 0.2
+# Keys of the time-series columns written per stage and per sector (see `_record`).
+COUNT_KEYS = tuple(f"n_{s}" for s in (*STAGES, *EXITS))
+STAGE_KEYS = tuple(
+    (f"exposure_{s}", f"borrowers_{s}", f"defaults_{s}", f"default_rate_{s}") for s in STAGES
+)
+NO_SECTOR_EXPOSURE = {f"exposure_{sector}": 0.0 for sector in SECTOR_NAMES}
 
 
 def _metric(name: str, model: ParkModel) -> Any:
@@ -430,8 +436,7 @@ class ParkModel(mesa.Model):
     def _record(self, entries: int, events: LifecycleEvents) -> None:
         pop, led, op = self.enterprises, self.focal_bank.ledger, self.operator.ledger
         risk = led.risk
-        counts = pop.count_by_stage()
-        row: dict[str, Any] = {f"n_{s}": int(counts[i]) for i, s in enumerate((*STAGES, *EXITS))}
+        row: dict[str, Any] = dict(zip(COUNT_KEYS, pop.count_by_stage().tolist(), strict=True))
         row.update(
             entries=entries,
             listings=len(events.listed),
@@ -487,16 +492,21 @@ class ParkModel(mesa.Model):
             young_new_loans=sum(bank.ledger.new_loans_young for bank in self.banks),
             macro_factor=self.credit_engine.macro_factor or 0.0,
         )
-        for i, s in enumerate(STAGES):
-            row[f"exposure_{s}"] = float(led.exposure_by_stage[i])
-            row[f"borrowers_{s}"] = int(led.borrowers_by_stage[i])
-            row[f"defaults_{s}"] = int(led.defaults_by_stage[i])
-            base = led.borrowers_by_stage[i]
-            row[f"default_rate_{s}"] = float(led.defaults_by_stage[i] / base) if base > 0 else 0.0
-        for sector in SECTOR_NAMES:
-            row[f"exposure_{sector}"] = 0.0
-        for code, sector in enumerate(self.sectors.names):
-            row[f"exposure_{sector}"] = float(led.exposure_by_sector[code])
+        by_stage = zip(
+            STAGE_KEYS,
+            led.exposure_by_stage.tolist(),
+            led.borrowers_by_stage.tolist(),
+            led.defaults_by_stage.tolist(),
+            strict=True,
+        )
+        for (exposure, borrowers, defaults, rate), value, base, failed in by_stage:
+            row[exposure] = value
+            row[borrowers] = int(base)
+            row[defaults] = int(failed)
+            row[rate] = failed / base if base > 0 else 0.0
+        row.update(NO_SECTOR_EXPOSURE)
+        by_sector = led.exposure_by_sector.tolist()
+        row.update(zip((f"exposure_{name}" for name in self.sectors.names), by_sector, strict=True))
         self.latest = row
         self.records.append(row)
 

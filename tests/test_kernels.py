@@ -355,8 +355,9 @@ def reference_borrowers_by_stage(pop, n_banks) -> np.ndarray:
     return counts.reshape(n_banks, N_ACTIVE_STAGES).astype(float)
 
 
-def reference_clients(pop, n_banks) -> tuple[np.ndarray, np.ndarray]:
-    """parksim 0.4.0's clients' revenue and client counts of `earn_income`."""
+def reference_clients(pop, n_banks, income, firms, quarter) -> tuple[np.ndarray, ...]:
+    """parksim 0.4.0's clients' revenue, client counts, bond issuers' revenue and
+    unlocked founders' wealth of `earn_income`, by main bank."""
     main = pop.main_bank
     active = pop.stage <= Stage.LISTED
     revenue = np.bincount(main, weights=pop.size * active, minlength=n_banks)
@@ -364,7 +365,18 @@ def reference_clients(pop, n_banks) -> tuple[np.ndarray, np.ndarray]:
     outside = book[((main[book] != pop.lender[book]) & active[book]).nonzero()[0]]
     clients = np.bincount(main, weights=active, minlength=n_banks)
     clients += np.bincount(pop.lender[outside], minlength=n_banks)
-    return revenue, clients
+    issuers = ((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED)).nonzero()[0]
+    issues = firms.uniforms(Mechanism.BOND_ISSUE, quarter, pop.stream_id[issuers])
+    issuers = issuers[issues < income.bond_issue_prob]
+    bonds = np.bincount(main[issuers], weights=pop.size[issuers], minlength=n_banks)
+    unlock_quarter = quarter - income.lockup_quarters
+    unlocked = (pop.listed_quarter == unlock_quarter).nonzero()[0]
+    if unlock_quarter < 0:  # -1 marks firms that never listed
+        unlocked = unlocked[:0]
+    wealth = np.bincount(
+        main[unlocked], weights=income.founder_share * pop.valuation[unlocked], minlength=n_banks
+    )
+    return revenue, clients, bonds, wealth
 
 
 # --- the tests -------------------------------------------------------------------------
@@ -911,14 +923,35 @@ def test_borrowers_are_counted_as_the_numpy_reference_counts_them(model: ParkMod
         np.testing.assert_array_equal(bank.ledger.borrowers_by_stage, want[bank.index])
 
 
-def test_clients_are_counted_as_the_numpy_reference_counts_them(model: ParkModel) -> None:
-    pop, n_banks = model.enterprises, len(model.banks)
-    revenue, clients = client_sums(
-        pop.main_bank, pop.stage, pop.size, pop.lender, n_banks, int(Stage.LISTED)
+@pytest.mark.parametrize("lockup_ends", [False, True])
+def test_clients_are_counted_as_the_numpy_reference_counts_them(
+    model: ParkModel, lockup_ends: bool
+) -> None:
+    pop, n_banks, firms = model.enterprises, len(model.banks), model.streams.firms
+    income = dataclasses.replace(model.config.income, bond_issue_prob=0.3)
+    listings = np.unique(pop.listed_quarter[pop.listed_quarter >= 0])
+    assert len(listings) > 0
+    # The quarter whose lock-up ends on a past listing, or one before any could end.
+    quarter = int(listings[-1]) + income.lockup_quarters if lockup_ends else 2
+    got = client_sums(
+        pop.main_bank,
+        pop.stage,
+        pop.size,
+        pop.lender,
+        pop.stream_id,
+        pop.listed_quarter,
+        pop.valuation,
+        n_banks,
+        int(Stage.LISTED),
+        firms.base(Mechanism.BOND_ISSUE, quarter),
+        income.bond_issue_prob,
+        quarter - income.lockup_quarters,
+        income.founder_share,
     )
-    want_revenue, want_clients = reference_clients(pop, n_banks)
-    np.testing.assert_array_equal(revenue, want_revenue)
-    np.testing.assert_array_equal(clients, want_clients)
+    want = reference_clients(pop, n_banks, income, firms, quarter)
+    for name, a, b in zip(("revenue", "clients", "bonds", "wealth"), got, want, strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert (got[2] > 0).any() and ((got[3] > 0).any() == lockup_ends)
     rows = pop.loan_rows()
     assert (pop.main_bank[rows] != pop.lender[rows]).any()  # borrowers of another bank
 

@@ -20,7 +20,7 @@ from numba import njit
 from parksim.banks.bank import Bank
 from parksim.enterprises.lifecycle import LifecycleEvents
 from parksim.enterprises.population import EnterprisePopulation, Stage
-from parksim.streams import FirmStreams, Mechanism
+from parksim.streams import FirmStreams, Mechanism, firm_uniform
 
 SHARE = {"unit": "share"}
 
@@ -92,15 +92,23 @@ def earn_income(
     """Fees, deposits, personal finance and the tier's operating cost of one quarter, for
     every bank. Settlement deposits (`deposit_share` of clients' revenue) replace funding
     at `funding_cost`, so the main bank earns their spread over `deposit_rate`."""
-    n_banks = len(banks)
-    main = pop.main_bank
-    client_revenue, clients = client_sums(
-        main, pop.stage, pop.size, pop.lender, n_banks, int(Stage.LISTED)
+    n_banks, main = len(banks), pop.main_bank
+    unlock_quarter = quarter - income.lockup_quarters  # listings whose lock-up ends now
+    client_revenue, clients, bonds, wealth = client_sums(
+        main,
+        pop.stage,
+        pop.size,
+        pop.lender,
+        pop.stream_id,
+        pop.listed_quarter,
+        pop.valuation,
+        n_banks,
+        int(Stage.LISTED),
+        streams.base(Mechanism.BOND_ISSUE, quarter),
+        income.bond_issue_prob,
+        unlock_quarter,
+        income.founder_share,
     )
-    issuers = ((pop.stage == Stage.PRE_IPO) | (pop.stage == Stage.LISTED)).nonzero()[0]
-    issues = streams.uniforms(Mechanism.BOND_ISSUE, quarter, pop.stream_id[issuers])
-    issuers = issuers[issues < income.bond_issue_prob]
-    bonds = np.bincount(main[issuers], weights=pop.size[issuers], minlength=n_banks)
     ipo = np.bincount(
         main[events.listed],
         weights=income.ipo_fee * income.ipo_float * pop.valuation[events.listed],
@@ -111,7 +119,6 @@ def earn_income(
         weights=income.mna_fee * income.acquisition_multiple * pop.valuation[events.acquired],
         minlength=n_banks,
     )
-    wealth = _unlocked_wealth(pop, income, quarter, n_banks)
     # Python floats: a handful of scalar sums per bank, cheaper than numpy scalars.
     client_revenue, bonds, ipo, mna, wealth, clients = (
         a.tolist() for a in (client_revenue, bonds, ipo, mna, wealth, clients)
@@ -131,33 +138,43 @@ def earn_income(
         led.operating_cost += spec.fixed_cost + spec.cost_per_client * clients[b]
 
 
-def _unlocked_wealth(
-    pop: EnterprisePopulation, income: IncomeParams, quarter: int, n_banks: int
-) -> np.ndarray:
-    """Founders' wealth freed this quarter by the end of a lock-up, by main bank (万元)."""
-    unlock_quarter = quarter - income.lockup_quarters
-    unlocked = (pop.listed_quarter == unlock_quarter).nonzero()[0]
-    if unlock_quarter < 0:  # -1 marks firms that never listed
-        unlocked = unlocked[:0]
-    return np.bincount(
-        pop.main_bank[unlocked],
-        weights=income.founder_share * pop.valuation[unlocked],
-        minlength=n_banks,
-    )
-
-
 @njit(cache=True)
-def client_sums(main_bank, stage, size, lender, n_banks, listed):
-    """Each bank's clients' revenue (active firms it is the main bank of, 万元) and its
-    clients: those firms, plus active borrowers of another main bank. Added up firm by
-    firm in row order, as `np.bincount` does."""
+def client_sums(
+    main_bank,
+    stage,
+    size,
+    lender,
+    stream_id,
+    listed_quarter,
+    valuation,
+    n_banks,
+    listed,
+    bond_base,
+    bond_issue_prob,
+    unlock_quarter,
+    founder_share,
+):
+    """What each bank earns on from its clients this quarter, added up firm by firm in
+    row order as `np.bincount` does: its clients' revenue (active firms it is the main
+    bank of, 万元); its clients (those firms, plus active borrowers of another main
+    bank); the revenue of its pre-IPO and listed clients that issue a bond (each draws
+    its own uniform of the quarter, `bond_base`); and the founders' wealth freed by the
+    end of a lock-up (listings of `unlock_quarter`, none if it is negative), 万元."""
     revenue = np.zeros(n_banks)
     clients = np.zeros(n_banks)
+    bonds = np.zeros(n_banks)
+    wealth = np.zeros(n_banks)
     for i in range(len(main_bank)):
-        active = stage[i] <= listed
-        revenue[main_bank[i]] += size[i] * (1.0 if active else 0.0)
+        bank, s = main_bank[i], stage[i]
+        active = s <= listed
+        revenue[bank] += size[i] * (1.0 if active else 0.0)
         if active:
-            clients[main_bank[i]] += 1.0
-            if lender[i] >= 0 and lender[i] != main_bank[i]:
+            clients[bank] += 1.0
+            if lender[i] >= 0 and lender[i] != bank:
                 clients[lender[i]] += 1.0
-    return revenue, clients
+            issuer = s >= listed - 1  # pre-IPO or listed
+            if issuer and firm_uniform(bond_base, stream_id[i]) < bond_issue_prob:
+                bonds[bank] += size[i]
+        if unlock_quarter >= 0 and listed_quarter[i] == unlock_quarter:
+            wealth[bank] += founder_share * valuation[i]
+    return revenue, clients, bonds, wealth
