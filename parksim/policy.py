@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from parksim.enterprises.population import EnterprisePopulation, LoanStatus, Stage
 
@@ -108,15 +109,9 @@ class RiskPool:
 
         Returns each bank's gross loss and what guarantee and pool paid it, by bank.
         """
-        policy = self.policy
-        covered = cover > 0
-        guarantee = np.bincount(
-            lender, weights=gross * covered * policy.guarantee_share, minlength=n_banks
+        loss, guarantee, pool_ask = claims_by_bank(
+            lender, cover, gross, self.policy.guarantee_share, n_banks
         )
-        pool_ask = np.bincount(
-            lender, weights=gross * covered * (cover - policy.guarantee_share), minlength=n_banks
-        )
-        loss = np.bincount(lender, weights=gross, minlength=n_banks)
         total_ask = pool_ask.sum()
         scale = min(1.0, self.remaining / total_ask) if total_ask > 0 else 0.0
         paid = np.zeros(n_banks)
@@ -127,6 +122,22 @@ class RiskPool:
         self.pool_paid += float(paid.sum())
         self.guarantee_paid += float(guarantee.sum())
         return loss, guarantee + paid
+
+
+@njit(cache=True)
+def claims_by_bank(lender, cover, gross, guarantee_share, n_banks):
+    """Each bank's gross loss, what the guarantor pays it (`guarantee_share` of a covered
+    loss) and what it asks of the pool (the rest of the covered share), 万元, added up
+    loss by loss as `np.bincount` does."""
+    loss = np.zeros(n_banks)
+    guarantee = np.zeros(n_banks)
+    pool_ask = np.zeros(n_banks)
+    for k in range(len(lender)):
+        b, covered = lender[k], 1.0 if cover[k] > 0 else 0.0
+        guarantee[b] += gross[k] * covered * guarantee_share
+        pool_ask[b] += gross[k] * covered * (cover[k] - guarantee_share)
+        loss[b] += gross[k]
+    return loss, guarantee, pool_ask
 
 
 def interest_subsidy_cost(pop: EnterprisePopulation, policy: PolicyPackage) -> float:

@@ -78,6 +78,7 @@ from parksim.enterprises.population import (
     stage_table,
 )
 from parksim.enterprises.sectors import SectorArrays
+from parksim.policy import claims_by_bank
 from parksim.streams import Mechanism
 
 BASELINE = "scenarios/baseline.toml"
@@ -954,6 +955,22 @@ def test_clients_are_counted_as_the_numpy_reference_counts_them(
     assert (got[2] > 0).any() and ((got[3] > 0).any() == lockup_ends)
     rows = pop.loan_rows()
     assert (pop.main_bank[rows] != pop.lender[rows]).any()  # borrowers of another bank
+
+
+def test_claims_add_up_as_the_numpy_reference_adds_them() -> None:
+    rng, n, n_banks, guarantee_share = np.random.default_rng(8), 5_000, 3, 0.3
+    lender = rng.integers(0, n_banks, n)
+    cover = np.where(rng.random(n) < 0.6, rng.uniform(0.3, 0.8, n), 0.0)
+    gross = rng.lognormal(4.0, 2.0, n)
+    covered = cover > 0
+    want = (
+        np.bincount(lender, weights=gross, minlength=n_banks),
+        np.bincount(lender, weights=gross * covered * guarantee_share, minlength=n_banks),
+        np.bincount(lender, weights=gross * covered * (cover - guarantee_share), minlength=n_banks),
+    )
+    got = claims_by_bank(lender, cover, gross, guarantee_share, n_banks)
+    for name, a, b in zip(("loss", "guarantee", "pool ask"), got, want, strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)
 
 
 def test_defaults_are_taken_as_the_numpy_reference_takes_them(model: ParkModel) -> None:

@@ -56,13 +56,13 @@ def count_borrowers(pop: EnterprisePopulation, banks: Sequence[Bank]) -> None:
         pop.loan_status, pop.lender, pop.stage, len(banks), N_ACTIVE_STAGES, PERFORMING
     )
     for bank in banks:
-        bank.ledger.borrowers_by_stage = counts[bank.index].astype(float)
+        bank.ledger.borrowers_by_stage = counts[bank.index]
 
 
 @njit(cache=True)
 def _borrowers_by_stage(loan_status, lender, stage, n_banks, n_stages, performing):
-    """Performing loans counted by bank × borrower's stage."""
-    counts = np.zeros((n_banks, n_stages), dtype=np.int64)
+    """Performing loans counted by bank × borrower's stage (as floats: rates divide them)."""
+    counts = np.zeros((n_banks, n_stages))
     for i in range(len(loan_status)):
         if loan_status[i] == performing:
             counts[lender[i], stage[i]] += 1

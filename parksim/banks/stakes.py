@@ -20,6 +20,7 @@ from numba import njit
 
 from parksim.banks.bank import Bank
 from parksim.banks.income import IncomeParams
+from parksim.banks.risk import pairwise_sum
 from parksim.enterprises.lifecycle import LifecycleEvents
 from parksim.enterprises.population import EnterprisePopulation
 
@@ -60,10 +61,11 @@ def _realise(
     warrant_strike: np.ndarray,
     operator_stake: np.ndarray,
     operator_stake_cost: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each exit's gain for every bank and for the operator at exit value `value`; the
-    first `exercised` exits (listings, acquisitions) also exercise the banks' warrants
-    (see `warrant_payoff`). Clears the exits' stakes and warrants."""
+) -> tuple[np.ndarray, float]:
+    """The gains of every bank and of the operator on the exits at exit value `value`,
+    summed over the exits as numpy's `sum` adds them; the first `exercised` exits (listings,
+    acquisitions) also exercise the banks' warrants (see `warrant_payoff`). Clears the
+    exits' stakes and warrants."""
     n_banks = bank_stake.shape[1]
     bank_gains = np.empty((len(exits), n_banks))
     operator_gain = np.empty(len(exits))
@@ -81,7 +83,10 @@ def _realise(
             warrant_notional[i, b] = warrant_strike[i, b] = 0.0
         operator_gain[k] = operator_stake[i] * v - operator_stake_cost[i]
         operator_stake[i] = operator_stake_cost[i] = 0.0
-    return bank_gains, operator_gain
+    by_bank = np.empty(n_banks)
+    for b in range(n_banks):
+        by_bank[b] = pairwise_sum(bank_gains[:, b])
+    return by_bank, pairwise_sum(operator_gain)
 
 
 def realise_stakes(
@@ -113,6 +118,7 @@ def realise_stakes(
         pop.operator_stake,
         pop.operator_stake_cost,
     )
+    bank_gains = bank_gains.tolist()
     for bank in banks:
-        bank.ledger.equity_income += float(bank_gains[:, bank.index].sum())
-    return float(operator_gain.sum())
+        bank.ledger.equity_income += bank_gains[bank.index]
+    return operator_gain
