@@ -156,8 +156,10 @@ def test_the_same_firm_gets_the_same_draws_in_two_strategies() -> None:
         Mechanism.TRANSITION,
         Mechanism.REVENUE,
     }
-    # The strategies' populations diverged, so row-keyed draws would have differed.
-    assert differing_populations > 0 and compared > 10_000
+    # The strategies' populations diverged, so row-keyed draws would have differed. The
+    # busiest mechanisms (default, transition, revenue, bonds) draw inside their kernels,
+    # whose bases are compared above; the firms' draws compared here are the others'.
+    assert differing_populations > 0 and compared > 500
 
 
 def test_compaction_changes_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
