@@ -188,8 +188,6 @@ def metric_paths(
     A cumulative metric's value to date at each quarter (a flow discounted at
     ``discount_rate`` a year if ``metric.discounted``); a stock metric's value.
     """
-    frame = timeseries[["strategy", "replication", "quarter"]].copy()
-    frame["strategy"] = frame["strategy"].astype(str)
 
     def total(columns: tuple[str, ...]) -> np.ndarray:
         return timeseries[list(columns)].sum(axis=1).to_numpy(dtype=np.float64)
@@ -200,15 +198,31 @@ def metric_paths(
         value = total(metric.flows) - (total(metric.minus) if metric.minus else 0.0)
     if metric.discounted:
         value = value * (1.0 + discount_rate) ** (-timeseries["quarter"].to_numpy() / 4.0)
-    frame["value"] = value
     out = {}
-    for name in pd.unique(frame["strategy"]):
-        table = frame[frame["strategy"] == name].pivot(
-            index="replication", columns="quarter", values="value"
+    for name, rows in _strategy_rows(timeseries).items():
+        # The pivot of these rows (replication × quarter, both sorted), placed directly.
+        replications, at_replication = np.unique(
+            timeseries["replication"].to_numpy()[rows], return_inverse=True
         )
-        table = table.sort_index(axis=0).sort_index(axis=1)
+        quarters, at_quarter = np.unique(
+            timeseries["quarter"].to_numpy()[rows], return_inverse=True
+        )
+        grid = np.full((len(replications), len(quarters)), np.nan)
+        grid[at_replication, at_quarter] = value[rows]
+        table = pd.DataFrame(
+            grid,
+            index=pd.Index(replications, name="replication"),
+            columns=pd.Index(quarters, name="quarter"),
+        )
         out[name] = table.cumsum(axis=1) if metric.stock is None else table
     return out
+
+
+def _strategy_rows(timeseries: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per strategy (in order of appearance): the positions of its rows."""
+    strategy = timeseries["strategy"]
+    groups = strategy.groupby(strategy.astype(str), sort=False, observed=True).indices
+    return {str(name): np.asarray(rows) for name, rows in groups.items()}
 
 
 # --- statistics of a difference --------------------------------------------------------
@@ -312,8 +326,9 @@ def tail_difference(
     point = statistic_of(x[None, :])[0] - statistic_of(r[None, :])[0]
     ix = rng.integers(0, len(x), size=(resamples, len(x)))
     ir = rng.integers(0, len(r), size=(resamples, len(r)))
-    independent = statistic_of(x[ix]) - statistic_of(r[ir])
-    boot = statistic_of(x[ix]) - statistic_of(r[ix]) if paired else independent
+    resampled_x = statistic_of(x[ix])  # shared by both bootstraps: one sort, not two
+    independent = resampled_x - statistic_of(r[ir])
+    boot = resampled_x - statistic_of(r[ix]) if paired else independent
     low, high = np.quantile(boot, [(1 - LEVEL) / 2, (1 + LEVEL) / 2])
     both = len(x) == len(r) and x.std() > 0 and r.std() > 0
     return {
