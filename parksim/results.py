@@ -51,12 +51,12 @@ from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import to_dict
 
 STATUS_COMPLETE, STATUS_INCOMPLETE = "complete", "incomplete"
-#: Versions that change the numbers of a run: a run is resumed only with the same ones.
 # A run's charts are drawn on its workers up to this many rows of the time series (about
 # 400 replications of six strategies): each worker gets a copy of the table, and at
 # 1,000 x 6 the run's processes then peaked at 2.4 GiB together, to save seconds of a
 # five-minute run.
 CHARTS_ON_WORKERS_MAX_ROWS = 100_000
+#: Versions that change the numbers of a run: a run is resumed only with the same ones.
 NUMERIC_VERSIONS: tuple[str, ...] = ("parksim", "parksim_source", "mesa", "numpy", "scipy")
 
 

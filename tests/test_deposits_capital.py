@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from parksim import ParkModel
-from parksim.banks.risk import operational_capital
+from parksim.banks.risk import operational_capitals
 from parksim.enterprises.population import LoanStatus, Stage
 from parksim.reporting.summary import per_replication, summarise
 
@@ -77,5 +77,5 @@ def test_capital_beyond_the_loan_book_follows_basel_simple_approaches(model: Par
     stakes = float(model.enterprises.bank_stake_cost[:, 0].sum())
     assert risk.capital_equity == pytest.approx(0.32 * stakes)
     assert risk.capital_operator == pytest.approx(0.08 * bank.operator_loan)
-    assert operational_capital(np.array([-50.0, -10.0])) == 0.0
-    assert operational_capital(np.array([100.0] * 20)) == pytest.approx(0.15 * 400.0)
+    assert operational_capitals(np.array([[-50.0, -10.0]])) == [0.0]
+    assert operational_capitals(np.array([[100.0] * 20])) == pytest.approx([0.15 * 400.0])

@@ -37,11 +37,11 @@ from parksim.banks.lending import (
 )
 from parksim.banks.mna import IN_PARK_ACQUIRER_SHARE, in_park_deals
 from parksim.banks.risk import (
+    OPERATIONAL_ALPHA,
     OPERATIONAL_QUARTERS,
     BookRisk,
     book_risk,
     ga_delta,
-    operational_capital,
     operational_capitals,
     pairwise_sum,
     stake_and_operator_capital,
@@ -231,6 +231,15 @@ def reference_sell_down(pop, banks, quarter):
         sold[bank.index] = float((pop.debt[rows[over]] * (1.0 - keep)).sum())
         pop.debt[rows[over]] *= keep
     return sold
+
+
+def operational_capital(gross_income: np.ndarray) -> float:
+    """parksim 0.4.0's one-bank operational capital: 15 % of the last twelve quarters'
+    mean gross income annualised, nothing while it is negative."""
+    recent = np.asarray(gross_income, dtype=float)[-OPERATIONAL_QUARTERS:]
+    if len(recent) == 0:
+        return 0.0
+    return OPERATIONAL_ALPHA * max(0.0, 4.0 * float(recent.mean()))
 
 
 def reference_close_books(pop, banks, quarterly_pd, n_sectors, quarter):
@@ -831,7 +840,7 @@ def test_pairwise_sum_adds_up_as_numpys_sum(n: int) -> None:
     assert pairwise_sum(table[:, 1]) == table[:, 1].sum()  # a strided column too
 
 
-@pytest.mark.parametrize("quarters", range(1, OPERATIONAL_QUARTERS + 1))
+@pytest.mark.parametrize("quarters", range(1, OPERATIONAL_QUARTERS + 4))
 def test_every_banks_operational_capital_is_its_own(quarters: int) -> None:
     rng = np.random.default_rng(quarters)
     income = rng.normal(50.0, 80.0, (3, quarters))  # some banks' mean below zero

@@ -38,19 +38,12 @@ EQUITY_RISK_WEIGHT = 4.0
 OPERATOR_RISK_WEIGHT = 1.0
 
 
-def operational_capital(gross_income: np.ndarray) -> float:
-    """Basic indicator approach on quarterly gross income (万元, most recent last): 15 % of
-    the last twelve quarters' mean annualised, and nothing while it is negative."""
-    recent = np.asarray(gross_income, dtype=float)[-OPERATIONAL_QUARTERS:]
-    if len(recent) == 0:
-        return 0.0
-    return OPERATIONAL_ALPHA * max(0.0, 4.0 * float(recent.mean()))
-
-
 def operational_capitals(gross_income: np.ndarray) -> list[float]:
-    """`operational_capital` of every bank at once: one row of quarterly gross income
-    (万元, at most the last twelve quarters, most recent last) per bank."""
-    mean = gross_income.sum(axis=1) / gross_income.shape[1]  # numpy's mean, less its wrapper
+    """Each bank's operational capital, basic indicator approach: 15 % of its last twelve
+    quarters' mean gross income annualised, and nothing while that is negative. One row
+    of quarterly gross income (万元, most recent last, at least one quarter) per bank."""
+    recent = gross_income[:, -OPERATIONAL_QUARTERS:]
+    mean = recent.sum(axis=1) / recent.shape[1]  # numpy's mean, less its wrapper
     return [OPERATIONAL_ALPHA * max(0.0, 4.0 * m) for m in mean.tolist()]
 
 
