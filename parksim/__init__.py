@@ -12,8 +12,8 @@ model.enterprises.to_frame()
 
 __version__ = "0.4.1"
 
-# First: it points numba's cache at this source version's folder, and numba binds a
-# kernel's cache when the kernel is decorated, at its module's import.
+# First: it keys numba's cache of each kernel module by the modules it imports, and numba
+# binds a kernel's cache when the kernel is decorated, at its module's import.
 import parksim.jit  # noqa: F401
 from parksim.enterprises.population import CreditDecision, FinanceState, LoanStatus, Stage
 from parksim.model import ParkModel

@@ -1,65 +1,223 @@
-"""Where numba keeps parksim's compiled kernels: one cache folder per version of the source.
+"""How numba caches parksim's compiled kernels: per kernel module, keyed by what it imports.
 
-numba checks a cached kernel only against the timestamp of the file that defines it, so a
-kernel that calls a kernel of another file (the books' close in `banks/book.py` calls the
-risk measures of `banks/risk.py`) would keep stale machine code, and give stale numbers,
-after only that other file changed. Keying the cache folder by a hash of every parksim
-source file makes any change of the source start a fresh cache. A `NUMBA_CACHE_DIR` the
-user set wins; if the folder cannot be written, numba falls back to its own places.
+numba keeps a cached kernel as long as the file that defines it is unchanged; it does not
+look at the files of the kernels it calls or of the constants it reads. The books' close
+in `banks/book.py` calls the risk measures of `banks/risk.py`, whose machine code numba
+copies into the close's own: after an edit of `risk.py` alone, the close would load stale
+code and give stale numbers. And numba freezes the module globals a kernel reads (tables,
+IntEnum codes, limits) into its machine code, so a kernel also depends on the modules
+those values come from.
+
+So every kernel of parksim is cached under a stamp of its module's *dependency closure*:
+the module's source and the sources of the parksim modules it imports, transitively
+(found statically, with `ast`, from every import statement of each file: module level or
+not, so a lazily imported module counts too). Whatever a kernel can call or read is
+defined in that closure, so an edit outside it (the command line, a chart, the runner)
+keeps the kernel, and an edit inside it compiles the kernel again. This module is in
+every closure: it decides where and how the kernels are cached. The mechanism is a cache
+locator (`KernelCacheLocator`), the numba class that says where a function's cache lives
+and what its source stamp is, put first in numba's list for functions under a registered
+package root (`register_package`; parksim registers itself at import, before any kernel
+module is imported, since numba binds a kernel's cache when the kernel is decorated).
+numba's own locators serve every other function, as before.
+
+Each module version gets its own folder, named by the module and its stamp
+(`parksim.banks.book-<stamp>`), so checkouts and branches with the same closure share one
+compiled copy and switching between two versions recompiles neither. The folders live in
+the user cache (`~/.cache/parksim/numba/`), or under `parksim/` of a `NUMBA_CACHE_DIR`
+the user set, which wins. A folder is touched when a process uses it, and folders unused
+for `KEEP_UNUSED_CACHES_DAYS` are removed at import (a module being edited leaves one per
+edit). numba still keys each cached specialisation by its signature, the CPU, numba's
+version and the kernel's own bytecode.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
 import os
 import shutil
 import time
 from pathlib import Path
 
-# Caches of other source versions are removed once this many days unused.
-KEEP_OTHER_CACHES_DAYS = 7
+from numba.core import config
+from numba.core.caching import CacheImpl, _CacheLocator
+
+# Cache folders of module versions no process used for this many days are removed.
+KEEP_UNUSED_CACHES_DAYS = 7
+STAMP_CHARACTERS = 16  # of the hex SHA-256, in a folder's name
+
+# The folder of the package whose kernels this module caches (parksim/): this module is
+# parksim.jit or parksim.core.jit, one folder below per dot after the first.
+PARKSIM_ROOT = Path(__file__).resolve().parents[__name__.count(".") - 1]
+_THIS_FILE = Path(__file__).resolve()
+_roots: list[Path] = []
 
 
-def source_hash(root: Path | None = None) -> str:
-    """Hash of every .py file of the parksim package (names and bytes)."""
-    root = Path(__file__).parent if root is None else root
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        if "__pycache__" in path.parts:
-            continue
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+def register_package(root: Path) -> None:
+    """Cache the kernels of the package whose folder is `root` by dependency closure."""
+    root = Path(root).resolve()
+    if root not in _roots:
+        _roots.append(root)
+    if KernelCacheLocator not in CacheImpl._locator_classes:
+        CacheImpl._locator_classes.insert(0, KernelCacheLocator)
 
 
-def configure_cache() -> Path | None:
-    """Point numba's cache at this source version's folder; return it (None: the user's)."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
+def _root_of(path: Path) -> Path | None:
+    return next((r for r in _roots if path.is_relative_to(r)), None)
+
+
+def module_name(path: Path, root: Path) -> str:
+    """Dotted name of the module at `path` in the package whose folder is `root`."""
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    """The file of module `name` if it is in the package at `root`."""
+    parts = name.split(".")
+    if parts[0] != root.name:
         return None
-    import numba
+    base = root.parent.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _read(path: Path, mtime_ns: int, size: int) -> tuple[bytes, tuple[tuple[str, tuple], ...]]:
+    """A file's bytes and its imports, (module, names taken from it) in absolute names
+    (memoised while the file is unchanged)."""
+    source = path.read_bytes()
+    root = _root_of(path)
+    name = module_name(path, root) if root else path.stem
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    imports: list[tuple[str, tuple]] = []
+    for node in ast.walk(ast.parse(source, filename=str(path))):
+        if isinstance(node, ast.Import):
+            imports += [(alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from the package, one level up per extra dot
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parts + ([node.module] if node.module else []))
+            imports.append((base, tuple(alias.name for alias in node.names)))
+    return source, tuple(imports)
+
+
+def _source(path: Path) -> tuple[bytes, tuple[tuple[str, tuple], ...]]:
+    stat = path.stat()
+    return _read(path, stat.st_mtime_ns, stat.st_size)
+
+
+def dependencies(path: Path) -> list[Path]:
+    """The module at `path`, the modules of its package it imports, transitively, and
+    this module; sorted.
+
+    `import p.m` and `from p.m import f` depend on p.m; `from p import m` on the
+    submodule p.m only, `from p import f` on p (its __init__), which defines f."""
+    path = Path(path).resolve()
+    root = _root_of(path)
+    if root is None:
+        raise ValueError(f"{path} is not in a registered package")
+    seen = {path, _THIS_FILE}
+    todo = [path]
+    while todo:
+        for module, names in _source(todo.pop())[1]:
+            submodules = [_module_file(f"{module}.{n}", root) for n in names]
+            found = [s for s in submodules if s is not None]
+            if len(found) < len(names) or not names:
+                found.append(_module_file(module, root))
+            for file in found:
+                if file is not None and (file := file.resolve()) not in seen:
+                    seen.add(file)
+                    todo.append(file)
+    return sorted(seen)
+
+
+def source_stamp(path: Path) -> str:
+    """SHA-256 (hex) of the names and bytes of the dependency closure of the module at
+    `path` (`dependencies`)."""
+    root = _root_of(Path(path).resolve())
+    digest = hashlib.sha256()
+    for dependency in dependencies(path):
+        name = dependency.relative_to(root.parent) if dependency.is_relative_to(root) else None
+        digest.update(str(name or dependency.name).encode())
+        digest.update(b"\0")
+        digest.update(_source(dependency)[0])
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def cache_root() -> Path:
+    """Where the kernels' folders are: under the user's NUMBA_CACHE_DIR if set."""
+    if config.CACHE_DIR:
+        return Path(config.CACHE_DIR) / "parksim"
     import platformdirs
 
-    base = Path(platformdirs.user_cache_dir("parksim")) / "numba"
-    folder = base / source_hash()
-    numba.config.CACHE_DIR = str(folder)
-    _prune(base, keep=folder)
-    return folder
+    return Path(platformdirs.user_cache_dir("parksim")) / "numba"
 
 
-def _prune(base: Path, keep: Path) -> None:
-    """Drop caches of other source versions unused for a week (a checkout being edited
-    leaves one per edit)."""
+_touched: set[Path] = set()
+
+
+class KernelCacheLocator(_CacheLocator):
+    """numba's cache of one kernel of a registered package: one folder per version of its
+    module's dependency closure, whose stamp is also numba's source stamp."""
+
+    def __init__(self, py_func, py_file: str) -> None:
+        path = Path(py_file).resolve()
+        self._lineno = py_func.__code__.co_firstlineno
+        self._stamp = source_stamp(path)
+        name = module_name(path, _root_of(path))
+        self._cache_path = str(cache_root() / f"{name}-{self._stamp[:STAMP_CHARACTERS]}")
+
+    def ensure_cache_path(self) -> None:
+        super().ensure_cache_path()
+        # A folder in use is not pruned: its time is that of its last use.
+        if self._cache_path not in _touched:
+            os.utime(self._cache_path)
+            _touched.add(self._cache_path)
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    def get_source_stamp(self) -> str:
+        return self._stamp
+
+    def get_disambiguator(self) -> str:
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func, py_file: str) -> KernelCacheLocator | None:
+        if not os.path.exists(py_file) or _root_of(Path(py_file).resolve()) is None:
+            return None  # not ours: numba's next locator
+        self = cls(py_func, py_file)
+        try:
+            self.ensure_cache_path()
+        except OSError:
+            return None  # not writable: numba's own places
+        return self
+
+
+def prune(root: Path | None = None, days: float = KEEP_UNUSED_CACHES_DAYS) -> None:
+    """Remove the cache folders no process used for `days` (also those of parksim 0.4,
+    one folder per source version)."""
+    root = cache_root() if root is None else root
     try:
-        others = [p for p in base.iterdir() if p.is_dir() and p != keep]
+        folders = [p for p in root.iterdir() if p.is_dir()]
     except OSError:
         return
-    cutoff = time.time() - KEEP_OTHER_CACHES_DAYS * 86400
-    for path in others:
+    cutoff = time.time() - days * 86400
+    for folder in folders:
         try:
-            if path.stat().st_mtime < cutoff:
-                shutil.rmtree(path, ignore_errors=True)
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             continue
 
 
-configure_cache()
+register_package(PARKSIM_ROOT)
+prune()
