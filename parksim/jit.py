@@ -14,7 +14,7 @@ the module's source and the sources of the parksim modules it imports, transitiv
 not, so a lazily imported module counts too). Whatever a kernel can call or read is
 defined in that closure, so an edit outside it (the command line, a chart, the runner)
 keeps the kernel, and an edit inside it compiles the kernel again. This module is in
-every closure: it decides where and how the kernels are cached. The mechanism is a cache
+every closure: it sets the kernels' compile options (below). The mechanism is a cache
 locator (`KernelCacheLocator`), the numba class that says where a function's cache lives
 and what its source stamp is, put first in numba's list for functions under a registered
 package root (`register_package`; parksim registers itself at import, before any kernel
@@ -29,6 +29,11 @@ the user set, which wins. A folder is touched when a process uses it, and folder
 for `KEEP_UNUSED_CACHES_DAYS` are removed at import (a module being edited leaves one per
 edit). numba still keys each cached specialisation by its signature, the CPU, numba's
 version and the kernel's own bytecode.
+
+The kernels are compiled without the C-callable wrapper numba adds to every function
+(`no_cfunc_wrapper`): it serves only first-class function values, which parksim does not
+use, and numba compiles it into every caller again (0.5-1 s of a cold compile of 16-17
+CPU seconds; results are the same to the bit).
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ import shutil
 import time
 from pathlib import Path
 
-from numba.core import config
+from numba.core import config, dispatcher
 from numba.core.caching import CacheImpl, _CacheLocator
 
 # Cache folders of module versions no process used for this many days are removed.
@@ -62,6 +67,9 @@ def register_package(root: Path) -> None:
         _roots.append(root)
     if KernelCacheLocator not in CacheImpl._locator_classes:
         CacheImpl._locator_classes.insert(0, KernelCacheLocator)
+    if dispatcher._FunctionCompiler._customize_flags is not _customize_flags:
+        _customize_flags.numba_default = dispatcher._FunctionCompiler._customize_flags
+        dispatcher._FunctionCompiler._customize_flags = _customize_flags
 
 
 def _root_of(path: Path) -> Path | None:
@@ -114,7 +122,7 @@ def _source(path: Path) -> tuple[bytes, tuple[tuple[str, tuple], ...]]:
 
 def dependencies(path: Path) -> list[Path]:
     """The module at `path`, the modules of its package it imports, transitively, and
-    this module; sorted.
+    this module (which sets the kernels' compile options); sorted.
 
     `import p.m` and `from p.m import f` depend on p.m; `from p import m` on the
     submodule p.m only, `from p import f` on p (its __init__), which defines f."""
@@ -200,6 +208,17 @@ class KernelCacheLocator(_CacheLocator):
         except OSError:
             return None  # not writable: numba's own places
         return self
+
+
+def _customize_flags(self, flags):
+    """numba's per-function compile flags, less the C-callable wrapper for kernels of a
+    registered package (see the module's docstring)."""
+    flags = _customize_flags.numba_default(self, flags)
+    file = getattr(getattr(self.py_func, "__code__", None), "co_filename", None)
+    ours = file is not None and _root_of(Path(file).resolve()) is not None
+    if ours and not flags.is_set("no_cfunc_wrapper"):
+        flags.no_cfunc_wrapper = True
+    return flags
 
 
 def prune(root: Path | None = None, days: float = KEEP_UNUSED_CACHES_DAYS) -> None:

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import numba
+
 from parksim import jit
 from parksim.banks import book
 
@@ -48,7 +50,7 @@ PACKAGE = {
 }
 
 # Calls book.close in a fresh process; prints its value, whether numba loaded it from the
-# cache, and where that cache is.
+# cache, where that cache is, and whether its machine code has numba's C wrapper.
 PROBE = """
 import json
 import numba
@@ -62,6 +64,7 @@ print(json.dumps({
     "compiled": stats.cache_misses[sig] == 1,
     "cache_path": stats.cache_path,
     "numba_cache_dir": numba.config.CACHE_DIR,
+    "cfunc_wrapper": "@cfunc." in book.close.inspect_llvm(sig) if stats.cache_misses else None,
 }))
 """
 
@@ -104,6 +107,7 @@ def test_an_edit_outside_a_kernels_imports_keeps_it_an_edit_inside_compiles_it(
     package = _make_package(tmp_path)
     first = _probe(tmp_path)
     assert first == first | {"value": 3.0, "compiled": True, "loaded": False}
+    assert first["cfunc_wrapper"] is False  # compiled without numba's C wrapper
     # The NUMBA_CACHE_DIR the user set wins, and numba's setting is left as it was.
     assert Path(first["cache_path"]).parent == tmp_path / "cache" / "parksim"
     assert first["numba_cache_dir"] == str(tmp_path / "cache")
@@ -143,7 +147,7 @@ def test_a_kernel_module_depends_on_what_it_imports_not_on_the_layers_above() ->
     names = {jit.module_name(p, jit.PARKSIM_ROOT) for p in jit.dependencies(Path(book.__file__))}
     # The books' close calls the risk measures, which take Basel's terms from credit.
     assert {"parksim.banks.book", "parksim.banks.risk", "parksim.credit.engine"} <= names
-    assert jit.__name__ in names
+    assert jit.__name__ in names  # it sets the compile options
     for name in names:
         assert not name.startswith(("parksim.cli", "parksim.model", "parksim.runner")), name
         assert not name.endswith(("charts", ".report", ".summary", ".app")), name
@@ -168,6 +172,15 @@ def test_caches_unused_for_a_week_are_pruned(tmp_path: Path) -> None:
     jit.prune(tmp_path)
     assert not old.exists()
     assert recent.exists()
+
+
+def test_only_registered_packages_lose_numbas_c_wrapper() -> None:
+    @numba.njit
+    def elsewhere(x):
+        return x + 1.0
+
+    elsewhere(1.0)
+    assert "@cfunc." in elsewhere.inspect_llvm(elsewhere.signatures[0])
 
 
 def test_the_locator_is_registered_once() -> None:
