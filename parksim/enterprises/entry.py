@@ -100,11 +100,16 @@ def draw_firms(
     attraction as a new firm's main bank.
     """
     # Φ⁻¹ of only the uniforms used as normals (it is the costliest step per entrant).
-    quality_z, revenue_z, collateral_z, ip_z = ndtri(u[:, U_QUALITY : U_IP + 1]).T
+    # Rows of contiguous copies, not strided columns (one entrant's columns would be
+    # contiguous, more strided): numba compiles _profiles once, for contiguous arrays.
+    normals = ndtri(u[:, U_QUALITY : U_IP + 1])
+    quality_z, revenue_z, collateral_z, ip_z = np.ascontiguousarray(normals.T)
+    uniforms = u[:, [U_STAGE, U_SECTOR, U_MAIN_BANK]]
+    stage_u, sector_u, main_bank_u = np.ascontiguousarray(uniforms.T)
     stage, sector, quality, revenue, collateral, ip, main_bank = _profiles(
-        u[:, U_STAGE],
-        u[:, U_SECTOR],
-        u[:, U_MAIN_BANK],
+        stage_u,
+        sector_u,
+        main_bank_u,
         quality_z,
         revenue_z,
         collateral_z,
