@@ -34,7 +34,7 @@ def in_park_deals(
     leaders = leaders[(pop.loan_status[leaders] == LoanStatus.NONE).nonzero()[0]]
     if len(leaders) == 0:
         return none, none
-    return _deals(
+    buyers, targets = _deals(
         streams.base(Mechanism.MNA_IN_PARK, quarter),
         streams.base(Mechanism.MNA_PICK, quarter),
         pop.stream_id,
@@ -42,13 +42,17 @@ def in_park_deals(
         leaders,
         IN_PARK_ACQUIRER_SHARE,
     )
+    # Sorted here, not in the kernel: numba's argsort compiles for a second; a handful
+    # of distinct buyers (no ties to break) sort in microseconds either way.
+    order = np.argsort(buyers)
+    return buyers[order], targets[order]
 
 
 @njit(cache=True)
 def _deals(in_park_base, pick_base, stream_id, acquired, leaders, in_park_share):
     """Each acquired firm's buyer is a chain leader with chance `in_park_share` (its first
     uniform), the leader its second uniform picks; a leader picked twice buys its first
-    target only. Returns (buyers, targets) by buyer row."""
+    target only. Returns (buyers, targets) in the order of the targets."""
     buyers = np.empty(len(acquired), dtype=np.int64)
     targets = np.empty(len(acquired), dtype=np.int64)
     count = 0
@@ -57,12 +61,14 @@ def _deals(in_park_base, pick_base, stream_id, acquired, leaders, in_park_share)
         if not firm_uniform(in_park_base, stream_id[target]) < in_park_share:
             continue
         buyer = leaders[int(firm_uniform(pick_base, stream_id[target]) * len(leaders))]
-        if np.any(buyers[:count] == buyer):
+        taken = False
+        for j in range(count):
+            taken |= buyers[j] == buyer
+        if taken:
             continue
         buyers[count], targets[count] = buyer, target
         count += 1
-    order = np.argsort(buyers[:count])  # the buyers are distinct: no ties to break
-    return buyers[:count][order], targets[:count][order]
+    return buyers[:count], targets[:count]
 
 
 def make_mna_loans(
