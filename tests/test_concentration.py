@@ -11,7 +11,15 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import gamma
 
 from parksim import ParkModel
-from parksim.banks.risk import book_risk, capital_rates, ga_delta, granularity_adjustment, name_cap
+from parksim.banks.risk import (
+    NUMPY_SORT_FROM,
+    book_risk,
+    capital_rates,
+    descending,
+    ga_delta,
+    granularity_adjustment,
+    name_cap,
+)
 from parksim.banks.tiers import TIER_SPECS
 
 BASELINE = "scenarios/baseline.toml"
@@ -118,6 +126,16 @@ def test_name_cap_is_the_water_level_that_meets_the_limit() -> None:
     assert capped.max() == pytest.approx(0.1 * capped.sum())
     assert name_cap(np.full(20, 5.0), 0.1) == np.inf  # already within the limit
     assert name_cap(np.array([10.0, 1.0]), 0.1) == np.inf  # too few names to comply
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 9, 57, 133, NUMPY_SORT_FROM - 1, NUMPY_SORT_FROM, 999])
+def test_descending_sorts_from_largest_to_smallest(size: int) -> None:
+    # Balances with ties and zeros, on either side of the switch to numpy's sort.
+    rng = np.random.default_rng(size)
+    debt = np.round(rng.lognormal(3.0, 2.0, size), 1) * (rng.random(size) < 0.8)
+    before = debt.copy()
+    np.testing.assert_array_equal(descending(debt), np.sort(debt)[::-1])
+    np.testing.assert_array_equal(debt, before)  # sorted into a new array
 
 
 @pytest.mark.parametrize("strategy", ["tier1_heavy", "tier2_light"])
