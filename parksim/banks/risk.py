@@ -287,7 +287,13 @@ def name_cap(debt: np.ndarray, limit: float) -> float:
     With fewer than 1/limit names no cut can meet the limit; the cap is then inf.
     """
     total = pairwise_sum(debt)
-    if total <= 0 or debt.max() <= limit * total:
+    if total <= 0:
+        return np.inf
+    largest = debt[0]  # debt.max(), in a loop numba compiles in a tenth of the time
+    for i in range(1, len(debt)):
+        if debt[i] > largest:
+            largest = debt[i]
+    if largest <= limit * total:
         return np.inf
     d = descending(debt)
     rest = total
