@@ -129,10 +129,12 @@ def main() -> None:
                     print(f"{exclusive:15.2f}  ({signature})")
     if args.top:
         print(f"\nthe {args.top} slowest specialisations (exclusive, inclusive seconds):")
-    for name, signature, inclusive, exclusive, _ in sorted(records, key=lambda r: -r[3])[
+    for name, signature, inclusive, exclusive, owner in sorted(records, key=lambda r: -r[3])[
         : args.top
     ]:
-        print(f"{exclusive:7.2f} {inclusive:7.2f}  {name.removeprefix('parksim.')} ({signature})")
+        owner = "" if name == owner else f" for {owner.removeprefix('parksim.')}"
+        name = name.removeprefix("parksim.")
+        print(f"{exclusive:7.2f} {inclusive:7.2f}  {name}{owner} ({signature})")
     sys.stdout.flush()
 
 
