@@ -57,6 +57,7 @@ STAMP_CHARACTERS = 16  # of the hex SHA-256, in a folder's name
 # parksim.jit or parksim.core.jit, one folder below per dot after the first.
 PARKSIM_ROOT = Path(__file__).resolve().parents[__name__.count(".") - 1]
 _THIS_FILE = Path(__file__).resolve()
+_THIS_DIGEST = hashlib.sha256(_THIS_FILE.read_bytes()).digest()
 _roots: list[Path] = []
 
 
@@ -95,67 +96,65 @@ def _module_file(name: str, root: Path) -> Path | None:
 
 
 @functools.lru_cache(maxsize=1024)
-def _read(path: Path, mtime_ns: int, size: int) -> tuple[bytes, tuple[tuple[str, tuple], ...]]:
-    """A file's bytes and its imports, (module, names taken from it) in absolute names
-    (memoised while the file is unchanged)."""
+def _read(path: Path, mtime_ns: int, size: int) -> tuple[bytes, tuple[Path, ...]]:
+    """A module's SHA-256 and the modules of its package it imports (memoised while the
+    file is unchanged: numba asks once per kernel).
+
+    `import p.m` and `from p.m import f` depend on p.m; `from p import m` on the
+    submodule p.m only, `from p import f` on p (its __init__), which defines f."""
     source = path.read_bytes()
     root = _root_of(path)
-    name = module_name(path, root) if root else path.stem
+    name = module_name(path, root)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    imports: list[tuple[str, tuple]] = []
+    imported: list[Path | None] = []
     for node in ast.walk(ast.parse(source, filename=str(path))):
         if isinstance(node, ast.Import):
-            imports += [(alias.name, ()) for alias in node.names]
+            imported += [_module_file(alias.name, root) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
+            module = node.module or ""
             if node.level:  # relative: from the package, one level up per extra dot
                 parts = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(parts + ([node.module] if node.module else []))
-            imports.append((base, tuple(alias.name for alias in node.names)))
-    return source, tuple(imports)
+                module = ".".join(parts + ([node.module] if node.module else []))
+            names = [alias.name for alias in node.names]
+            submodules = [_module_file(f"{module}.{n}", root) for n in names]
+            imported += submodules
+            if None in submodules:
+                imported.append(_module_file(module, root))
+    found = {file.resolve() for file in imported if file is not None}
+    return hashlib.sha256(source).digest(), tuple(sorted(found))
 
 
-def _source(path: Path) -> tuple[bytes, tuple[tuple[str, tuple], ...]]:
+def _source(path: Path) -> tuple[bytes, tuple[Path, ...]]:
     stat = path.stat()
     return _read(path, stat.st_mtime_ns, stat.st_size)
 
 
 def dependencies(path: Path) -> list[Path]:
     """The module at `path`, the modules of its package it imports, transitively, and
-    this module (which sets the kernels' compile options); sorted.
-
-    `import p.m` and `from p.m import f` depend on p.m; `from p import m` on the
-    submodule p.m only, `from p import f` on p (its __init__), which defines f."""
+    this module (which sets the kernels' compile options); sorted."""
     path = Path(path).resolve()
-    root = _root_of(path)
-    if root is None:
+    if _root_of(path) is None:
         raise ValueError(f"{path} is not in a registered package")
     seen = {path, _THIS_FILE}
     todo = [path]
     while todo:
-        for module, names in _source(todo.pop())[1]:
-            submodules = [_module_file(f"{module}.{n}", root) for n in names]
-            found = [s for s in submodules if s is not None]
-            if len(found) < len(names) or not names:
-                found.append(_module_file(module, root))
-            for file in found:
-                if file is not None and (file := file.resolve()) not in seen:
-                    seen.add(file)
-                    todo.append(file)
+        for file in _source(todo.pop())[1]:
+            if file not in seen:
+                seen.add(file)
+                todo.append(file)
     return sorted(seen)
 
 
 def source_stamp(path: Path) -> str:
-    """SHA-256 (hex) of the names and bytes of the dependency closure of the module at
-    `path` (`dependencies`)."""
+    """SHA-256 (hex) of the names and contents of the dependency closure of the module
+    at `path` (`dependencies`)."""
     root = _root_of(Path(path).resolve())
     digest = hashlib.sha256()
     for dependency in dependencies(path):
-        name = dependency.relative_to(root.parent) if dependency.is_relative_to(root) else None
-        digest.update(str(name or dependency.name).encode())
+        inside = dependency.is_relative_to(root)
+        digest.update(str(dependency.relative_to(root) if inside else dependency.name).encode())
         digest.update(b"\0")
-        digest.update(_source(dependency)[0])
-        digest.update(b"\0")
+        digest.update(_THIS_DIGEST if dependency == _THIS_FILE else _source(dependency)[0])
     return digest.hexdigest()
 
 
