@@ -41,6 +41,15 @@ from parksim.banks.operator_lending import (
 )
 from parksim.banks.stakes import fund_stakes, realise_stakes
 from parksim.banks.tiers import TierTable, tier_spec
+from parksim.core.metrics import EXITS, METRIC_NAMES, STAGES
+from parksim.core.population import (
+    EnterprisePopulation,
+    FinanceState,
+    LoanStatus,
+    Stage,
+)
+from parksim.core.sectors import SECTOR_NAMES, SectorArrays
+from parksim.core.streams import Streams, stream_ids_of
 from parksim.credit import CreditRiskEngine
 from parksim.enterprises.entry import (
     cdf_of,
@@ -57,20 +66,11 @@ from parksim.enterprises.lifecycle import (
     set_firm_multipliers,
     update_failure_pds,
 )
-from parksim.enterprises.population import (
-    EnterprisePopulation,
-    FinanceState,
-    LoanStatus,
-    Stage,
-)
-from parksim.enterprises.sectors import SECTOR_NAMES, SectorArrays
 from parksim.operators.operator import ParkOperator
 from parksim.policy import PolicyPackage, RiskPool, interest_subsidy_cost
-from parksim.reporting import model_charts
-from parksim.reporting.columns import EXITS, METRIC_NAMES, STAGES
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
-from parksim.streams import Streams, stream_ids_of
+from parksim.viz import model_charts
 
 # Ages (quarters) of the initial firms by stage: [low, high).
 INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))

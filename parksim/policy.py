@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from parksim.enterprises.population import EnterprisePopulation, LoanStatus, Stage
+from parksim.core.population import EnterprisePopulation, LoanStatus, Stage
 
 SHARE = {"unit": "share"}
 

@@ -5,15 +5,15 @@ A run folder (default `results/<scenario>/<run-id>/`) holds, once complete:
 - `manifest.json`: resolved scenario, seed, replications, versions, start and end time,
   and `"status": "complete"`;
 - `timeseries.parquet`: one row per strategy × replication × quarter (docs/columns.md);
-- `summary.csv`: one row per strategy (parksim.reporting.summary);
+- `summary.csv`: one row per strategy (parksim.analysis.summary);
 - `differences.csv`: one row per strategy × metric, paired against the scenario's
-  reference strategy, with intervals (parksim.reporting.differences);
-- `figures/`: PNG and SVG charts (parksim.reporting.charts).
+  reference strategy, with intervals (parksim.analysis.differences);
+- `figures/`: PNG and SVG charts (parksim.viz.charts).
 
 While its run is going on, or after it was interrupted or some replications failed, the
 folder's manifest says `"status": "incomplete"` and it holds `parts/` (one file per
 finished chunk) and maybe `failures.json` instead of the tables; `parksim run --resume`
-continues it (parksim.runfolder). An incomplete folder never loads as a result.
+continues it (parksim.ensemble.runfolder). An incomplete folder never loads as a result.
 
 Every file is written under a temporary name and renamed when complete, the manifest
 last, so a crash never leaves a half-written file; an existing folder is never
@@ -42,13 +42,13 @@ from typing import Any
 import pandas as pd
 
 import parksim
-from parksim.reporting import charts, difference_charts
-from parksim.reporting.differences import differences as difference_table
-from parksim.reporting.i18n import tr
-from parksim.reporting.summary import per_replication, summarise
+from parksim.analysis.differences import differences as difference_table
+from parksim.analysis.summary import per_replication, summarise
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import to_dict
+from parksim.viz import charts, difference_charts
+from parksim.viz.i18n import tr
 
 STATUS_COMPLETE, STATUS_INCOMPLETE = "complete", "incomplete"
 # A run's charts are drawn on its workers up to this many rows of the time series (about
@@ -124,18 +124,15 @@ def remove_made(made: Path | None) -> None:
 #: calibrate results), left out of the fingerprint so that, say, a chart fix does not stop
 #: an interrupted run from being resumed. Every other file counts, new ones included.
 NOT_NUMERIC_SOURCES: tuple[str, ...] = (
-    "cli.py",
-    "executors.py",
+    "cli/",
+    "viz/",
     "results.py",
-    "runfolder.py",
-    "reporting/charts.py",
-    "reporting/difference_charts.py",
-    "reporting/differences.py",
-    "reporting/fonts.py",
-    "reporting/i18n.py",
-    "reporting/summary.py",
+    "ensemble/executors.py",
+    "ensemble/runfolder.py",
+    "analysis/summary.py",
+    "analysis/differences.py",
+    "analysis/calibration/",
     "scenario/describe.py",
-    "calibration/",
     "data/targets.toml",  # calibration targets
 )
 
@@ -359,7 +356,7 @@ class Ensemble:
         """One row per strategy × metric: the difference from `reference` (default: the
         scenario's `reference`, else the first strategy) with its standard error, 95 %
         interval, share of replications where the strategy is better and break-even
-        quarter (parksim.reporting.differences)."""
+        quarter (parksim.analysis.differences)."""
         if reference is None and self._differences is not None:
             return self._differences
         table = difference_table(

@@ -15,8 +15,8 @@ import pytest
 
 from parksim import ParkModel, load_scenario
 from parksim.banks.bank import BankLedger
-from parksim.enterprises.population import LoanStatus
-from parksim.reporting.columns import STAGES
+from parksim.core.metrics import STAGES
+from parksim.core.population import LoanStatus
 
 BASELINE = "scenarios/baseline.toml"
 STRATEGIES = load_scenario(BASELINE).names

@@ -12,7 +12,7 @@ import pytest
 
 import parksim
 from parksim import CreditDecision, FinanceState, LoanStatus, ParkModel, Stage
-from parksim.enterprises.population import EnterprisePopulation, enum_names
+from parksim.core.population import EnterprisePopulation, enum_names
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 QUARTERS = 12

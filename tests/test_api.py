@@ -12,7 +12,7 @@ import pytest
 
 import parksim
 from parksim import ParkModel, RunResult, Scenario, ScenarioError
-from parksim.reporting.columns import METRIC_NAMES
+from parksim.core.metrics import METRIC_NAMES
 from parksim.results import ResultsFolderError
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
@@ -216,7 +216,7 @@ def test_a_saved_run_loads_back_equal(
     result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Figures are checked in test_cli; skipping them keeps this test fast.
-    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
     folder = result.save(tmp_path / "run")
     assert result.path == folder
     loaded = RunResult.load(folder)
@@ -230,7 +230,7 @@ def test_a_saved_run_loads_back_equal(
 def test_save_refuses_an_existing_folder(
     result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
     (tmp_path / "taken").mkdir()
     with pytest.raises(ResultsFolderError, match="already exists"):
         result.save(tmp_path / "taken")

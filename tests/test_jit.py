@@ -10,7 +10,7 @@ from pathlib import Path
 import numba
 import pytest
 
-from parksim.jit import source_hash
+from parksim.core.jit import source_hash
 
 
 def test_the_cache_folder_is_named_by_the_hash_of_the_source() -> None:

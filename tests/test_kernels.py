@@ -48,6 +48,16 @@ from parksim.banks.risk import (
 )
 from parksim.banks.stakes import cost_by_bank, realise_stakes
 from parksim.banks.tiers import PRODUCTS
+from parksim.core.population import (
+    N_ACTIVE_STAGES,
+    CreditDecision,
+    FinanceState,
+    LoanStatus,
+    Stage,
+    stage_table,
+)
+from parksim.core.sectors import SectorArrays
+from parksim.core.streams import Mechanism
 from parksim.credit import basel_capital, basel_capital_terms, loan_lgd
 from parksim.enterprises.entry import (
     DRAWS_PER_FIRM,
@@ -69,17 +79,7 @@ from parksim.enterprises.lifecycle import (
     live_through_quarter,
     update_failure_pds,
 )
-from parksim.enterprises.population import (
-    N_ACTIVE_STAGES,
-    CreditDecision,
-    FinanceState,
-    LoanStatus,
-    Stage,
-    stage_table,
-)
-from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import claims_by_bank
-from parksim.streams import Mechanism
 
 BASELINE = "scenarios/baseline.toml"
 

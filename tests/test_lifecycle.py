@@ -14,6 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parksim import ParkModel
+from parksim.core.metrics import EXITS, STAGES
+from parksim.core.population import (
+    EnterprisePopulation,
+    FinanceState,
+    Stage,
+)
+from parksim.core.sectors import SectorArrays
 from parksim.enterprises.lifecycle import (
     LifecycleParams,
     failure_pd,
@@ -22,13 +29,6 @@ from parksim.enterprises.lifecycle import (
     quality_multiplier,
     set_firm_multipliers,
 )
-from parksim.enterprises.population import (
-    EnterprisePopulation,
-    FinanceState,
-    Stage,
-)
-from parksim.enterprises.sectors import SectorArrays
-from parksim.reporting.columns import EXITS, STAGES
 
 BASELINE = "scenarios/baseline.toml"
 ENTERPRISES = 300

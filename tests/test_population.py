@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parksim.enterprises.population import STAGE_NAMES, EnterprisePopulation, Stage
+from parksim.core.population import STAGE_NAMES, EnterprisePopulation, Stage
 
 N_BANKS = 2
 

@@ -18,8 +18,7 @@ from scipy.special import ndtr
 
 import parksim
 from parksim import ParkModel
-from parksim.credit.engine import defaults_below_threshold
-from parksim.streams import (
+from parksim.core.streams import (
     ENTRANT_BITS,
     FirmStreams,
     Mechanism,
@@ -28,6 +27,7 @@ from parksim.streams import (
     stream_base,
     stream_ids_of,
 )
+from parksim.credit.engine import defaults_below_threshold
 
 BASELINE = "scenarios/baseline.toml"
 

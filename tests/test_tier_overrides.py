@@ -8,7 +8,7 @@ import pytest
 
 import parksim
 from parksim.banks.tiers import PRODUCTS, TIER_SPECS
-from parksim.enterprises.population import LoanStatus
+from parksim.core.population import LoanStatus
 from parksim.scenario.errors import ScenarioError
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"

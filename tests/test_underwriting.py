@@ -18,7 +18,7 @@ from parksim.banks.lending import (
     make_offers,
 )
 from parksim.banks.tiers import BASIC_PRODUCTS, PRODUCTS, TIER_SPECS, TierTable
-from parksim.enterprises.population import LoanStatus, Stage
+from parksim.core.population import LoanStatus, Stage
 
 BASELINE = "scenarios/baseline.toml"
 MNA = PRODUCTS.index("mna")

@@ -15,16 +15,16 @@ import pytest
 from target_bands import assert_rows_agree
 
 import parksim
-from parksim.calibration.checks import (
+from parksim.analysis.calibration.checks import (
     ANNUAL_CASE,
     DistributionCheck,
     annual_check,
     degenerate_model_check,
     degenerate_overrides,
 )
-from parksim.calibration.fit import measure, misfit, simulate
-from parksim.calibration.targets import load_targets
-from parksim.calibration.validation import uncalibrated
+from parksim.analysis.calibration.fit import measure, misfit, simulate
+from parksim.analysis.calibration.targets import load_targets
+from parksim.analysis.calibration.validation import uncalibrated
 from parksim.credit import CreditParams
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -29,7 +29,7 @@ from parksim.banks.risk import (
     stake_and_operator_capital,
 )
 from parksim.banks.tiers import PRODUCTS
-from parksim.enterprises.population import (
+from parksim.core.population import (
     N_ACTIVE_STAGES,
     EnterprisePopulation,
     LoanStatus,

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 from parksim.banks.lending import Applicants, Offers
-from parksim.enterprises.population import CreditDecision, EnterprisePopulation, FinanceState
+from parksim.core.population import CreditDecision, EnterprisePopulation, FinanceState
 
 
 def record_decisions(

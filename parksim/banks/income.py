@@ -18,9 +18,9 @@ import numpy as np
 from numba import njit
 
 from parksim.banks.bank import Bank
+from parksim.core.population import EnterprisePopulation, Stage
+from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
 from parksim.enterprises.lifecycle import LifecycleEvents
-from parksim.enterprises.population import EnterprisePopulation, Stage
-from parksim.streams import FirmStreams, Mechanism, firm_uniform
 
 SHARE = {"unit": "share"}
 

@@ -17,17 +17,17 @@ from numba import njit
 
 from parksim.banks.risk import irb_terms
 from parksim.banks.tiers import PRODUCTS, TierTable
-from parksim.credit import CreditParams
-from parksim.enterprises.lifecycle import LifecycleParams
-from parksim.enterprises.population import (
+from parksim.core.population import (
     EnterprisePopulation,
     LoanStatus,
     Stage,
     stage_table,
 )
-from parksim.enterprises.sectors import SectorArrays
+from parksim.core.sectors import SectorArrays
+from parksim.core.streams import FirmStreams, Mechanism
+from parksim.credit import CreditParams
+from parksim.enterprises.lifecycle import LifecycleParams
 from parksim.policy import PolicyPackage
-from parksim.streams import FirmStreams, Mechanism
 
 PROB = {"unit": "probability"}
 RATE = {"min": 0.0, "max": 1.0}  # annual interest rates, as fractions

@@ -24,12 +24,12 @@ from parksim.banks.lending import (
     make_offers,
 )
 from parksim.banks.tiers import PRODUCTS, TierTable
+from parksim.core.population import EnterprisePopulation, LoanStatus
+from parksim.core.sectors import SectorArrays
+from parksim.core.streams import FirmStreams, Mechanism
 from parksim.credit import CreditParams
 from parksim.enterprises.lifecycle import LifecycleParams
-from parksim.enterprises.population import EnterprisePopulation, LoanStatus
-from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import PolicyPackage, RiskPool
-from parksim.streams import FirmStreams, Mechanism
 
 
 @dataclass(frozen=True)

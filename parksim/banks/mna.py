@@ -12,8 +12,8 @@ from parksim.banks.bank import Bank
 from parksim.banks.income import IncomeParams
 from parksim.banks.market import LoanMarket
 from parksim.banks.tiers import TierTable
-from parksim.enterprises.population import EnterprisePopulation, LoanStatus
-from parksim.streams import FirmStreams, Mechanism, firm_uniform
+from parksim.core.population import EnterprisePopulation, LoanStatus
+from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
 
 # Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
 IN_PARK_ACQUIRER_SHARE = 0.5

@@ -21,8 +21,8 @@ from numba import njit
 from parksim.banks.bank import Bank
 from parksim.banks.income import IncomeParams
 from parksim.banks.risk import pairwise_sum
+from parksim.core.population import EnterprisePopulation
 from parksim.enterprises.lifecycle import LifecycleEvents
-from parksim.enterprises.population import EnterprisePopulation
 
 
 def warrant_payoff(exit_value: np.ndarray, notional: np.ndarray, strike: np.ndarray):

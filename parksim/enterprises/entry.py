@@ -14,8 +14,8 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtri, pdtr, pdtrik
 
-from parksim.enterprises.population import EnterprisePopulation
-from parksim.enterprises.sectors import SectorArrays
+from parksim.core.population import EnterprisePopulation
+from parksim.core.sectors import SectorArrays
 
 AMOUNT = {"non_negative": True}
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from parksim.enterprises.population import EnterprisePopulation, stage_table
-from parksim.streams import FirmStreams, Mechanism
+from parksim.core.population import EnterprisePopulation, stage_table
+from parksim.core.streams import FirmStreams, Mechanism
 
 PROB = {"unit": "probability"}
 

@@ -17,15 +17,15 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtri
 
-from parksim.credit.engine import defaults_given
-from parksim.enterprises.population import (
+from parksim.core.population import (
     EnterprisePopulation,
     FinanceState,
     Stage,
     stage_table,
 )
-from parksim.enterprises.sectors import SectorArrays
-from parksim.streams import FirmStreams, Mechanism, firm_uniform
+from parksim.core.sectors import SectorArrays
+from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
+from parksim.credit.engine import defaults_given
 
 PROB = {"unit": "probability"}
 # Rows of the population: an index array, or a slice over all live rows (no gather).

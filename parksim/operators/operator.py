@@ -19,7 +19,7 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from parksim.enterprises.population import (
+from parksim.core.population import (
     N_ACTIVE_STAGES,
     EnterprisePopulation,
     Stage,
