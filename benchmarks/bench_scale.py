@@ -89,7 +89,7 @@ def parksim_model(
 
 
 def parksim_stages() -> tuple[str, ...]:
-    from parksim.core.metrics import STAGES
+    from parksim.core.codes import STAGES
 
     return STAGES
 

@@ -15,7 +15,7 @@ __version__ = "0.4.1"
 # First: it points numba's cache at this source version's folder, and numba binds a
 # kernel's cache when the kernel is decorated, at its module's import.
 import parksim.core.jit  # noqa: F401
-from parksim.core.population import CreditDecision, FinanceState, LoanStatus, Stage
+from parksim.core.codes import CreditDecision, FinanceState, LoanStatus, Stage
 from parksim.ensemble.runner import RunIncomplete, resume, run
 from parksim.model import ParkModel
 from parksim.results import Comparison, RunResult, compare

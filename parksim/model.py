@@ -41,13 +41,9 @@ from parksim.banks.operator_lending import (
 )
 from parksim.banks.stakes import fund_stakes, realise_stakes
 from parksim.banks.tiers import TierTable, tier_spec
-from parksim.core.metrics import EXITS, METRIC_NAMES, STAGES
-from parksim.core.population import (
-    EnterprisePopulation,
-    FinanceState,
-    LoanStatus,
-    Stage,
-)
+from parksim.core.codes import EXITS, STAGES, FinanceState, LoanStatus, Stage
+from parksim.core.metrics import METRIC_NAMES
+from parksim.core.population import EnterprisePopulation
 from parksim.core.sectors import SECTOR_NAMES, SectorArrays
 from parksim.core.streams import Streams, stream_ids_of
 from parksim.credit import CreditRiskEngine

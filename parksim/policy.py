@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from parksim.core.population import EnterprisePopulation, LoanStatus, Stage
+from parksim.core.codes import LoanStatus, Stage
+from parksim.core.population import EnterprisePopulation
 
 SHARE = {"unit": "share"}
 

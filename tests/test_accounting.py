@@ -15,8 +15,7 @@ import pytest
 
 from parksim import ParkModel, load_scenario
 from parksim.banks.bank import BankLedger
-from parksim.core.metrics import STAGES
-from parksim.core.population import LoanStatus
+from parksim.core.codes import STAGES, LoanStatus
 
 BASELINE = "scenarios/baseline.toml"
 STRATEGIES = load_scenario(BASELINE).names

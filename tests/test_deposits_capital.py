@@ -9,7 +9,7 @@ import pytest
 from parksim import ParkModel
 from parksim.analysis.summary import per_replication, summarise
 from parksim.banks.risk import operational_capitals
-from parksim.core.population import LoanStatus, Stage
+from parksim.core.codes import LoanStatus, Stage
 
 BASELINE = "scenarios/baseline.toml"
 

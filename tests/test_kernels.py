@@ -47,15 +47,8 @@ from parksim.banks.risk import (
     stake_and_operator_capital,
 )
 from parksim.banks.stakes import cost_by_bank, realise_stakes
-from parksim.banks.tiers import PRODUCTS
-from parksim.core.population import (
-    N_ACTIVE_STAGES,
-    CreditDecision,
-    FinanceState,
-    LoanStatus,
-    Stage,
-    stage_table,
-)
+from parksim.core.codes import PRODUCTS, CreditDecision, FinanceState, LoanStatus, Stage
+from parksim.core.population import N_ACTIVE_STAGES, stage_table
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import Mechanism
 from parksim.credit import basel_capital, basel_capital_terms, loan_lgd

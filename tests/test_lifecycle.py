@@ -14,12 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parksim import ParkModel
-from parksim.core.metrics import EXITS, STAGES
-from parksim.core.population import (
-    EnterprisePopulation,
-    FinanceState,
-    Stage,
-)
+from parksim.core.codes import EXITS, STAGES, FinanceState, Stage
+from parksim.core.population import EnterprisePopulation
 from parksim.core.sectors import SectorArrays
 from parksim.enterprises.lifecycle import (
     LifecycleParams,

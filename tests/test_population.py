@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parksim.core.population import STAGE_NAMES, EnterprisePopulation, Stage
+from parksim.core.codes import Stage
+from parksim.core.population import STAGE_NAMES, EnterprisePopulation
 
 N_BANKS = 2
 

@@ -16,7 +16,8 @@ from matplotlib.text import Text
 
 from parksim.analysis.summary import METRICS, cumulative, per_replication, summarise
 from parksim.analysis.summary import risk_return as summary_risk_return
-from parksim.core.metrics import COLUMN_NAMES, STAGES, column
+from parksim.core.codes import STAGES
+from parksim.core.metrics import COLUMN_NAMES, column
 from parksim.viz import charts, fonts
 from parksim.viz.i18n import tr
 

@@ -17,8 +17,8 @@ from parksim.banks.lending import (
     debt_capacity,
     make_offers,
 )
-from parksim.banks.tiers import BASIC_PRODUCTS, PRODUCTS, TIER_SPECS, TierTable
-from parksim.core.population import LoanStatus, Stage
+from parksim.banks.tiers import BASIC_PRODUCTS, TIER_SPECS, TierTable
+from parksim.core.codes import PRODUCTS, LoanStatus, Stage
 
 BASELINE = "scenarios/baseline.toml"
 MNA = PRODUCTS.index("mna")

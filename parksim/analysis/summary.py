@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from parksim.core.metrics import STAGES
+from parksim.core.codes import STAGES
 
 KEYS: tuple[str, str] = ("strategy", "replication")
 

@@ -28,13 +28,8 @@ from parksim.banks.risk import (
     pairwise_sum,
     stake_and_operator_capital,
 )
-from parksim.banks.tiers import PRODUCTS
-from parksim.core.population import (
-    N_ACTIVE_STAGES,
-    EnterprisePopulation,
-    LoanStatus,
-    Stage,
-)
+from parksim.core.codes import PRODUCTS, LoanStatus, Stage
+from parksim.core.population import N_ACTIVE_STAGES, EnterprisePopulation
 from parksim.policy import RiskPool
 
 MNA = PRODUCTS.index("mna")  # M&A loans carry no warrants

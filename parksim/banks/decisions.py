@@ -9,7 +9,8 @@ import numpy as np
 from numba import njit
 
 from parksim.banks.lending import Applicants, Offers
-from parksim.core.population import CreditDecision, EnterprisePopulation, FinanceState
+from parksim.core.codes import CreditDecision, FinanceState
+from parksim.core.population import EnterprisePopulation
 
 
 def record_decisions(

@@ -18,7 +18,8 @@ import numpy as np
 from numba import njit
 
 from parksim.banks.bank import Bank
-from parksim.core.population import EnterprisePopulation, Stage
+from parksim.core.codes import Stage
+from parksim.core.population import EnterprisePopulation
 from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
 from parksim.enterprises.lifecycle import LifecycleEvents
 

@@ -16,13 +16,9 @@ import numpy as np
 from numba import njit
 
 from parksim.banks.risk import irb_terms
-from parksim.banks.tiers import PRODUCTS, TierTable
-from parksim.core.population import (
-    EnterprisePopulation,
-    LoanStatus,
-    Stage,
-    stage_table,
-)
+from parksim.banks.tiers import TierTable
+from parksim.core.codes import PRODUCTS, LoanStatus, Stage
+from parksim.core.population import EnterprisePopulation, stage_table
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
 from parksim.credit import CreditParams

@@ -23,8 +23,9 @@ from parksim.banks.lending import (
     guarantee_cover,
     make_offers,
 )
-from parksim.banks.tiers import PRODUCTS, TierTable
-from parksim.core.population import EnterprisePopulation, LoanStatus
+from parksim.banks.tiers import TierTable
+from parksim.core.codes import PRODUCTS, LoanStatus
+from parksim.core.population import EnterprisePopulation
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
 from parksim.credit import CreditParams

@@ -12,7 +12,8 @@ from parksim.banks.bank import Bank
 from parksim.banks.income import IncomeParams
 from parksim.banks.market import LoanMarket
 from parksim.banks.tiers import TierTable
-from parksim.core.population import EnterprisePopulation, LoanStatus
+from parksim.core.codes import LoanStatus
+from parksim.core.population import EnterprisePopulation
 from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
 
 # Share of acquisitions made by a chain leader inside the park (the rest by outsiders).

@@ -23,19 +23,11 @@ from typing import Literal
 
 import numpy as np
 
+from parksim.core.codes import PRODUCTS
+
 Tier = Literal[1.0, 2.0, 3.0]
 TIERS: tuple[float, ...] = (1.0, 2.0, 3.0)
 
-# Loan products (§五(二), §六(二)2); the code of each is its index.
-PRODUCTS: tuple[str, ...] = (
-    "collateral",  # collateral-based working-capital loan, all tiers
-    "credit_history",  # unsecured loan on financial history, all tiers
-    "ip_pledge",  # 知识产权质押
-    "investment_linked",  # 投贷联动 / 以投定贷: sized by the latest equity round
-    "supply_chain",  # supply-chain finance against a chain leader's payables
-    "mna",  # M&A loan to an acquirer
-    "trade_finance",  # 订单融资, 发票融资, 应收账款保理 against the firm's own sales (§六(一)2)
-)
 BASIC_PRODUCTS = ("collateral", "credit_history", "mna", "trade_finance")
 LIFECYCLE_PRODUCTS = (*BASIC_PRODUCTS, "ip_pledge", "investment_linked", "supply_chain")
 

@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from parksim.core.codes import EXITS, STAGES
 from parksim.core.sectors import SECTOR_NAMES
 
-STAGES: tuple[str, ...] = ("seed", "startup", "growth", "pre_ipo", "listed")
-EXITS: tuple[str, ...] = ("failed", "relocated", "acquired")
 #: Units that count things: their columns hold integers.
 COUNT_UNITS: tuple[str, ...] = ("firms", "loans", "0/1")
 

@@ -15,7 +15,6 @@ indexing, and `np.flatnonzero` adds a microsecond of wrapper per call.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import IntEnum
 from functools import lru_cache
 from typing import Any
 
@@ -23,22 +22,16 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from parksim.banks.tiers import PRODUCTS
-from parksim.core.metrics import EXITS, STAGES
-
-
-class Stage(IntEnum):
-    """Lifecycle stage codes (§六(二)2: 初创起步 → 成长加速 → 上市跨越 → 成熟突破)."""
-
-    SEED = 0
-    STARTUP = 1
-    GROWTH = 2
-    PRE_IPO = 3  # 上市储备
-    LISTED = 4
-    FAILED = 5
-    RELOCATED = 6
-    ACQUIRED = 7
-
+from parksim.core.codes import (
+    EXITS,
+    PRODUCTS,
+    STAGES,
+    CreditDecision,
+    FinanceState,
+    LoanStatus,
+    Stage,
+    enum_names,
+)
 
 STAGE_NAMES: tuple[str, ...] = (*STAGES, *EXITS)
 N_ACTIVE_STAGES = len(STAGES)
@@ -56,35 +49,6 @@ def _stage_table(values: tuple[float, ...]) -> np.ndarray:
     table[: len(values)] = values
     table.flags.writeable = False
     return table
-
-
-class LoanStatus(IntEnum):
-    """State of an enterprise's single bank loan."""
-
-    NONE = 0
-    PERFORMING = 1
-    NON_PERFORMING = 2
-
-
-class FinanceState(IntEnum):
-    """Outcome of the enterprise's last request for external finance."""
-
-    NONE = 0
-    FUNDED = 1
-    REFUSED = 2
-
-
-class CreditDecision(IntEnum):
-    """One bank's decision on an enterprise's last loan application."""
-
-    NONE = 0  # never asked
-    APPROVED = 1  # offered a loan (the firm takes the cheapest offer)
-    REFUSED = 2
-
-
-def enum_names(enum: type[IntEnum]) -> list[str]:
-    """Lower-case member names in code order: the categories of an enum column."""
-    return [member.name.lower() for member in sorted(enum)]
 
 
 class Column:

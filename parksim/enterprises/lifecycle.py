@@ -17,12 +17,8 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtri
 
-from parksim.core.population import (
-    EnterprisePopulation,
-    FinanceState,
-    Stage,
-    stage_table,
-)
+from parksim.core.codes import FinanceState, Stage
+from parksim.core.population import EnterprisePopulation, stage_table
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
 from parksim.credit.engine import defaults_given

@@ -19,12 +19,8 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from parksim.core.population import (
-    N_ACTIVE_STAGES,
-    EnterprisePopulation,
-    Stage,
-    stage_table,
-)
+from parksim.core.codes import Stage
+from parksim.core.population import N_ACTIVE_STAGES, EnterprisePopulation, stage_table
 
 AssetModel = Literal["heavy", "light", "adaptive"]
 SHARE = {"unit": "share"}

@@ -12,7 +12,7 @@ from typing import Any
 from parksim.banks.income import IncomeParams
 from parksim.banks.lending import LendingParams
 from parksim.banks.tiers import TIERS, Tier
-from parksim.core.metrics import STAGES
+from parksim.core.codes import STAGES
 from parksim.core.sectors import SECTOR_NAMES
 from parksim.credit import CreditParams
 from parksim.enterprises.entry import FirmProfileParams

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from parksim.banks.tiers import TIERS
-from parksim.core.metrics import STAGES
+from parksim.core.codes import STAGES
 from parksim.model import ParkModel
 from parksim.operators.operator import AssetModel
 from parksim.scenario.loader import load_scenario

@@ -55,7 +55,7 @@ from parksim.analysis.summary import (
     value_at_risk,
 )
 from parksim.analysis.summary import risk_return as summary_risk_return
-from parksim.core.metrics import STAGES
+from parksim.core.codes import STAGES
 from parksim.viz import fonts
 from parksim.viz.i18n import check_lang, tr
 

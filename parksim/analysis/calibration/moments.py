@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from parksim.analysis.calibration.observe import Observation
-from parksim.core.metrics import STAGES
-from parksim.core.population import Stage
+from parksim.core.codes import STAGES, Stage
 
 Runs = Sequence[Observation]
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from parksim.core.population import EnterprisePopulation, LoanStatus, Stage
+from parksim.core.codes import LoanStatus, Stage
+from parksim.core.population import EnterprisePopulation
 from parksim.model import ParkModel
 
 # Columns of `Observation.book`, one row per quarter (amounts in 万元, across all banks).
