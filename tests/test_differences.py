@@ -17,7 +17,7 @@ from parksim.results import RunResult
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.validate import to_dict
-from parksim.viz import differences as diff
+from parksim.analysis import differences as diff
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 
