@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 import parksim
+from parksim.analysis import differences as diff
 from parksim.cli import EXIT_OK, main
 from parksim.core.metrics import COLUMN_NAMES
 from parksim.results import RunResult
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.validate import to_dict
-from parksim.analysis import differences as diff
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 
