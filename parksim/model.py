@@ -5,17 +5,8 @@ Services for Industrial Parks, January 2024); the mechanisms and their sections 
 docs/model.md. Enterprises are columns of one `EnterprisePopulation`; the operator and the
 banks are `mesa.Agent`s; correlated defaults come from `parksim.credit`.
 
-A quarter (see `step`):
- 1. banks open their books; the credit engine draws this quarter's macro factor (an AR(1)
-    credit cycle) and sector factors;
- 2. new enterprises enter;
- 3. banks collect interest and principal on performing loans;
- 4. enterprises seek equity rounds and loans; banks compete for borrowers;
- 5. enterprises fail (correlated, through the credit engine), graduate, relocate or are
-    acquired; revenue grows;
- 6. banks take defaults, pool and guarantee pay, exits repay; stakes are realised;
- 7. fees, personal-finance income and the tier's costs; NPLs past workout are written off;
- 8. the operator settles its quarter (and may convert to light); books close; data.
+`step` is the quarter's schedule; docs/model.md (ODD, section 3, "Process overview and
+scheduling") describes each of its steps and where its mechanism lives.
 """
 
 from __future__ import annotations
@@ -66,7 +57,6 @@ from parksim.operators.operator import ParkOperator
 from parksim.policy import PolicyPackage, RiskPool, interest_subsidy_cost
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
-from parksim.viz import model_charts
 
 # Ages (quarters) of the initial firms by stage: [low, high).
 INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))
@@ -138,7 +128,7 @@ class ParkModel(mesa.Model):
         self.risk_pool = RiskPool(self.policy)
         self.banks = self._make_banks()
         self.tiers = TierTable.of([bank.spec for bank in self.banks])
-        self.moves = StrategyMoves.of(self.strategy, self.config.tiers)
+        self.moves = StrategyMoves(self.strategy.changes, self.config.tiers)
         cfg = self.config
         self.loan_market = LoanMarket(
             cfg.lending,
@@ -263,7 +253,7 @@ class ParkModel(mesa.Model):
     def step(self) -> None:
         """Advance the park by one quarter: the schedule in the module docstring."""
         self.quarter += 1
-        self.moves.take_effect(self)  # the strategy's scheduled changes of this quarter
+        self._take_scheduled_changes()
         self._open_books()
         factors = self.credit_engine.draw_factors(self.streams.macro)
         entries = self._enter()
@@ -277,6 +267,21 @@ class ParkModel(mesa.Model):
         self._record(entries, events)
         self._collect()
         self._compact()
+
+    def _take_scheduled_changes(self) -> None:
+        """The strategy's moves due this quarter: a tier (phasing in), the operator's model,
+        the policy."""
+        bank = self.focal_bank
+        due = self.moves.due(self.quarter, bank.tier, bank.spec)
+        if due.focal_tier is not None:
+            bank.tier = due.focal_tier
+            bank.investment_due += due.investment
+        if due.focal_spec is not None:
+            bank.spec = due.focal_spec
+        if due.operator_model is not None:
+            self.operator.change_model(due.operator_model)
+        if due.policy:
+            self.adopt_policy(replace(self.policy, **due.policy))
 
     def _open_books(self) -> None:
         """New ledgers; performing borrowers at quarter start (the default-rate base)."""
@@ -519,21 +524,3 @@ class ParkModel(mesa.Model):
         frame = pd.DataFrame(self.records, columns=list(METRIC_NAMES))
         frame.insert(0, "quarter", np.arange(len(frame)))
         return frame
-
-    # ---------------------------------------------------------------- charts of this run
-
-    def plot_stages(self) -> Any:
-        """Enterprises by life-cycle stage, quarter by quarter (a matplotlib Figure)."""
-        return model_charts.stages(self)
-
-    def plot_risk(self) -> Any:
-        """The focal bank's exposure, NPL ratio, cumulative credit loss and defaults."""
-        return model_charts.risk(self)
-
-    def plot_revenue(self) -> Any:
-        """The focal bank's revenue lines, operating cost and cumulative net profit."""
-        return model_charts.revenue(self)
-
-    def plot_operator(self) -> Any:
-        """The operator's revenue, leverage and occupancy."""
-        return model_charts.operator(self)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 import parksim
-from parksim.analysis.calibration.validation import markdown_table
+from parksim.viz.validation_report import markdown_table
 from parksim.banks.tiers import tier_spec
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.validate import to_dict

@@ -13,7 +13,7 @@ import pytest
 import parksim
 from parksim import ParkModel, RunResult, Scenario, ScenarioError
 from parksim.core.metrics import METRIC_NAMES
-from parksim.results import ResultsFolderError
+from parksim.ensemble.folders import ResultsFolderError
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 QUARTERS = 4

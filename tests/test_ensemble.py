@@ -38,6 +38,7 @@ from parksim.analysis.summary import (
 )
 from parksim.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, main
 from parksim.core.metrics import COLUMN_NAMES
+from parksim.ensemble.folders import ResultsFolderError
 from parksim.ensemble.runfolder import RunFolder
 from parksim.ensemble.runner import (
     MAX_CHUNK,
@@ -48,7 +49,6 @@ from parksim.ensemble.runner import (
     replication_seeds,
     simulate_replication,
 )
-from parksim.results import ResultsFolderError
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 QUARTERS = 4

@@ -17,7 +17,7 @@ from target_bands import assert_rows_agree
 import parksim
 from parksim.analysis.calibration.fit import measure
 from parksim.analysis.calibration.targets import load_targets
-from parksim.analysis.calibration.validation import PRESETS, preset_targets
+from parksim.viz.validation_report import PRESETS, preset_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

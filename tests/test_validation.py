@@ -24,8 +24,8 @@ from parksim.analysis.calibration.checks import (
 )
 from parksim.analysis.calibration.fit import measure, misfit, simulate
 from parksim.analysis.calibration.targets import load_targets
-from parksim.analysis.calibration.validation import uncalibrated
 from parksim.credit import CreditParams
+from parksim.viz.validation_report import uncalibrated
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING
 from parksim import __version__
 from parksim.cli.calibrate import add_arguments as add_calibrate_arguments
 from parksim.cli.calibrate import calibrate_command
+from parksim.cli.common import executor_problem
 from parksim.cli.sensitivity import add_arguments as add_sensitivity_arguments
 from parksim.cli.sensitivity import sensitivity_command
 from parksim.ensemble.executors import EXECUTOR_KINDS, Workers
-from parksim.results import FolderUnwritable, ResultsFolderError, RunResult, disk_problem
+from parksim.ensemble.folders import FolderUnwritable, ResultsFolderError, disk_problem
+from parksim.results import RunResult
 from parksim.scenario.describe import describe
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
@@ -264,10 +266,10 @@ def _app(args: argparse.Namespace) -> int:
 
 
 def _run(scenario, args: argparse.Namespace) -> int:
-    from parksim.ensemble.runner import run
-    from parksim.results import default_run_folder, iso_time
+    from parksim.ensemble.folders import default_run_folder, iso_time
+    from parksim.results import run
 
-    problem = _executor_problem(args) or _run_problem(args)
+    problem = executor_problem(args) or _run_problem(args)
     if problem:
         print(f"parksim: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -291,9 +293,9 @@ def _run(scenario, args: argparse.Namespace) -> int:
 
 def _resume(args: argparse.Namespace) -> int:
     from parksim.ensemble.runfolder import RunAlreadyComplete, RunFolder
-    from parksim.ensemble.runner import resume
+    from parksim.results import resume
 
-    problem = _executor_problem(args) or _resume_problem(args)
+    problem = executor_problem(args) or _resume_problem(args)
     if problem:
         print(f"parksim: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -376,20 +378,6 @@ def _print_policy_notes(summary) -> None:
     for name, note in summary["policy_note"].items():
         if note:
             print(f"{name}: {note}")
-
-
-def _executor_problem(args: argparse.Namespace) -> str | None:
-    if args.workers < 1:
-        return f"--workers: expected a positive integer, got {args.workers}"
-    if args.chunk_size is not None and args.chunk_size < 1:
-        return f"--chunk-size: expected a positive integer, got {args.chunk_size}"
-    if args.scheduler is not None and args.executor not in (None, "dask"):
-        return f"--scheduler runs on Dask; it cannot be combined with --executor {args.executor}"
-    if args.scheduler is not None and args.workers != 1:
-        return "--workers: a Dask cluster (--scheduler) has its own workers; drop --workers"
-    if args.executor == "serial" and args.workers != 1:
-        return "--executor serial runs in this process; drop --workers or choose processes"
-    return None
 
 
 def _run_problem(args: argparse.Namespace) -> str | None:
@@ -485,7 +473,7 @@ def _names_a_run(args: argparse.Namespace) -> bool:
 def _rerun(args: argparse.Namespace) -> int:
     """`parksim run RUN_DIR/manifest.json` or `--from RUN_DIR`: the recorded scenario,
     seed and replications again, into a new folder."""
-    from parksim.results import NUMERIC_VERSIONS, code_versions, read_manifest
+    from parksim.ensemble.folders import NUMERIC_VERSIONS, code_versions, read_manifest
     from parksim.scenario.loader import scenario_from_dict
 
     if args.from_run is not None and args.scenario is not None:
@@ -548,7 +536,9 @@ def _report(args: argparse.Namespace) -> int:
     from parksim.viz.report import write_report
 
     try:
-        path = write_report(args.run, args.out, lang=args.lang, study=args.sensitivity)
+        path = write_report(
+            RunResult.load(args.run), args.out, lang=args.lang, study=args.sensitivity
+        )
     except ResultsFolderError as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -20,7 +20,7 @@ import pandas as pd
 from parksim.analysis.calibration.fit import DEFAULT_EVALUATIONS, calibrate, describe_fit
 from parksim.analysis.calibration.scenario_file import write_calibrated
 from parksim.analysis.calibration.targets import TargetSet, load_targets
-from parksim.results import disk_problem
+from parksim.ensemble.folders import disk_problem
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.schema import Scenario
 

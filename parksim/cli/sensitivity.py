@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 from parksim.analysis.sensitivity import METHODS
+from parksim.cli.common import executor_problem
 from parksim.ensemble.executors import EXECUTOR_KINDS
-from parksim.results import FolderUnwritable, ResultsFolderError
+from parksim.ensemble.folders import FolderUnwritable, ResultsFolderError
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
 
@@ -67,9 +68,8 @@ def _keys(text: str | None) -> list[str] | None:
 
 def sensitivity_command(args: argparse.Namespace) -> int:
     """Run `parksim sensitivity`; return the exit status."""
-    from parksim.cli import _executor_problem
 
-    problem = _executor_problem(args) or _problem(args)
+    problem = executor_problem(args) or _problem(args)
     if problem:
         print(f"parksim: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -129,6 +129,7 @@ def _execute(args: argparse.Namespace, out: Path, scenario, plan) -> int:
     from parksim.analysis.sensitivity.study import resume_study, run_study
     from parksim.ensemble.executors import ExecutorUnavailable, open_executor
     from parksim.ensemble.runner import RunIncomplete
+    from parksim.viz.sensitivity_report import draw_study
 
     started = time.perf_counter()
     try:
@@ -139,9 +140,9 @@ def _execute(args: argparse.Namespace, out: Path, scenario, plan) -> int:
                 "progress": not args.quiet,
             }
             if plan is None:
-                folder = resume_study(out, **options)
+                folder = resume_study(out, draw=draw_study, **options)
             else:
-                folder = run_study(scenario, plan, out, **options)
+                folder = run_study(scenario, plan, out, draw=draw_study, **options)
     except FolderUnwritable as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_UNWRITABLE

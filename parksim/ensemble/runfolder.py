@@ -32,12 +32,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from parksim.core.metrics import COLUMN_NAMES
-from parksim.results import (
+from parksim.ensemble.folders import (
     NUMERIC_VERSIONS,
     STATUS_COMPLETE,
     FolderUnwritable,
     ResultsFolderError,
-    RunResult,
     code_versions,
     command_line,
     disk_problem,
@@ -246,7 +245,7 @@ class RunFolder:
 
     def complete(
         self,
-        result: RunResult,
+        result: Any,
         executor: Executor | None = None,
         slots: int = 1,
         **timings: float,

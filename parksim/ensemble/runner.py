@@ -37,21 +37,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from parksim.core.metrics import metric_arrays
 from parksim.ensemble.executors import ExecutorKind, Workers, open_executor
-from parksim.ensemble.runfolder import RunFolder
-from parksim.model import ParkModel
-from parksim.results import (
+from parksim.ensemble.folders import (
     STATUS_INCOMPLETE,
     FolderUnwritable,
     ResultsFolderError,
-    RunResult,
     build_manifest,
     disk_problem,
     finish_manifest,
     source_fingerprint,
+    write_timeseries,
 )
+from parksim.ensemble.runfolder import RunFolder
+from parksim.model import ParkModel
 from parksim.scenario.schema import Scenario
 
 #: Replications per chunk at most: a few seconds of work, the most an interruption loses.
@@ -68,6 +69,27 @@ PROBE_QUARTERS = 4
 
 #: Simulates one replication: (scenario, strategy, seed) -> metric arrays by column name.
 Simulate = Callable[[Scenario, str, np.random.SeedSequence], dict[str, np.ndarray]]
+
+
+@dataclass(kw_only=True)
+class Tables:
+    """What a run gives at this layer: its time series and manifest, and where they were
+    written. `parksim.run` gives a `parksim.results.RunResult`, which adds the summary,
+    the differences and the charts; any class with these fields and `write_tables` can
+    be a run's `outcome`."""
+
+    scenario: Scenario
+    timeseries: pd.DataFrame
+    manifest: dict[str, Any]
+    path: Path | None = None
+
+    def write_tables(self, folder: Path, executor: Executor | None = None, slots: int = 1) -> None:
+        """timeseries.parquet, atomically (the manifest is the caller's, written last)."""
+        write_timeseries(folder, self.timeseries)
+
+
+#: Makes a run's result from its scenario, time series and manifest (keywords).
+Outcome = Callable[..., Any]
 
 
 # --- seeds and tasks -----------------------------------------------------------------------
@@ -286,8 +308,9 @@ def run(
     chunk_size: int | None = None,
     progress: bool = True,
     simulate: Simulate | None = None,
-) -> RunResult:
-    """Run every strategy of `scenario`; return the tables with plot and save methods.
+    outcome: Outcome = Tables,
+) -> Any:
+    """Run every strategy of `scenario`; return `outcome` made of its tables.
 
     `replications` and `seed` default to the scenario's. With `out`, the run folder is
     written there as the run goes (resumable with `resume(out)`) and completed with the
@@ -319,6 +342,7 @@ def run(
         "chunk_size": chunk_size,
         "progress": progress,
         "simulate": simulate,
+        "outcome": outcome,
     }
     if out is not None:
         return _run_in(RunFolder.create(out, manifest), scenario, keep=True, **options)
@@ -337,7 +361,8 @@ def resume(
     chunk_size: int | None = None,
     progress: bool = True,
     simulate: Simulate | None = None,
-) -> RunResult:
+    outcome: Outcome = Tables,
+) -> Any:
     """Continue an incomplete run folder: keep its finished replications, run the missing
     and failed ones, then write the tables. The result equals an uninterrupted run's.
 
@@ -357,10 +382,11 @@ def resume(
         chunk_size=chunk_size,
         progress=progress,
         simulate=simulate,
+        outcome=outcome,
     )
 
 
-def _run_in(folder: RunFolder, scenario: Scenario, *, keep: bool, **options: Any) -> RunResult:
+def _run_in(folder: RunFolder, scenario: Scenario, *, keep: bool, **options: Any) -> Any:
     """Run what `folder` still lacks, then assemble (and, if `keep`, complete) it.
 
     Raises FolderUnwritable when the disk refuses a write (full, read-only, no
@@ -402,7 +428,8 @@ def _run_locked(
     chunk_size: int | None,
     progress: bool,
     simulate: Simulate | None,
-) -> RunResult:
+    outcome: Outcome,
+) -> Any:
     with folder.locked(), _workers(executor, workers, scheduler) as opened:
         if resumed:
             folder.start_session()
@@ -420,7 +447,7 @@ def _run_locked(
         started = time.perf_counter()
         table = folder.assemble(scenario)
         timings["assembly"] = time.perf_counter() - started
-        result = RunResult(scenario=scenario, timeseries=table, manifest=folder.manifest)
+        result = outcome(scenario=scenario, timeseries=table, manifest=folder.manifest)
         if keep:
             # The run's workers draw the charts too: a tenth of a short run's time.
             folder.complete(result, opened.executor, opened.slots, **timings)

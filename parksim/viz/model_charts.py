@@ -1,4 +1,5 @@
-"""The run charts for one model as it stands: `model.plot_stages()` and friends.
+"""The run charts for one model as it stands: `stages(model)`, `risk(model)`,
+`revenue(model)` and `operator(model)` (the model draws no charts itself).
 
 A model is a run of one strategy and one replication, so its time series goes to the
 same charts as an ensemble's (parksim.viz.charts), with the strategy as the only

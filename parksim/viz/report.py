@@ -18,6 +18,7 @@ import io
 import re
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import pandas as pd
@@ -25,10 +26,14 @@ from fontTools import subset
 from pandas.io.formats.style import Styler
 
 from parksim import __version__
+from parksim.ensemble.folders import read_manifest
 from parksim.policy import PolicyPackage
-from parksim.results import RunResult, read_manifest
 from parksim.viz import charts, fonts
 from parksim.viz.i18n import check_lang, tr
+
+#: A loaded run: `parksim.results.RunResult` (the layer above this one), read for its
+#: scenario, manifest, path, summary, differences and figures.
+Run = Any
 
 #: Summary columns of the first table, with their headings.
 SUMMARY_COLUMNS: dict[str, str] = {
@@ -86,7 +91,7 @@ def _table(frame: pd.DataFrame, table_id: str, formats: dict[str, str], lang: st
     return styler.to_html()
 
 
-def _strategy_words(result: RunResult, lang: str) -> list[str]:
+def _strategy_words(result: Run, lang: str) -> list[str]:
     scenario = result.scenario
     default = scenario.policy
     lines = []
@@ -120,7 +125,7 @@ def _strategy_words(result: RunResult, lang: str) -> list[str]:
     return lines
 
 
-def _summary_tables(result: RunResult, lang: str) -> tuple[str, str]:
+def _summary_tables(result: Run, lang: str) -> tuple[str, str]:
     summary = result.summary.reset_index()
     main = summary[["strategy", *SUMMARY_COLUMNS]].copy()
     main["final_npl_ratio_mean"] *= 100.0
@@ -155,7 +160,7 @@ def _differences(folder: Path | None, lang: str) -> str | None:
     return _table(shown, "differences", numbers, lang)
 
 
-def find_sensitivity(result: RunResult) -> Path | None:
+def find_sensitivity(result: Run) -> Path | None:
     """A sensitivity study of the run's scenario next to the run folder, if one exists:
     a sibling folder with `indices.csv` whose manifest names the same scenario."""
     if result.path is None:
@@ -183,7 +188,7 @@ def _sensitivity(study: Path | None, lang: str) -> str | None:
     return _table(shown, "sensitivity", {rank: "{:.3g}"}, lang)
 
 
-def _charts(result: RunResult, lang: str) -> list[dict[str, str]]:
+def _charts(result: Run, lang: str) -> list[dict[str, str]]:
     """Every chart of the run as an inline PNG (data URI)."""
     images = []
     for name, draw in result.figures().items():
@@ -199,7 +204,7 @@ def _charts(result: RunResult, lang: str) -> list[dict[str, str]]:
     return images
 
 
-def _provenance(result: RunResult, lang: str) -> list[tuple[str, str]]:
+def _provenance(result: Run, lang: str) -> list[tuple[str, str]]:
     """(label, value) rows: what reproduces the run and what wrote this page."""
     m = result.manifest
     versions = m.get("versions", {})
@@ -251,7 +256,7 @@ def cjk_font_data(text: str) -> dict[int, str] | None:
     return uris
 
 
-def render(result: RunResult, lang: str = "en", study: Path | None = None) -> str:
+def render(result: Run, lang: str = "en", study: Path | None = None) -> str:
     """The report of ``result`` as one HTML page (str)."""
     check_lang(lang)
     study = study if study is not None else find_sensitivity(result)
@@ -285,11 +290,11 @@ def render(result: RunResult, lang: str = "en", study: Path | None = None) -> st
 
 
 def write_report(
-    folder: str | Path, out: str | Path | None = None, lang: str = "en", study: Path | None = None
+    result: Run, out: str | Path | None = None, lang: str = "en", study: Path | None = None
 ) -> Path:
-    """Write the report of the run in ``folder`` (default ``folder/report-<lang>.html``)."""
-    result = RunResult.load(folder)
-    path = Path(out) if out is not None else Path(folder) / f"report-{lang}.html"
+    """Write the report of a loaded run folder (`parksim.results.RunResult.load`), by
+    default to ``<its folder>/report-<lang>.html``."""
+    path = Path(out) if out is not None else Path(result.path) / f"report-{lang}.html"
     text = render(result, lang, study)
     path.write_text(text, encoding="utf-8")
     return path

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,11 +42,9 @@ from parksim.analysis.sensitivity.analysis import (
     indices_of,
 )
 from parksim.analysis.sensitivity.assumptions import Parameter, apply_values, load_assumptions
+from parksim.analysis.sensitivity.robustness import robustness
 from parksim.core.metrics import metric_arrays
-from parksim.ensemble.runfolder import RunFolder
-from parksim.ensemble.runner import RunIncomplete, replication_seed, run_missing
-from parksim.model import ParkModel
-from parksim.results import (
+from parksim.ensemble.folders import (
     STATUS_COMPLETE,
     STATUS_INCOMPLETE,
     FolderUnwritable,
@@ -61,6 +59,9 @@ from parksim.results import (
     remove_made,
     write_json,
 )
+from parksim.ensemble.runfolder import RunFolder
+from parksim.ensemble.runner import RunIncomplete, replication_seed, run_missing
+from parksim.model import ParkModel
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import to_dict
@@ -311,8 +312,12 @@ def run_study(
     workers: int = 1,
     scheduler: str | None = None,
     progress: bool = True,
+    draw: Draw | None = None,
 ) -> Path:
     """Run a new study into `out` (which must not exist); return the folder.
+
+    `draw(out, tables)` draws the study's figures once its tables are written
+    (`parksim.viz.sensitivity_report.draw_study`; the command line passes it).
 
     Raises RunIncomplete when some points failed: the others are analysed and kept, and
     `resume_study(out)` retries the failed ones. Raises FolderUnwritable when the disk
@@ -337,13 +342,22 @@ def run_study(
     except BaseException:
         remove_made(made)
         raise
-    return _run(out, scenario, plan, design, values, runs, executor, workers, scheduler, progress)
+    return _run(
+        out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw
+    )
 
 
 def resume_study(
-    folder: str | Path, *, executor=None, workers: int = 1, scheduler=None, progress=True
+    folder: str | Path,
+    *,
+    executor=None,
+    workers: int = 1,
+    scheduler=None,
+    progress=True,
+    draw: Draw | None = None,
 ) -> Path:
-    """Continue an interrupted or failed study: run only the points' runs that are missing."""
+    """Continue an interrupted or failed study: run only the points' runs that are missing
+    (`draw` as for `run_study`)."""
     folder = Path(folder)
     manifest = read_manifest(folder)
     if manifest.get("kind") != STUDY_KIND:
@@ -372,6 +386,7 @@ def resume_study(
         workers,
         scheduler,
         progress,
+        draw,
     )
 
 
@@ -395,18 +410,18 @@ def _unwritable(out: Path, runs: StudyRuns, error: OSError) -> FolderUnwritable:
     )
 
 
-def _run(out, scenario, plan, design, values, runs, executor, workers, scheduler, progress):
+def _run(out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw):
     """Run the missing runs and analyse; FolderUnwritable (resumable) if the disk refuses."""
     try:
         return _run_and_analyse(
-            out, scenario, plan, design, values, runs, executor, workers, scheduler, progress
+            out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw
         )
     except OSError as error:
         raise _unwritable(out, runs, error) from None
 
 
 def _run_and_analyse(
-    out, scenario, plan, design, values, runs, executor, workers, scheduler, progress
+    out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw
 ):
     simulate = PointSimulator(
         scenario,
@@ -436,11 +451,11 @@ def _run_and_analyse(
             incomplete = error
         simulation = time.perf_counter() - started
         table = runs.assemble(scenario)
-    from parksim.viz.sensitivity_report import write_analysis
-
     replications = _replication_table(table, plan.replications)
     replications.to_parquet(out / "replications.parquet", index=False)
-    write_analysis(out, design, replications, plan, scenario)
+    tables = write_analysis(out, design, replications, plan, scenario)
+    if draw is not None:
+        draw(out, tables)
     manifest = read_manifest(out)
     manifest["timings"] = {
         "simulation": round(simulation, 3),
@@ -465,6 +480,39 @@ def _run_and_analyse(
             out, incomplete.done, incomplete.total, incomplete.failures, incomplete.executor_error
         )
     return out
+
+
+@dataclass(frozen=True)
+class StudyTables:
+    """A study's analysed tables, as written to its folder, and what its charts show."""
+
+    plan: StudyPlan
+    scenario: Scenario
+    design: Design
+    outputs: pd.DataFrame
+    indices: pd.DataFrame
+    levels: pd.DataFrame
+    pairs: list[tuple[str, str]]
+
+
+#: Draws a study's figures into `<out>/figures` from its tables.
+Draw = Callable[[Path, StudyTables], None]
+
+
+def write_analysis(
+    out: Path, design: Design, replications: pd.DataFrame, plan: StudyPlan, scenario: Scenario
+) -> StudyTables:
+    """outputs.parquet, indices.csv, robustness.csv and flip_boxes.csv of a study."""
+    pairs = strategy_pairs(scenario)
+    outputs = outputs_table(replications, plan.metrics, pairs)
+    outputs.to_parquet(out / "outputs.parquet", index=False)
+    indices = indices_from_folder(out)
+    levels = pd.DataFrame(design.levels, columns=list(design.names))
+    better = {m.name: m.sign for m in DIFFERENCE_METRICS}
+    table, boxes = robustness(outputs, levels, plan.parameters, better)
+    table.to_csv(out / "robustness.csv", index=False)
+    boxes.to_csv(out / "flip_boxes.csv", index=False)
+    return StudyTables(plan, scenario, design, outputs, indices, levels, pairs)
 
 
 def _replication_table(table: pd.DataFrame, replications: int) -> pd.DataFrame:
