@@ -548,6 +548,3 @@ def _report(args: argparse.Namespace) -> int:
     print(f"wrote {path}")
     return EXIT_OK
 
-
-if __name__ == "__main__":
-    sys.exit(main())
