@@ -41,6 +41,7 @@ from parksim.scenario.errors import ScenarioError
 __all__ = [
     "EXPECTED",
     "address_of_keyword",
+    "keyword_of",
     "leaves",
     "read",
     "resolve",
@@ -167,6 +168,14 @@ def address_of_keyword(name: str) -> str:
         else:
             address += "." + part
     return address
+
+
+def keyword_of(address: str) -> str:
+    """The Python keyword that spells `address` (the inverse of `address_of_keyword`)."""
+    parts = steps(address)
+    if parts[0] == "tiers" and len(parts) > 1:
+        parts[1] = str(parts[1]).replace(".", "_")
+    return "__".join(str(part) for part in parts)
 
 
 def steps(address: str) -> list[str | int]:
