@@ -88,6 +88,9 @@ UNITS = frozenset(
         "×",
         "relative growth",
         "relative growth per unit of quality",
+        "log revenue per unit of quality",
+        "log IP per unit of quality",
+        "sd of log",
         "multiple of the sector's share of the park's firms",
     }
 )
