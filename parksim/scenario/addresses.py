@@ -46,7 +46,9 @@ __all__ = [
     "read",
     "resolve",
     "scenario_leaves",
+    "steps",
     "tier_leaves",
+    "tier_name",
     "write",
 ]
 

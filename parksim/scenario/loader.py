@@ -15,7 +15,13 @@ from typing import Any
 
 from parksim.banks.tiers import TIER_SPECS, TIERS, TierSpec
 from parksim.policy import PolicyPackage
-from parksim.scenario.addresses import address_of_keyword, resolve, scenario_leaves, write
+from parksim.scenario.addresses import (
+    address_of_keyword,
+    resolve,
+    scenario_leaves,
+    tier_name,
+    write,
+)
 from parksim.scenario.errors import ScenarioError, ScenarioErrors
 from parksim.scenario.schema import Scenario, Strategy
 from parksim.scenario.validate import build, to_dict
@@ -85,7 +91,7 @@ def _validated_tiers(
     tiers: Mapping[str, Mapping[str, Any]], file: str | None
 ) -> dict[str, dict[str, Any]]:
     """Check each [tiers."x.0"] table against TierSpec; keep only the fields it changes."""
-    names = {f"{t:.1f}": t for t in TIERS}
+    names = {tier_name(t): t for t in TIERS}
     errors, validated = [], {}
     for name, changes in tiers.items():
         if name not in names:

@@ -10,8 +10,10 @@ Every number a scenario can set is one of four kinds:
   reference level of the multipliers), listed under `[[fixed]]` with the reason;
 - **ranged**: an assumption, with `low`, `high` and a distribution under `[[parameters]]`.
 
-Keys are dotted: `lifecycle.refused_failure_mult`, an element `equity.bar[2]`, an entry of
-a table `operator.inflow.light`, a tier's field `tiers.2.0.signal_noise`. A ranged key
+Keys are parameter addresses (parksim.scenario.addresses), as in Python overrides and
+`parksim sensitivity --parameters`: `lifecycle.refused_failure_mult`, an element
+`equity.bar[2]`, an entry of a table `operator.inflow.light`, a tier's field
+`tiers.2.0.signal_noise`; a key that is none is an error naming the closest one. A ranged key
 with `scale = true` names a whole tuple or table: `low` and `high` multiply every element
 of the scenario's value. The policy package and the park are what a scenario chooses, so
 they are not parameters here.
