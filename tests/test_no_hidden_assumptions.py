@@ -7,7 +7,10 @@ fails on any other numeric literal, except:
 
 - parameter defaults: literals in the fields of a dataclass (defaults and metadata);
 - 0, 1 and -1 (identities, bounds of a share, first and last index), anywhere;
-- 2 and 0.5 as an operand of arithmetic (halves, squares, square roots) or an index;
+- 2 and 0.5 as an operand of arithmetic (halves, squares, square roots, √2) or an index,
+  and any integer as a position in an array;
+- tolerances (a magnitude of at most 1e-6) and a warning's ``stacklevel``;
+- ``A, B, C = range(3)``: the count of codes, not a choice;
 - literals in type annotations (``Literal[1.0, 2.0, 3.0]``);
 - the module-level constants of ALLOWED: units, codes and regulatory formulas, each with
   the reason it is not a modelling choice (and a comment at its definition). Quarters per
@@ -93,7 +96,7 @@ ALLOWED = {
 
 
 @dataclass(frozen=True)
-class Literal:
+class HiddenLiteral:
     file: str
     line: int
     value: float
@@ -136,7 +139,7 @@ class Scan(ast.NodeVisitor):
 
     def __init__(self, file: str) -> None:
         self.file = file
-        self.found: list[Literal] = []
+        self.found: list[HiddenLiteral] = []
         self.parents: list[ast.AST] = []
 
     def generic_visit(self, node: ast.AST) -> None:
@@ -213,10 +216,26 @@ class Scan(ast.NodeVisitor):
         if isinstance(value, int) and INDEX in self.parents:
             return  # a position in an array, not a magnitude
         parent = self.parents[-1] if self.parents else None
-        arithmetic = parent is INDEX or isinstance(parent, ast.BinOp | ast.AugAssign)
+        if isinstance(parent, ast.keyword) and parent.arg == "stacklevel":
+            return  # where a warning points, not the model
+        arithmetic = (
+            parent is INDEX
+            or isinstance(parent, ast.BinOp | ast.AugAssign)
+            or (value == 2 and _calls(parent, "sqrt"))  # √2 of the normal CDF
+        )
         if value in ARITHMETIC_OPERANDS and arithmetic:
             return
-        self.found.append(Literal(self.file, node.lineno, value))
+        self.found.append(HiddenLiteral(self.file, node.lineno, value))
+
+
+def _calls(node: ast.AST | None, name: str) -> bool:
+    """`node` is a call of a function called `name` (`sqrt`, `math.sqrt`, `np.sqrt`)."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    return (isinstance(func, ast.Name) and func.id == name) or (
+        isinstance(func, ast.Attribute) and func.attr == name
+    )
 
 
 def _names(target: ast.AST | None) -> list[str]:
@@ -247,11 +266,11 @@ def _is_type_alias(value: ast.AST) -> bool:
     )
 
 
-def hidden_literals(path: Path) -> list[Literal]:
+def hidden_literals(path: Path) -> list[HiddenLiteral]:
     return literals_in(path.read_text(encoding="utf-8"), path.relative_to(ROOT).as_posix())
 
 
-def literals_in(source: str, file: str) -> list[Literal]:
+def literals_in(source: str, file: str) -> list[HiddenLiteral]:
     """The hidden literals of `source`, the code of `file`."""
     scan = Scan(file)
     tree = ast.parse(source)
@@ -308,7 +327,7 @@ def test_the_scan_catches_a_literal_and_lets_arithmetic_through():
         "class P:\n"
         "    rate: float = field(default=0.3, metadata={'max': 0.9})\n"
         "def f(x, p):\n"
-        "    half = x / 2 + x * 0.5 + x[-1] - 1.0\n"
+        "    half = x / 2 + x * 0.5 + x[-1] - 1.0 + x[3] + 1e-12 / math.sqrt(2.0)\n"
         "    return min(1.0, max(0.0, (1.0 - x) / 0.1)) + x ** 2\n"
     )
     found = literals_in(source, "parksim/_scan_probe.py")
