@@ -129,6 +129,8 @@ def test_the_model_accepts_a_generator_as_rng() -> None:
         ({"park__enterprize": 10}, "park.enterprize"),
         ({"nonsense__field": 1}, "nonsense"),
         ({"park": 3}, "park"),
+        ({"tiers__2_0__fixed_csot": 1.0}, "did you mean 'tiers.2.0.fixed_cost'?"),
+        ({"overrides": {"lifecycle.graduatoin": 0.1}}, "did you mean 'lifecycle.graduation'?"),
     ],
 )
 def test_unknown_override_names_raise_scenario_error_naming_them(
@@ -147,6 +149,7 @@ def test_unknown_override_names_raise_scenario_error_naming_them(
         ({"risk_pool_share": 1.5, "risk_pool_size": 10.0}, "risk_pool_share"),
         ({"horizon": 0}, "horizon"),
         ({"park__enterprises": "many"}, "park.enterprises"),
+        ({"overrides": {"tiers.2.0.fixed_cost": -1.0}}, 'tiers."2.0".fixed_cost'),
     ],
 )
 def test_bad_override_values_raise_scenario_error_naming_the_key(

@@ -40,8 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--parameters",
-        help="comma-separated keys of parksim/data/assumptions.toml, e.g. "
-        "tiers.2.0.signal_noise,lifecycle.refused_failure_mult (default: every ranged one)",
+        help="comma-separated parameter addresses ranged in parksim/data/assumptions.toml, "
+        "e.g. tiers.2.0.signal_noise,lifecycle.refused_failure_mult (default: every ranged one)",
     )
     parser.add_argument(
         "--metrics", help="comma-separated metrics of differences.csv (default: all)"

@@ -10,8 +10,10 @@ Every number a scenario can set is one of four kinds:
   reference level of the multipliers), listed under `[[fixed]]` with the reason;
 - **ranged**: an assumption, with `low`, `high` and a distribution under `[[parameters]]`.
 
-Keys are dotted: `lifecycle.refused_failure_mult`, an element `equity.bar[2]`, an entry of
-a table `operator.inflow.light`, a tier's field `tiers.2.0.signal_noise`. A ranged key
+Keys are parameter addresses (parksim.scenario.addresses), as in Python overrides and
+`parksim sensitivity --parameters`: `lifecycle.refused_failure_mult`, an element
+`equity.bar[2]`, an entry of a table `operator.inflow.light`, a tier's field
+`tiers.2.0.signal_noise`; a key that is none is an error naming the closest one. A ranged key
 with `scale = true` names a whole tuple or table: `low` and `high` multiply every element
 of the scenario's value. The policy package and the park are what a scenario chooses, so
 they are not parameters here.
@@ -22,26 +24,28 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+import typing
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
 
 from parksim.analysis.calibration.targets import PARAMETER_MOMENT
-from parksim.banks.tiers import TIER_SPECS, TIERS, TierSpec
-from parksim.scenario.errors import ScenarioError
-from parksim.scenario.loader import scenario_from_dict
+from parksim.scenario.addresses import leaves, resolve, scenario_leaves, tier_leaves, write
+from parksim.scenario.errors import ScenarioError, ScenarioErrors
+from parksim.scenario.loader import read_toml, scenario_from_dict
 from parksim.scenario.schema import Scenario
-from parksim.scenario.validate import to_dict
+from parksim.scenario.validate import build, to_dict
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 ASSUMPTIONS_FILE = DATA / "assumptions.toml"
 TARGETS_FILE = DATA / "targets.toml"
-DISTRIBUTIONS = ("uniform", "triangular", "log-uniform")
+Distribution = Literal["uniform", "triangular", "log-uniform"]
+DISTRIBUTIONS: tuple[str, ...] = typing.get_args(Distribution)
 # Scenario tables that describe the park studied or the policy chosen, not a mechanism.
 CHOICE_SECTIONS = {
     "park": "the park studied: its size, mixes and entry rate are the scenario's inputs",
@@ -49,6 +53,8 @@ CHOICE_SECTIONS = {
 }
 # Top-level numbers that say how to run, not what the model assumes.
 RUN_SETTINGS = {"horizon", "replications", "seed"}
+# Where errors in a study's scenario say they come from.
+SENSITIVITY = "<sensitivity>"
 
 
 @dataclass(frozen=True)
@@ -94,61 +100,134 @@ class Assumptions:
     fixed: dict[str, str]  # key -> reason
     fitted: dict[str, str]  # key -> note
 
-    def ranged(self, keys: Sequence[str] | None = None) -> list[Parameter]:
-        """The ranged parameters, all or those named (in the order named)."""
+    def ranged(
+        self, keys: Sequence[str] | None = None, option: str = "--parameters"
+    ) -> list[Parameter]:
+        """The ranged parameters, all or those named (in the order named).
+
+        Raises ScenarioErrors naming `option` for a key that is not ranged: fixed, sourced
+        or fitted, or not an address at all (with the closest ranged one).
+        """
         by_key = {p.key: p for p in self.parameters}
         if keys is None:
             return list(self.parameters)
-        missing = [k for k in keys if k not in by_key]
-        if missing:
-            raise KeyError(
-                f"no range for {', '.join(missing)} in {ASSUMPTIONS_FILE.name}; "
-                f"ranged parameters are e.g. {', '.join(list(by_key)[:3])}"
-            )
+        errors = []
+        for key in keys:
+            if key in by_key:
+                continue
+            kind = self.kind_of(key)
+            expected = f"a ranged parameter of {ASSUMPTIONS_FILE.name}"
+            if kind:
+                errors.append(ScenarioError(option, expected, f"{key!r}, which is {kind}"))
+                continue
+            try:
+                resolve(key, by_key, where=option)
+            except ScenarioError as error:
+                errors.append(error)
+        if errors:
+            raise ScenarioErrors(errors)
         return [by_key[k] for k in keys]
+
+    def kind_of(self, key: str) -> str:
+        """How a parameter that has no range is set: fixed, sourced or fitted ("" if none)."""
+        for kind, keys in (
+            ("fixed", self.fixed),
+            ("sourced", self.sourced),
+            ("fitted by the calibration", self.fitted),
+        ):
+            if key in keys:
+                return kind
+        return ""
+
+
+@dataclass(frozen=True)
+class RangedEntry:
+    """A `[[parameters]]` entry of the assumptions file."""
+
+    key: str = field(metadata={"help": "parameter address, e.g. lifecycle.relocation"})
+    low: float = field(metadata={"help": "lower end of the plausible range"})
+    high: float = field(metadata={"help": "upper end of the plausible range"})
+    distribution: Distribution = field(default="uniform", metadata={"help": "over the range"})
+    mode: float | None = field(default=None, metadata={"help": "triangular peak"})
+    scale: bool = field(
+        default=False, metadata={"help": "low and high multiply a tuple or table field"}
+    )
+    reason: str = field(default="", metadata={"help": "why this range"})
+    source: str = field(default="", metadata={"help": "where a published range comes from"})
+
+
+@dataclass(frozen=True)
+class SourcedEntry:
+    """A `[[sourced]]` entry: a parameter set to a published figure."""
+
+    key: str = field(metadata={"help": "parameter address"})
+    source: str = field(metadata={"help": "the publication"})
+
+
+@dataclass(frozen=True)
+class FixedEntry:
+    """A `[[fixed]]` entry: a structural value, not a magnitude."""
+
+    key: str = field(metadata={"help": "parameter address"})
+    reason: str = field(metadata={"help": "why it is structural"})
+
+
+@dataclass(frozen=True)
+class AssumptionsFile:
+    """What `assumptions.toml` holds."""
+
+    parameters: tuple[RangedEntry, ...] = field(default=(), metadata={"help": "ranged"})
+    sourced: tuple[SourcedEntry, ...] = field(default=(), metadata={"help": "published"})
+    fixed: tuple[FixedEntry, ...] = field(default=(), metadata={"help": "structural"})
 
 
 def load_assumptions(path: str | Path = ASSUMPTIONS_FILE) -> Assumptions:
-    """Read the assumptions file, and the fitted and sourced keys of `targets.toml`."""
-    with Path(path).open("rb") as handle:
-        data = tomllib.load(handle)
+    """Read the assumptions file, and the fitted and sourced keys of `targets.toml`.
+
+    Raises ScenarioErrors naming the file and the entry for an unknown field, a bad value
+    or a key that is not a parameter address (with the closest one).
+    """
+    file = str(path)
+    content = build(AssumptionsFile, read_toml(path, "assumptions"), file=file)
     with TARGETS_FILE.open("rb") as handle:
         targets = tomllib.load(handle)
+    valid = schema_leaves()
+    errors = []
+    for table in ("parameters", "sourced", "fixed"):
+        for i, entry in enumerate(getattr(content, table)):
+            try:
+                resolve(entry.key, valid, where=f"{table}[{i}].key", file=file)
+            except ScenarioError as error:
+                errors.append(error)
+    if errors:
+        raise ScenarioErrors(errors, file=file)
     fitted = {p["key"]: p.get("note", "") for p in targets.get("parameters", [])}
     sourced = {
         t["args"]["key"]: t["source"]
         for t in targets.get("targets", [])
         if t.get("moment") == PARAMETER_MOMENT and t.get("role") == "input" and "scenario" not in t
     }
-    sourced.update({s["key"]: s["source"] for s in data.get("sourced", [])})
-    parameters = tuple(
-        _parameter(entry, f"parameters[{i}]", path)
-        for i, entry in enumerate(data.get("parameters", []))
-    )
-    fixed = {f["key"]: f["reason"] for f in data.get("fixed", [])}
+    sourced.update({s.key: s.source for s in content.sourced})
+    parameters = tuple(_parameter(entry) for entry in content.parameters)
+    fixed = {f.key: f.reason for f in content.fixed}
     return Assumptions(parameters, sourced, fixed, fitted)
 
 
-def _parameter(entry: Mapping[str, Any], where: str, path: str | Path) -> Parameter:
-    known = {f.name for f in dataclasses.fields(Parameter)} | {"source"}
-    unknown = sorted(set(entry) - known)
-    if unknown:
-        raise ScenarioError(where, f"fields of {sorted(known)}", str(unknown), file=str(path))
-    for required in ("key", "low", "high"):
-        if required not in entry:
-            raise ScenarioError(f"{where}.{required}", "a value", kind="missing", file=str(path))
-    key = entry["key"]
-    reason = entry.get("reason") or entry.get("source", "")
-    values = {k: v for k, v in entry.items() if k not in ("source", "reason")}
-    integer = isinstance(default_value(key, missing=0.0), int) and not entry.get("scale")
-    return Parameter(**{"integer": integer, **values, "reason": reason})
+def _parameter(entry: RangedEntry) -> Parameter:
+    integer = isinstance(default_value(entry.key), int) and not entry.scale
+    return Parameter(
+        key=entry.key,
+        low=entry.low,
+        high=entry.high,
+        distribution=entry.distribution,
+        mode=entry.mode,
+        scale=entry.scale,
+        integer=integer,
+        reason=entry.reason or entry.source,
+    )
 
 
 # --- the scenario's parameters ---------------------------------------------------------------
-
-
-def _tier_name(tier: float) -> str:
-    return f"{tier:.1f}"
 
 
 def mechanism_sections() -> dict[str, Any]:
@@ -168,29 +247,18 @@ def schema_leaves() -> dict[str, Any]:
     """Every number or switch of the mechanism tables and the tier specs, with its default.
 
     Tuples give one key per element (`equity.bar[2]`) and tables one per entry
-    (`operator.inflow.light`), next to the key of the whole field.
+    (`operator.inflow.light`), next to the key of the whole field (see
+    parksim.scenario.addresses, which every address goes through).
     """
-    leaves: dict[str, Any] = {}
+    found: dict[str, Any] = {}
     for f in dataclasses.fields(Scenario):
         default = f.default
         if f.name not in RUN_SETTINGS and _is_number(default):
-            leaves[f.name] = default
+            found[f.name] = default
     for section, default in mechanism_sections().items():
-        for f in dataclasses.fields(default):
-            _add_leaves(leaves, f"{section}.{f.name}", getattr(default, f.name))
-    for tier in TIERS:
-        spec = TIER_SPECS[tier]
-        for f in dataclasses.fields(TierSpec):
-            _add_leaves(leaves, f"tiers.{_tier_name(tier)}.{f.name}", getattr(spec, f.name))
-    return leaves
-
-
-def _add_leaves(leaves: dict[str, Any], key: str, value: Any) -> None:
-    leaves[key] = value
-    if isinstance(value, tuple) and all(_is_number(v) for v in value):
-        leaves.update({f"{key}[{i}]": v for i, v in enumerate(value)})
-    elif isinstance(value, Mapping):
-        leaves.update({f"{key}.{name}": v for name, v in value.items()})
+        found.update(leaves(default, section))
+    found.update(tier_leaves())
+    return found
 
 
 def _is_number(value: Any) -> bool:
@@ -242,55 +310,21 @@ def unranged(assumptions: Assumptions) -> list[str]:
 def apply_values(scenario: Scenario, values: Mapping[str, float], scaled: Iterable[str] = ()):
     """`scenario` with the parameters `values`, validated; `scaled` keys multiply a vector."""
     data = to_dict(scenario)
+    current = scenario_leaves(scenario)
     scaled = set(scaled)
     for key, value in values.items():
-        container, name, index = _locate(data, key)
+        old = current[resolve(key, current, file=SENSITIVITY)]
         if key in scaled:
-            current = container[name]
-            container[name] = (
-                {k: v * value for k, v in current.items()}
-                if isinstance(current, Mapping)
-                else [v * value for v in current]
+            new = (
+                {k: v * value for k, v in old.items()}
+                if isinstance(old, Mapping)
+                else [v * value for v in old]
             )
-        elif index is None:
-            container[name] = _typed(value, default_value(key))
-        elif isinstance(index, int):
-            current = list(container[name])
-            current[index] = float(value)
-            container[name] = current
         else:
-            container[name] = {**container[name], index: float(value)}
-    return scenario_from_dict(data, file="<sensitivity>")
+            new = _typed(value, old)
+        write(data, key, new)
+    return scenario_from_dict(data, file=SENSITIVITY)
 
 
 def _typed(value: float, default: Any) -> Any:
     return int(np.rint(value)) if isinstance(default, int) else float(value)
-
-
-def _locate(data: dict[str, Any], key: str) -> tuple[dict[str, Any], str, int | str | None]:
-    """The table holding `key`'s field in the scenario data, the field name, the element."""
-    parts = key.split(".")
-    if parts[0] == "tiers":
-        tier, rest = f"{parts[1]}.{parts[2]}", parts[3:]
-        table = data.setdefault("tiers", {}).setdefault(tier, {})
-        field_name = rest[0].split("[")[0]
-        if field_name not in table:
-            table[field_name] = _plain(getattr(TIER_SPECS[float(tier)], field_name))
-    elif len(parts) == 1:
-        return data, key, None
-    else:
-        table, rest = data.setdefault(parts[0], {}), parts[1:]
-        field_name = rest[0].split("[")[0]
-        if field_name not in table:
-            table[field_name] = _plain(default_value(f"{parts[0]}.{field_name}"))
-    if "[" in rest[0]:
-        return table, field_name, int(rest[0].split("[")[1].rstrip("]"))
-    return table, field_name, (rest[1] if len(rest) > 1 else None)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, Mapping):
-        return dict(value)
-    return value

@@ -183,10 +183,7 @@ def make_plan(
     if seed < 0:
         raise ValueError(f"--seed: expected a non-negative integer, got {seed}")
     assumptions = load_assumptions()
-    try:
-        chosen = assumptions.ranged(parameters)
-    except KeyError as error:
-        raise ValueError(f"--parameters: {error.args[0]}") from None
+    chosen = assumptions.ranged(parameters)  # a ScenarioError (a ValueError) names the key
     if len(chosen) < 2:
         raise ValueError("--parameters: expected at least two ranged parameters")
     known = available_metrics(scenario)
