@@ -547,4 +547,3 @@ def _report(args: argparse.Namespace) -> int:
         return EXIT_UNWRITABLE
     print(f"wrote {path}")
     return EXIT_OK
-
