@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtri
 
+from parksim.core import fmath
 from parksim.credit.engine import defaults_given
 from parksim.enterprises.population import (
     EnterprisePopulation,
@@ -121,7 +122,7 @@ def quality_multiplier(quality: np.ndarray, beta: float, variance: np.ndarray | 
     Normalised by exp(beta²/2) so that the average firm (q ~ N(0, 1)) has multiplier one
     and the stage's base hazard is the population average.
     """
-    return np.exp(-beta * quality + 0.5 * beta**2 * (variance - 1.0))
+    return fmath.exp(-beta * quality + 0.5 * beta**2 * (variance - 1.0))
 
 
 def set_firm_multipliers(
@@ -136,7 +137,7 @@ def set_firm_multipliers(
         quality, params.quality_risk
     )
     gamma = params.quality_growth
-    pop.graduation_drive[rows] = sectors.graduation[sector] * np.exp(
+    pop.graduation_drive[rows] = sectors.graduation[sector] * fmath.exp(
         gamma * quality - 0.5 * gamma**2
     )
 

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from parksim.core import fmath
 from parksim.reporting.summary import tail_rows
 
 #: Confidence level of every interval in the table.
@@ -197,7 +198,8 @@ def metric_paths(
     else:
         value = total(metric.flows) - (total(metric.minus) if metric.minus else 0.0)
     if metric.discounted:
-        value = value * (1.0 + discount_rate) ** (-timeseries["quarter"].to_numpy() / 4.0)
+        quarter = timeseries["quarter"].to_numpy()
+        value = value * fmath.power(1.0 + discount_rate, -quarter / 4.0)
     out = {}
     for name, rows in _strategy_rows(timeseries).items():
         # The pivot of these rows (replication × quarter, both sorted), placed directly.

@@ -33,6 +33,7 @@ from scipy import stats
 
 from parksim.banks.tiers import TIER_SPECS, TIERS, TierSpec
 from parksim.calibration.targets import PARAMETER_MOMENT
+from parksim.core import fmath
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.schema import Scenario
@@ -70,7 +71,7 @@ class Parameter:
         if self.distribution == "uniform":
             values = self.low + u * (self.high - self.low)
         elif self.distribution == "log-uniform":
-            values = np.exp(math.log(self.low) + u * math.log(self.high / self.low))
+            values = fmath.exp(math.log(self.low) + u * math.log(self.high / self.low))
         else:
             width = self.high - self.low
             c = (self.peak - self.low) / width

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from parksim.core import fmath
 from parksim.model import ParkModel
 from parksim.reporting.columns import metric_arrays
 from parksim.reporting.differences import DIFFERENCE_METRICS, DifferenceMetric
@@ -79,7 +80,7 @@ def horizon_value(arrays: dict[str, np.ndarray], metric: DifferenceMetric, rate:
     if metric.stock is not None:
         return float(value[-1])
     if metric.discounted:
-        value = value * (1.0 + rate) ** (-np.arange(len(value)) / 4.0)
+        value = value * fmath.power(1.0 + rate, -np.arange(len(value)) / 4.0)
     return float(value.sum())
 
 
