@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from parksim.analysis.summary import tail_rows
+from parksim.core import fmath
 
 #: Confidence level of every interval in the table.
 LEVEL = 0.95
@@ -197,7 +198,8 @@ def metric_paths(
     else:
         value = total(metric.flows) - (total(metric.minus) if metric.minus else 0.0)
     if metric.discounted:
-        value = value * (1.0 + discount_rate) ** (-timeseries["quarter"].to_numpy() / 4.0)
+        quarter = timeseries["quarter"].to_numpy()
+        value = value * fmath.power(1.0 + discount_rate, -quarter / 4.0)
     out = {}
     for name, rows in _strategy_rows(timeseries).items():
         # The pivot of these rows (replication × quarter, both sorted), placed directly.

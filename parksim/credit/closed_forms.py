@@ -18,6 +18,8 @@ from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri, roots_hermitenorm
 from scipy.stats import binom
 
+from parksim.core import fmath
+
 __all__ = [
     "BASEL_CONFIDENCE",
     "BASEL_PD_FLOOR",
@@ -43,7 +45,7 @@ BASEL_CONFIDENCE = 0.999
 
 # Constants of the IRB formula, worked once (the model works it for every loan it books).
 _CONFIDENCE_Z = ndtri(BASEL_CONFIDENCE)
-_EXPM1_MINUS_50 = np.expm1(-50.0)
+_EXPM1_MINUS_50 = float(fmath.expm1(-50.0))
 
 # Quadrature nodes whose weight is below this (relative to the total) cannot move a
 # probability by more than ~1e-28, and far-out nodes push p(z) into the subnormal range
@@ -123,11 +125,11 @@ def vasicek_pdf(x: ArrayLike, pd: ArrayLike, correlation: ArrayLike) -> float | 
     # Evaluate at a harmless interior point outside the support to avoid inf − inf.
     y = ndtri(np.where(inside, xs, 0.5))
     log_f = (
-        0.5 * np.log((1.0 - r) / r)
+        0.5 * fmath.log((1.0 - r) / r)
         + 0.5 * y**2
         - (np.sqrt(1.0 - r) * y - ndtri(p)) ** 2 / (2.0 * r)
     )
-    return _finish(np.where(inside, np.exp(log_f), 0.0))
+    return _finish(np.where(inside, fmath.exp(log_f), 0.0))
 
 
 _VARIANCE_NODES = 400
@@ -265,13 +267,13 @@ def _basel_pd(pd: ArrayLike) -> np.ndarray:
 def _large_corporate_correlation(p: np.ndarray) -> np.ndarray:
     """R without the SME adjustment, of PDs already floored (see `basel_correlation`)."""
     # expm1 keeps w accurate at the 3 bp floor where 1 − e^(−50 PD) suffers cancellation.
-    w = np.expm1(-50.0 * p) / _EXPM1_MINUS_50
+    w = fmath.expm1(-50.0 * p) / _EXPM1_MINUS_50
     return 0.12 * w + 0.24 * (1.0 - w)
 
 
 def _maturity_slope(p: np.ndarray) -> np.ndarray:
     """b of PDs already floored (see `basel_maturity_adjustment`)."""
-    return (0.11852 - 0.05478 * np.log(p)) ** 2
+    return (0.11852 - 0.05478 * fmath.log(p)) ** 2
 
 
 def basel_correlation(pd: ArrayLike, sales_eur_m: ArrayLike | None = None) -> float | np.ndarray:

@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtri
 
+from parksim.core import fmath
 from parksim.core.codes import FinanceState, Stage
 from parksim.core.population import EnterprisePopulation, stage_table
 from parksim.core.sectors import SectorArrays
@@ -117,7 +118,7 @@ def quality_multiplier(quality: np.ndarray, beta: float, variance: np.ndarray | 
     Normalised by exp(beta²/2) so that the average firm (q ~ N(0, 1)) has multiplier one
     and the stage's base hazard is the population average.
     """
-    return np.exp(-beta * quality + 0.5 * beta**2 * (variance - 1.0))
+    return fmath.exp(-beta * quality + 0.5 * beta**2 * (variance - 1.0))
 
 
 def set_firm_multipliers(
@@ -132,7 +133,7 @@ def set_firm_multipliers(
         quality, params.quality_risk
     )
     gamma = params.quality_growth
-    pop.graduation_drive[rows] = sectors.graduation[sector] * np.exp(
+    pop.graduation_drive[rows] = sectors.graduation[sector] * fmath.exp(
         gamma * quality - 0.5 * gamma**2
     )
 

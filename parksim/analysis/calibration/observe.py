@@ -119,7 +119,9 @@ def _book_row(pop: EnterprisePopulation, quarter: int) -> tuple[float, ...]:
     performing_small = small & ~npl
     debt = pop.debt
     balance = float(debt[performing_small].sum())
-    interest = float(np.dot(debt[performing_small], pop.loan_rate[performing_small]))
+    # Products summed by numpy's pairwise sum: np.dot would take OpenBLAS's kernel for
+    # this CPU, whose order of additions differs between CPUs.
+    interest = float((debt[performing_small] * pop.loan_rate[performing_small]).sum())
     return (
         quarter,
         float(debt[on_book].sum()),

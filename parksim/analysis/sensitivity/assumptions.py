@@ -35,6 +35,7 @@ import numpy as np
 from scipy import stats
 
 from parksim.analysis.calibration.targets import PARAMETER_MOMENT
+from parksim.core import fmath
 from parksim.scenario.addresses import leaves, resolve, scenario_leaves, tier_leaves, write
 from parksim.scenario.errors import ScenarioError, ScenarioErrors
 from parksim.scenario.loader import read_toml, scenario_from_dict
@@ -76,7 +77,7 @@ class Parameter:
         if self.distribution == "uniform":
             values = self.low + u * (self.high - self.low)
         elif self.distribution == "log-uniform":
-            values = np.exp(math.log(self.low) + u * math.log(self.high / self.low))
+            values = fmath.exp(math.log(self.low) + u * math.log(self.high / self.low))
         else:
             width = self.high - self.low
             c = (self.peak - self.low) / width

@@ -43,6 +43,7 @@ from parksim.analysis.sensitivity.analysis import (
 )
 from parksim.analysis.sensitivity.assumptions import Parameter, apply_values, load_assumptions
 from parksim.analysis.sensitivity.robustness import robustness
+from parksim.core import fmath
 from parksim.core.metrics import metric_arrays
 from parksim.ensemble.folders import (
     STATUS_COMPLETE,
@@ -80,7 +81,7 @@ def horizon_value(arrays: dict[str, np.ndarray], metric: DifferenceMetric, rate:
     if metric.stock is not None:
         return float(value[-1])
     if metric.discounted:
-        value = value * (1.0 + rate) ** (-np.arange(len(value)) / 4.0)
+        value = value * fmath.power(1.0 + rate, -np.arange(len(value)) / 4.0)
     return float(value.sum())
 
 
