@@ -142,7 +142,7 @@ def offers_of(rate: list[list[float]], amount: list[list[float]], need: list[flo
         lgd=np.full_like(rate_, 0.45),
         annual_pd=np.full_like(rate_, 0.02),
         product=np.zeros(rate_.shape, dtype=np.int8),
-        view=np.zeros_like(rate_),
+        posterior_mean=np.zeros_like(rate_),
         cover=np.zeros(n),
         term=np.full(n, 8),
         need=np.array(need),
