@@ -37,7 +37,7 @@ from parksim.banks.lending import (
 )
 from parksim.banks.mna import in_park_deals
 from parksim.banks.risk import irb_terms, operational_capitals
-from parksim.banks.stakes import cost_by_bank, realise_stakes
+from parksim.banks.stakes import realise_stakes
 from parksim.banks.tiers import TIER_SPECS, TierTable
 from parksim.core.codes import CreditDecision, FinanceState, LoanStatus, Product, Stage
 from parksim.core.population import EnterprisePopulation
@@ -416,11 +416,6 @@ def test_stakes_are_realised_at_the_exit_value(banks) -> None:
     assert operator == pytest.approx(0.05 * 150 - 2.0 - 1.0)
     assert not pop.bank_stake.any() and not pop.warrant_notional.any()
     assert not pop.operator_stake_cost.any()
-
-
-def test_stake_costs_are_column_sums() -> None:
-    cost = np.random.default_rng(3).lognormal(0.0, 3.0, (5_001, N_BANKS))
-    np.testing.assert_allclose(cost_by_bank(cost), cost.sum(axis=0), rtol=1e-12)
 
 
 # --------------------------------------------------------------------- M&A deals

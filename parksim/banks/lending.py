@@ -23,7 +23,7 @@ from parksim.core.codes import LoanStatus, Product, Stage
 from parksim.core.population import EnterprisePopulation, stage_table
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
-from parksim.credit import CreditParams
+from parksim.credit import CreditParams, secured_lgd
 from parksim.enterprises.lifecycle import LifecycleParams
 from parksim.policy import PolicyPackage
 
@@ -268,25 +268,9 @@ class ProductTerms(NamedTuple):
         )
 
 
-class ApplicantView(NamedTuple):
-    """What the banks see of each applicant (one entry per applicant)."""
-
-    stage: np.ndarray
-    age: np.ndarray  # quarters since entry
-    quality: np.ndarray  # latent; each bank sees it through its own error
-    prior: np.ndarray  # mean quality of the applicant's cohort: the banks' prior mean
-    signal_error: np.ndarray  # (n, n_banks) standard-normal view errors
-    revenue: np.ndarray  # annual revenue, 万元
-    sector: np.ndarray  # sector code
-    base_pd: np.ndarray  # quarterly stage × sector hazard of an average funded firm
-    limits: np.ndarray  # (len(Product), n) what each product could lend, 万元
-    cover: np.ndarray  # policy cover of each applicant's loss
-    guarantee: np.ndarray  # the part of `cover` the guarantor pays (the rest is the pool's)
-
-
-@dataclass
-class Applicants:
-    """What every bank looks at in this quarter's loan applicants, computed once."""
+class Applicants(NamedTuple):
+    """What every bank looks at in this quarter's loan applicants, computed once (one
+    entry per applicant); the offers' kernel reads it as it is."""
 
     rows: np.ndarray
     need: np.ndarray  # 万元
@@ -316,15 +300,15 @@ class Applicants:
         policy: PolicyPackage,
     ) -> Applicants:
         rows = np.asarray(rows, np.int64)
-        terms = ProductTerms.of(lending, lifecycle, sectors, policy)
-        view = _applicant_view(rows, quarter, ApplicantColumns.of(pop), terms)
+        need = np.asarray(need, np.float64)
         term = np.full(len(rows), lending.loan_term_quarters)
-        return cls(rows=rows, need=need, term=term, **view._asdict())
+        terms = ProductTerms.of(lending, lifecycle, sectors, policy)
+        return _applicant_view(rows, need, term, quarter, ApplicantColumns.of(pop), terms)
 
 
 @njit(cache=True)
-def _applicant_view(rows, quarter, firms, terms):
-    """What the banks see of each applicant (`ApplicantView`) and what each product could
+def _applicant_view(rows, need, term, quarter, firms, terms):
+    """What the banks see of each applicant (`Applicants`) and what each product could
     lend it (§五(二): collateral and a track record for a 1.0 bank; §六(二)2: IP pledge,
     以投定贷 and supply-chain finance for a 2.0 bank; §六(一)2: trade finance). M&A loans
     are sought at acquisitions, not on application. Policy cover (guarantee, risk pool) is
@@ -368,9 +352,10 @@ def _applicant_view(rows, quarter, firms, terms):
             limits[Product.SUPPLY_CHAIN, k] = terms.supply_chain_extra * revenue_i
         if s >= Stage.STARTUP:
             limits[Product.TRADE_FINANCE, k] = terms.trade_finance_ratio * revenue_i
-    return ApplicantView(
-        stage, age, quality, prior, errors, revenue, sector, base_pd, limits, cover, guarantee
-    )
+    return Applicants(
+        rows, need, stage, age, quality, errors, base_pd, limits, cover, guarantee, prior,
+        revenue, sector, term,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -389,27 +374,6 @@ def debt_capacity(applicants: Applicants, lending: LendingParams) -> np.ndarray:
     `max_debt_service` of its annual revenue."""
     annual_service = 4.0 / applicants.term + lending.base_rate + lending.margin
     return lending.max_debt_service * applicants.revenue / annual_service
-
-
-class ApplicantArrays(NamedTuple):
-    """An offer's inputs of each applicant (see `Applicants`)."""
-
-    need: np.ndarray
-    revenue: np.ndarray
-    term: np.ndarray
-    limits: np.ndarray
-    sector: np.ndarray
-    age: np.ndarray
-    quality: np.ndarray
-    prior: np.ndarray
-    signal_error: np.ndarray
-    base_pd: np.ndarray
-    cover: np.ndarray
-    guarantee: np.ndarray
-
-    @classmethod
-    def of(cls, applicants: Applicants) -> ApplicantArrays:
-        return cls(*(getattr(applicants, name) for name in cls._fields))
 
 
 class BankTerms(NamedTuple):
@@ -525,7 +489,7 @@ def make_offers(
     its σ shrinks by √(h/(h + age)).
     """
     offers = _offers(
-        ApplicantArrays.of(applicants),
+        applicants,
         BankTerms.of(tiers),
         BookLimits.of(book, len(tiers.offered), lending),
         Pricing.of(lending, lifecycle, credit),
@@ -615,11 +579,9 @@ def _within_limits(applicants, banks, book, b, k, lent):
 
 @njit(cache=True)
 def _loss_given_default(limits, k, lent, pricing):
-    """LGD of a loan of `lent`: the secured LGD on the part collateral covers, unsecured
-    on the rest (Basel II F-IRB, para. 295)."""
+    """LGD of a loan of `lent` to applicant k: its collateral limit secures that share."""
     share = limits[Product.COLLATERAL, k] / lent if lent > 0 else 1.0
-    spread = pricing.lgd_unsecured - pricing.lgd_secured
-    loss_given_default = pricing.lgd_unsecured - spread * min(max(share, 0.0), 1.0)
+    loss_given_default = secured_lgd(pricing.lgd_unsecured, pricing.lgd_secured, share)
     if np.isnan(loss_given_default):
         raise ValueError("secured_share must not contain NaN")
     return loss_given_default

@@ -134,8 +134,7 @@ class LoanMarket:
         view = self.applicants(pop, buyers, need, quarter)
         limits = np.zeros_like(view.limits)
         limits[Product.MNA] = need
-        view = replace(
-            view,
+        view = view._replace(
             limits=limits,
             cover=np.zeros(len(buyers)),
             term=np.full(len(buyers), self.lending.mna_term_quarters),

@@ -25,21 +25,10 @@ from parksim.core.population import EnterprisePopulation
 from parksim.enterprises.lifecycle import LifecycleEvents
 
 
-def warrant_payoff(exit_value: np.ndarray, notional: np.ndarray, strike: np.ndarray):
-    """max(exit value − strike, 0) × notional / strike (万元); 0 where there is no warrant."""
-    safe = np.where(strike > 0, strike, 1.0)
-    return np.maximum(exit_value - strike, 0.0) * notional / safe * (strike > 0)
-
-
-@njit(cache=True)
 def cost_by_bank(stake_cost: np.ndarray) -> np.ndarray:
     """What each bank paid for the stakes it holds (column sums of the firms × banks
     costs, 万元)."""
-    held = np.zeros(stake_cost.shape[1])
-    for i in range(stake_cost.shape[0]):
-        for b in range(stake_cost.shape[1]):
-            held[b] += stake_cost[i, b]
-    return held
+    return stake_cost.sum(axis=0)
 
 
 def fund_stakes(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
