@@ -83,7 +83,7 @@ def count_borrowers(pop: EnterprisePopulation, banks: Sequence[Bank]) -> None:
 
 
 @njit(cache=True)
-def _borrowers_by_stage(loans, stage, n_banks):
+def _borrowers_by_stage(loans: LoanColumns, stage: np.ndarray, n_banks: int) -> np.ndarray:
     """Performing loans counted by bank × borrower's stage (as floats: rates divide them)."""
     counts = np.zeros((n_banks, N_ACTIVE_STAGES))
     for i in range(len(loans.loan_status)):
@@ -109,7 +109,7 @@ class Serviced(NamedTuple):
 
 
 @njit(cache=True)
-def _service(loans, funding_cost, n_banks):
+def _service(loans: LoanColumns, funding_cost: float, n_banks: int) -> Serviced:
     """A quarter of loan service, by bank: a performing loan pays a quarter's interest on
     its balance and an equal instalment of it (balance / quarters left, so the term repays
     exactly the principal) and leaves the book with its last one (`close_loans`); an NPL
@@ -211,7 +211,9 @@ class Defaults(NamedTuple):
 
 
 @njit(cache=True)
-def _take_defaults(failed, stage_before, quarter, loans, n_banks):
+def _take_defaults(
+    failed: np.ndarray, stage_before: np.ndarray, quarter: int, loans: LoanColumns, n_banks: int
+) -> Defaults:
     """The performing loans of the `failed` rows turn non-performing in `quarter`; each
     loses balance × LGD before policy cover, the rest is recovered from collateral
     (`Defaults`, in the order of `failed`)."""
@@ -245,7 +247,7 @@ def write_off(
 
 
 @njit(cache=True)
-def _write_off(loans, last_due, n_banks):
+def _write_off(loans: LoanColumns, last_due: int, n_banks: int) -> np.ndarray:
     """Each bank's NPLs that defaulted in quarter `last_due` or before (their workout is
     over) leave the book (`close_loans`): the balance written off by bank, 万元."""
     written = np.zeros(n_banks)
@@ -298,7 +300,7 @@ def _loans_by_bank(lender: np.ndarray, n_banks: int) -> tuple[np.ndarray, np.nda
 
 
 @njit(cache=True)
-def limit_exposures(rows, loans) -> np.ndarray:
+def limit_exposures(rows: np.ndarray, loans: LoanColumns) -> np.ndarray:
     """What each loan at `rows` counts for against large-exposure limits (万元): the
     balance net of the loss already booked, as the CBIRC 2018 rules measure exposures net
     of provisions. A performing loan counts at its balance, an NPL at balance × (1 − LGD)."""
@@ -311,7 +313,9 @@ def limit_exposures(rows, loans) -> np.ndarray:
 
 
 @njit(cache=True)
-def _sell_down(rows, loans, limits, quarter) -> np.ndarray:
+def _sell_down(
+    rows: np.ndarray, loans: LoanColumns, limits: np.ndarray, quarter: int
+) -> np.ndarray:
     """`sell_down` of the loans at `rows`, bank by bank (each bank's `limits`)."""
     n_banks = len(limits)
     debt, default_quarter = loans.debt, loans.default_quarter
@@ -399,7 +403,15 @@ class BookStocks(NamedTuple):
 
 
 @njit(cache=True)
-def _book_stocks(rows, loans, borrowers, quarterly_pd, n_banks, n_sectors, granularity):
+def _book_stocks(
+    rows: np.ndarray,
+    loans: LoanColumns,
+    borrowers: BorrowerColumns,
+    quarterly_pd: np.ndarray,
+    n_banks: int,
+    n_sectors: int,
+    granularity: Granularity,
+) -> BookStocks:
     """Every bank's closing stocks from the loans at `rows` (`BookStocks`), and each bank's
     `book_measures` of concentration and IRB capital. A loan's net LGD is its LGD less the
     policy cover; a failed borrower's exposure counts under the stage it last held."""

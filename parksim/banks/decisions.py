@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from parksim.banks.lending import Applicants, Offers
+from parksim.banks.lending import Applicants, OfferArrays, Offers
 from parksim.core.codes import CreditDecision, FinanceState
 from parksim.core.population import EnterprisePopulation
 
@@ -42,7 +42,13 @@ class DecisionColumns(NamedTuple):
 
 
 @njit(cache=True)
-def _write_decisions(rows, offers, lender, quarter, record):
+def _write_decisions(
+    rows: np.ndarray,
+    offers: OfferArrays,
+    lender: np.ndarray,
+    quarter: int,
+    record: DecisionColumns,
+) -> None:
     """Each bank's view, PD and decision (bank × applicant `offers`) into the applicants'
     rows of the firm × bank columns (numpy's row scatter into 2-D columns is slow), and
     each applicant's quarter of application and outcome."""

@@ -162,7 +162,13 @@ class ClientSums(NamedTuple):
 
 
 @njit(cache=True)
-def client_sums(firms, n_banks, bond_draw, unlock_quarter, founder_share) -> ClientSums:
+def client_sums(
+    firms: ClientColumns,
+    n_banks: int,
+    bond_draw: BondDraw,
+    unlock_quarter: int,
+    founder_share: float,
+) -> ClientSums:
     """What each bank earns on from its clients this quarter (`ClientSums`): its clients'
     revenue (active firms it is the main bank of; settlement fees and retail, §六(一)2);
     its clients (those firms, plus active borrowers of another main bank); the revenue of

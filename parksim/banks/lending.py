@@ -307,7 +307,14 @@ class Applicants(NamedTuple):
 
 
 @njit(cache=True)
-def _applicant_view(rows, need, term, quarter, firms, terms):
+def _applicant_view(
+    rows: np.ndarray,
+    need: np.ndarray,
+    term: np.ndarray,
+    quarter: int,
+    firms: ApplicantColumns,
+    terms: ProductTerms,
+) -> Applicants:
     """What the banks see of each applicant (`Applicants`) and what each product could
     lend it (§五(二): collateral and a track record for a 1.0 bank; §六(二)2: IP pledge,
     以投定贷 and supply-chain finance for a 2.0 bank; §六(一)2: trade finance). M&A loans
@@ -500,7 +507,9 @@ def make_offers(
 
 
 @njit(cache=True)
-def _offers(applicants, banks, book, pricing):
+def _offers(
+    applicants: Applicants, banks: BankTerms, book: BookLimits, pricing: Pricing
+) -> OfferArrays:
     """Each bank's offer to each applicant (`make_offers`; §五(二) a 1.0 bank's noisy view
     of young firms, §六(二)1 a 2.0 bank's data platform): `OfferArrays`."""
     n_banks, n = banks.offered.shape[0], len(applicants.need)
@@ -707,7 +716,14 @@ def book_loans(
 
 
 @njit(cache=True)
-def _book(applicants, chosen, offers, term, cover, loans):
+def _book(
+    applicants: np.ndarray,
+    chosen: np.ndarray,
+    offers: OfferArrays,
+    term: np.ndarray,
+    cover: np.ndarray,
+    loans: LoanColumns,
+) -> np.ndarray:
     """Each applicant with a lender takes its offer (a performing loan of the offer's
     amount, rate, LGD, PD and product over `term`): the borrowers' rows, in order."""
     borrowers = np.empty(len(applicants), dtype=np.int64)

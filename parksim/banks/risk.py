@@ -238,7 +238,9 @@ def book_risk(
 
 
 @njit(cache=True)
-def book_measures(loans, by_sector, granularity) -> BookMeasures:
+def book_measures(
+    loans: BookLoans, by_sector: np.ndarray, granularity: Granularity
+) -> BookMeasures:
     """Concentration and credit capital of one bank's book (`BookMeasures`): shares of the
     largest and ten largest exposures, the Herfindahl index of exposures and of sectors,
     the Basel IRB capital of the performing loans (Basel II paras. 272-273, maturity =

@@ -63,7 +63,7 @@ class Gains(NamedTuple):
 
 
 @njit(cache=True)
-def _realise(exits, value, exercised, stakes) -> Gains:
+def _realise(exits: np.ndarray, value: np.ndarray, exercised: int, stakes: StakeColumns) -> Gains:
     """Every stake in the `exits` is realised at exit value `value` (§六(二)3 group funds,
     §四(三) the operator's service stakes): gain = stake × value − cost; the first
     `exercised` exits (listings, acquisitions) also exercise the banks' warrants, which pay
