@@ -347,6 +347,30 @@ def test_the_close_counts_each_loan_once_where_it_belongs(banks) -> None:
     assert banks[1].history[-1].exposure == 0.0
 
 
+def test_a_quarters_book_operations_conserve_the_balance() -> None:
+    """On a real book part-way through a run: opening − repaid − written off = closing,
+    bank by bank (a default moves a loan to NPL without changing its balance)."""
+    model = ParkModel(BASELINE, "tier2_light", rng=4, park__enterprises=600, collect=False)
+    model.run(10)
+    pop, banks = model.enterprises, model.banks
+    for bank in banks:
+        bank.open_quarter()
+
+    def balances() -> np.ndarray:
+        rows = pop.loan_rows()
+        return np.bincount(pop.lender[rows], weights=pop.debt[rows], minlength=len(banks))
+
+    opening = balances()
+    service(pop, banks, model.config.lending.funding_cost)
+    failed = pop.loan_rows()[::7]
+    take_defaults(pop, banks, failed, pop.stage.copy(), model.quarter + 1)
+    write_off(pop, banks, model.quarter + 1, model.config.credit.workout_quarters)
+    repaid = np.array([bank.ledger.repayments for bank in banks])
+    written = np.array([bank.ledger.written_off for bank in banks])
+    assert repaid.sum() > 0 and written.sum() > 0
+    np.testing.assert_allclose(balances(), opening - repaid - written, rtol=1e-12)
+
+
 def test_performing_borrowers_are_counted_by_stage(banks) -> None:
     pop = firms(4, stage=[Stage.SEED, Stage.GROWTH, Stage.GROWTH, Stage.LISTED])
     lend(pop, 0, 0, 10.0)
