@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from parksim.banks.lending import Applicants, OfferArrays, Offers
+from parksim.banks.lending import Applicants, Offers
 from parksim.core.codes import CreditDecision, FinanceState
 from parksim.core.population import EnterprisePopulation
 
@@ -24,7 +24,7 @@ def record_decisions(
 ) -> None:
     """Write every bank's view, PD estimate and decision on this quarter's applicants,
     and whether each applicant borrowed (`lender` >= 0) or was refused by every bank."""
-    _write_decisions(applicants.rows, offers.arrays(), lender, quarter, DecisionColumns.of(pop))
+    _write_decisions(applicants.rows, offers, lender, quarter, DecisionColumns.of(pop))
 
 
 class DecisionColumns(NamedTuple):
@@ -44,7 +44,7 @@ class DecisionColumns(NamedTuple):
 @njit(cache=True)
 def _write_decisions(
     rows: np.ndarray,
-    offers: OfferArrays,
+    offers: Offers,
     lender: np.ndarray,
     quarter: int,
     record: DecisionColumns,

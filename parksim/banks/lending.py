@@ -142,9 +142,9 @@ class LendingParams:
     )
 
 
-@dataclass
-class Offers:
-    """Every bank's offer to every applicant: arrays of shape (n_banks, n_applicants)."""
+class Offers(NamedTuple):
+    """Every bank's offer to every applicant: arrays of shape (n_banks, n_applicants), and
+    what the offers were for (one entry per applicant)."""
 
     approved: np.ndarray
     amount: np.ndarray
@@ -156,10 +156,6 @@ class Offers:
     cover: np.ndarray  # (n_applicants,) policy cover of each loan's loss
     term: np.ndarray  # (n_applicants,) loan term, quarters
     need: np.ndarray  # (n_applicants,) what each applicant asked for, 万元
-
-    def arrays(self) -> OfferArrays:
-        """The bank × applicant arrays, as the kernels take them."""
-        return OfferArrays(*(getattr(self, name) for name in OfferArrays._fields))
 
 
 def guarantee_cover(stage: np.ndarray, policy: PolicyPackage) -> np.ndarray:
@@ -460,18 +456,6 @@ class Pricing(NamedTuple):
         )
 
 
-class OfferArrays(NamedTuple):
-    """Each bank's offer to each applicant: arrays of shape (n_banks, n_applicants)."""
-
-    approved: np.ndarray
-    amount: np.ndarray
-    rate: np.ndarray
-    lgd: np.ndarray
-    annual_pd: np.ndarray
-    product: np.ndarray
-    posterior_mean: np.ndarray  # the bank's view of the applicant's quality
-
-
 def make_offers(
     applicants: Applicants,
     tiers: TierTable,
@@ -495,23 +479,18 @@ def make_offers(
     A bank with a history horizon h (a 1.0 bank) learns only from the firm's track record:
     its σ shrinks by √(h/(h + age)).
     """
-    offers = _offers(
+    return _offers(
         applicants,
         BankTerms.of(tiers),
         BookLimits.of(book, len(tiers.offered), lending),
         Pricing.of(lending, lifecycle, credit),
     )
-    return Offers(
-        **offers._asdict(), cover=applicants.cover, term=applicants.term, need=applicants.need
-    )
 
 
 @njit(cache=True)
-def _offers(
-    applicants: Applicants, banks: BankTerms, book: BookLimits, pricing: Pricing
-) -> OfferArrays:
+def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing: Pricing) -> Offers:
     """Each bank's offer to each applicant (`make_offers`; §五(二) a 1.0 bank's noisy view
-    of young firms, §六(二)1 a 2.0 bank's data platform): `OfferArrays`."""
+    of young firms, §六(二)1 a 2.0 bank's data platform): `Offers`."""
     n_banks, n = banks.offered.shape[0], len(applicants.need)
     approved = np.empty((n_banks, n), dtype=np.bool_)
     amount, rate, lgd = np.empty((n_banks, n)), np.empty((n_banks, n)), np.empty((n_banks, n))
@@ -544,7 +523,10 @@ def _offers(
             annual_pd[b, k] = pd
             product[b, k] = best
             posterior_mean[b, k] = post_mean
-    return OfferArrays(approved, amount, rate, lgd, annual_pd, product, posterior_mean)
+    return Offers(
+        approved, amount, rate, lgd, annual_pd, product, posterior_mean,
+        applicants.cover, applicants.term, applicants.need,
+    )  # fmt: skip
 
 
 @njit(cache=True)
@@ -658,19 +640,13 @@ def choose_lenders(offers: Offers, main_bank: np.ndarray, outside_rate: float) -
     cheap offer for a third of the need does not beat a full one at a higher rate. The
     cheapest approved offer wins; its main bank wins ties (relationship).
     """
-    return _choose(
-        offers.need,
-        offers.amount,
-        offers.rate,
-        offers.approved,
-        np.asarray(main_bank, np.int64),
-        outside_rate,
-    )
+    return _choose(offers, np.asarray(main_bank, np.int64), outside_rate)
 
 
 @njit(cache=True)
-def _choose(need, amount, rate, approved, main_bank, outside_rate):
+def _choose(offers: Offers, main_bank: np.ndarray, outside_rate: float) -> np.ndarray:
     """Each applicant's cheapest approved offer (bank index, -1 if none)."""
+    approved, amount, rate, need = offers.approved, offers.amount, offers.rate, offers.need
     n_banks, n = amount.shape
     chosen = np.empty(n, dtype=np.int64)
     # A tiny relationship discount breaks ties without changing any real comparison.
@@ -698,14 +674,7 @@ def book_loans(
     offers: Offers,
 ) -> np.ndarray:
     """Write the chosen offers into the borrowers' loan columns; return the borrowers."""
-    rows = _book(
-        np.asarray(applicants, np.int64),
-        chosen,
-        offers.arrays(),
-        offers.term,
-        offers.cover,
-        LoanColumns.of(pop),
-    )
+    rows = _book(np.asarray(applicants, np.int64), chosen, offers, LoanColumns.of(pop))
     if len(rows):
         # PD and net LGD are fixed while the loan lives: the IRB terms that depend only
         # on them are worked once here, not at every quarter's close.
@@ -717,15 +686,10 @@ def book_loans(
 
 @njit(cache=True)
 def _book(
-    applicants: np.ndarray,
-    chosen: np.ndarray,
-    offers: OfferArrays,
-    term: np.ndarray,
-    cover: np.ndarray,
-    loans: LoanColumns,
+    applicants: np.ndarray, chosen: np.ndarray, offers: Offers, loans: LoanColumns
 ) -> np.ndarray:
     """Each applicant with a lender takes its offer (a performing loan of the offer's
-    amount, rate, LGD, PD and product over `term`): the borrowers' rows, in order."""
+    amount, rate, LGD, PD, product, term and policy cover): the borrowers' rows, in order."""
     borrowers = np.empty(len(applicants), dtype=np.int64)
     count = 0
     for k in range(len(applicants)):
@@ -739,9 +703,9 @@ def _book(
         loans.loan_lgd[i] = offers.lgd[b, k]
         loans.loan_pd[i] = offers.annual_pd[b, k]
         loans.loan_product[i] = offers.product[b, k]
-        loans.loan_quarters_left[i] = term[k]
+        loans.loan_quarters_left[i] = offers.term[k]
         loans.loan_status[i] = LoanStatus.PERFORMING
-        loans.loan_policy_cover[i] = cover[k]
+        loans.loan_policy_cover[i] = offers.cover[k]
         borrowers[count] = i
         count += 1
     return borrowers[:count]
