@@ -37,7 +37,7 @@ from parksim.banks.lending import (
 )
 from parksim.banks.mna import in_park_deals
 from parksim.banks.risk import irb_terms, operational_capitals
-from parksim.banks.stakes import realise_stakes
+from parksim.banks.stakes import cost_by_bank, realise_stakes
 from parksim.banks.tiers import TIER_SPECS, TierTable
 from parksim.core.codes import CreditDecision, FinanceState, LoanStatus, Product, Stage
 from parksim.core.population import EnterprisePopulation
@@ -440,6 +440,11 @@ def test_stakes_are_realised_at_the_exit_value(banks) -> None:
     assert operator == pytest.approx(0.05 * 150 - 2.0 - 1.0)
     assert not pop.bank_stake.any() and not pop.warrant_notional.any()
     assert not pop.operator_stake_cost.any()
+
+
+def test_stake_costs_are_added_up_by_bank() -> None:
+    cost = np.array([[1.0, 2.0, 0.0], [3.0, 0.0, 5.0], [0.5, 0.0, 0.0]])
+    assert cost_by_bank(cost).tolist() == [4.5, 2.0, 5.0]
 
 
 # --------------------------------------------------------------------- M&A deals

@@ -25,10 +25,16 @@ from parksim.core.population import EnterprisePopulation
 from parksim.enterprises.lifecycle import LifecycleEvents
 
 
+@njit(cache=True)
 def cost_by_bank(stake_cost: np.ndarray) -> np.ndarray:
     """What each bank paid for the stakes it holds (column sums of the firms × banks
-    costs, 万元)."""
-    return stake_cost.sum(axis=0)
+    costs, 万元). A loop: numpy's column sum of a few columns is four times slower, and
+    both the close and the stakes' funding ask every quarter."""
+    held = np.zeros(stake_cost.shape[1])
+    for i in range(stake_cost.shape[0]):
+        for b in range(stake_cost.shape[1]):
+            held[b] += stake_cost[i, b]
+    return held
 
 
 def fund_stakes(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
