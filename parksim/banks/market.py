@@ -24,7 +24,7 @@ from parksim.banks.lending import (
     make_offers,
 )
 from parksim.banks.tiers import TierTable
-from parksim.core.codes import PRODUCTS, LoanStatus
+from parksim.core.codes import LoanStatus, Product
 from parksim.core.population import EnterprisePopulation
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
@@ -133,9 +133,8 @@ class LoanMarket:
         need = self.policy.mna_loan_cap * price
         view = self.applicants(pop, buyers, need, quarter)
         limits = np.zeros_like(view.limits)
-        limits[PRODUCTS.index("mna")] = need
-        view = replace(
-            view,
+        limits[Product.MNA] = need
+        view = view._replace(
             limits=limits,
             cover=np.zeros(len(buyers)),
             term=np.full(len(buyers), self.lending.mna_term_quarters),

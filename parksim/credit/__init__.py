@@ -16,7 +16,13 @@ from parksim.credit.closed_forms import (
     vasicek_quantile,
     vasicek_variance,
 )
-from parksim.credit.engine import CreditParams, CreditRiskEngine, FactorDraw, loan_lgd
+from parksim.credit.engine import (
+    CreditParams,
+    CreditRiskEngine,
+    FactorDraw,
+    loan_lgd,
+    secured_lgd,
+)
 
 __all__ = [
     "BASEL_CONFIDENCE",
@@ -33,6 +39,7 @@ __all__ = [
     "loan_lgd",
     "mixed_binomial_cdf",
     "mixed_binomial_pmf",
+    "secured_lgd",
     "vasicek_cdf",
     "vasicek_pdf",
     "vasicek_quantile",

@@ -27,7 +27,7 @@ from numba import njit
 from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
 
-__all__ = ["CreditParams", "CreditRiskEngine", "FactorDraw", "loan_lgd"]
+__all__ = ["CreditParams", "CreditRiskEngine", "FactorDraw", "loan_lgd", "secured_lgd"]
 
 # Φ⁻¹ is infinite at 0 and 1; clipping keeps the arithmetic finite, and pd exactly 0 or 1
 # is restored afterwards so that certain survival / certain default stay exact.
@@ -143,17 +143,32 @@ class FactorDraw:
 
 
 def loan_lgd(params: CreditParams, secured_share: ArrayLike) -> np.ndarray:
-    """LGD interpolated between unsecured and secured by the collateralised share of the loan.
-
-    lgd = lgd_unsecured − (lgd_unsecured − lgd_secured) · clip(secured_share, 0, 1).
-    """
+    """LGD interpolated between unsecured and secured by the collateralised share of the loan
+    (`secured_lgd` of each share)."""
     share = np.asarray(secured_share, dtype=np.float64)
-    spread = params.lgd_unsecured - params.lgd_secured
-    # minimum/maximum rather than np.clip, and one NaN test on the sum: this runs on every
-    # quarter's loan offers, where the wrappers cost more than the arithmetic.
-    lgd = params.lgd_unsecured - spread * np.minimum(np.maximum(share, 0.0), 1.0)
+    lgd = _secured_lgds(params.lgd_unsecured, params.lgd_secured, share.ravel())
     if np.isnan(lgd.sum()):
         raise ValueError("secured_share must not contain NaN")
+    return lgd.reshape(share.shape)
+
+
+@njit(cache=True)
+def secured_lgd(lgd_unsecured: float, lgd_secured: float, secured_share: float) -> float:
+    """LGD of a loan whose `secured_share` is backed by collateral (Basel II F-IRB, paras.
+    287-295: the secured part at the collateral's LGD, the rest at the unsecured one):
+    lgd = lgd_unsecured − (lgd_unsecured − lgd_secured) · clip(secured_share, 0, 1); NaN
+    for a NaN share."""
+    if np.isnan(secured_share):
+        return np.nan
+    share = min(max(secured_share, 0.0), 1.0)
+    return lgd_unsecured - (lgd_unsecured - lgd_secured) * share
+
+
+@njit(cache=True)
+def _secured_lgds(lgd_unsecured: float, lgd_secured: float, share: np.ndarray) -> np.ndarray:
+    lgd = np.empty(len(share))
+    for i in range(len(share)):
+        lgd[i] = secured_lgd(lgd_unsecured, lgd_secured, share[i])
     return lgd
 
 
