@@ -365,6 +365,7 @@ betas = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 qualities = st.floats(min_value=-6.0, max_value=6.0, allow_nan=False)
 
 
+@settings(deadline=None)  # the first call compiles the kernel
 @given(beta=st.floats(min_value=0.01, max_value=2.0), a=qualities, b=qualities)
 def test_quality_multiplier_falls_as_quality_rises(beta: float, a: float, b: float) -> None:
     low, high = sorted((a, b))
@@ -374,6 +375,7 @@ def test_quality_multiplier_falls_as_quality_rises(beta: float, a: float, b: flo
         assert m_low > m_high
 
 
+@settings(deadline=None)
 @given(quality=qualities)
 def test_quality_multiplier_is_one_without_quality_risk(quality: float) -> None:
     assert quality_multiplier(np.array([quality]), 0.0)[0] == pytest.approx(1.0)
