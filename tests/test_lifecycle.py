@@ -498,7 +498,7 @@ def test_a_higher_graduation_hazard_leaves_a_firms_exit_unchanged(
     assert after == before or after == Event.GRADUATED
 
 
-GROWTH = GrowthRates.of(PARAMS, SECTORS)
+GROWTH = GrowthRates.of(PARAMS)
 
 
 def test_revenue_grows_by_the_closed_form_of_the_rule() -> None:
@@ -589,7 +589,7 @@ def test_failures_follow_the_latent_variable_test_firm_by_firm() -> None:
     pop.stream_id[:] = np.arange(4)
     streams, q = FirmStreams(7), 3
     u = np.array([firm_uniform(streams.base(Mechanism.DEFAULT, q), s) for s in range(4)])
-    pop.default_threshold[:] = ndtri(u) + np.array([1e-9, -1e-9, np.inf, -np.inf])
+    pop.default_threshold[:] = ndtri(u) + np.array([1e-9, -1e-9, 8.0, -np.inf])
     no_growth = dataclasses.replace(PARAMS, graduation=(0.0,) * 4, relocation=0.0)
     zero = np.zeros(1)
     events = live_through_quarter(
@@ -617,7 +617,7 @@ def test_a_hand_worked_graduate_jumps_then_grows() -> None:
     assert events.graduated.tolist() == [0, 1] and events.listed.tolist() == [0]
     assert pop.stage.tolist() == [Stage.LISTED, Stage.PRE_IPO]
     assert pop.listed_quarter.tolist() == [q, -1]
-    growth = GrowthRates.of(certain, SECTORS)
+    growth = GrowthRates.of(certain)
     u = [firm_uniform(streams.base(Mechanism.REVENUE, q), s) for s in (11, 12)]
     factor = np.array([revenue_growth_factor(0.5, True, x, growth) for x in u])
     jump, step = PARAMS.graduation_size_jump, PARAMS.collateral_step

@@ -9,7 +9,7 @@ dies at roughly the SAIC 2013 pace (≈8-10% a year in years 2-7) and about one 
 a hundred reaches listing, in line with the Carta 2025 cohort (IPO 0.3%, acquired 5.5%);
 issue-5 calibration refines them.
 
-The rules are written once, as compiled per-firm functions (`firm_failure_pd`,
+The rules are written once, as compiled functions of one firm's values (`firm_failure_pd`,
 `firm_graduation_prob`, `competing_risk`, `revenue_growth_factor`, `grows_into_leader`);
 the kernels that apply them to every firm take the population's columns as one
 `FirmColumns` bundle and the mechanism's rates as named bundles built from
@@ -269,18 +269,17 @@ class TransitionRates(NamedTuple):
 
 
 class GrowthRates(NamedTuple):
-    """Revenue growth of surviving firms, and the chain-leader rule (`grows_into_leader`)."""
+    """Revenue growth of surviving firms (`revenue_growth_factor`); scalars only, so a
+    per-firm call passes no arrays."""
 
     revenue_growth: float
     quality_loading: float
     funded_boost: float
     shock_scale: float  # multiplies (u - 1/2), u uniform: the shock's sd × √12
     min_factor: float
-    leader_min_revenue: float
-    leads_chains: np.ndarray  # by sector
 
     @classmethod
-    def of(cls, params: LifecycleParams, sectors: SectorArrays) -> GrowthRates:
+    def of(cls, params: LifecycleParams) -> GrowthRates:
         return cls(
             params.revenue_growth,
             params.growth_quality_loading,
@@ -288,9 +287,18 @@ class GrowthRates(NamedTuple):
             # A uniform has sd 1/√12: scaling by sd·√12 gives the shock its sd.
             params.revenue_shock_sd * math.sqrt(12.0),
             params.min_growth_factor,
-            params.leader_min_revenue,
-            sectors.leads_chains,
         )
+
+
+class ChainRule(NamedTuple):
+    """Who leads a supply chain (`grows_into_leader`)."""
+
+    min_revenue: float  # annual, 万元
+    leads_chains: np.ndarray  # by sector
+
+    @classmethod
+    def of(cls, params: LifecycleParams, sectors: SectorArrays) -> ChainRule:
+        return cls(params.leader_min_revenue, sectors.leads_chains)
 
 
 class QuarterDrivers(NamedTuple):
@@ -325,14 +333,101 @@ def _finance_table(funded: float, refused: float) -> np.ndarray:
 
 
 # --------------------------------------------------------------------- the rules
+# Each rule is a compiled function of one firm's scalars, inlined where a kernel calls it
+# (a bundle of arrays passed per firm would cost reference counting on every array).
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def quality_factor(quality: float, beta: float, variance: float) -> float:
     """E[exp(-beta·q)] / E over the population, for q ~ N(mean=quality, var=variance):
     exp(-beta·quality + beta²·(variance - 1)/2). The average firm (q ~ N(0, 1)) has
     factor one, so a stage's base hazard is the population average."""
     return math.exp(-beta * quality + 0.5 * beta * beta * (variance - 1.0))
+
+
+@njit(cache=True, inline="always")
+def firm_failure_pd(
+    base_pd: float,
+    failure_risk: float,
+    finance_mult: float,
+    supported: bool,
+    chain_support: float,
+    cap: float,
+    relief: float,
+) -> float:
+    """One firm's quarterly failure probability (§六(二)2): its stage's base hazard × its
+    sector and quality (`failure_risk`) × its last finance outcome's multiplier (§五(二)) ×
+    (1 - chain_support) if it supplies an active chain leader (§四(一)) × `relief`, at
+    most `cap`."""
+    pd = base_pd * failure_risk * finance_mult
+    if supported:
+        pd *= 1.0 - chain_support
+    if relief != 1.0:
+        pd *= relief
+    return min(pd, cap)
+
+
+@njit(cache=True, inline="always")
+def firm_graduation_prob(
+    base: float, graduation_drive: float, finance_mult: float, uplift: float, cap: float
+) -> float:
+    """One firm's quarterly probability of moving up one stage (§六(二)2): its stage's
+    base rate × its sector and quality (`graduation_drive`) × its last finance outcome's
+    multiplier × the `uplift` of its bank and operator, at most `cap` (0 for listed and
+    exited firms, whose base rate is 0)."""
+    return min(base * graduation_drive * finance_mult * uplift, cap)
+
+
+@njit(cache=True, inline="always")
+def competing_risk(u: float, graduation: float, relocation: float, acquisition: float) -> Event:
+    """The event a surviving firm's one uniform `u` gives: graduation takes the bottom of
+    the unit interval, relocation the top and acquisition the band below it, so each
+    event's region grows only with its own hazard (common random numbers across
+    strategies). Where the regions overlap, graduation comes first, then relocation."""
+    if u < graduation:
+        return Event.GRADUATED
+    if u >= 1.0 - relocation:
+        return Event.RELOCATED
+    if u >= 1.0 - relocation - acquisition:
+        return Event.ACQUIRED
+    return Event.NONE
+
+
+@njit(cache=True, inline="always")
+def revenue_growth_factor(quality: float, funded: bool, u: float, rates: GrowthRates) -> float:
+    """A surviving firm's revenue multiple in the quarter: 1 + g·(1 + a·q + b·[funded]) +
+    a uniform shock (`u` - 1/2)·sd·√12, at least `min_factor` (g = revenue_growth, a =
+    quality_loading, b = funded_boost). First order in small rates, which saves an exp."""
+    boost = rates.funded_boost if funded else 0.0
+    growth = rates.revenue_growth * (1.0 + rates.quality_loading * quality + boost)
+    growth += (u - 0.5) * rates.shock_scale
+    return max(growth + 1.0, rates.min_factor)
+
+
+@njit(cache=True, inline="always")
+def grows_into_leader(
+    is_leader: bool, stage: int, revenue: float, sector_leads: bool, min_revenue: float
+) -> bool:
+    """Whether a firm becomes a chain leader (链主, §四(一)) now: not one yet, in the park
+    at pre-IPO or listed, with annual revenue of at least `min_revenue`, in a sector whose
+    large firms anchor supplier chains (`sector_leads`)."""
+    return (
+        not is_leader
+        and revenue >= min_revenue
+        and Stage.PRE_IPO <= stage <= Stage.LISTED
+        and sector_leads
+    )
+
+
+@njit(cache=True, inline="always")
+def exit_stage(event: Event) -> Stage:
+    """The stage a firm leaves the park in."""
+    if event == Event.FAILED:
+        return Stage.FAILED
+    return Stage.RELOCATED if event == Event.RELOCATED else Stage.ACQUIRED
+
+
+# --------------------------------------------------------------------- the kernels
 
 
 @njit(cache=True)
@@ -387,123 +482,54 @@ def set_firm_multipliers(
 
 
 @njit(cache=True)
-def supplies_active_leader(firms: FirmColumns, i: int) -> bool:
-    """Whether firm `i` supplies a chain leader that is still in the park (§四(一))."""
-    leader = firms.leader_row[i]
-    return leader >= 0 and firms.stage[leader] <= Stage.LISTED
-
-
-@njit(cache=True)
-def firm_failure_pd(firms: FirmColumns, i: int, rates: FailureRates, relief: float) -> float:
-    """Firm `i`'s quarterly failure probability (§六(二)2): its stage's base hazard × its
-    sector and quality (`failure_risk`) × its last finance outcome's multiplier (§五(二)) ×
-    (1 - chain_support) if it supplies an active chain leader (§四(一)) × `relief`, at
-    most `rates.cap`. Exited firms have base hazard 0."""
-    pd = rates.base[firms.stage[i]] * firms.failure_risk[i]
-    pd *= rates.finance[firms.finance_state[i]]
-    if supplies_active_leader(firms, i):
-        pd *= 1.0 - rates.chain_support
-    if relief != 1.0:
-        pd *= relief
-    return min(pd, rates.cap)
-
-
-@njit(cache=True)
-def firm_graduation_prob(
-    firms: FirmColumns, i: int, rates: TransitionRates, uplift: float
-) -> float:
-    """Firm `i`'s quarterly probability of moving up one stage (§六(二)2): its stage's
-    base rate × its sector and quality (`graduation_drive`) × its last finance outcome's
-    multiplier × the `uplift` of its bank and operator, at most `rates.max_graduation`
-    (0 for listed and exited firms)."""
-    base = rates.graduation[firms.stage[i]]
-    finance = rates.graduation_finance[firms.finance_state[i]]
-    return min(base * firms.graduation_drive[i] * finance * uplift, rates.max_graduation)
-
-
-@njit(cache=True)
-def competing_risk(u: float, graduation: float, relocation: float, acquisition: float) -> Event:
-    """The event a surviving firm's one uniform `u` gives: graduation takes the bottom of
-    the unit interval, relocation the top and acquisition the band below it, so each
-    event's region grows only with its own hazard (common random numbers across
-    strategies). Where the regions overlap, graduation comes first, then relocation."""
-    if u < graduation:
-        return Event.GRADUATED
-    if u >= 1.0 - relocation:
-        return Event.RELOCATED
-    if u >= 1.0 - relocation - acquisition:
-        return Event.ACQUIRED
-    return Event.NONE
-
-
-@njit(cache=True)
-def revenue_growth_factor(quality: float, funded: bool, u: float, rates: GrowthRates) -> float:
-    """A surviving firm's revenue multiple in the quarter: 1 + g·(1 + a·q + b·[funded]) +
-    a uniform shock (`u` - 1/2)·sd·√12, at least `min_factor` (g = revenue_growth, a =
-    quality_loading, b = funded_boost). First order in small rates, which saves an exp."""
-    boost = rates.funded_boost if funded else 0.0
-    growth = rates.revenue_growth * (1.0 + rates.quality_loading * quality + boost)
-    growth += (u - 0.5) * rates.shock_scale
-    return max(growth + 1.0, rates.min_factor)
-
-
-@njit(cache=True)
-def grows_into_leader(firms: FirmColumns, i: int, rates: GrowthRates) -> bool:
-    """Whether firm `i` becomes a chain leader (链主, §四(一)) now: not one yet, in the park
-    at pre-IPO or listed, with annual revenue of at least `leader_min_revenue`, in a
-    sector whose large firms anchor supplier chains."""
-    stage = firms.stage[i]
-    return (
-        not firms.chain_leader[i]
-        and firms.size[i] >= rates.leader_min_revenue
-        and Stage.PRE_IPO <= stage <= Stage.LISTED
-        and rates.leads_chains[firms.sector[i]]
-    )
-
-
-# --------------------------------------------------------------------- the kernels
-
-
-@njit(cache=True)
 def _failure_pds(
     rows: np.ndarray, firms: FirmColumns, rates: FailureRates, relief: float
 ) -> np.ndarray:
+    """`firm_failure_pd` of the firms at `rows`."""
     out = np.empty(len(rows))
     for k in range(len(rows)):
-        out[k] = firm_failure_pd(firms, rows[k], rates, relief)
+        i = rows[k]
+        leader = firms.leader_row[i]
+        supported = leader >= 0 and firms.stage[leader] <= Stage.LISTED  # still in the park
+        out[k] = firm_failure_pd(
+            rates.base[firms.stage[i]],
+            firms.failure_risk[i],
+            rates.finance[firms.finance_state[i]],
+            supported,
+            rates.chain_support,
+            rates.cap,
+            relief,
+        )
     return out
-
-
-@njit(cache=True)
-def _update_pds(firms: FirmColumns, rates: FailureRates) -> np.ndarray:
-    """Write every firm's `pd`; return the rows whose PD moved."""
-    moved = np.empty(len(firms.pd), dtype=np.int64)
-    n_moved = 0
-    for i in range(len(firms.pd)):
-        new = firm_failure_pd(firms, i, rates, 1.0)
-        if new != firms.pd[i]:
-            firms.pd[i] = new
-            moved[n_moved] = i
-            n_moved += 1
-    return moved[:n_moved]
 
 
 @njit(cache=True)
 def _graduation_probs(
     rows: np.ndarray, firms: FirmColumns, rates: TransitionRates, uplift: np.ndarray
 ) -> np.ndarray:
+    """`firm_graduation_prob` of the firms at `rows`, each with its own uplift."""
     out = np.empty(len(rows))
     for k in range(len(rows)):
-        out[k] = firm_graduation_prob(firms, rows[k], rates, uplift[k])
+        i = rows[k]
+        out[k] = firm_graduation_prob(
+            rates.graduation[firms.stage[i]],
+            firms.graduation_drive[i],
+            rates.graduation_finance[firms.finance_state[i]],
+            uplift[k],
+            rates.max_graduation,
+        )
     return out
 
 
 @njit(cache=True)
-def _promote_leaders(rows: np.ndarray, firms: FirmColumns, rates: GrowthRates) -> np.ndarray:
+def _promote_leaders(rows: np.ndarray, firms: FirmColumns, rule: ChainRule) -> np.ndarray:
+    """Make the firms at `rows` that `grows_into_leader` chain leaders; return them."""
     promoted = np.empty(len(rows), dtype=np.int64)
     count = 0
     for i in rows:
-        if grows_into_leader(firms, i, rates):
+        sector_leads = rule.leads_chains[firms.sector[i]]
+        stage, revenue = firms.stage[i], firms.size[i]
+        if grows_into_leader(firms.chain_leader[i], stage, revenue, sector_leads, rule.min_revenue):
             firms.chain_leader[i] = True
             promoted[count] = i
             count += 1
@@ -520,8 +546,8 @@ def promote_chain_leaders(
     """Firms at `rows` that have grown into chain leaders (`grows_into_leader`). A leader
     keeps the role while it stays in the park (its suppliers do not lose it to one bad
     quarter). Returns the rows promoted."""
-    rates = GrowthRates.of(params, sectors)
-    return _promote_leaders(_row_index(pop, rows), FirmColumns.of(pop), rates)
+    rule = ChainRule.of(params, sectors)
+    return _promote_leaders(_row_index(pop, rows), FirmColumns.of(pop), rule)
 
 
 def failure_pd(
@@ -539,9 +565,12 @@ def failure_pd(
 
 def update_failure_pds(pop: EnterprisePopulation, params: LifecycleParams) -> None:
     """Every live firm's quarterly PD (`pd`) and its default threshold Φ⁻¹(PD)."""
-    moved = _update_pds(FirmColumns.of(pop), FailureRates.of(params))
+    every = np.arange(pop.n)
+    pd = _failure_pds(every, FirmColumns.of(pop), FailureRates.of(params), 1.0)
     # Φ⁻¹ is the costliest step per firm: recompute it only where the PD moved.
-    pop.default_threshold[moved] = ndtri(pop.pd[moved])
+    moved = (pd != pop.pd).nonzero()[0]
+    pop.pd[moved] = pd[moved]
+    pop.default_threshold[moved] = ndtri(pd[moved])
 
 
 def graduation_prob(
@@ -559,90 +588,76 @@ def graduation_prob(
 
 
 @njit(cache=True)
-def _leave(firms: FirmColumns, i: int, exit_stage: Stage, quarter: int) -> None:
-    firms.last_active_stage[i] = firms.stage[i]
-    firms.stage[i] = exit_stage
-    firms.exit_quarter[i] = quarter
-    firms.stage_quarter[i] = quarter
-
-
-@njit(cache=True)
-def _graduate(firms: FirmColumns, i: int, rates: TransitionRates, quarter: int) -> Event:
-    """Move firm `i` up one stage; a pre-IPO firm lists. Revenue and IP jump, collateral
-    more so: firms accumulate plant and property as they grow (§五(二))."""
-    listing = firms.stage[i] == Stage.PRE_IPO
-    firms.stage[i] += 1
-    firms.stage_quarter[i] = quarter
-    firms.size[i] *= rates.size_jump
-    firms.ip_value[i] *= rates.size_jump
-    firms.collateral[i] *= rates.collateral_jump
-    if listing:
-        firms.listed_quarter[i] = quarter
-        return Event.LISTED
-    return Event.GRADUATED
-
-
-@njit(cache=True)
-def _firm_quarter(
+def _live_quarter(
     firms: FirmColumns,
-    i: int,
     transition: TransitionRates,
     growth: GrowthRates,
+    chains: ChainRule,
     drivers: QuarterDrivers,
-) -> Event:
-    """Active firm `i`'s quarter (see `live_through_quarter`); returns its event."""
-    firm, sector, bank = firms.stream_id[i], firms.sector[i], firms.main_bank[i]
-    # 1. Correlated failure: the credit engine's latent-variable test.
-    u = firm_uniform(drivers.default_stream, firm)
-    shift = drivers.shift[sector]
-    if defaults_given(u, firms.default_threshold[i], shift, drivers.load_idio):
-        _leave(firms, i, Stage.FAILED, drivers.quarter)
-        return Event.FAILED
-    # 2. Competing risks on one uniform: graduation, relocation, acquisition.
-    uplift = drivers.graduation_uplift[bank] * drivers.operator_uplift
-    graduation = firm_graduation_prob(firms, i, transition, uplift)
-    acquisition = transition.acquisition[firms.stage[i]] * drivers.acquisition_uplift[bank]
-    acquisition = min(acquisition, transition.max_acquisition)
-    u = firm_uniform(drivers.transition_stream, firm)
-    event = competing_risk(u, graduation, drivers.relocation, acquisition)
-    if event == Event.RELOCATED:
-        _leave(firms, i, Stage.RELOCATED, drivers.quarter)
-        return event
-    if event == Event.ACQUIRED:
-        _leave(firms, i, Stage.ACQUIRED, drivers.quarter)
-        return event
-    if event == Event.GRADUATED:
-        event = _graduate(firms, i, transition, drivers.quarter)
-    # 3. Revenue grows with quality, faster after funding.
-    funded = firms.finance_state[i] == FinanceState.FUNDED
-    u = firm_uniform(drivers.revenue_stream, firm)
-    factor = revenue_growth_factor(firms.quality[i], funded, u, growth)
-    firms.size[i] *= factor
-    firms.collateral[i] *= factor
-    firms.ip_value[i] *= factor
-    # 4. A large pre-IPO or listed firm of a chain-forming sector leads a chain.
-    if grows_into_leader(firms, i, growth):
-        firms.chain_leader[i] = True
-    return event
-
-
-@njit(cache=True)
-def _live_quarter(
-    firms: FirmColumns, transition: TransitionRates, growth: GrowthRates, drivers: QuarterDrivers
 ) -> QuarterEvents:
-    """Every active firm's quarter (`_firm_quarter`), in row order. Every firm reads and
-    writes only its own row, and draws its own uniforms (`firm_uniform`)."""
+    """Every active firm's quarter, firm by firm (see `live_through_quarter`). Every firm
+    reads and writes only its own row, and draws its own uniforms (`firm_uniform`)."""
     n = len(firms.stage)
     rows = np.empty(n, dtype=np.int64)
     events = np.empty(n, dtype=np.int8)
     n_events = 0
+    q = drivers.quarter
     for i in range(n):
-        if firms.stage[i] > Stage.LISTED:  # left the park before this quarter
+        s = firms.stage[i]
+        if s > Stage.LISTED:  # left the park before this quarter
             continue
-        event = _firm_quarter(firms, i, transition, growth, drivers)
+        firm, bank = firms.stream_id[i], firms.main_bank[i]
+        # 1. Correlated failure: the credit engine's latent-variable test; else
+        # 2. competing risks on one uniform: graduation, relocation, acquisition.
+        u = firm_uniform(drivers.default_stream, firm)
+        shift = drivers.shift[firms.sector[i]]
+        if defaults_given(u, firms.default_threshold[i], shift, drivers.load_idio):
+            event = Event.FAILED
+        else:
+            graduation = firm_graduation_prob(
+                transition.graduation[s],
+                firms.graduation_drive[i],
+                transition.graduation_finance[firms.finance_state[i]],
+                drivers.graduation_uplift[bank] * drivers.operator_uplift,
+                transition.max_graduation,
+            )
+            acquisition = transition.acquisition[s] * drivers.acquisition_uplift[bank]
+            acquisition = min(acquisition, transition.max_acquisition)
+            u = firm_uniform(drivers.transition_stream, firm)
+            event = competing_risk(u, graduation, drivers.relocation, acquisition)
         if event != Event.NONE:
             rows[n_events], events[n_events] = i, event
             n_events += 1
+        if event == Event.FAILED or event == Event.RELOCATED or event == Event.ACQUIRED:
+            firms.last_active_stage[i] = s
+            firms.stage[i] = exit_stage(event)
+            firms.exit_quarter[i] = q
+            firms.stage_quarter[i] = q
+            continue
+        if event == Event.GRADUATED:
+            firms.stage[i] = s + 1
+            firms.stage_quarter[i] = q
+            firms.size[i] *= transition.size_jump
+            firms.ip_value[i] *= transition.size_jump
+            # Firms accumulate plant and property as they grow (§五(二)).
+            firms.collateral[i] *= transition.collateral_jump
+            if s == Stage.PRE_IPO:
+                events[n_events - 1] = Event.LISTED
+                firms.listed_quarter[i] = q
+        # 3. Revenue grows with quality, faster after funding.
+        funded = firms.finance_state[i] == FinanceState.FUNDED
+        u = firm_uniform(drivers.revenue_stream, firm)
+        factor = revenue_growth_factor(firms.quality[i], funded, u, growth)
+        firms.size[i] *= factor
+        firms.collateral[i] *= factor
+        firms.ip_value[i] *= factor
+        # 4. A large pre-IPO or listed firm of a chain-forming sector leads a chain.
+        sector_leads = chains.leads_chains[firms.sector[i]]
+        stage, revenue = firms.stage[i], firms.size[i]
+        if grows_into_leader(
+            firms.chain_leader[i], stage, revenue, sector_leads, chains.min_revenue
+        ):
+            firms.chain_leader[i] = True
     return QuarterEvents(rows[:n_events], events[:n_events])
 
 
@@ -684,7 +699,8 @@ def live_through_quarter(
     rows, event = _live_quarter(
         FirmColumns.of(pop),
         TransitionRates.of(params),
-        GrowthRates.of(params, sectors),
+        GrowthRates.of(params),
+        ChainRule.of(params, sectors),
         drivers,
     )
     graduated = ((event == Event.GRADUATED) | (event == Event.LISTED)).nonzero()[0]
