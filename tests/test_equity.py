@@ -7,7 +7,6 @@ and statistically (the share that seeks converges to the stage's demand).
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 
 import numpy as np
@@ -17,28 +16,20 @@ from parksim import ParkModel
 from parksim.core.codes import Stage
 from parksim.core.population import EnterprisePopulation
 from parksim.core.streams import FirmStreams, Mechanism
-from parksim.enterprises.equity import (
-    EquityMarketParams,
-    RoundRule,
-    investors_fund,
-    raise_equity,
-)
+from parksim.enterprises.equity import EquityMarketParams, investors_fund, raise_equity
 
 BASELINE = "scenarios/baseline.toml"
 PARAMS = EquityMarketParams()
-RULE = RoundRule.of(PARAMS)
 BANK_FUND = np.array([True, False, True])
 
 
 def test_investors_fund_when_the_posterior_mean_clears_the_bar() -> None:
     # σ = 0.5: a firm of quality 0.5 seen with error +1 signals 1.0, posterior mean 0.8.
-    rule = RoundRule.of(dataclasses.replace(PARAMS, investor_noise=0.5))
-    assert investors_fund(0.5, 1.0, 0.8, rule)
-    assert not investors_fund(0.5, 1.0, 0.8 + 1e-12, rule)
-    assert investors_fund(0.5, 1.0, 0.0, rule)
+    assert investors_fund(0.5, 1.0, 0.8, 0.5)
+    assert not investors_fund(0.5, 1.0, 0.8 + 1e-12, 0.5)
+    assert investors_fund(0.5, 1.0, 0.0, 0.5)
     # Without noise investors see quality itself.
-    exact = RoundRule.of(dataclasses.replace(PARAMS, investor_noise=0.0))
-    assert investors_fund(0.3, 5.0, 0.3, exact) and not investors_fund(0.3, 5.0, 0.31, exact)
+    assert investors_fund(0.3, 5.0, 0.3, 0.0) and not investors_fund(0.3, 5.0, 0.31, 0.0)
 
 
 @pytest.fixture(scope="module")

@@ -171,13 +171,13 @@ def raise_equity(
     )
 
 
-@njit(cache=True)
-def investors_fund(quality: float, view_error: float, bar: float, rule: RoundRule) -> bool:
+@njit(cache=True, inline="always")
+def investors_fund(quality: float, view_error: float, bar: float, investor_noise: float) -> bool:
     """Whether investors fund a round (§五(二), §六(二)2): their view of quality is
     s = q + σ·ε (σ = `investor_noise`), and they fund when the posterior mean
     E[q | s] = s / (1 + σ²) clears `bar` (the stage's bar, less any co-investor's cut)."""
-    signal = quality + rule.investor_noise * view_error
-    return signal / (1.0 + rule.investor_noise**2) >= bar
+    signal = quality + investor_noise * view_error
+    return signal / (1.0 + investor_noise**2) >= bar
 
 
 @njit(cache=True)
@@ -202,7 +202,8 @@ def _close_rounds(
         s, main = firms.stage[i], firms.main_bank[i]
         bank_backed = main >= 0 and funds.bank_fund[main % n_banks]
         cut = rule.fund_bar_cut if funds.park_fund or bank_backed else 0.0
-        if not investors_fund(firms.quality[i], seekers.view_error[k], rule.bar[s] - cut, rule):
+        bar = rule.bar[s] - cut
+        if not investors_fund(firms.quality[i], seekers.view_error[k], bar, rule.investor_noise):
             continue
         spread = rule.round_size_dispersion * seekers.size_error[k]
         amount = rule.round_size[s] * math.exp(spread)
