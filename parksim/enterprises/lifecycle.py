@@ -625,6 +625,8 @@ def _live_quarter(
             acquisition = min(acquisition, transition.max_acquisition)
             u = firm_uniform(drivers.transition_stream, firm)
             event = competing_risk(u, graduation, drivers.relocation, acquisition)
+            if event == Event.GRADUATED and s == Stage.PRE_IPO:
+                event = Event.LISTED  # a pre-IPO graduate lists
         if event != Event.NONE:
             rows[n_events], events[n_events] = i, event
             n_events += 1
@@ -634,15 +636,14 @@ def _live_quarter(
             firms.exit_quarter[i] = q
             firms.stage_quarter[i] = q
             continue
-        if event == Event.GRADUATED:
+        if event == Event.GRADUATED or event == Event.LISTED:
             firms.stage[i] = s + 1
             firms.stage_quarter[i] = q
             firms.size[i] *= transition.size_jump
             firms.ip_value[i] *= transition.size_jump
             # Firms accumulate plant and property as they grow (§五(二)).
             firms.collateral[i] *= transition.collateral_jump
-            if s == Stage.PRE_IPO:
-                events[n_events - 1] = Event.LISTED
+            if event == Event.LISTED:
                 firms.listed_quarter[i] = q
         # 3. Revenue grows with quality, faster after funding.
         funded = firms.finance_state[i] == FinanceState.FUNDED
