@@ -412,8 +412,9 @@ class EnterprisePopulation:
 
 @njit(cache=True)
 def _split_rows(column: np.ndarray, archivable: np.ndarray, archived: np.ndarray) -> None:
-    """Copy the `archivable` rows of a column to `archived` (one spare row at its end) and
-    move the others to the top of the column, in order and in place."""
+    """Compaction's split of one column (bookkeeping, no mechanism of the book): copy the
+    `archivable` rows to `archived` (one spare row at its end) and move the others to the
+    top of the column, in order and in place (see `EnterprisePopulation.compact`)."""
     kept, gone = 0, 0
     for i in range(len(column)):
         # Branch-free, both writes every row: a kept row only ever moves up, so a write

@@ -79,7 +79,9 @@ def stream_base(key: int, quarter: int, mechanism: int) -> int:
 
 @njit(cache=True)
 def firm_uniform(base: np.uint64, stream_id: np.int64) -> float:
-    """The uniform in (0, 1) of firm `stream_id` in the stream starting at `base`."""
+    """The uniform in (0, 1) of firm `stream_id` in the stream starting at `base`: the
+    53 high bits of the `stream_id`-th output of SplitMix64 seeded with `base`, centred
+    in their interval of width 2**-53."""
     z = mix64(base + np.uint64(stream_id) * _GAMMA)
     return (float(z >> _S11) + 0.5) * _UNIT
 
@@ -91,16 +93,6 @@ def firm_uniforms(base: np.uint64, stream_ids: np.ndarray) -> np.ndarray:
     for i in range(len(stream_ids)):
         out[i] = firm_uniform(base, stream_ids[i])
     return out
-
-
-def firm_uniforms_reference(base: int, stream_ids: np.ndarray) -> np.ndarray:
-    """The same uniforms in plain numpy: the test oracle of `firm_uniforms`."""
-    with np.errstate(over="ignore"):
-        z = np.uint64(base) + np.asarray(stream_ids).astype(np.uint64) * _GAMMA
-        z = (z ^ (z >> _S30)) * _MIX_1
-        z = (z ^ (z >> _S27)) * _MIX_2
-        z = z ^ (z >> _S31)
-    return ((z >> _S11).astype(np.float64) + 0.5) * _UNIT
 
 
 @dataclass(frozen=True)
@@ -148,7 +140,15 @@ class FirmStreams:
 
 
 @njit(cache=True)
-def _seekers(base, stream_id, stage, chance, engaged, rows, every):
+def _seekers(
+    base: np.uint64,
+    stream_id: np.ndarray,
+    stage: np.ndarray,
+    chance: np.ndarray,
+    engaged: np.ndarray | None,
+    rows: np.ndarray,
+    every: bool,
+) -> np.ndarray:
     """The firms (of `rows`, or every row) not `engaged` whose own uniform falls below
     their stage's chance (see `FirmStreams.seekers`). With `engaged` None, numba compiles
     the loop without the test."""
