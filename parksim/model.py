@@ -37,6 +37,7 @@ from parksim.core.metrics import METRIC_NAMES
 from parksim.core.population import EnterprisePopulation
 from parksim.core.sectors import SECTOR_NAMES, SectorArrays
 from parksim.core.streams import Streams, stream_ids_of
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditRiskEngine
 from parksim.enterprises.entry import (
     cdf_of,
@@ -58,15 +59,12 @@ from parksim.policy import PolicyPackage, RiskPool, interest_subsidy_cost
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
 
-# Ages (quarters) of the initial firms by stage: [low, high).
-INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))
-# Quarters a firm's last finance outcome keeps affecting its hazards.
-FINANCE_MEMORY_QUARTERS = 4
-# Chance that an initial firm supplies a chain leader (assumption).
-INITIAL_CHAIN_LINK = 0.1
 # Archive exited, loan-free firms once they are this share of the live rows. It is for
 # speed; it moves rows, but draws are keyed by firm, not row, so it changes no result.
 COMPACT_AT_EXITED_SHARE = 0.2
+# Rows the population's buffers hold beyond twice the initial park before they grow: for
+# speed only (rows are keyed by firm, so growing the buffers changes no result).
+BUFFER_HEADROOM_ROWS = 1024
 # Keys of the time-series columns written per stage and per sector (see `_record`).
 COUNT_KEYS = tuple(f"n_{s}" for s in (*STAGES, *EXITS))
 STAGE_KEYS = tuple(
@@ -142,7 +140,7 @@ class ParkModel(mesa.Model):
             np.array([cfg.park.sector_mix[name] for name in self.sectors.names]),
         )
         # Room for the park to double before its columns are copied to larger buffers.
-        capacity = 2 * self.config.park.enterprises + 1024
+        capacity = 2 * self.config.park.enterprises + BUFFER_HEADROOM_ROWS
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names, capacity)
         self._populate()
         self._update_failure_pd()
@@ -202,12 +200,14 @@ class ParkModel(mesa.Model):
         u = firm_draws(rng, park.enterprises, len(self.banks))
         ids = self._add_firms(u, cdf_of(park_mix), quality_shift=0.0)
         stages = self.enterprises.stage[ids]
-        bounds = np.array(INITIAL_AGE_QUARTERS)[stages]
-        age = bounds[:, 0] + (rng.random(len(ids)) * (bounds[:, 1] - bounds[:, 0])).astype(int)
+        firms = self.config.firms
+        low = np.asarray(firms.initial_age_low)[stages]
+        high = np.asarray(firms.initial_age_high)[stages]
+        age = (low + rng.random(len(ids)) * (high - low)).astype(int)
         self.enterprises.entered_quarter[ids] = -age
-        self.enterprises.stage_quarter[ids] = -np.minimum(age, 8)
+        self.enterprises.stage_quarter[ids] = -np.minimum(age, firms.initial_stage_tenure)
         promote_chain_leaders(self.enterprises, ids, self.config.lifecycle, self.sectors)
-        link_suppliers(self.enterprises, ids, INITIAL_CHAIN_LINK, u)
+        link_suppliers(self.enterprises, ids, firms.initial_chain_link, u)
 
     def _add_firms(self, u: np.ndarray, stage_cdf: np.ndarray, quality_shift: float) -> np.ndarray:
         columns = draw_firms(
@@ -349,7 +349,9 @@ class ParkModel(mesa.Model):
         applicants, borrowers = self.loan_market.lend(pop, self.banks, self.tiers, firms, q)
 
         # Funded by either channel beats refused by the other; outcomes fade after a year.
-        pop.finance_state *= pop.finance_quarter >= q - FINANCE_MEMORY_QUARTERS
+        pop.finance_state *= (
+            pop.finance_quarter >= q - self.config.lifecycle.finance_memory_quarters
+        )
         for sought in (rounds.sought, applicants):
             pop.finance_state[sought] = FinanceState.REFUSED
             pop.finance_quarter[sought] = q
@@ -445,7 +447,7 @@ class ParkModel(mesa.Model):
             listings=len(events.listed),
             failures=len(events.failed),
             n_chain_leaders=len(pop.chain_leaders()),
-            output=float((pop.size * (pop.stage <= Stage.LISTED)).sum()) / 4.0,
+            output=float((pop.size * (pop.stage <= Stage.LISTED)).sum()) / QUARTERS_PER_YEAR,
             exposure=led.exposure,
             new_loans=led.new_loans,
             repayments=led.repayments,
@@ -470,7 +472,7 @@ class ParkModel(mesa.Model):
             investment=led.investment,
             focal_tier=self.focal_bank.tier,
             net_profit=led.net_profit,
-            raroc=4.0 * led.net_profit / risk.capital if risk.capital > 0 else 0.0,
+            raroc=QUARTERS_PER_YEAR * led.net_profit / risk.capital if risk.capital > 0 else 0.0,
             sold_down=led.sold_down,
             largest_exposure_share=risk.largest_exposure_share,
             top10_exposure_share=risk.top10_exposure_share,

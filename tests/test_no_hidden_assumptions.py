@@ -10,7 +10,7 @@ fails on any other numeric literal, except:
 - 2 and 0.5 as an operand of arithmetic (halves, squares, square roots, √2) or an index,
   and any integer as a position in an array;
 - tolerances (a magnitude of at most 1e-6) and a warning's ``stacklevel``;
-- ``A, B, C = range(3)``: the count of codes, not a choice;
+- ``A, B, C = range(3)`` and the members of an ``IntEnum``: codes, not choices;
 - literals in type annotations (``Literal[1.0, 2.0, 3.0]``);
 - the module-level constants of ALLOWED: units, codes and regulatory formulas, each with
   the reason it is not a modelling choice (and a comment at its definition). Quarters per
@@ -82,7 +82,8 @@ NUMERICS = {
     "parksim/credit/engine.py": {"_GRID_LO", "_GRID_STEP", "_GRID_CELLS"},
     "parksim/banks/risk.py": {"NUMPY_SORT_FROM", "pairwise_sum"},
     "parksim/enterprises/entry.py": {"DRAWS_PER_FIRM"},
-    "parksim/model.py": {"COMPACT_AT_EXITED_SHARE"},
+    "parksim/enterprises/lifecycle.py": {"UNIFORM_SDS_PER_UNIT"},
+    "parksim/model.py": {"COMPACT_AT_EXITED_SHARE", "BUFFER_HEADROOM_ROWS"},
 }
 ALLOWED = {
     (module, name)
@@ -117,6 +118,13 @@ def scanned_files() -> list[Path]:
     return files
 
 
+ENUM_BASES = {"IntEnum", "Enum", "StrEnum"}
+
+
+def _base_name(base: ast.AST) -> str:
+    return base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+
+
 def _is_number(node: ast.AST) -> bool:
     return (
         isinstance(node, ast.Constant)
@@ -147,8 +155,11 @@ class Scan(ast.NodeVisitor):
         super().generic_visit(node)
         self.parents.pop()
 
-    # Parameter defaults and annotations are not code.
+    # Parameter defaults and annotations are not code; nor are the members of a code enum
+    # (`class Event(IntEnum): FAILED = 1`), which number categories.
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if any(_base_name(base) in ENUM_BASES for base in node.bases):
+            return
         self.parents.append(node)
         for statement in node.body:
             if isinstance(statement, ast.AnnAssign):

@@ -83,6 +83,54 @@ class FirmProfileParams:
     valuation_multiple: float = field(
         default=3.0, metadata={"min": 0.0, "help": "initial valuation / annual revenue"}
     )
+    # The park's firms at the start (the book gives no age profile): older the later
+    # their stage.
+    initial_age_low: tuple[float, ...] = field(
+        default=(0.0, 4.0, 8.0, 16.0, 20.0),
+        metadata={
+            "unit": "quarters",
+            "non_negative": True,
+            "min_len": 5,
+            "max_len": 5,
+            "help": "youngest age of an initial firm by stage; an initial firm's age is "
+            "a uniform draw on [initial_age_low, initial_age_high), rounded down",
+            "source": ASSUMED,
+        },
+    )
+    initial_age_high: tuple[float, ...] = field(
+        default=(8.0, 16.0, 32.0, 40.0, 60.0),
+        metadata={
+            "unit": "quarters",
+            "min": 1,
+            "min_len": 5,
+            "max_len": 5,
+            "help": "age below which an initial firm of the stage falls",
+            "source": ASSUMED,
+        },
+    )
+    initial_stage_tenure: int = field(
+        default=8,
+        metadata={
+            "unit": "quarters",
+            "min": 0,
+            "help": "longest time an initial firm has already spent in its stage",
+            "source": ASSUMED,
+        },
+    )
+    initial_chain_link: float = field(
+        default=0.1,
+        metadata={
+            "unit": "probability",
+            "help": "chance that an initial firm supplies a chain leader (entrants link at "
+            "the operator's rate)",
+            "source": ASSUMED,
+        },
+    )
+
+    def __post_init__(self) -> None:
+        pairs = zip(self.initial_age_low, self.initial_age_high, strict=False)
+        if any(high <= low for low, high in pairs):
+            raise ValueError("initial_age_high must exceed initial_age_low at every stage")
 
 
 class Draw(IntEnum):
@@ -101,6 +149,7 @@ class Draw(IntEnum):
     LINK_PICK = 8  # which leader
 
 
+# Uniforms a new firm draws before its banks' signal errors: one per Draw column.
 DRAWS_PER_FIRM = len(Draw)
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtri
 
-from parksim.core.codes import FinanceState, Stage
+from parksim.core.codes import STAGES, FinanceState, Stage
 from parksim.core.population import EnterprisePopulation, stage_table
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
@@ -35,6 +35,8 @@ from parksim.credit.engine import defaults_given
 
 PROB = {"unit": "probability"}
 ASSUMED = "assumption; range in parksim/data/assumptions.toml"
+# A uniform on [0, 1) has sd 1/√12: scaling a centred uniform by sd·√12 gives it sd `sd`.
+UNIFORM_SDS_PER_UNIT = math.sqrt(12.0)
 # Rows of the population: an index array, or a slice over all live rows (no gather).
 Rows = np.ndarray | slice
 
@@ -149,6 +151,16 @@ class LifecycleParams:
             "source": ASSUMED,
         },
     )
+    finance_memory_quarters: int = field(
+        default=4,
+        metadata={
+            "unit": "quarters",
+            "min": 0,
+            "help": "quarters a firm's last finance outcome (funded or refused) keeps "
+            "shifting its hazards",
+            "source": ASSUMED,
+        },
+    )
     leader_min_revenue: float = field(
         default=40_000.0,
         metadata={
@@ -160,7 +172,7 @@ class LifecycleParams:
     )
 
     def __post_init__(self) -> None:
-        n_stages = len(Stage.__members__) - 3
+        n_stages = len(STAGES)
         for name, expected in (("failure_pd", n_stages), ("acquisition", n_stages)):
             if len(getattr(self, name)) != expected:
                 raise ValueError(f"{name} needs {expected} values (seed, startup, ..., listed)")
@@ -284,8 +296,7 @@ class GrowthRates(NamedTuple):
             params.revenue_growth,
             params.growth_quality_loading,
             params.funded_growth_boost,
-            # A uniform has sd 1/√12: scaling by sd·√12 gives the shock its sd.
-            params.revenue_shock_sd * math.sqrt(12.0),
+            params.revenue_shock_sd * UNIFORM_SDS_PER_UNIT,
             params.min_growth_factor,
         )
 
