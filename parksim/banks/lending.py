@@ -23,6 +23,7 @@ from parksim.core.codes import LoanStatus, Product, Stage
 from parksim.core.population import EnterprisePopulation, stage_table
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditParams, secured_lgd
 from parksim.enterprises.lifecycle import LifecycleParams
 from parksim.policy import PolicyPackage
@@ -375,7 +376,7 @@ def debt_capacity(applicants: Applicants, lending: LendingParams) -> np.ndarray:
     """The largest loan each applicant can service (万元): its first-year debt service,
     principal over the term plus interest at the pre-risk rate, at most
     `max_debt_service` of its annual revenue."""
-    annual_service = 4.0 / applicants.term + lending.base_rate + lending.margin
+    annual_service = QUARTERS_PER_YEAR / applicants.term + lending.base_rate + lending.margin
     return lending.max_debt_service * applicants.revenue / annual_service
 
 
@@ -534,7 +535,7 @@ def _debt_capacity(applicants, pricing):
     """`debt_capacity` of every applicant."""
     capacity = np.empty(len(applicants.need))
     for k in range(len(capacity)):
-        annual_service = 4.0 / applicants.term[k] + pricing.base_rate + pricing.margin
+        annual_service = QUARTERS_PER_YEAR / applicants.term[k] + pricing.base_rate + pricing.margin
         capacity[k] = pricing.max_debt_service * applicants.revenue[k] / annual_service
     return capacity
 
@@ -591,7 +592,7 @@ def _annual_pd(base_pd, post_mean, spread, pricing):
     """The bank's annual PD estimate: the quarterly hazard at its posterior of quality,
     base_pd · exp(−β m + ½β²(v − 1)), capped at `pd_cap`, over four quarters."""
     quarterly = min(base_pd * math.exp(-pricing.quality_risk * post_mean + spread), pricing.pd_cap)
-    return 1.0 - math.pow(1.0 - quarterly, 4.0)
+    return 1.0 - math.pow(1.0 - quarterly, float(QUARTERS_PER_YEAR))
 
 
 @njit(cache=True)
