@@ -25,7 +25,7 @@ from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
 from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditParams, secured_lgd
-from parksim.enterprises.lifecycle import LifecycleParams
+from parksim.enterprises.lifecycle import LifecycleParams, firm_failure_pd, quality_factor
 from parksim.policy import PolicyPackage
 
 PROB = {"unit": "probability"}
@@ -110,16 +110,6 @@ class LendingParams:
     )
     rate_elasticity: float = field(
         default=10.0, metadata={"min": 0.0, "help": "demand change per unit of rate cut"}
-    )
-    pd_cap: float = field(
-        default=0.95,
-        metadata={
-            "unit": "probability per quarter",
-            "exclusive_min": 0.0,
-            "max": 1.0,
-            "help": "highest quarterly PD a bank's estimate reaches, however bad its view",
-            "source": "assumption (range in assumptions.toml)",
-        },
     )
     sector_headroom: float = field(
         default=1.5,
@@ -233,7 +223,6 @@ class ProductTerms(NamedTuple):
     trade_finance_ratio: float
     failure_pd: np.ndarray  # quarterly hazard by stage
     sector_failure: np.ndarray  # hazard multiplier by sector code
-    funded_failure_mult: float
     eligible_cover: float  # guarantee + risk pool share of a young firm's loss
     guarantee_share: float
 
@@ -259,7 +248,6 @@ class ProductTerms(NamedTuple):
             trade_finance_ratio=lending.trade_finance_ratio,
             failure_pd=stage_table(lifecycle.failure_pd),
             sector_failure=sectors.failure,
-            funded_failure_mult=lifecycle.funded_failure_mult,
             eligible_cover=guarantee + (1.0 - guarantee) * policy.risk_pool_share,
             guarantee_share=guarantee,
         )
@@ -275,7 +263,8 @@ class Applicants(NamedTuple):
     age: np.ndarray  # quarters since entry
     quality: np.ndarray  # latent; each bank sees it through its own error
     signal_error: np.ndarray  # (n, n_banks) standard-normal view errors
-    base_pd: np.ndarray  # quarterly stage × sector hazard of an average funded firm
+    base_pd: np.ndarray  # quarterly failure hazard of the applicant's stage
+    sector_failure: np.ndarray  # its sector's failure-hazard multiplier
     limits: np.ndarray  # (len(Product), n) what each product could lend, 万元
     cover: np.ndarray  # policy cover of each applicant's loss
     guarantee: np.ndarray  # the part of `cover` the guarantor pays (the rest is the pool's)
@@ -323,7 +312,8 @@ def _applicant_view(
     quality, prior, revenue = np.empty(n), np.empty(n), np.empty(n)
     errors = np.empty((n, n_banks))
     sector = np.empty(n, dtype=firms.sector.dtype)
-    base_pd, cover, guarantee = np.empty(n), np.empty(n), np.empty(n)
+    base_pd, sector_failure = np.empty(n), np.empty(n)
+    cover, guarantee = np.empty(n), np.empty(n)
     limits = np.zeros((N_PRODUCTS, n))
     for k in range(n):
         i = rows[k]
@@ -333,8 +323,7 @@ def _applicant_view(
         quality[k], prior[k], revenue[k] = firms.quality[i], firms.quality_prior[i], revenue_i
         for b in range(n_banks):
             errors[k, b] = firms.signal_error[i, b]
-        hazard = terms.failure_pd[s] * terms.sector_failure[sector[k]]
-        base_pd[k] = hazard * terms.funded_failure_mult
+        base_pd[k], sector_failure[k] = terms.failure_pd[s], terms.sector_failure[sector[k]]
         young = s <= Stage.GROWTH
         cover[k] = terms.eligible_cover if young else 0.0
         guarantee[k] = terms.guarantee_share if young else 0.0
@@ -357,8 +346,8 @@ def _applicant_view(
         if s >= Stage.STARTUP:
             limits[Product.TRADE_FINANCE, k] = terms.trade_finance_ratio * revenue_i
     return Applicants(
-        rows, need, stage, age, quality, errors, base_pd, limits, cover, guarantee, prior,
-        revenue, sector, term,
+        rows, need, stage, age, quality, errors, base_pd, sector_failure, limits, cover,
+        guarantee, prior, revenue, sector, term,
     )  # fmt: skip
 
 
@@ -435,10 +424,12 @@ class Pricing(NamedTuple):
     max_debt_service: float
     min_loan: float
     max_rate: float
-    pd_cap: float
     lgd_unsecured: float
     lgd_secured: float
+    # The firms' failure hazard (LifecycleParams), which the bank applies to its view.
     quality_risk: float  # β: PD multiplier exp(−β q) of latent quality q
+    funded_failure_mult: float  # its multiplier for a funded firm
+    max_failure_pd: float  # its cap
 
     @classmethod
     def of(
@@ -450,10 +441,11 @@ class Pricing(NamedTuple):
             max_debt_service=lending.max_debt_service,
             min_loan=lending.min_loan,
             max_rate=lending.max_rate,
-            pd_cap=lending.pd_cap,
             lgd_unsecured=credit.lgd_unsecured,
             lgd_secured=credit.lgd_secured,
             quality_risk=lifecycle.quality_risk,
+            funded_failure_mult=lifecycle.funded_failure_mult,
+            max_failure_pd=lifecycle.max_failure_pd,
         )
 
 
@@ -473,7 +465,8 @@ def make_offers(
     appetite and the loan keeps its exposure to the applicant's sector within
     `sector_limit` of the book. Without `book` (the opening book) limits do not apply.
 
-    Its PD estimate is the hazard model at its posterior view of quality: with prior
+    Its PD estimate is the firm's failure hazard (`firm_failure_pd`, the rule the firms
+    fail by) at its posterior view of quality, for the firm funded: with prior
     q ~ N(μ, 1), μ the mean quality of the firm's cohort (the park's entrant shift when it
     entered), and view s = q + σ·e, the posterior is N((s + σ²μ)/(1+σ²), σ²/(1+σ²)); a
     noisy bank sees every young firm as its cohort's average, and prices that uncertainty.
@@ -503,7 +496,7 @@ def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing:
     youngest, oldest = (age.min(), age.max()) if n > 0 else (0, 0)
     for b in range(n_banks):
         posterior = _posterior_by_age(
-            banks.signal_noise[b], banks.history_quarters[b], youngest, oldest, pricing
+            banks.signal_noise[b], banks.history_quarters[b], youngest, oldest
         )
         for k in range(n):
             best, lent = _best_product(applicants, banks.offered[b], k, capacity[k])
@@ -511,7 +504,7 @@ def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing:
             loss_given_default = _loss_given_default(applicants.limits, k, lent, pricing)
             a = age[k] - youngest
             post_mean = _posterior_mean(applicants, posterior, b, k, a)
-            pd = _annual_pd(applicants.base_pd[k], post_mean, posterior.spread[a], pricing)
+            pd = _annual_pd(applicants, k, post_mean, posterior.variance[a], pricing)
             expected_loss = pd * loss_given_default * (1.0 - _cover(applicants, book, k))
             approved[b, k] = (
                 lent >= pricing.min_loan
@@ -588,10 +581,23 @@ def _posterior_mean(applicants, posterior, b, k, a):
 
 
 @njit(cache=True)
-def _annual_pd(base_pd, post_mean, spread, pricing):
-    """The bank's annual PD estimate: the quarterly hazard at its posterior of quality,
-    base_pd · exp(−β m + ½β²(v − 1)), capped at `pd_cap`, over four quarters."""
-    quarterly = min(base_pd * math.exp(-pricing.quality_risk * post_mean + spread), pricing.pd_cap)
+def _annual_pd(applicants, k, post_mean, variance, pricing):
+    """The bank's annual PD estimate of applicant k: the firm's quarterly failure hazard
+    (`firm_failure_pd`) with its quality factor taken under the bank's posterior N(m, v),
+    exp(−β m + ½β²(v − 1)), over a year. The bank prices the firm funded (the loan funds
+    it) and on its own: chain support and hazard relief are not its to count on."""
+    failure_risk = applicants.sector_failure[k] * quality_factor(
+        post_mean, pricing.quality_risk, variance
+    )
+    quarterly = firm_failure_pd(
+        applicants.base_pd[k],
+        failure_risk,
+        pricing.funded_failure_mult,
+        False,  # supported: no chain support counted
+        0.0,  # chain_support
+        pricing.max_failure_pd,
+        1.0,  # relief: none
+    )
     return 1.0 - math.pow(1.0 - quarterly, float(QUARTERS_PER_YEAR))
 
 
@@ -612,25 +618,25 @@ class Posterior(NamedTuple):
     sigma: np.ndarray  # sd of its signal
     sigma_sq: np.ndarray
     shrink: np.ndarray  # 1/(1+σ²), the weight of the signal against the prior
-    spread: np.ndarray  # ½β²(posterior variance − 1), the PD multiplier's variance term
+    variance: np.ndarray  # σ²/(1+σ²), the variance of its posterior of quality
 
 
 @njit(cache=True)
-def _posterior_by_age(signal_noise, history_quarters, youngest, oldest, pricing):
+def _posterior_by_age(signal_noise, history_quarters, youngest, oldest):
     """One bank's view of applicants aged `youngest`..`oldest` quarters (`Posterior`).
     A bank with a history horizon h learns from the track record: σ shrinks by
     √(h/(h + age)) (§五(二))."""
     ages = oldest - youngest + 1
-    sigma, sigma_sq, shrink, spread = np.empty(ages), np.empty(ages), np.empty(ages), np.empty(ages)
-    half_beta_sq = 0.5 * pricing.quality_risk * pricing.quality_risk
+    sigma, sigma_sq = np.empty(ages), np.empty(ages)
+    shrink, variance = np.empty(ages), np.empty(ages)
     h = history_quarters
     for a in range(ages):
         learned = h / (h + (youngest + a)) if h > 0 else 1.0
         sigma[a] = signal_noise * math.sqrt(learned)
         sigma_sq[a] = sigma[a] * sigma[a]
         shrink[a] = 1.0 / (1.0 + sigma_sq[a])
-        spread[a] = half_beta_sq * (sigma_sq[a] * shrink[a] - 1.0)
-    return Posterior(sigma, sigma_sq, shrink, spread)
+        variance[a] = sigma_sq[a] * shrink[a]
+    return Posterior(sigma, sigma_sq, shrink, variance)
 
 
 def choose_lenders(offers: Offers, main_bank: np.ndarray, outside_rate: float) -> np.ndarray:
