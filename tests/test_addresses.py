@@ -11,8 +11,8 @@ import pytest
 
 from parksim.analysis.sensitivity.assumptions import apply_values, load_assumptions, schema_leaves
 from parksim.banks.tiers import TIER_SPECS, TierSpec
+from parksim.ensemble.folders import build_manifest
 from parksim.model import ParkModel
-from parksim.results import build_manifest
 from parksim.scenario.addresses import (
     address_of_keyword,
     keyword_of,
