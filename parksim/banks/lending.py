@@ -365,8 +365,13 @@ def debt_capacity(applicants: Applicants, lending: LendingParams) -> np.ndarray:
     """The largest loan each applicant can service (万元): its first-year debt service,
     principal over the term plus interest at the pre-risk rate, at most
     `max_debt_service` of its annual revenue."""
-    annual_service = QUARTERS_PER_YEAR / applicants.term + lending.base_rate + lending.margin
-    return lending.max_debt_service * applicants.revenue / annual_service
+    return _debt_capacity(
+        applicants.term,
+        applicants.revenue,
+        lending.base_rate,
+        lending.margin,
+        lending.max_debt_service,
+    )
 
 
 class BankTerms(NamedTuple):
@@ -490,7 +495,13 @@ def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing:
     amount, rate, lgd = np.empty((n_banks, n)), np.empty((n_banks, n)), np.empty((n_banks, n))
     annual_pd, posterior_mean = np.empty((n_banks, n)), np.empty((n_banks, n))
     product = np.empty((n_banks, n), dtype=np.int8)
-    capacity = _debt_capacity(applicants, pricing)
+    capacity = _debt_capacity(
+        applicants.term,
+        applicants.revenue,
+        pricing.base_rate,
+        pricing.margin,
+        pricing.max_debt_service,
+    )
     # Each bank's view error and shrinkage depend only on the applicant's age.
     age = applicants.age
     youngest, oldest = (age.min(), age.max()) if n > 0 else (0, 0)
@@ -524,12 +535,12 @@ def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing:
 
 
 @njit(cache=True)
-def _debt_capacity(applicants, pricing):
-    """`debt_capacity` of every applicant."""
-    capacity = np.empty(len(applicants.need))
+def _debt_capacity(term, revenue, base_rate, margin, max_debt_service):
+    """`debt_capacity` of loans of `term` quarters to firms of annual `revenue` (万元)."""
+    capacity = np.empty(len(term))
     for k in range(len(capacity)):
-        annual_service = QUARTERS_PER_YEAR / applicants.term[k] + pricing.base_rate + pricing.margin
-        capacity[k] = pricing.max_debt_service * applicants.revenue[k] / annual_service
+        annual_service = QUARTERS_PER_YEAR / term[k] + base_rate + margin
+        capacity[k] = max_debt_service * revenue[k] / annual_service
     return capacity
 
 
