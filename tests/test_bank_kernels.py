@@ -144,8 +144,10 @@ def test_the_offer_is_priced_at_the_closed_form_pd_and_lgd(model: ParkModel) -> 
     lending, credit, beta = cfg.lending, cfg.credit, cfg.lifecycle.quality_risk
     view = one_applicant(model, 300.0, quality=0.4, quality_prior=0.4)
     offers = make_offers(view, tier_table(), lending, cfg.lifecycle, credit)
-    # A bank that sees quality q exactly: quarterly PD = base × exp(−β q − ½β²).
-    quarterly = view.base_pd[0] * math.exp(-beta * 0.4 - 0.5 * beta * beta)
+    # A bank that sees quality q exactly: the quarterly PD of a funded firm,
+    # stage base × sector × exp(−β q − ½β²) × funded multiplier.
+    base = view.base_pd[0] * view.sector_failure[0] * cfg.lifecycle.funded_failure_mult
+    quarterly = base * math.exp(-beta * 0.4 - 0.5 * beta * beta)
     annual = 1.0 - (1.0 - quarterly) ** 4
     collateral = view.limits[Product.COLLATERAL, 0]
     for b in (0, 1):
@@ -160,12 +162,12 @@ def test_the_offer_is_priced_at_the_closed_form_pd_and_lgd(model: ParkModel) -> 
     assert offers.approved[:2, 0].all()
 
 
-def test_a_banks_pd_estimate_stops_at_the_pd_cap(model: ParkModel) -> None:
+def test_a_banks_pd_estimate_stops_at_the_firms_pd_cap(model: ParkModel) -> None:
     cfg = model.config
     view = one_applicant(model, 300.0, quality=-50.0, quality_prior=-50.0)
-    for cap in (cfg.lending.pd_cap, 0.5):
-        lending = dataclasses.replace(cfg.lending, pd_cap=cap)
-        offers = make_offers(view, tier_table(), lending, cfg.lifecycle, cfg.credit)
+    for cap in (cfg.lifecycle.max_failure_pd, 0.5):
+        lifecycle = dataclasses.replace(cfg.lifecycle, max_failure_pd=cap)
+        offers = make_offers(view, tier_table(), cfg.lending, lifecycle, cfg.credit)
         assert offers.annual_pd[0, 0] == pytest.approx(1.0 - (1.0 - cap) ** 4, rel=1e-12)
 
 

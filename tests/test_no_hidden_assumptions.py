@@ -43,8 +43,27 @@ INDEX = ast.AST()  # marks a subscript's index among a literal's parents
 # Each constant needs a comment (or docstring) at its definition citing its source.
 ALLOWED_BY_MODULE = {
     "parksim/credit/closed_forms.py": (
-        {"BASEL_PD_FLOOR", "BASEL_CONFIDENCE", "_EXPM1_MINUS_50"},
-        "the Basel II IRB formula (paras 272, 285)",
+        {
+            "BASEL_PD_FLOOR",
+            "BASEL_CONFIDENCE",
+            "BASEL_CORRELATION_MIN",
+            "BASEL_CORRELATION_MAX",
+            "BASEL_CORRELATION_PD_DECAY",
+            "BASEL_SME_ADJUSTMENT",
+            "BASEL_SME_SALES_FLOOR",
+            "BASEL_SME_SALES_CAP",
+            "BASEL_MATURITY_INTERCEPT",
+            "BASEL_MATURITY_PD_SLOPE",
+            "BASEL_MATURITY",
+            "BASEL_SENIOR_LGD",
+            "BASEL_RWA_MULTIPLIER",
+            "_EXPM1_MINUS_50",
+        },
+        "the Basel II IRB formula for corporate exposures (paras 44, 272, 273, 285, 287, 318)",
+    ),
+    "parksim/credit/engine.py": (
+        {"N_SYSTEMATIC_FACTORS"},
+        "the number of the model's systematic factors (macro and sector): its structure",
     ),
     "parksim/banks/risk.py": (
         {
@@ -78,9 +97,11 @@ NUMERICS = {
         "_BINOMIAL_WINDOW_SD",
         "_BINOMIAL_WINDOW_PAD",
         "_VARIANCE_NODES",
+        "_INTERIOR_POINT",
+        "_MIN_NODES",
     },
     "parksim/credit/engine.py": {"_GRID_LO", "_GRID_STEP", "_GRID_CELLS"},
-    "parksim/banks/risk.py": {"NUMPY_SORT_FROM", "pairwise_sum"},
+    "parksim/banks/risk.py": {"NUMPY_SORT_FROM"},
     "parksim/enterprises/entry.py": {"DRAWS_PER_FIRM"},
     "parksim/enterprises/lifecycle.py": {"UNIFORM_SDS_PER_UNIT"},
     "parksim/model.py": {"COMPACT_AT_EXITED_SHARE", "BUFFER_HEADROOM_ROWS"},

@@ -34,6 +34,7 @@ from parksim.banks.risk import (
 from parksim.banks.stakes import cost_by_bank
 from parksim.core.codes import LoanStatus, Product, Stage
 from parksim.core.population import N_ACTIVE_STAGES, EnterprisePopulation
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.policy import RiskPool
 
 
@@ -121,11 +122,11 @@ def _service(loans: LoanColumns, funding_cost: float, n_banks: int) -> Serviced:
     left_column = loans.loan_quarters_left
     for i in range(len(status)):
         if status[i] == LoanStatus.NON_PERFORMING:
-            npl_funding[lender[i]] += debt[i] * funding_cost / 4.0
+            npl_funding[lender[i]] += debt[i] * funding_cost / QUARTERS_PER_YEAR
         elif status[i] == LoanStatus.PERFORMING:
             b, balance, left = lender[i], debt[i], left_column[i]
             repaid = balance / max(left, 1)
-            interest[b] += balance * (loans.loan_rate[i] - funding_cost) / 4.0
+            interest[b] += balance * (loans.loan_rate[i] - funding_cost) / QUARTERS_PER_YEAR
             repayments[b] += repaid
             debt[i] = balance - repaid
             left_column[i] = left - 1

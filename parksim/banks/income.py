@@ -22,6 +22,7 @@ from parksim.banks.bank import Bank
 from parksim.core.codes import Stage
 from parksim.core.population import EnterprisePopulation
 from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.enterprises.lifecycle import LifecycleEvents
 
 SHARE = {"unit": "share"}
@@ -116,16 +117,18 @@ def earn_income(
     )
     for bank in banks:
         b, spec, led = bank.index, bank.spec, bank.ledger
-        led.fee_income += client_revenue[b] * income.settlement_fee / 4.0
+        led.fee_income += client_revenue[b] * income.settlement_fee / QUARTERS_PER_YEAR
         led.fee_income += bonds[b] * income.bond_fee * income.bond_size_ratio
         led.fee_income += spec.advisory_capture * (ipo[b] + mna[b])
         bank.wealth_aum = (
             bank.wealth_aum * (1 - income.aum_runoff) + spec.wealth_capture * wealth[b]
         )
-        led.personal_finance_income += bank.wealth_aum * income.wealth_fee / 4.0
-        led.personal_finance_income += client_revenue[b] * income.retail_margin / 4.0
+        led.personal_finance_income += bank.wealth_aum * income.wealth_fee / QUARTERS_PER_YEAR
+        led.personal_finance_income += client_revenue[b] * income.retail_margin / QUARTERS_PER_YEAR
         led.deposits = spec.deposit_share * client_revenue[b]
-        led.deposit_income += led.deposits * (funding_cost - income.deposit_rate) / 4.0
+        led.deposit_income += (
+            led.deposits * (funding_cost - income.deposit_rate) / QUARTERS_PER_YEAR
+        )
         led.operating_cost += spec.fixed_cost + spec.cost_per_client * clients[b]
 
 

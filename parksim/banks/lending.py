@@ -23,8 +23,9 @@ from parksim.core.codes import LoanStatus, Product, Stage
 from parksim.core.population import EnterprisePopulation, stage_table
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditParams, secured_lgd
-from parksim.enterprises.lifecycle import LifecycleParams
+from parksim.enterprises.lifecycle import LifecycleParams, firm_failure_pd, quality_factor
 from parksim.policy import PolicyPackage
 
 PROB = {"unit": "probability"}
@@ -109,16 +110,6 @@ class LendingParams:
     )
     rate_elasticity: float = field(
         default=10.0, metadata={"min": 0.0, "help": "demand change per unit of rate cut"}
-    )
-    pd_cap: float = field(
-        default=0.95,
-        metadata={
-            "unit": "probability per quarter",
-            "exclusive_min": 0.0,
-            "max": 1.0,
-            "help": "highest quarterly PD a bank's estimate reaches, however bad its view",
-            "source": "assumption (range in assumptions.toml)",
-        },
     )
     sector_headroom: float = field(
         default=1.5,
@@ -232,7 +223,6 @@ class ProductTerms(NamedTuple):
     trade_finance_ratio: float
     failure_pd: np.ndarray  # quarterly hazard by stage
     sector_failure: np.ndarray  # hazard multiplier by sector code
-    funded_failure_mult: float
     eligible_cover: float  # guarantee + risk pool share of a young firm's loss
     guarantee_share: float
 
@@ -258,7 +248,6 @@ class ProductTerms(NamedTuple):
             trade_finance_ratio=lending.trade_finance_ratio,
             failure_pd=stage_table(lifecycle.failure_pd),
             sector_failure=sectors.failure,
-            funded_failure_mult=lifecycle.funded_failure_mult,
             eligible_cover=guarantee + (1.0 - guarantee) * policy.risk_pool_share,
             guarantee_share=guarantee,
         )
@@ -274,7 +263,8 @@ class Applicants(NamedTuple):
     age: np.ndarray  # quarters since entry
     quality: np.ndarray  # latent; each bank sees it through its own error
     signal_error: np.ndarray  # (n, n_banks) standard-normal view errors
-    base_pd: np.ndarray  # quarterly stage × sector hazard of an average funded firm
+    base_pd: np.ndarray  # quarterly failure hazard of the applicant's stage
+    sector_failure: np.ndarray  # its sector's failure-hazard multiplier
     limits: np.ndarray  # (len(Product), n) what each product could lend, 万元
     cover: np.ndarray  # policy cover of each applicant's loss
     guarantee: np.ndarray  # the part of `cover` the guarantor pays (the rest is the pool's)
@@ -322,7 +312,8 @@ def _applicant_view(
     quality, prior, revenue = np.empty(n), np.empty(n), np.empty(n)
     errors = np.empty((n, n_banks))
     sector = np.empty(n, dtype=firms.sector.dtype)
-    base_pd, cover, guarantee = np.empty(n), np.empty(n), np.empty(n)
+    base_pd, sector_failure = np.empty(n), np.empty(n)
+    cover, guarantee = np.empty(n), np.empty(n)
     limits = np.zeros((N_PRODUCTS, n))
     for k in range(n):
         i = rows[k]
@@ -332,8 +323,7 @@ def _applicant_view(
         quality[k], prior[k], revenue[k] = firms.quality[i], firms.quality_prior[i], revenue_i
         for b in range(n_banks):
             errors[k, b] = firms.signal_error[i, b]
-        hazard = terms.failure_pd[s] * terms.sector_failure[sector[k]]
-        base_pd[k] = hazard * terms.funded_failure_mult
+        base_pd[k], sector_failure[k] = terms.failure_pd[s], terms.sector_failure[sector[k]]
         young = s <= Stage.GROWTH
         cover[k] = terms.eligible_cover if young else 0.0
         guarantee[k] = terms.guarantee_share if young else 0.0
@@ -356,8 +346,8 @@ def _applicant_view(
         if s >= Stage.STARTUP:
             limits[Product.TRADE_FINANCE, k] = terms.trade_finance_ratio * revenue_i
     return Applicants(
-        rows, need, stage, age, quality, errors, base_pd, limits, cover, guarantee, prior,
-        revenue, sector, term,
+        rows, need, stage, age, quality, errors, base_pd, sector_failure, limits, cover,
+        guarantee, prior, revenue, sector, term,
     )  # fmt: skip
 
 
@@ -375,8 +365,13 @@ def debt_capacity(applicants: Applicants, lending: LendingParams) -> np.ndarray:
     """The largest loan each applicant can service (万元): its first-year debt service,
     principal over the term plus interest at the pre-risk rate, at most
     `max_debt_service` of its annual revenue."""
-    annual_service = 4.0 / applicants.term + lending.base_rate + lending.margin
-    return lending.max_debt_service * applicants.revenue / annual_service
+    return _debt_capacity(
+        applicants.term,
+        applicants.revenue,
+        lending.base_rate,
+        lending.margin,
+        lending.max_debt_service,
+    )
 
 
 class BankTerms(NamedTuple):
@@ -434,10 +429,12 @@ class Pricing(NamedTuple):
     max_debt_service: float
     min_loan: float
     max_rate: float
-    pd_cap: float
     lgd_unsecured: float
     lgd_secured: float
+    # The firms' failure hazard (LifecycleParams), which the bank applies to its view.
     quality_risk: float  # β: PD multiplier exp(−β q) of latent quality q
+    funded_failure_mult: float  # its multiplier for a funded firm
+    max_failure_pd: float  # its cap
 
     @classmethod
     def of(
@@ -449,10 +446,11 @@ class Pricing(NamedTuple):
             max_debt_service=lending.max_debt_service,
             min_loan=lending.min_loan,
             max_rate=lending.max_rate,
-            pd_cap=lending.pd_cap,
             lgd_unsecured=credit.lgd_unsecured,
             lgd_secured=credit.lgd_secured,
             quality_risk=lifecycle.quality_risk,
+            funded_failure_mult=lifecycle.funded_failure_mult,
+            max_failure_pd=lifecycle.max_failure_pd,
         )
 
 
@@ -472,7 +470,8 @@ def make_offers(
     appetite and the loan keeps its exposure to the applicant's sector within
     `sector_limit` of the book. Without `book` (the opening book) limits do not apply.
 
-    Its PD estimate is the hazard model at its posterior view of quality: with prior
+    Its PD estimate is the firm's failure hazard (`firm_failure_pd`, the rule the firms
+    fail by) at its posterior view of quality, for the firm funded: with prior
     q ~ N(μ, 1), μ the mean quality of the firm's cohort (the park's entrant shift when it
     entered), and view s = q + σ·e, the posterior is N((s + σ²μ)/(1+σ²), σ²/(1+σ²)); a
     noisy bank sees every young firm as its cohort's average, and prices that uncertainty.
@@ -496,13 +495,19 @@ def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing:
     amount, rate, lgd = np.empty((n_banks, n)), np.empty((n_banks, n)), np.empty((n_banks, n))
     annual_pd, posterior_mean = np.empty((n_banks, n)), np.empty((n_banks, n))
     product = np.empty((n_banks, n), dtype=np.int8)
-    capacity = _debt_capacity(applicants, pricing)
+    capacity = _debt_capacity(
+        applicants.term,
+        applicants.revenue,
+        pricing.base_rate,
+        pricing.margin,
+        pricing.max_debt_service,
+    )
     # Each bank's view error and shrinkage depend only on the applicant's age.
     age = applicants.age
     youngest, oldest = (age.min(), age.max()) if n > 0 else (0, 0)
     for b in range(n_banks):
         posterior = _posterior_by_age(
-            banks.signal_noise[b], banks.history_quarters[b], youngest, oldest, pricing
+            banks.signal_noise[b], banks.history_quarters[b], youngest, oldest
         )
         for k in range(n):
             best, lent = _best_product(applicants, banks.offered[b], k, capacity[k])
@@ -510,7 +515,7 @@ def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing:
             loss_given_default = _loss_given_default(applicants.limits, k, lent, pricing)
             a = age[k] - youngest
             post_mean = _posterior_mean(applicants, posterior, b, k, a)
-            pd = _annual_pd(applicants.base_pd[k], post_mean, posterior.spread[a], pricing)
+            pd = _annual_pd(applicants, k, post_mean, posterior.variance[a], pricing)
             expected_loss = pd * loss_given_default * (1.0 - _cover(applicants, book, k))
             approved[b, k] = (
                 lent >= pricing.min_loan
@@ -530,12 +535,12 @@ def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing:
 
 
 @njit(cache=True)
-def _debt_capacity(applicants, pricing):
-    """`debt_capacity` of every applicant."""
-    capacity = np.empty(len(applicants.need))
+def _debt_capacity(term, revenue, base_rate, margin, max_debt_service):
+    """`debt_capacity` of loans of `term` quarters to firms of annual `revenue` (万元)."""
+    capacity = np.empty(len(term))
     for k in range(len(capacity)):
-        annual_service = 4.0 / applicants.term[k] + pricing.base_rate + pricing.margin
-        capacity[k] = pricing.max_debt_service * applicants.revenue[k] / annual_service
+        annual_service = QUARTERS_PER_YEAR / term[k] + base_rate + margin
+        capacity[k] = max_debt_service * revenue[k] / annual_service
     return capacity
 
 
@@ -587,11 +592,24 @@ def _posterior_mean(applicants, posterior, b, k, a):
 
 
 @njit(cache=True)
-def _annual_pd(base_pd, post_mean, spread, pricing):
-    """The bank's annual PD estimate: the quarterly hazard at its posterior of quality,
-    base_pd · exp(−β m + ½β²(v − 1)), capped at `pd_cap`, over four quarters."""
-    quarterly = min(base_pd * math.exp(-pricing.quality_risk * post_mean + spread), pricing.pd_cap)
-    return 1.0 - math.pow(1.0 - quarterly, 4.0)
+def _annual_pd(applicants, k, post_mean, variance, pricing):
+    """The bank's annual PD estimate of applicant k: the firm's quarterly failure hazard
+    (`firm_failure_pd`) with its quality factor taken under the bank's posterior N(m, v),
+    exp(−β m + ½β²(v − 1)), over a year. The bank prices the firm funded (the loan funds
+    it) and on its own: chain support and hazard relief are not its to count on."""
+    failure_risk = applicants.sector_failure[k] * quality_factor(
+        post_mean, pricing.quality_risk, variance
+    )
+    quarterly = firm_failure_pd(
+        applicants.base_pd[k],
+        failure_risk,
+        pricing.funded_failure_mult,
+        False,  # supported: no chain support counted
+        0.0,  # chain_support
+        pricing.max_failure_pd,
+        1.0,  # relief: none
+    )
+    return 1.0 - math.pow(1.0 - quarterly, float(QUARTERS_PER_YEAR))
 
 
 @njit(cache=True)
@@ -611,25 +629,25 @@ class Posterior(NamedTuple):
     sigma: np.ndarray  # sd of its signal
     sigma_sq: np.ndarray
     shrink: np.ndarray  # 1/(1+σ²), the weight of the signal against the prior
-    spread: np.ndarray  # ½β²(posterior variance − 1), the PD multiplier's variance term
+    variance: np.ndarray  # σ²/(1+σ²), the variance of its posterior of quality
 
 
 @njit(cache=True)
-def _posterior_by_age(signal_noise, history_quarters, youngest, oldest, pricing):
+def _posterior_by_age(signal_noise, history_quarters, youngest, oldest):
     """One bank's view of applicants aged `youngest`..`oldest` quarters (`Posterior`).
     A bank with a history horizon h learns from the track record: σ shrinks by
     √(h/(h + age)) (§五(二))."""
     ages = oldest - youngest + 1
-    sigma, sigma_sq, shrink, spread = np.empty(ages), np.empty(ages), np.empty(ages), np.empty(ages)
-    half_beta_sq = 0.5 * pricing.quality_risk * pricing.quality_risk
+    sigma, sigma_sq = np.empty(ages), np.empty(ages)
+    shrink, variance = np.empty(ages), np.empty(ages)
     h = history_quarters
     for a in range(ages):
         learned = h / (h + (youngest + a)) if h > 0 else 1.0
         sigma[a] = signal_noise * math.sqrt(learned)
         sigma_sq[a] = sigma[a] * sigma[a]
         shrink[a] = 1.0 / (1.0 + sigma_sq[a])
-        spread[a] = half_beta_sq * (sigma_sq[a] * shrink[a] - 1.0)
-    return Posterior(sigma, sigma_sq, shrink, spread)
+        variance[a] = sigma_sq[a] * shrink[a]
+    return Posterior(sigma, sigma_sq, shrink, variance)
 
 
 def choose_lenders(offers: Offers, main_bank: np.ndarray, outside_rate: float) -> np.ndarray:

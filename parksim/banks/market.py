@@ -28,6 +28,7 @@ from parksim.core.codes import LoanStatus, Product
 from parksim.core.population import EnterprisePopulation
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditParams
 from parksim.enterprises.lifecycle import LifecycleParams
 from parksim.policy import PolicyPackage, RiskPool
@@ -84,7 +85,7 @@ class LoanMarket:
             return 1.0
         rows = pop.loan_rows()
         pool_part = pop.loan_policy_cover[rows] - guarantee_cover(pop.stage[rows], policy)
-        years_left = pop.loan_quarters_left[rows] / 4.0
+        years_left = pop.loan_quarters_left[rows] / QUARTERS_PER_YEAR
         performing = pop.loan_status[rows] == LoanStatus.PERFORMING
         lgd_pd = pop.loan_lgd[rows] * np.minimum(pop.loan_pd[rows] * years_left, 1.0)
         claims = float((pop.debt[rows] * lgd_pd * np.maximum(pool_part, 0.0) * performing).sum())

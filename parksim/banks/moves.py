@@ -19,22 +19,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from parksim.banks.tiers import TierSpec, tier_spec
+from parksim.banks.tiers import TIERS, TierSpec, tier_spec
 
-#: One-off cost of moving the focal bank up one tier, 万元, by the tier reached. An
-#: assumption (the book gives no figure): 2.0 needs a data platform fed by the operator's
-#: data and a specialised sub-branch (§六(二)1, 4), plausibly 500-5,000 万元 for a
-#: city-level branch; 3.0 adds the ecosystem, cross-region deal teams and the park brand
-#: (§六(三)), plausibly 1,000-8,000 万元. Moving down costs nothing.
-UPGRADE_INVESTMENT: dict[float, float] = {2.0: 2000.0, 3.0: 3000.0}
 #: Tier fields that switch in full at a move instead of phasing in.
 AT_ONCE_FIELDS: tuple[str, ...] = ("fixed_cost", "cost_per_client")
 
 
-def upgrade_investment(old_tier: float, new_tier: float) -> float:
+def upgrade_investment(
+    old_tier: float,
+    new_tier: float,
+    tier_changes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> float:
     """Default one-off investment of a move from `old_tier` to `new_tier`, 万元: the sum of
-    :data:`UPGRADE_INVESTMENT` over the tiers climbed (0 for a move down)."""
-    return sum(cost for tier, cost in UPGRADE_INVESTMENT.items() if old_tier < tier <= new_tier)
+    the climbed tiers' `TierSpec.upgrade_investment`, with a scenario's `tier_changes` (its
+    [tiers."x.0"] tables) applied; 0 for a move down."""
+    changes = tier_changes or {}
+    climbed = (tier for tier in TIERS if old_tier < tier <= new_tier)
+    return sum(tier_spec(tier, changes.get(f"{tier:.1f}")).upgrade_investment for tier in climbed)
 
 
 def ramped_spec(old: TierSpec, new: TierSpec, weight: float) -> TierSpec:
@@ -111,7 +112,7 @@ class StrategyMoves:
         new_tier = float(change.bank_tier)
         investment = change.investment
         if investment is None:
-            investment = upgrade_investment(tier, new_tier)
+            investment = upgrade_investment(tier, new_tier, self.tier_changes)
         target = tier_spec(new_tier, self.tier_changes.get(f"{new_tier:.1f}"))
         self.ramp = TierRamp(spec, target, quarter, change.ramp_quarters)
         return Due(focal_tier=new_tier, investment=investment)

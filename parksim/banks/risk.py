@@ -18,7 +18,8 @@ import numpy as np
 from numba import njit, objmode
 from scipy.stats import gamma
 
-from parksim.credit import BASEL_CONFIDENCE, basel_capital_terms
+from parksim.core.units import QUARTERS_PER_YEAR
+from parksim.credit import BASEL_CONFIDENCE, BASEL_MATURITY, basel_capital_terms
 
 # Gordy & Lütkebohmert (2013), §4: the CreditRisk+ factor's precision ξ and the LGD
 # variance parameter ν (VLGD = ν · ELGD · (1 − ELGD)) they propose for Pillar 2.
@@ -45,7 +46,7 @@ def operational_capitals(gross_income: np.ndarray) -> list[float]:
     of quarterly gross income (万元, most recent last, at least one quarter) per bank."""
     recent = gross_income[:, -OPERATIONAL_QUARTERS:]
     mean = recent.sum(axis=1) / recent.shape[1]  # numpy's mean, less its wrapper
-    return [OPERATIONAL_ALPHA * max(0.0, 4.0 * m) for m in mean.tolist()]
+    return [OPERATIONAL_ALPHA * max(0.0, QUARTERS_PER_YEAR * m) for m in mean.tolist()]
 
 
 def stake_and_operator_capital(stake_cost: float, operator_loan: float) -> tuple[float, float]:
@@ -129,8 +130,9 @@ def capital_rate(irb_loss: float, irb_slope: float, quarters_left: float) -> flo
     """Basel IRB capital per unit of EAD of one loan from its booked terms (`irb_terms`),
     effective maturity = remaining term within Basel's [1, 5] years; the arithmetic of
     `parksim.credit.basel_capital`, in its order."""
-    maturity = min(max(quarters_left / 4.0, MATURITY_FLOOR_YEARS), MATURITY_CAP_YEARS)
-    return irb_loss * (1.0 + (maturity - 2.5) * irb_slope) / (1.0 - 1.5 * irb_slope)
+    maturity = min(max(quarters_left / QUARTERS_PER_YEAR, MATURITY_FLOOR_YEARS), MATURITY_CAP_YEARS)
+    adjustment = 1.0 + (maturity - BASEL_MATURITY) * irb_slope
+    return irb_loss * adjustment / (1.0 - (BASEL_MATURITY - 1.0) * irb_slope)
 
 
 def capital_rates(pd: np.ndarray, lgd: np.ndarray, quarters_left: np.ndarray) -> np.ndarray:

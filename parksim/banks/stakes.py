@@ -22,6 +22,7 @@ from numba import njit
 from parksim.banks.bank import Bank
 from parksim.banks.income import IncomeParams
 from parksim.core.population import EnterprisePopulation
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.enterprises.lifecycle import LifecycleEvents
 
 
@@ -42,7 +43,9 @@ def fund_stakes(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: 
     cost nothing), charged to net interest income."""
     held = cost_by_bank(pop.bank_stake_cost)
     for bank in banks:
-        bank.ledger.net_interest_income -= float(held[bank.index]) * funding_cost / 4.0
+        bank.ledger.net_interest_income -= (
+            float(held[bank.index]) * funding_cost / QUARTERS_PER_YEAR
+        )
 
 
 class StakeColumns(NamedTuple):

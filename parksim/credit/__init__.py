@@ -2,6 +2,7 @@
 
 from parksim.credit.closed_forms import (
     BASEL_CONFIDENCE,
+    BASEL_MATURITY,
     BASEL_PD_FLOOR,
     basel_capital,
     basel_capital_terms,
@@ -26,6 +27,7 @@ from parksim.credit.engine import (
 
 __all__ = [
     "BASEL_CONFIDENCE",
+    "BASEL_MATURITY",
     "BASEL_PD_FLOOR",
     "CreditParams",
     "CreditRiskEngine",

@@ -32,6 +32,9 @@ __all__ = ["CreditParams", "CreditRiskEngine", "FactorDraw", "loan_lgd", "secure
 # Φ⁻¹ is infinite at 0 and 1; clipping keeps the arithmetic finite, and pd exactly 0 or 1
 # is restored afterwards so that certain survival / certain default stay exact.
 _PD_CLIP = 1e-12
+# The model's systematic factors: the macro cycle and the borrower's sector (its structure,
+# not a magnitude); a draw of them has one column each, macro first.
+N_SYSTEMATIC_FACTORS = 2
 
 
 @dataclass(frozen=True)
@@ -386,7 +389,7 @@ class CreditRiskEngine:
         for name, value, low in (("n_loans", n_loans, 1), ("n_quarters", n_quarters, 0)):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        factors = rng.standard_normal((int(n_quarters), 2))
+        factors = rng.standard_normal((int(n_quarters), N_SYSTEMATIC_FACTORS))
         systematic = self._load_macro * factors[:, 0] + self._load_sector * factors[:, 1]
         p = self._conditional(np.full(int(n_quarters), float(pd)), systematic)
         return rng.binomial(int(n_loans), p) / n_loans

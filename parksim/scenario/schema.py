@@ -89,7 +89,8 @@ class ScheduledChange:
         metadata={
             "non_negative": True,
             "help": "one-off cost of a tier change, 万元, booked in its quarter; "
-            "default: banks.moves.UPGRADE_INVESTMENT for the tiers crossed",
+            'default: the upgrade_investment of the tiers climbed ([tiers."x.0"]); '
+            "0 for a move down",
         },
     )
     ramp_quarters: int = field(

@@ -35,6 +35,7 @@ from parksim.analysis.calibration.targets import (
     TargetSet,
 )
 from parksim.model import ParkModel
+from parksim.scenario import addresses
 from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import build, to_dict
 
@@ -64,14 +65,7 @@ def with_parameters(scenario: Scenario, values: Mapping[str, float]) -> Scenario
     """`scenario` with the parameters `values` (keys such as `lifecycle.failure_pd[0]`)."""
     data = to_dict(scenario)
     for key, value in values.items():
-        parsed = ParameterKey.parse(key)
-        section = data.setdefault(parsed.section, {})
-        if parsed.index is None:
-            section[parsed.name] = float(value)
-        else:
-            current = list(section[parsed.name])
-            current[parsed.index] = float(value)
-            section[parsed.name] = current
+        addresses.write(data, str(ParameterKey.parse(key)), float(value))
     return build(Scenario, data, file="<calibration>")
 
 

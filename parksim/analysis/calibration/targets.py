@@ -20,13 +20,13 @@ what was expected. It holds three parts:
 from __future__ import annotations
 
 import inspect
-import re
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
 from parksim.analysis.calibration.moments import MOMENTS
+from parksim.scenario import addresses
 from parksim.scenario.loader import read_toml
 from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import build
@@ -34,8 +34,6 @@ from parksim.scenario.validate import build
 Role = Literal["fit", "holdout", "check", "input"]
 Gap = Literal["", "above", "below"]
 
-# section.field or section.field[index], e.g. lifecycle.failure_pd[0]
-KEY_PATTERN = re.compile(r"^(?P<section>\w+)\.(?P<name>\w+)(?:\[(?P<index>\d+)\])?$")
 PARAMETER_MOMENT = "parameter"
 
 
@@ -46,7 +44,10 @@ def default_targets_path() -> Path:
 
 @dataclass(frozen=True)
 class ParameterKey:
-    """A number inside a scenario: `section.name`, or element `index` of a tuple field."""
+    """A number inside a scenario: `section.name`, or element `index` of a tuple field.
+
+    The addresses a calibration fits, a subset of the scenario's parameter addresses
+    (`parksim.scenario.addresses`, which parses and reads them)."""
 
     section: str
     name: str
@@ -54,19 +55,22 @@ class ParameterKey:
 
     @classmethod
     def parse(cls, key: str) -> ParameterKey:
-        match = KEY_PATTERN.match(key)
-        if match is None:
+        parts = addresses.steps(key)
+        names, index = parts, None
+        if len(parts) == 3 and isinstance(parts[2], int):
+            names, index = parts[:2], parts[2]
+        named = len(names) == 2 and all(isinstance(n, str) and n.isidentifier() for n in names)
+        parsed = cls(*names, index) if named else None
+        if parsed is None or str(parsed) != key:
             raise ValueError(f"parameter key {key!r} must read section.field or section.field[i]")
-        index = match["index"]
-        return cls(match["section"], match["name"], None if index is None else int(index))
+        return parsed
 
     def __str__(self) -> str:
         suffix = "" if self.index is None else f"[{self.index}]"
         return f"{self.section}.{self.name}{suffix}"
 
     def read(self, scenario: Scenario) -> float:
-        value = getattr(getattr(scenario, self.section), self.name)
-        return float(value if self.index is None else value[self.index])
+        return float(addresses.read(scenario, str(self)))
 
     def check_fittable(self) -> None:
         """A fitted parameter must be a float (or a float in a tuple) of a mechanism table."""
