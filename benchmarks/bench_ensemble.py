@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import parksim
-    from parksim.results import source_fingerprint
+    from parksim.ensemble.folders import source_fingerprint
 
     results = []
     with tempfile.TemporaryDirectory(prefix="parksim-bench-") as tmp:

@@ -89,7 +89,7 @@ def parksim_model(
 
 
 def parksim_stages() -> tuple[str, ...]:
-    from parksim.reporting.columns import STAGES
+    from parksim.core.codes import STAGES
 
     return STAGES
 

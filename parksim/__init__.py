@@ -8,20 +8,37 @@ parksim.resume("results/baseline/<run-id>")  # continue an interrupted run folde
 parksim.compare(["results/a/<run-id>", "results/b/<run-id>"]).save()
 model = parksim.ParkModel(scenario, "tier2_light", rng=1).run()
 model.enterprises.to_frame()
+
+The names below load their modules when first used, so `import parksim` is quick and
+`import parksim.model` loads no plotting.
 """
 
-__version__ = "0.4.1"
+from __future__ import annotations
 
-# First: it keys numba's cache of each kernel module by the modules it imports, and numba
-# binds a kernel's cache when the kernel is decorated, at its module's import.
-import parksim.jit  # noqa: F401
-from parksim.enterprises.population import CreditDecision, FinanceState, LoanStatus, Stage
-from parksim.model import ParkModel
-from parksim.results import Comparison, RunResult, compare
-from parksim.runner import RunIncomplete, resume, run
-from parksim.scenario.errors import ScenarioError
-from parksim.scenario.loader import load_scenario
-from parksim.scenario.schema import Scenario, Strategy
+import importlib
+from typing import Any
+
+__version__ = "0.5.0"
+
+#: Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "CreditDecision": "parksim.core.codes",
+    "FinanceState": "parksim.core.codes",
+    "LoanStatus": "parksim.core.codes",
+    "Product": "parksim.core.codes",
+    "Stage": "parksim.core.codes",
+    "ParkModel": "parksim.model",
+    "Comparison": "parksim.results",
+    "RunResult": "parksim.results",
+    "compare": "parksim.results",
+    "resume": "parksim.results",
+    "run": "parksim.results",
+    "RunIncomplete": "parksim.ensemble.runner",
+    "ScenarioError": "parksim.scenario.errors",
+    "load_scenario": "parksim.scenario.loader",
+    "Scenario": "parksim.scenario.schema",
+    "Strategy": "parksim.scenario.schema",
+}
 
 __all__ = [
     "Comparison",
@@ -29,6 +46,7 @@ __all__ = [
     "FinanceState",
     "LoanStatus",
     "ParkModel",
+    "Product",
     "RunIncomplete",
     "RunResult",
     "Scenario",
@@ -41,3 +59,16 @@ __all__ = [
     "resume",
     "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'parksim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -5,17 +5,8 @@ Services for Industrial Parks, January 2024); the mechanisms and their sections 
 docs/model.md. Enterprises are columns of one `EnterprisePopulation`; the operator and the
 banks are `mesa.Agent`s; correlated defaults come from `parksim.credit`.
 
-A quarter (see `step`):
- 1. banks open their books; the credit engine draws this quarter's macro factor (an AR(1)
-    credit cycle) and sector factors;
- 2. new enterprises enter;
- 3. banks collect interest and principal on performing loans;
- 4. enterprises seek equity rounds and loans; banks compete for borrowers;
- 5. enterprises fail (correlated, through the credit engine), graduate, relocate or are
-    acquired; revenue grows;
- 6. banks take defaults, pool and guarantee pay, exits repay; stakes are realised;
- 7. fees, personal-finance income and the tier's costs; NPLs past workout are written off;
- 8. the operator settles its quarter (and may convert to light); books close; data.
+`step` is the quarter's schedule; docs/model.md (ODD, section 3, "Process overview and
+scheduling") describes each of its steps and where its mechanism lives.
 """
 
 from __future__ import annotations
@@ -41,6 +32,12 @@ from parksim.banks.operator_lending import (
 )
 from parksim.banks.stakes import fund_stakes, realise_stakes
 from parksim.banks.tiers import TierTable, tier_spec
+from parksim.core.codes import EXITS, STAGES, FinanceState, LoanStatus, Stage
+from parksim.core.metrics import METRIC_NAMES
+from parksim.core.population import EnterprisePopulation
+from parksim.core.sectors import SECTOR_NAMES, SectorArrays
+from parksim.core.streams import Streams, stream_ids_of
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditRiskEngine
 from parksim.enterprises.entry import (
     cdf_of,
@@ -57,30 +54,17 @@ from parksim.enterprises.lifecycle import (
     set_firm_multipliers,
     update_failure_pds,
 )
-from parksim.enterprises.population import (
-    EnterprisePopulation,
-    FinanceState,
-    LoanStatus,
-    Stage,
-)
-from parksim.enterprises.sectors import SECTOR_NAMES, SectorArrays
 from parksim.operators.operator import ParkOperator
 from parksim.policy import PolicyPackage, RiskPool, interest_subsidy_cost
-from parksim.reporting import model_charts
-from parksim.reporting.columns import EXITS, METRIC_NAMES, STAGES
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
-from parksim.streams import Streams, stream_ids_of
 
-# Ages (quarters) of the initial firms by stage: [low, high).
-INITIAL_AGE_QUARTERS = ((0, 8), (4, 16), (8, 32), (16, 40), (20, 60))
-# Quarters a firm's last finance outcome keeps affecting its hazards.
-FINANCE_MEMORY_QUARTERS = 4
-# Chance that an initial firm supplies a chain leader (assumption).
-INITIAL_CHAIN_LINK = 0.1
 # Archive exited, loan-free firms once they are this share of the live rows. It is for
 # speed; it moves rows, but draws are keyed by firm, not row, so it changes no result.
 COMPACT_AT_EXITED_SHARE = 0.2
+# Rows the population's buffers hold beyond twice the initial park before they grow: for
+# speed only (rows are keyed by firm, so growing the buffers changes no result).
+BUFFER_HEADROOM_ROWS = 1024
 # Keys of the time-series columns written per stage and per sector (see `_record`).
 COUNT_KEYS = tuple(f"n_{s}" for s in (*STAGES, *EXITS))
 STAGE_KEYS = tuple(
@@ -110,11 +94,13 @@ def _baseline() -> Path:
 class ParkModel(mesa.Model):
     """An industrial park, its operator and the banks that serve it.
 
-    Build it from a scenario file or object and one of its strategies, with flat keyword
-    overrides for sweeps::
+    Build it from a scenario file or object and one of its strategies; change parameters
+    by their addresses (parksim.scenario.addresses), as a dict or as keywords for sweeps::
 
         model = ParkModel("scenarios/baseline.toml", strategy="tier2_light", rng=7)
-        model = ParkModel("scenarios/baseline.toml", rng=7, bank_tier=3.0, risk_pool_share=0.5)
+        model = ParkModel("scenarios/baseline.toml", rng=7, overrides={"tiers.2.0.fixed_cost": 600})
+        model = ParkModel("scenarios/baseline.toml", rng=7, bank_tier=3.0, risk_pool_share=0.5,
+                          lifecycle__graduation__2=0.01, tiers__2_0__fixed_cost=600)
 
     `rng` is the only source of randomness. Without `strategy` the first one is used.
     Without `config` the model is the calibrated baseline, `scenarios/baseline.toml` of
@@ -142,7 +128,7 @@ class ParkModel(mesa.Model):
         self.risk_pool = RiskPool(self.policy)
         self.banks = self._make_banks()
         self.tiers = TierTable.of([bank.spec for bank in self.banks])
-        self.moves = StrategyMoves.of(self.strategy, self.config.tiers)
+        self.moves = StrategyMoves(self.strategy.changes, self.config.tiers)
         cfg = self.config
         self.loan_market = LoanMarket(
             cfg.lending,
@@ -154,7 +140,7 @@ class ParkModel(mesa.Model):
             np.array([cfg.park.sector_mix[name] for name in self.sectors.names]),
         )
         # Room for the park to double before its columns are copied to larger buffers.
-        capacity = 2 * self.config.park.enterprises + 1024
+        capacity = 2 * self.config.park.enterprises + BUFFER_HEADROOM_ROWS
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names, capacity)
         self._populate()
         self._update_failure_pd()
@@ -214,12 +200,14 @@ class ParkModel(mesa.Model):
         u = firm_draws(rng, park.enterprises, len(self.banks))
         ids = self._add_firms(u, cdf_of(park_mix), quality_shift=0.0)
         stages = self.enterprises.stage[ids]
-        bounds = np.array(INITIAL_AGE_QUARTERS)[stages]
-        age = bounds[:, 0] + (rng.random(len(ids)) * (bounds[:, 1] - bounds[:, 0])).astype(int)
+        firms = self.config.firms
+        low = np.asarray(firms.initial_age_low)[stages]
+        high = np.asarray(firms.initial_age_high)[stages]
+        age = (low + rng.random(len(ids)) * (high - low)).astype(int)
         self.enterprises.entered_quarter[ids] = -age
-        self.enterprises.stage_quarter[ids] = -np.minimum(age, 8)
+        self.enterprises.stage_quarter[ids] = -np.minimum(age, firms.initial_stage_tenure)
         promote_chain_leaders(self.enterprises, ids, self.config.lifecycle, self.sectors)
-        link_suppliers(self.enterprises, ids, INITIAL_CHAIN_LINK, u)
+        link_suppliers(self.enterprises, ids, firms.initial_chain_link, u)
 
     def _add_firms(self, u: np.ndarray, stage_cdf: np.ndarray, quality_shift: float) -> np.ndarray:
         columns = draw_firms(
@@ -267,7 +255,7 @@ class ParkModel(mesa.Model):
     def step(self) -> None:
         """Advance the park by one quarter: the schedule in the module docstring."""
         self.quarter += 1
-        self.moves.take_effect(self)  # the strategy's scheduled changes of this quarter
+        self._take_scheduled_changes()
         self._open_books()
         factors = self.credit_engine.draw_factors(self.streams.macro)
         entries = self._enter()
@@ -281,6 +269,21 @@ class ParkModel(mesa.Model):
         self._record(entries, events)
         self._collect()
         self._compact()
+
+    def _take_scheduled_changes(self) -> None:
+        """The strategy's moves due this quarter: a tier (phasing in), the operator's model,
+        the policy."""
+        bank = self.focal_bank
+        due = self.moves.due(self.quarter, bank.tier, bank.spec)
+        if due.focal_tier is not None:
+            bank.tier = due.focal_tier
+            bank.investment_due += due.investment
+        if due.focal_spec is not None:
+            bank.spec = due.focal_spec
+        if due.operator_model is not None:
+            self.operator.change_model(due.operator_model)
+        if due.policy:
+            self.adopt_policy(replace(self.policy, **due.policy))
 
     def _open_books(self) -> None:
         """New ledgers; performing borrowers at quarter start (the default-rate base)."""
@@ -346,7 +349,9 @@ class ParkModel(mesa.Model):
         applicants, borrowers = self.loan_market.lend(pop, self.banks, self.tiers, firms, q)
 
         # Funded by either channel beats refused by the other; outcomes fade after a year.
-        pop.finance_state *= pop.finance_quarter >= q - FINANCE_MEMORY_QUARTERS
+        pop.finance_state *= (
+            pop.finance_quarter >= q - self.config.lifecycle.finance_memory_quarters
+        )
         for sought in (rounds.sought, applicants):
             pop.finance_state[sought] = FinanceState.REFUSED
             pop.finance_quarter[sought] = q
@@ -442,7 +447,7 @@ class ParkModel(mesa.Model):
             listings=len(events.listed),
             failures=len(events.failed),
             n_chain_leaders=len(pop.chain_leaders()),
-            output=float((pop.size * (pop.stage <= Stage.LISTED)).sum()) / 4.0,
+            output=float((pop.size * (pop.stage <= Stage.LISTED)).sum()) / QUARTERS_PER_YEAR,
             exposure=led.exposure,
             new_loans=led.new_loans,
             repayments=led.repayments,
@@ -467,7 +472,7 @@ class ParkModel(mesa.Model):
             investment=led.investment,
             focal_tier=self.focal_bank.tier,
             net_profit=led.net_profit,
-            raroc=4.0 * led.net_profit / risk.capital if risk.capital > 0 else 0.0,
+            raroc=QUARTERS_PER_YEAR * led.net_profit / risk.capital if risk.capital > 0 else 0.0,
             sold_down=led.sold_down,
             largest_exposure_share=risk.largest_exposure_share,
             top10_exposure_share=risk.top10_exposure_share,
@@ -523,21 +528,3 @@ class ParkModel(mesa.Model):
         frame = pd.DataFrame(self.records, columns=list(METRIC_NAMES))
         frame.insert(0, "quarter", np.arange(len(frame)))
         return frame
-
-    # ---------------------------------------------------------------- charts of this run
-
-    def plot_stages(self) -> Any:
-        """Enterprises by life-cycle stage, quarter by quarter (a matplotlib Figure)."""
-        return model_charts.stages(self)
-
-    def plot_risk(self) -> Any:
-        """The focal bank's exposure, NPL ratio, cumulative credit loss and defaults."""
-        return model_charts.risk(self)
-
-    def plot_revenue(self) -> Any:
-        """The focal bank's revenue lines, operating cost and cumulative net profit."""
-        return model_charts.revenue(self)
-
-    def plot_operator(self) -> Any:
-        """The operator's revenue, leverage and occupancy."""
-        return model_charts.operator(self)

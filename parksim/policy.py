@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from parksim.enterprises.population import EnterprisePopulation, LoanStatus, Stage
+from parksim.core.codes import LoanStatus, Stage
+from parksim.core.population import EnterprisePopulation
+from parksim.core.units import QUARTERS_PER_YEAR
 
 SHARE = {"unit": "share"}
 
@@ -146,4 +148,4 @@ def interest_subsidy_cost(pop: EnterprisePopulation, policy: PolicyPackage) -> f
     if policy.interest_subsidy == 0:
         return 0.0
     eligible = (pop.loan_status == LoanStatus.PERFORMING) & (pop.stage <= Stage.GROWTH)
-    return float(pop.debt[eligible].sum()) * policy.interest_subsidy / 4.0
+    return float(pop.debt[eligible].sum()) * policy.interest_subsidy / QUARTERS_PER_YEAR

@@ -22,9 +22,9 @@ import pandas as pd
 
 import parksim
 from parksim.banks.tiers import tier_spec
-from parksim.calibration.validation import markdown_table
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.validate import to_dict
+from parksim.viz.validation_report import markdown_table
 
 TIERS = ("1.0", "2.0", "3.0")
 PAIRS = {

@@ -15,8 +15,7 @@ import pytest
 
 from parksim import ParkModel, load_scenario
 from parksim.banks.bank import BankLedger
-from parksim.enterprises.population import LoanStatus
-from parksim.reporting.columns import STAGES
+from parksim.core.codes import STAGES, LoanStatus
 
 BASELINE = "scenarios/baseline.toml"
 STRATEGIES = load_scenario(BASELINE).names

@@ -12,7 +12,8 @@ import pytest
 
 import parksim
 from parksim import CreditDecision, FinanceState, LoanStatus, ParkModel, Stage
-from parksim.enterprises.population import EnterprisePopulation, enum_names
+from parksim.core.population import EnterprisePopulation, enum_names
+from parksim.viz import model_charts
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 QUARTERS = 12
@@ -114,8 +115,13 @@ def test_a_3_0_banks_view_tracks_latent_quality_more_closely_than_a_1_0_banks() 
 
 
 def test_one_models_charts_are_of_that_run(model: ParkModel) -> None:
-    for plot in (model.plot_stages, model.plot_risk, model.plot_revenue, model.plot_operator):
-        figure = plot()
+    for plot in (
+        model_charts.stages,
+        model_charts.risk,
+        model_charts.revenue,
+        model_charts.operator,
+    ):
+        figure = plot(model)
         text = " ".join(t.get_text() for part in figure.subfigs for t in part.texts)
         titles = " ".join(part.get_suptitle() for part in figure.subfigs)
         assert "over replications" not in titles

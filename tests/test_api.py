@@ -12,8 +12,8 @@ import pytest
 
 import parksim
 from parksim import ParkModel, RunResult, Scenario, ScenarioError
-from parksim.reporting.columns import METRIC_NAMES
-from parksim.results import ResultsFolderError
+from parksim.core.metrics import METRIC_NAMES
+from parksim.ensemble.folders import ResultsFolderError
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 QUARTERS = 4
@@ -129,6 +129,8 @@ def test_the_model_accepts_a_generator_as_rng() -> None:
         ({"park__enterprize": 10}, "park.enterprize"),
         ({"nonsense__field": 1}, "nonsense"),
         ({"park": 3}, "park"),
+        ({"tiers__2_0__fixed_csot": 1.0}, "did you mean 'tiers.2.0.fixed_cost'?"),
+        ({"overrides": {"lifecycle.graduatoin": 0.1}}, "did you mean 'lifecycle.graduation'?"),
     ],
 )
 def test_unknown_override_names_raise_scenario_error_naming_them(
@@ -147,6 +149,7 @@ def test_unknown_override_names_raise_scenario_error_naming_them(
         ({"risk_pool_share": 1.5, "risk_pool_size": 10.0}, "risk_pool_share"),
         ({"horizon": 0}, "horizon"),
         ({"park__enterprises": "many"}, "park.enterprises"),
+        ({"overrides": {"tiers.2.0.fixed_cost": -1.0}}, 'tiers."2.0".fixed_cost'),
     ],
 )
 def test_bad_override_values_raise_scenario_error_naming_the_key(
@@ -216,7 +219,7 @@ def test_a_saved_run_loads_back_equal(
     result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Figures are checked in test_cli; skipping them keeps this test fast.
-    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
     folder = result.save(tmp_path / "run")
     assert result.path == folder
     loaded = RunResult.load(folder)
@@ -230,7 +233,7 @@ def test_a_saved_run_loads_back_equal(
 def test_save_refuses_an_existing_folder(
     result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
     (tmp_path / "taken").mkdir()
     with pytest.raises(ResultsFolderError, match="already exists"):
         result.save(tmp_path / "taken")

@@ -26,8 +26,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from parksim import app
 from parksim.scenario.loader import load_scenario
+from parksim.viz import app
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "zgc_no1.toml"

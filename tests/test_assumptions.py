@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from parksim.scenario.loader import load_scenario
-from parksim.sensitivity.assumptions import (
+from parksim.analysis.sensitivity.assumptions import (
     ASSUMPTIONS_FILE,
     DISTRIBUTIONS,
     apply_values,
@@ -16,6 +15,7 @@ from parksim.sensitivity.assumptions import (
     schema_leaves,
     unranged,
 )
+from parksim.scenario.loader import load_scenario
 
 ASSUMPTIONS = load_assumptions()
 BASELINE = load_scenario("scenarios/baseline.toml")

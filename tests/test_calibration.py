@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 import parksim
-from parksim.calibration import moments
-from parksim.calibration.fit import (
+from parksim.analysis.calibration import moments
+from parksim.analysis.calibration.fit import (
     calibrate,
     measure,
     scenario_values,
@@ -27,8 +27,8 @@ from parksim.calibration.fit import (
     simulate,
     with_parameters,
 )
-from parksim.calibration.observe import BOOK_COLUMNS, Observation, observe
-from parksim.calibration.targets import (
+from parksim.analysis.calibration.observe import BOOK_COLUMNS, Observation, observe
+from parksim.analysis.calibration.targets import (
     FittedParameter,
     Measurement,
     Target,

@@ -24,7 +24,7 @@ from parksim.cli import (
     EXIT_UNWRITABLE,
     main,
 )
-from parksim.reporting.columns import COLUMN_NAMES
+from parksim.core.metrics import COLUMN_NAMES
 from parksim.scenario.loader import scenario_from_dict
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
@@ -284,7 +284,7 @@ def test_default_folders_never_overwrite_each_other(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Figures are checked above; skipping them here keeps two quick runs quick.
-    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
     results = tmp_path / "results"
     for _ in range(2):
         args = ["run", str(tiny), "--replications", "1", "--results", str(results), "--quiet"]
@@ -299,7 +299,7 @@ def test_default_folders_never_overwrite_each_other(
 def test_run_prints_the_summary_and_where_it_wrote(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
     out = tmp_path / "printed"
     assert main(["run", str(tiny), "--replications", "1", "--out", str(out)]) == EXIT_OK
     printed = capsys.readouterr().out

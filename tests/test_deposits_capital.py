@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from parksim import ParkModel
+from parksim.analysis.summary import per_replication, summarise
 from parksim.banks.risk import operational_capitals
-from parksim.enterprises.population import LoanStatus, Stage
-from parksim.reporting.summary import per_replication, summarise
+from parksim.core.codes import LoanStatus, Stage
 
 BASELINE = "scenarios/baseline.toml"
 

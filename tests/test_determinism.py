@@ -16,7 +16,7 @@ import pytest
 
 import parksim
 from parksim import ParkModel, Scenario
-from parksim.runner import plan, replication_seeds
+from parksim.ensemble.runner import plan, replication_seeds
 
 BASELINE = "scenarios/baseline.toml"
 QUARTERS = 6

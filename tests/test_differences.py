@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import parksim
+from parksim.analysis import differences as diff
 from parksim.cli import EXIT_OK, main
-from parksim.reporting import differences as diff
-from parksim.reporting.columns import COLUMN_NAMES
+from parksim.core.metrics import COLUMN_NAMES
 from parksim.results import RunResult
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import scenario_from_dict
@@ -106,7 +106,7 @@ def tiny_scenario(seed: int = 11, **changes) -> parksim.Scenario:
 def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = parksim.run(tiny_scenario(reference="tier2_heavy"), progress=False)
     with pytest.MonkeyPatch.context() as patch:  # the other charts are tested elsewhere
-        patch.setattr("parksim.reporting.charts.timeseries_figures", lambda *args, **kwargs: {})
+        patch.setattr("parksim.viz.charts.timeseries_figures", lambda *args, **kwargs: {})
         return result.save(tmp_path_factory.mktemp("run") / "run")
 
 
@@ -186,7 +186,7 @@ def test_a_table_without_a_metrics_columns_leaves_that_metric_out() -> None:
 def test_compare_pairs_runs_with_one_seed_and_says_when_it_cannot(
     saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:
-    monkeypatch.setattr("parksim.reporting.charts.timeseries_figures", lambda *args, **kwargs: {})
+    monkeypatch.setattr("parksim.viz.charts.timeseries_figures", lambda *args, **kwargs: {})
     same = parksim.run(tiny_scenario(), progress=False)
     same_folder = same.save(tmp_path / "same_seed")
     out = tmp_path / "paired"
@@ -216,7 +216,7 @@ def test_a_run_folder_has_the_difference_charts(saved: Path) -> None:
 
 
 def test_the_forest_plot_shows_the_differences_table(saved: Path) -> None:
-    from parksim.reporting.difference_charts import difference_forest
+    from parksim.viz.difference_charts import difference_forest
 
     result = RunResult.load(saved)
     table = result.differences()
@@ -234,7 +234,7 @@ def test_the_forest_plot_shows_the_differences_table(saved: Path) -> None:
 
 
 def test_a_metric_no_strategy_moves_is_labelled_not_ticked(saved: Path) -> None:
-    from parksim.reporting.difference_charts import difference_forest
+    from parksim.viz.difference_charts import difference_forest
 
     result = RunResult.load(saved)
     table = result.differences()
@@ -258,8 +258,8 @@ def test_long_strategy_names_keep_panel_titles_apart_and_on_the_page(
 ) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from parksim.reporting import charts
-    from parksim.reporting.difference_charts import difference_fan, difference_forest
+    from parksim.viz import charts
+    from parksim.viz.difference_charts import difference_fan, difference_forest
 
     ts = RunResult.load(saved).timeseries.copy()
     long = {n: f"to2_q4_pool_{n}_heavy_x" for n in ts["strategy"].cat.categories}
@@ -280,7 +280,7 @@ def test_long_strategy_names_keep_panel_titles_apart_and_on_the_page(
 
 
 def test_every_difference_metric_has_a_title_in_both_languages() -> None:
-    from parksim.reporting.i18n import metric_title
+    from parksim.viz.i18n import metric_title
 
     names = [m.name for m in diff.DIFFERENCE_METRICS] + [t[0] for t in diff.TAIL_DIFFERENCES]
     for name in names:

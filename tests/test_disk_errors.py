@@ -21,7 +21,7 @@ import pytest
 from test_cli import tiny_scenario_text, write
 
 import parksim
-import parksim.runfolder
+import parksim.ensemble.runfolder
 from parksim.cli import EXIT_OK, EXIT_UNWRITABLE, main
 
 MOUNT = shutil.which("mount")
@@ -164,7 +164,9 @@ def test_a_full_disk_says_what_was_kept_and_resume_finishes_it(
     line = _refused(capsys, "no space left", f"parksim run --resume {out}")
     kept = int(line.split(" of 8 replications are kept")[0].rsplit(" ", 1)[1])
     assert kept < 8
-    assert kept == sum(len(r) for r in parksim.runfolder.RunFolder.open(out).finished().values())
+    assert kept == sum(
+        len(r) for r in parksim.ensemble.runfolder.RunFolder.open(out).finished().values()
+    )
     assert not [p for p in (out / "parts").iterdir() if p.name.startswith(".")]
     moved = tmp_path / "moved"  # "space freed": the folder goes where there is room
     shutil.copytree(out, moved)
@@ -178,7 +180,7 @@ def test_disk_full_while_writing_a_part(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    real_write_part = parksim.runfolder.RunFolder.write_part
+    real_write_part = parksim.ensemble.runfolder.RunFolder.write_part
     written = []
 
     def fill_up(self, strategy, columns):
@@ -187,11 +189,11 @@ def test_disk_full_while_writing_a_part(
         written.append(strategy)
         return real_write_part(self, strategy, columns)
 
-    monkeypatch.setattr(parksim.runfolder.RunFolder, "write_part", fill_up)
+    monkeypatch.setattr(parksim.ensemble.runfolder.RunFolder, "write_part", fill_up)
     out = tmp_path / "run"
     assert _run(tiny, "--out", str(out), "--chunk-size", "2") == EXIT_UNWRITABLE
     _refused(capsys, "no space left", "2 of 8 replications are kept", "--resume")
-    monkeypatch.setattr(parksim.runfolder.RunFolder, "write_part", real_write_part)
+    monkeypatch.setattr(parksim.ensemble.runfolder.RunFolder, "write_part", real_write_part)
     _check_resumes_to(uninterrupted, out)
 
 

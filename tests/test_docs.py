@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from parksim.banks.tiers import TierSpec
-from parksim.enterprises.sectors import SECTOR_NAMES
-from parksim.reporting.columns import markdown_table
+from parksim.core.metrics import markdown_table
+from parksim.core.sectors import SECTOR_NAMES
 from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import field_docs
 
@@ -18,9 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COLUMNS_MD = ROOT / "docs" / "columns.md"
 MODEL_MD = ROOT / "docs" / "model.md"
 START, END = "<!-- columns:start -->", "<!-- columns:end -->"
-REGENERATE = (
-    'python -c "from parksim.reporting.columns import markdown_table; print(markdown_table())"'
-)
+REGENERATE = 'python -c "from parksim.core.metrics import markdown_table; print(markdown_table())"'
 
 # Scenario fields that are labels, not parameters of any submodel: names of the scenario,
 # park, banks and strategies, and the free-text description.
@@ -45,7 +43,7 @@ def test_columns_doc_is_generated_from_the_column_table():
     )
     block = text.split(START, 1)[1].split(END, 1)[0]
     assert block.strip("\n") == markdown_table().strip("\n"), (
-        "docs/columns.md is out of date with parksim/reporting/columns.py; replace the block "
+        "docs/columns.md is out of date with parksim/core/metrics.py; replace the block "
         f"between {START} and {END} with the output of\n    {REGENERATE}"
     )
 

@@ -29,18 +29,18 @@ import pytest
 
 import parksim
 from parksim import RunIncomplete, RunResult, Scenario
-from parksim.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, main
-from parksim.reporting.columns import COLUMN_NAMES
-from parksim.reporting.summary import (
+from parksim.analysis.summary import (
     TAIL_METRICS,
     expected_shortfall,
     summarise,
     tail_risk,
     value_at_risk,
 )
-from parksim.results import ResultsFolderError
-from parksim.runfolder import RunFolder
-from parksim.runner import (
+from parksim.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, main
+from parksim.core.metrics import COLUMN_NAMES
+from parksim.ensemble.folders import ResultsFolderError
+from parksim.ensemble.runfolder import RunFolder
+from parksim.ensemble.runner import (
     MAX_CHUNK,
     default_chunk_size,
     make_chunks,
@@ -94,7 +94,7 @@ def reference(scenario: Scenario) -> RunResult:
 @pytest.fixture
 def no_figures(monkeypatch: pytest.MonkeyPatch) -> None:
     # Charts have their own tests (test_reporting, test_cli); here they only cost time.
-    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: [])
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: [])
 
 
 def assert_same_tables(result: RunResult, reference: RunResult) -> None:
@@ -242,7 +242,7 @@ def test_an_unreachable_scheduler_is_bad_input_and_writes_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     pytest.importorskip("distributed")
-    monkeypatch.setattr("parksim.executors.CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr("parksim.ensemble.executors.CONNECT_TIMEOUT_S", 1)
     results = tmp_path / "results"
     args = ["run", str(scenario_file), "--results", str(results), "--quiet"]
     assert main([*args, "--scheduler", "tcp://127.0.0.1:9"]) == EXIT_BAD_INPUT
@@ -501,7 +501,7 @@ def test_the_command_reports_failures_exits_1_and_resume_retries_only_them(
     out = tmp_path / "run"
     args = ["run", str(scenario_file), "--replications", str(REPLICATIONS), "--seed", str(SEED)]
     broken = failing_on(scenario.names[0], 2)
-    monkeypatch.setattr("parksim.runner.simulate_replication", broken)
+    monkeypatch.setattr("parksim.ensemble.runner.simulate_replication", broken)
     assert main([*args, "--out", str(out), "--quiet"]) == EXIT_FAILED
     err = capsys.readouterr().err
     assert f"{scenario.names[0]} replication 2" in err
@@ -515,7 +515,7 @@ def test_the_command_reports_failures_exits_1_and_resume_retries_only_them(
         calls.append(seed.spawn_key[0])
         return simulate_replication(scenario, name, seed)
 
-    monkeypatch.setattr("parksim.runner.simulate_replication", counting)
+    monkeypatch.setattr("parksim.ensemble.runner.simulate_replication", counting)
     assert main(["run", "--resume", str(out), "--quiet"]) == EXIT_OK
     assert calls == [2]
     assert_same_tables(RunResult.load(out), reference)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import parksim
-from parksim.reporting.summary import POOL_NOTE, policy_effects
+from parksim.analysis.summary import POOL_NOTE, policy_effects
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.validate import to_dict
 

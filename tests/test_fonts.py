@@ -17,7 +17,7 @@ import fontTools
 import pytest
 from fontTools.ttLib import TTFont
 
-from parksim.reporting import fonts
+from parksim.viz import fonts
 
 
 @pytest.fixture

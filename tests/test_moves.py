@@ -117,6 +117,12 @@ def test_default_investment_adds_up_the_tiers_climbed() -> None:
     assert upgrade_investment(3.0, 1.0) == 0.0
 
 
+def test_default_investment_follows_the_scenarios_tier_changes() -> None:
+    changes = {"3.0": {"upgrade_investment": 500.0}, "2.0": {"signal_noise": 0.5}}
+    assert upgrade_investment(1.0, 3.0, changes) == upgrade_investment(1.0, 2.0) + 500.0
+    assert upgrade_investment(2.0, 3.0, changes) == 500.0
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

@@ -99,3 +99,30 @@ def test_operator_defaults_in_distress_and_the_banks_book_the_loss():
 def test_light_operator_survives_the_same_distress():
     model = ParkModel(BASELINE, "tier1_light", rng=3, collect=False, **DISTRESS).run()
     assert max(row["operator_in_default"] for row in model.records) == 0
+
+
+@pytest.mark.parametrize(
+    ("ramp", "occupancy", "room"),
+    [(0.1, 0.5, 1.0), (0.1, 0.9, 1.0), (0.1, 0.95, 0.5), (0.1, 1.0, 0.0), (0.2, 0.95, 0.25)],
+)
+def test_a_nearly_full_park_turns_entrants_away_over_the_vacancy_ramp(ramp, occupancy, room):
+    model = ParkModel(BASELINE, "tier1_heavy", rng=1, park__enterprises=50, collect=False)
+    params = OperatorParams(vacancy_ramp=ramp)
+    operator = ParkOperator(model, params, "heavy", 100_000.0, True, 0.0)
+    assert operator.vacancy_room(occupancy) == pytest.approx(room)
+
+
+def test_a_light_operator_starts_with_its_share_of_other_assets():
+    model = ParkModel(BASELINE, "tier1_heavy", rng=1, park__enterprises=50, collect=False)
+    params = OperatorParams(light_other_assets=0.08, property_value=2.0)
+    operator = ParkOperator(model, params, "light", 1_000.0, True, 0.0)
+    assert operator.other_assets == pytest.approx(0.08 * 1_000.0 * 2.0)
+    assert operator.property == 0.0
+
+
+def test_the_operator_parameters_are_addresses_of_a_model():
+    model = ParkModel(
+        BASELINE, rng=1, collect=False, overrides={"operator.vacancy_ramp": 0.2}, **DISTRESS
+    )
+    assert model.operator.params.vacancy_ramp == 0.2
+    assert model.operator.vacancy_room(0.95) == pytest.approx(0.25)

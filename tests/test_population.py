@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from parksim.enterprises.population import STAGE_NAMES, EnterprisePopulation, Stage
+from parksim.core.codes import LoanStatus, Stage
+from parksim.core.population import STAGE_NAMES, EnterprisePopulation
 
 N_BANKS = 2
 
@@ -217,3 +220,76 @@ def test_count_by_stage_of_an_empty_park_is_all_zeros() -> None:
 def test_active_lists_firms_from_seed_to_listed(pop: EnterprisePopulation) -> None:
     pop.stage[1] = Stage.RELOCATED
     assert pop.active().tolist() == [0, 2, 3]
+
+
+# --- compaction -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def midrun():
+    """A park part-way through a run, with exits, leaders, loans and stakes."""
+    from parksim import ParkModel
+
+    return ParkModel(
+        "scenarios/baseline.toml", "tier3_light", rng=5, collect=False, park__enterprises=2000
+    ).run(8)
+
+
+def compacted(model) -> tuple[EnterprisePopulation, EnterprisePopulation, np.ndarray]:
+    """The model's population before and after archiving exited debt-free firms plus a
+    scattered few and the first and last rows."""
+    before = model.enterprises
+    after = copy.deepcopy(before)
+    archivable = (after.stage > Stage.LISTED) & (after.loan_status == LoanStatus.NONE)
+    archivable[::13] = True
+    archivable[0] = archivable[-1] = True
+    after.compact(archivable)
+    return before, after, archivable
+
+
+def test_compaction_keeps_every_firms_id_and_attributes(midrun) -> None:
+    before, after, archivable = compacted(midrun)
+    assert after.n == before.n - archivable.sum() and len(after) == len(before)
+    # The agent view is the same, firm by firm; only live rows (leader_row) moved.
+    moved = ["leader_row"]
+    pd.testing.assert_frame_equal(
+        after.to_frame().drop(columns=moved), before.to_frame().drop(columns=moved)
+    )
+    for enterprise_id in before.id[archivable][:5]:
+        old, new = before.get(enterprise_id), after.get(enterprise_id)
+        assert old.keys() == new.keys()
+        for name, value in old.items():
+            np.testing.assert_array_equal(new[name], value, err_msg=name)
+    np.testing.assert_array_equal(after.count_by_stage(), before.count_by_stage())
+
+
+def test_compaction_keeps_live_firms_in_order_and_archives_the_rest(midrun) -> None:
+    before, after, archivable = compacted(midrun)
+    np.testing.assert_array_equal(after.id, before.id[~archivable])
+    for column in EnterprisePopulation.columns():
+        if column.name != "leader_row":  # a live row, which compaction moves
+            kept = getattr(before, column.name)[~archivable]
+            np.testing.assert_array_equal(getattr(after, column.name), kept, column.name)
+    assert (after.rows_of(before.id[archivable]) == -1).all()
+
+
+def test_suppliers_point_at_their_leaders_new_rows_after_compaction(midrun) -> None:
+    _, after, _ = compacted(midrun)
+    linked = (after.leader_id >= 0).nonzero()[0]
+    assert len(linked) > 0
+    rows = after.leader_row[linked]
+    live = rows >= 0
+    np.testing.assert_array_equal(after.id[rows[live]], after.leader_id[linked][live])
+    # A supplier whose leader was archived has no live leader row.
+    assert (after.rows_of(after.leader_id[linked][~live]) == -1).all()
+
+
+def test_firms_added_after_compaction_get_fill_values_and_new_ids(midrun) -> None:
+    before, after, _ = compacted(midrun)
+    rows = after.add(stage=np.array([Stage.SEED, Stage.SEED]))
+    assert after.id[rows].tolist() == [before.next_id, before.next_id + 1]
+    for column in EnterprisePopulation.columns():
+        if column.name not in ("stage", "id"):
+            values = getattr(after, column.name)[rows]
+            expected = np.full_like(values, column.fill)
+            np.testing.assert_array_equal(values, expected, err_msg=column.name)

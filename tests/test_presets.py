@@ -15,9 +15,9 @@ import pytest
 from target_bands import assert_rows_agree
 
 import parksim
-from parksim.calibration.fit import measure
-from parksim.calibration.targets import load_targets
-from parksim.calibration.validation import PRESETS, preset_targets
+from parksim.analysis.calibration.fit import measure
+from parksim.analysis.calibration.targets import load_targets
+from parksim.viz.validation_report import PRESETS, preset_targets
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from parksim.sensitivity.assumptions import Parameter
-from parksim.sensitivity.robustness import prim, robustness, wilson_interval
+from parksim.analysis.sensitivity.assumptions import Parameter
+from parksim.analysis.sensitivity.robustness import prim, robustness, wilson_interval
 
 
 def test_prim_finds_a_planted_box():

@@ -14,11 +14,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.legend import Legend
 from matplotlib.text import Text
 
-from parksim.reporting import charts, fonts
-from parksim.reporting.columns import COLUMN_NAMES, STAGES, column
-from parksim.reporting.i18n import tr
-from parksim.reporting.summary import METRICS, cumulative, per_replication, summarise
-from parksim.reporting.summary import risk_return as summary_risk_return
+from parksim.analysis.summary import METRICS, cumulative, per_replication, summarise
+from parksim.analysis.summary import risk_return as summary_risk_return
+from parksim.core.codes import STAGES
+from parksim.core.metrics import COLUMN_NAMES, column
+from parksim.viz import charts, fonts
+from parksim.viz.i18n import tr
 
 # Deliberately not alphabetical, to catch sorting where first-appearance order is due.
 STRATEGIES = ("traditional", "ecosystem", "equity_linked")

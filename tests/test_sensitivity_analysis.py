@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
-from parksim.sensitivity.analysis import design_points, design_table
-from parksim.sensitivity.assumptions import Parameter
-from parksim.sensitivity.study import indices_from_folder
+from parksim.analysis.sensitivity.analysis import design_points, design_table
+from parksim.analysis.sensitivity.assumptions import Parameter
+from parksim.analysis.sensitivity.study import indices_from_folder
 
 PI = np.pi
 

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import tomli_w
 
+from parksim.analysis.sensitivity import study
+from parksim.analysis.sensitivity.study import PointSimulator, make_plan, resume_study, run_study
 from parksim.cli import EXIT_UNWRITABLE, main
 from parksim.scenario.loader import load_scenario
-from parksim.sensitivity import study
-from parksim.sensitivity.study import PointSimulator, make_plan, resume_study, run_study
 
 KEYS = "lifecycle.refused_failure_mult,tiers.2.0.signal_noise"
 
@@ -220,9 +220,9 @@ def test_disk_full_after_the_runs_keeps_them_for_resume(
     small_scenario, whole_study, tmp_path, monkeypatch, capsys, where
 ):
     if where == "charts":
-        import parksim.sensitivity.report
+        import parksim.viz.sensitivity_report
 
-        monkeypatch.setattr(parksim.sensitivity.report, "save_charts", _full_disk)
+        monkeypatch.setattr(parksim.viz.sensitivity_report, "save_charts", _full_disk)
     else:
         real = study.write_json
 
@@ -277,10 +277,10 @@ def test_permission_denied_leaves_no_folder(small_scenario, tmp_path, monkeypatc
 def test_resume_on_a_read_only_folder_is_one_line(
     small_scenario, whole_study, tmp_path, monkeypatch, capsys
 ):
-    import parksim.sensitivity.report
+    import parksim.viz.sensitivity_report
 
     out = tmp_path / "study"
-    monkeypatch.setattr(parksim.sensitivity.report, "save_charts", _full_disk)
+    monkeypatch.setattr(parksim.viz.sensitivity_report, "save_charts", _full_disk)
     assert main(["sensitivity", str(small_scenario), *STUDY_FLAGS, "--out", str(out)]) == 3
     capsys.readouterr()
 

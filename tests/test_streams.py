@@ -18,26 +18,46 @@ from scipy.special import ndtr
 
 import parksim
 from parksim import ParkModel
-from parksim.credit.engine import defaults_below_threshold
-from parksim.streams import (
+from parksim.core.streams import (
     ENTRANT_BITS,
+    GAMMA,
     FirmStreams,
     Mechanism,
+    firm_uniform,
     firm_uniforms,
-    firm_uniforms_reference,
-    stream_base,
+    mix64,
     stream_ids_of,
 )
+from parksim.credit.engine import defaults_below_threshold
 
 BASELINE = "scenarios/baseline.toml"
 
 
-def test_the_compiled_hash_equals_its_numpy_reference_bit_for_bit() -> None:
-    ids = np.concatenate([np.arange(50), stream_ids_of(7, 50), [2**40 + 3]]).astype(np.int64)
-    for key, quarter, mechanism in ((0, 0, 1), (12345, 3, 6), (2**63 - 1, 40, 11)):
-        base = stream_base(key, quarter, mechanism)
-        compiled = firm_uniforms(np.uint64(base), ids)
-        np.testing.assert_array_equal(compiled, firm_uniforms_reference(base, ids))
+# The first outputs of SplitMix64 seeded with 1234567 (Vigna's splitmix64.c; Rosetta Code,
+# "Pseudo-random numbers/Splitmix64"), and with 0.
+SPLITMIX64_1234567 = (
+    6457827717110365317,
+    3203168211198807973,
+    9817491932198370423,
+    4593380528125082431,
+    16408922859458223821,
+)
+SPLITMIX64_0 = 0xE220A8397B1DCDAF
+
+
+def test_the_hash_gives_splitmix64s_published_outputs() -> None:
+    # Output k of SplitMix64 seeded with x is mix64(x + k·γ) modulo 2**64.
+    for k, expected in enumerate(SPLITMIX64_1234567, start=1):
+        assert int(mix64(np.uint64((1234567 + k * GAMMA) % 2**64))) == expected
+    assert int(mix64(np.uint64(GAMMA))) == SPLITMIX64_0
+
+
+def test_a_firms_uniform_is_the_top_53_bits_of_its_splitmix64_output() -> None:
+    # Firm s of the stream at base x reads output s of SplitMix64 seeded with x.
+    ids = np.arange(1, 6, dtype=np.int64)
+    expected = [((out >> 11) + 0.5) * 2.0**-53 for out in SPLITMIX64_1234567]
+    assert [firm_uniform(np.uint64(1234567), s) for s in ids] == expected
+    assert firm_uniforms(np.uint64(1234567), ids).tolist() == expected
 
 
 def test_uniforms_lie_strictly_inside_the_unit_interval() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import parksim
-from parksim.banks.tiers import PRODUCTS, TIER_SPECS
-from parksim.enterprises.population import LoanStatus
+from parksim.banks.tiers import TIER_SPECS
+from parksim.core.codes import PRODUCTS, LoanStatus
 from parksim.scenario.errors import ScenarioError
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"

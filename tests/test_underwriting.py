@@ -17,11 +17,10 @@ from parksim.banks.lending import (
     debt_capacity,
     make_offers,
 )
-from parksim.banks.tiers import BASIC_PRODUCTS, PRODUCTS, TIER_SPECS, TierTable
-from parksim.enterprises.population import LoanStatus, Stage
+from parksim.banks.tiers import BASIC_PRODUCTS, TIER_SPECS, TierTable
+from parksim.core.codes import LoanStatus, Product, Stage
 
 BASELINE = "scenarios/baseline.toml"
-MNA = PRODUCTS.index("mna")
 
 
 @pytest.fixture
@@ -64,7 +63,7 @@ def test_mna_loans_within_the_policy_cap_and_debt_capacity(model: ParkModel) -> 
     )
     assert np.all(pop.debt[buyers] <= model.policy.mna_loan_cap * price + 1e-9)
     assert np.all(pop.debt[buyers] <= capacity + 1e-9)
-    assert np.all(pop.loan_product[buyers] == MNA)
+    assert np.all(pop.loan_product[buyers] == Product.MNA)
     assert np.all(pop.loan_quarters_left[buyers] == lending.mna_term_quarters)
     assert np.all(pop.loan_policy_cover[buyers] == 0.0)
 
@@ -120,7 +119,8 @@ def test_mna_loans_in_a_run_never_exceed_the_cap_or_capacity() -> None:
     for _ in range(40):
         model.step()
         pop = model.enterprises
-        new = (pop.loan_product == MNA) & (pop.loan_quarters_left == lending.mna_term_quarters)
+        new = pop.loan_product == Product.MNA
+        new &= pop.loan_quarters_left == lending.mna_term_quarters
         new &= pop.loan_status == LoanStatus.PERFORMING
         if new.any():
             service = 4 / lending.mna_term_quarters + lending.base_rate + lending.margin
@@ -142,7 +142,7 @@ def offers_of(rate: list[list[float]], amount: list[list[float]], need: list[flo
         lgd=np.full_like(rate_, 0.45),
         annual_pd=np.full_like(rate_, 0.02),
         product=np.zeros(rate_.shape, dtype=np.int8),
-        view=np.zeros_like(rate_),
+        posterior_mean=np.zeros_like(rate_),
         cover=np.zeros(n),
         term=np.full(n, 8),
         need=np.array(need),
@@ -195,7 +195,7 @@ def test_the_banks_prior_is_the_cohorts_mean_quality() -> None:
     pop, market, cfg = model.enterprises, model.loan_market, model.config
     rows = pop.active()[:40]
     view = market.applicants(pop, rows, 0.2 * pop.size[rows], model.quarter)
-    better = dataclasses.replace(view, prior=view.prior + 0.5)
+    better = view._replace(prior=view.prior + 0.5)
 
     def annual_pd(applicants):
         offers = make_offers(applicants, model.tiers, cfg.lending, cfg.lifecycle, cfg.credit)
@@ -231,6 +231,6 @@ def test_a_tier1_bank_offers_trade_finance_and_earns_advisory_fees() -> None:
 
     with_fees, without = run(spec.advisory_capture), run(0.0)
     pop = with_fees.enterprises
-    assert np.any(pop.loan_product[pop.lender == 0] == PRODUCTS.index("trade_finance"))
+    assert np.any(pop.loan_product[pop.lender == 0] == Product.TRADE_FINANCE)
     fees = with_fees.timeseries()["fee_income"].sum()
     assert fees > without.timeseries()["fee_income"].sum()

@@ -38,7 +38,7 @@ class Policy:
 class Bank:
     name: str
     tier: Literal[1.0, 2.0, 3.0]
-    capital: float = field(default=100.0, metadata={"non_negative": True, "unit": "CNY"})
+    capital: float = field(default=100.0, metadata={"non_negative": True, "unit": "万元"})
     default_rate: float = field(default=0.01, metadata={"unit": "probability"})
     branches: int = field(default=1, metadata={"min": 1, "max": 50})
     active: bool = True
@@ -439,7 +439,7 @@ def test_field_docs_rows() -> None:
     rows = {row[0]: row[1:] for row in field_docs(Scenario)}
     assert rows["banks"] == ("list[table]", "required", "Banks serving the park (at least 1 item)")
     assert rows["banks[].tier"] == ("one of 1.0, 2.0, 3.0", "required", "")
-    assert rows["banks[].capital"] == ("float", "100.0", "a non-negative amount; unit: CNY")
+    assert rows["banks[].capital"] == ("float", "100.0", "a non-negative amount; unit: 万元")
     assert rows["banks[].default_rate"] == ("float", "0.01", "a probability in [0, 1]")
     assert rows["strategies[].policy"][1] == "defaults of its fields"
     assert rows["strategies[].policy.pool_share"] == (

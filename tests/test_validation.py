@@ -15,17 +15,17 @@ import pytest
 from target_bands import assert_rows_agree
 
 import parksim
-from parksim.calibration.checks import (
+from parksim.analysis.calibration.checks import (
     ANNUAL_CASE,
     DistributionCheck,
     annual_check,
     degenerate_model_check,
     degenerate_overrides,
 )
-from parksim.calibration.fit import measure, misfit, simulate
-from parksim.calibration.targets import load_targets
-from parksim.calibration.validation import uncalibrated
+from parksim.analysis.calibration.fit import measure, misfit, simulate
+from parksim.analysis.calibration.targets import load_targets
 from parksim.credit import CreditParams
+from parksim.viz.validation_report import uncalibrated
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"

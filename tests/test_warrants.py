@@ -13,8 +13,9 @@ from parksim import ParkModel
 from parksim.banks.book import grant_warrants
 from parksim.banks.income import IncomeParams
 from parksim.banks.stakes import realise_stakes
+from parksim.core.codes import Stage
+from parksim.core.population import EnterprisePopulation
 from parksim.enterprises.lifecycle import LifecycleEvents
-from parksim.enterprises.population import EnterprisePopulation, Stage
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 INCOME = IncomeParams()

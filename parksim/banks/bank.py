@@ -14,7 +14,7 @@ import numpy as np
 
 from parksim.banks.risk import BookRisk
 from parksim.banks.tiers import TierSpec
-from parksim.enterprises.population import N_ACTIVE_STAGES
+from parksim.core.population import N_ACTIVE_STAGES
 
 
 def _stage_zeros() -> np.ndarray:

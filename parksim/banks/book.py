@@ -5,13 +5,14 @@ each firm owes at most one bank. Each quarter's operations on the book (interest
 amortisation, early repayment, default, write-off, closing stocks) are a few vectorised
 passes over the rows with a loan, split by bank with `np.bincount`, and posted to each
 bank's ledger. The close, a dozen sums and each bank's risk measures over every loan, is
-one compiled pass (`_book_stocks`) that adds up in numpy's order, so results are numpy's
-to the bit.
+one compiled pass (`_book_stocks`). The kernels take the loan columns as one named bundle
+(`LoanColumns`) and read loan states as `LoanStatus` members.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -19,31 +20,56 @@ from numba import njit
 from parksim.banks.bank import Bank
 from parksim.banks.risk import (
     GA_LGD_VARIANCE,
+    N_MEASURES,
     OPERATIONAL_QUARTERS,
+    BookLoans,
     BookRisk,
+    Granularity,
     book_measures,
     ga_delta,
     name_cap,
     operational_capitals,
-    pairwise_sum,
     stake_and_operator_capital,
 )
-from parksim.banks.tiers import PRODUCTS
-from parksim.enterprises.population import (
-    N_ACTIVE_STAGES,
-    EnterprisePopulation,
-    LoanStatus,
-    Stage,
-)
+from parksim.banks.stakes import cost_by_bank
+from parksim.core.codes import LoanStatus, Product, Stage
+from parksim.core.population import N_ACTIVE_STAGES, EnterprisePopulation
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.policy import RiskPool
 
-MNA = PRODUCTS.index("mna")  # M&A loans carry no warrants
-# LoanStatus codes as plain ints, for the kernels.
-NO_LOAN, PERFORMING, NON_PERFORMING = (
-    int(LoanStatus.NONE),
-    int(LoanStatus.PERFORMING),
-    int(LoanStatus.NON_PERFORMING),
-)
+
+class LoanColumns(NamedTuple):
+    """The population's loan columns (one entry per firm; each firm owes at most one
+    bank), as the book's kernels read and write them."""
+
+    lender: np.ndarray  # bank index, -1 without a loan
+    debt: np.ndarray  # balance, 万元
+    loan_rate: np.ndarray  # annual
+    loan_lgd: np.ndarray  # before policy cover
+    loan_pd: np.ndarray  # the lender's annual estimate at booking
+    loan_product: np.ndarray  # `Product` code
+    loan_quarters_left: np.ndarray
+    loan_status: np.ndarray  # `LoanStatus` code
+    loan_policy_cover: np.ndarray
+    default_quarter: np.ndarray  # -1 while performing
+    loan_irb_loss: np.ndarray  # IRB terms fixed at booking (`risk.irb_terms`)
+    loan_irb_slope: np.ndarray
+
+    @classmethod
+    def of(cls, pop: EnterprisePopulation) -> LoanColumns:
+        return cls(*(getattr(pop, name) for name in cls._fields))
+
+
+class BorrowerColumns(NamedTuple):
+    """What the close reads of each borrower besides its loan."""
+
+    stage: np.ndarray
+    last_active_stage: np.ndarray  # the stage a failed or departed firm last held
+    sector: np.ndarray
+
+    @classmethod
+    def of(cls, pop: EnterprisePopulation) -> BorrowerColumns:
+        return cls(*(getattr(pop, name) for name in cls._fields))
 
 
 def _per_bank(lender: np.ndarray, weights: np.ndarray | None, n_banks: int) -> np.ndarray:
@@ -52,75 +78,61 @@ def _per_bank(lender: np.ndarray, weights: np.ndarray | None, n_banks: int) -> n
 
 def count_borrowers(pop: EnterprisePopulation, banks: Sequence[Bank]) -> None:
     """Note each bank's performing borrowers by stage at quarter start (default-rate base)."""
-    counts = _borrowers_by_stage(
-        pop.loan_status, pop.lender, pop.stage, len(banks), N_ACTIVE_STAGES, PERFORMING
-    )
+    counts = _borrowers_by_stage(LoanColumns.of(pop), pop.stage, len(banks))
     for bank in banks:
         bank.ledger.borrowers_by_stage = counts[bank.index]
 
 
 @njit(cache=True)
-def _borrowers_by_stage(loan_status, lender, stage, n_banks, n_stages, performing):
+def _borrowers_by_stage(loans: LoanColumns, stage: np.ndarray, n_banks: int) -> np.ndarray:
     """Performing loans counted by bank × borrower's stage (as floats: rates divide them)."""
-    counts = np.zeros((n_banks, n_stages))
-    for i in range(len(loan_status)):
-        if loan_status[i] == performing:
-            counts[lender[i], stage[i]] += 1
+    counts = np.zeros((n_banks, N_ACTIVE_STAGES))
+    for i in range(len(loans.loan_status)):
+        if loans.loan_status[i] == LoanStatus.PERFORMING:
+            counts[loans.lender[i], stage[i]] += 1
     return counts
 
 
 def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
     """Collect a quarter's interest and scheduled principal on performing loans; NPLs
     earn nothing and still cost their funding."""
-    interest, repayments = _service(
-        pop.loan_status,
-        pop.lender,
-        pop.debt,
-        pop.loan_rate,
-        pop.loan_quarters_left,
-        funding_cost,
-        len(banks),
-        PERFORMING,
-        NON_PERFORMING,
-        NO_LOAN,
-    )
+    serviced = _service(LoanColumns.of(pop), funding_cost, len(banks))
     for bank in banks:
-        bank.ledger.net_interest_income += interest[bank.index]
-        bank.ledger.repayments += repayments[bank.index]
+        bank.ledger.net_interest_income += serviced.net_interest[bank.index]
+        bank.ledger.repayments += serviced.repayments[bank.index]
+
+
+class Serviced(NamedTuple):
+    """Each bank's flows of a quarter's loan service (万元)."""
+
+    net_interest: np.ndarray  # interest less funding, less the NPLs' funding
+    repayments: np.ndarray  # scheduled principal
 
 
 @njit(cache=True)
-def _service(
-    loan_status,
-    lender,
-    debt,
-    loan_rate,
-    quarters_left,
-    funding_cost,
-    n_banks,
-    performing,
-    non_performing,
-    no_loan,
-):
-    """Each bank's net interest (less its NPLs' funding) and scheduled repayments of the
-    quarter, added up loan by loan in row order as `np.bincount` does; amortises the
-    performing loans and takes the ones fully repaid off the book (`close_loans`)."""
+def _service(loans: LoanColumns, funding_cost: float, n_banks: int) -> Serviced:
+    """A quarter of loan service, by bank: a performing loan pays a quarter's interest on
+    its balance and an equal instalment of it (balance / quarters left, so the term repays
+    exactly the principal) and leaves the book with its last one (`close_loans`); an NPL
+    pays nothing and still costs its funding (`Serviced`)."""
     interest = np.zeros(n_banks)
     npl_funding = np.zeros(n_banks)
     repayments = np.zeros(n_banks)
-    for i in range(len(loan_status)):
-        if loan_status[i] == non_performing:
-            npl_funding[lender[i]] += debt[i] * funding_cost / 4.0
-        elif loan_status[i] == performing:
-            b, balance, left = lender[i], debt[i], quarters_left[i]
+    status, lender, debt = loans.loan_status, loans.lender, loans.debt
+    left_column = loans.loan_quarters_left
+    for i in range(len(status)):
+        if status[i] == LoanStatus.NON_PERFORMING:
+            npl_funding[lender[i]] += debt[i] * funding_cost / QUARTERS_PER_YEAR
+        elif status[i] == LoanStatus.PERFORMING:
+            b, balance, left = lender[i], debt[i], left_column[i]
             repaid = balance / max(left, 1)
-            interest[b] += balance * (loan_rate[i] - funding_cost) / 4.0
+            interest[b] += balance * (loans.loan_rate[i] - funding_cost) / QUARTERS_PER_YEAR
             repayments[b] += repaid
             debt[i] = balance - repaid
-            quarters_left[i] = left - 1
+            left_column[i] = left - 1
             if left <= 1:
-                loan_status[i], lender[i], quarters_left[i] = no_loan, -1, 0
-    return interest - npl_funding, repayments
+                status[i], lender[i], left_column[i] = LoanStatus.NONE, -1, 0
+    return Serviced(interest - npl_funding, repayments)
 
 
 def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.ndarray):
@@ -129,7 +141,8 @@ def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.
     lender = pop.lender[rows]
     drawn = _per_bank(lender, pop.debt[rows], len(banks))
     stage = pop.stage[rows]
-    growth = (stage >= Stage.GROWTH) & (stage <= Stage.PRE_IPO) & (pop.loan_product[rows] != MNA)
+    growth = (stage >= Stage.GROWTH) & (stage <= Stage.PRE_IPO)
+    growth &= pop.loan_product[rows] != Product.MNA  # M&A loans carry no warrants
     young = _per_bank(lender, pop.debt[rows] * (stage <= Stage.STARTUP), len(banks))
     for bank in banks:
         bank.ledger.new_loans += drawn[bank.index]
@@ -178,96 +191,73 @@ def take_defaults(
 
     Returns (rows, gross loss = balance × LGD) for the guarantee and the risk pool.
     """
-    rows, gross, exposure, collateral, by_stage = _take_defaults(
-        failed,
-        stage_before,
-        quarter,
-        pop.loan_status,
-        pop.default_quarter,
-        pop.lender,
-        pop.debt,
-        pop.loan_lgd,
-        len(banks),
-        N_ACTIVE_STAGES,
-        PERFORMING,
-        NON_PERFORMING,
-    )
+    taken = _take_defaults(failed, stage_before, quarter, LoanColumns.of(pop), len(banks))
     for bank in banks:
-        bank.ledger.collateral_recoveries += collateral[bank.index]
-        bank.ledger.defaults += int(by_stage[bank.index].sum())
-        bank.ledger.defaulted_exposure += exposure[bank.index]
-        bank.ledger.defaults_by_stage += by_stage[bank.index]
-    return rows, gross
+        b = bank.index
+        bank.ledger.collateral_recoveries += taken.collateral[b]
+        bank.ledger.defaults += int(taken.by_stage[b].sum())
+        bank.ledger.defaulted_exposure += taken.exposure[b]
+        bank.ledger.defaults_by_stage += taken.by_stage[b]
+    return taken.rows, taken.gross
+
+
+class Defaults(NamedTuple):
+    """A quarter's defaults: the loans' rows and gross losses, and each bank's totals."""
+
+    rows: np.ndarray
+    gross: np.ndarray  # balance × LGD, 万元, before guarantee and risk pool
+    exposure: np.ndarray  # by bank: the defaulted balance, 万元
+    collateral: np.ndarray  # by bank: the defaulted balance less the gross loss, 万元
+    by_stage: np.ndarray  # bank × stage at quarter start: defaults counted
 
 
 @njit(cache=True)
 def _take_defaults(
-    failed,
-    stage_before,
-    quarter,
-    loan_status,
-    default_quarter,
-    lender,
-    debt,
-    loan_lgd,
-    n_banks,
-    n_stages,
-    performing,
-    non_performing,
-):
-    """The performing loans of the `failed` rows turn non-performing: their rows, gross
-    losses, and each bank's defaulted exposure, collateral recoveries and defaults by
-    stage at quarter start, added up in the order of `failed` as `np.bincount` does."""
+    failed: np.ndarray, stage_before: np.ndarray, quarter: int, loans: LoanColumns, n_banks: int
+) -> Defaults:
+    """The performing loans of the `failed` rows turn non-performing in `quarter`; each
+    loses balance × LGD before policy cover, the rest is recovered from collateral
+    (`Defaults`, in the order of `failed`)."""
     rows = np.empty(len(failed), dtype=np.int64)
     gross = np.empty(len(failed))
     exposure, collateral = np.zeros(n_banks), np.zeros(n_banks)
-    by_stage = np.zeros((n_banks, n_stages), dtype=np.int64)
+    by_stage = np.zeros((n_banks, N_ACTIVE_STAGES), dtype=np.int64)
     k = 0
     for i in failed:
-        if loan_status[i] != performing:
+        if loans.loan_status[i] != LoanStatus.PERFORMING:
             continue
-        loan_status[i], default_quarter[i] = non_performing, quarter
-        b, balance = lender[i], debt[i]
-        loss = balance * loan_lgd[i]
+        loans.loan_status[i] = LoanStatus.NON_PERFORMING
+        loans.default_quarter[i] = quarter
+        b, balance = loans.lender[i], loans.debt[i]
+        loss = balance * loans.loan_lgd[i]
         exposure[b] += balance
         collateral[b] += balance - loss
         by_stage[b, stage_before[i]] += 1
         rows[k], gross[k] = i, loss
         k += 1
-    return rows[:k], gross[:k], exposure, collateral, by_stage
+    return Defaults(rows[:k], gross[:k], exposure, collateral, by_stage)
 
 
 def write_off(
     pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int, workout_quarters: int
 ) -> None:
     """Remove non-performing loans whose workout period has ended from the book."""
-    written = _write_off(
-        pop.loan_status,
-        pop.default_quarter,
-        pop.lender,
-        pop.debt,
-        pop.loan_quarters_left,
-        quarter - workout_quarters,
-        len(banks),
-        NON_PERFORMING,
-        NO_LOAN,
-    )
+    written = _write_off(LoanColumns.of(pop), quarter - workout_quarters, len(banks))
     for bank in banks:
         bank.ledger.written_off += written[bank.index]
 
 
 @njit(cache=True)
-def _write_off(
-    loan_status, default_quarter, lender, debt, quarters_left, last_due, n_banks, npl, no_loan
-):
-    """Each bank's NPLs that defaulted by quarter `last_due`, added up in row order as
-    `np.bincount` does, taken off the book (`close_loans`)."""
+def _write_off(loans: LoanColumns, last_due: int, n_banks: int) -> np.ndarray:
+    """Each bank's NPLs that defaulted in quarter `last_due` or before (their workout is
+    over) leave the book (`close_loans`): the balance written off by bank, 万元."""
     written = np.zeros(n_banks)
-    for i in range(len(loan_status)):
-        if loan_status[i] == npl and default_quarter[i] <= last_due:
+    status, lender, debt = loans.loan_status, loans.lender, loans.debt
+    for i in range(len(status)):
+        if status[i] == LoanStatus.NON_PERFORMING and loans.default_quarter[i] <= last_due:
             written[lender[i]] += debt[i]
             debt[i] = 0.0
-            loan_status[i], lender[i], quarters_left[i] = no_loan, -1, 0
+            status[i], lender[i], loans.loan_quarters_left[i] = LoanStatus.NONE, -1, 0
     return written
 
 
@@ -289,17 +279,7 @@ def _sell_down_rows(
     limits = np.empty(len(banks))
     for bank in banks:
         limits[bank.index] = bank.spec.single_name_limit
-    return _sell_down(
-        rows,
-        pop.lender,
-        pop.debt,
-        pop.loan_status,
-        pop.loan_lgd,
-        pop.default_quarter,
-        limits,
-        quarter,
-        PERFORMING,
-    )
+    return _sell_down(rows, LoanColumns.of(pop), limits, quarter)
 
 
 @njit(cache=True)
@@ -321,25 +301,27 @@ def _loans_by_bank(lender: np.ndarray, n_banks: int) -> tuple[np.ndarray, np.nda
 
 
 @njit(cache=True)
-def limit_exposures(rows, debt, loan_status, loan_lgd, performing_code) -> np.ndarray:
+def limit_exposures(rows: np.ndarray, loans: LoanColumns) -> np.ndarray:
     """What each loan at `rows` counts for against large-exposure limits (万元): the
     balance net of the loss already booked, as the CBIRC 2018 rules measure exposures net
     of provisions. A performing loan counts at its balance, an NPL at balance × (1 − LGD)."""
     counted = np.empty(len(rows))
     for j in range(len(rows)):
         i = rows[j]
-        counted[j] = debt[i] * (1.0 if loan_status[i] == performing_code else 1.0 - loan_lgd[i])
+        performing = loans.loan_status[i] == LoanStatus.PERFORMING
+        counted[j] = loans.debt[i] * (1.0 if performing else 1.0 - loans.loan_lgd[i])
     return counted
 
 
 @njit(cache=True)
 def _sell_down(
-    rows, lender, debt, loan_status, loan_lgd, default_quarter, limits, quarter, performing_code
+    rows: np.ndarray, loans: LoanColumns, limits: np.ndarray, quarter: int
 ) -> np.ndarray:
     """`sell_down` of the loans at `rows`, bank by bank (each bank's `limits`)."""
     n_banks = len(limits)
-    counted = limit_exposures(rows, debt, loan_status, loan_lgd, performing_code)
-    order, start = _loans_by_bank(lender[rows], n_banks)
+    debt, default_quarter = loans.debt, loans.default_quarter
+    counted = limit_exposures(rows, loans)
+    order, start = _loans_by_bank(loans.lender[rows], n_banks)
     sold = np.zeros(n_banks)
     for b in range(n_banks):
         own = order[start[b] : start[b + 1]]
@@ -353,7 +335,7 @@ def _sell_down(
             continue
         keep = cap / counted[over]
         cut = rows[over]
-        sold[b] = pairwise_sum(debt[cut] * (1.0 - keep))
+        sold[b] = np.sum(debt[cut] * (1.0 - keep))
         for j in range(len(cut)):
             debt[cut[j]] *= keep[j]
     return sold
@@ -373,43 +355,30 @@ def close_books(
     """
     rows = pop.loan_rows()  # a sale changes balances, not lenders
     sold = _sell_down_rows(pop, banks, quarter, rows)
-    n = len(banks)
-    stocks, by_stage, by_sector, risk = _book_stocks(
+    stocks = _book_stocks(
         rows,
-        pop.lender,
-        pop.debt,
-        pop.loan_status,
-        pop.loan_lgd,
-        pop.loan_policy_cover,
-        pop.stage,
-        pop.last_active_stage,
-        pop.sector,
+        LoanColumns.of(pop),
+        BorrowerColumns.of(pop),
         quarterly_pd,
-        pop.loan_pd,
-        pop.loan_irb_loss,
-        pop.loan_irb_slope,
-        pop.loan_quarters_left,
-        pop.bank_stake_cost,
-        n,
+        len(banks),
         n_sectors,
-        N_ACTIVE_STAGES,
-        int(Stage.LISTED),
-        PERFORMING,
-        GA_LGD_VARIANCE,
-        ga_delta(),
+        Granularity(GA_LGD_VARIANCE, ga_delta()),
     )
-    exposure, npl, borrowers, expected, stake_cost = stocks.tolist()
+    exposure, npl, borrowers, expected = (
+        a.tolist() for a in (stocks.exposure, stocks.npl, stocks.borrowers, stocks.expected_loss)
+    )
     for bank in banks:
         led, b = bank.ledger, bank.index
         led.sold_down = sold[b]
         led.exposure, led.npl_balance = exposure[b], npl[b]
         led.borrowers, led.expected_loss = int(borrowers[b]), expected[b]
-        led.exposure_by_stage = by_stage[b]
-        led.exposure_by_sector = by_sector[b]
+        led.exposure_by_stage = stocks.by_stage[b]
+        led.exposure_by_sector = stocks.by_sector[b]
     past = OPERATIONAL_QUARTERS - 1
     income = [[*bank.gross_incomes[-past:], bank.ledger.gross_income] for bank in banks]
     operational = operational_capitals(np.array(income))
-    measures = risk.tolist()
+    stake_cost = cost_by_bank(pop.bank_stake_cost).tolist()
+    measures = stocks.risk.tolist()
     for bank in banks:
         b = bank.index
         equity, operator = stake_and_operator_capital(stake_cost[b], bank.operator_loan)
@@ -422,76 +391,71 @@ def close_books(
         bank.close_quarter()
 
 
+class BookStocks(NamedTuple):
+    """Every bank's closing stocks (万元 unless said)."""
+
+    exposure: np.ndarray  # by bank: performing + NPL balance
+    npl: np.ndarray  # by bank: NPL balance
+    borrowers: np.ndarray  # by bank: performing loans (a count, as floats)
+    expected_loss: np.ndarray  # by bank: Σ performing balance × quarterly PD × net LGD
+    by_stage: np.ndarray  # bank × stage held (at failure, for a failed firm)
+    by_sector: np.ndarray  # bank × sector code
+    risk: np.ndarray  # bank × `BookMeasures` fields, in their order
+
+
 @njit(cache=True)
 def _book_stocks(
-    rows,
-    lender,
-    debt,
-    loan_status,
-    loan_lgd,
-    loan_policy_cover,
-    stage,
-    last_active_stage,
-    sector,
-    quarterly_pd,
-    loan_pd,
-    irb_loss,
-    irb_slope,
-    quarters_left,
-    stake_cost,
-    n_banks,
-    n_sectors,
-    n_stages,
-    listed,
-    performing_code,
-    lgd_variance,
-    delta,
-):
-    """Every bank's closing stocks from the loans at `rows`, added up loan by loan in row
-    order as `np.bincount` does: (exposure, NPL, performing borrowers, EL, and the cost
-    of its stakes, summed as numpy sums a column) by bank, exposure by bank × stage and
-    bank × sector, and each bank's `book_measures`."""
-    stocks = np.zeros((5, n_banks))
-    by_stage = np.zeros((n_banks, n_stages))
+    rows: np.ndarray,
+    loans: LoanColumns,
+    borrowers: BorrowerColumns,
+    quarterly_pd: np.ndarray,
+    n_banks: int,
+    n_sectors: int,
+    granularity: Granularity,
+) -> BookStocks:
+    """Every bank's closing stocks from the loans at `rows` (`BookStocks`), and each bank's
+    `book_measures` of concentration and IRB capital. A loan's net LGD is its LGD less the
+    policy cover; a failed borrower's exposure counts under the stage it last held."""
+    exposure, npl = np.zeros(n_banks), np.zeros(n_banks)
+    performing_count, expected = np.zeros(n_banks), np.zeros(n_banks)
+    by_stage = np.zeros((n_banks, N_ACTIVE_STAGES))
     by_sector = np.zeros((n_banks, n_sectors))
     performing = np.empty(len(rows), dtype=np.bool_)
     net_lgd = np.empty(len(rows))
     for j in range(len(rows)):
         i = rows[j]
-        b, balance = lender[i], debt[i]
-        performing[j] = loan_status[i] == performing_code
-        weight = 1.0 if performing[j] else 0.0
-        net_lgd[j] = loan_lgd[i] * (1.0 - loan_policy_cover[i])
-        stocks[0, b] += balance
-        stocks[1, b] += balance * (1.0 - weight)
-        stocks[2, b] += weight
-        stocks[3, b] += balance * weight * (quarterly_pd[i] * net_lgd[j])
-        held = stage[i] if stage[i] <= listed else last_active_stage[i]
+        b, balance = loans.lender[i], loans.debt[i]
+        performing[j] = loans.loan_status[i] == LoanStatus.PERFORMING
+        net_lgd[j] = loans.loan_lgd[i] * (1.0 - loans.loan_policy_cover[i])
+        exposure[b] += balance
+        if performing[j]:
+            performing_count[b] += 1.0
+            expected[b] += balance * (quarterly_pd[i] * net_lgd[j])
+        else:
+            npl[b] += balance
+        stage = borrowers.stage[i]
+        held = stage if stage <= Stage.LISTED else borrowers.last_active_stage[i]
         by_stage[b, held] += balance
-        by_sector[b, sector[i]] += balance
-    for b in range(n_banks):
-        stocks[4, b] = pairwise_sum(stake_cost[:, b])
-    counted = limit_exposures(rows, debt, loan_status, loan_lgd, performing_code)
-    order, start = _loans_by_bank(lender[rows], n_banks)
-    risk = np.zeros((n_banks, 6))
+        by_sector[b, borrowers.sector[i]] += balance
+    counted = limit_exposures(rows, loans)
+    order, start = _loans_by_bank(loans.lender[rows], n_banks)
+    risk = np.zeros((n_banks, N_MEASURES))
     for b in range(n_banks):
         own = order[start[b] : start[b + 1]]
         mine = rows[own]
-        measures = book_measures(
+        book = BookLoans(
             counted[own],
-            by_sector[b],
             performing[own],
-            loan_pd[mine],
+            loans.loan_pd[mine],
             net_lgd[own],
-            irb_loss[mine],
-            irb_slope[mine],
-            quarters_left[mine],
-            lgd_variance,
-            delta,
+            loans.loan_irb_loss[mine],
+            loans.loan_irb_slope[mine],
+            loans.loan_quarters_left[mine],
         )
-        for m in range(6):
+        measures = book_measures(book, by_sector[b], granularity)
+        for m in range(N_MEASURES):
             risk[b, m] = measures[m]
-    return stocks, by_stage, by_sector, risk
+    return BookStocks(exposure, npl, performing_count, expected, by_stage, by_sector, risk)
 
 
 def close_loans(pop: EnterprisePopulation, rows: np.ndarray) -> None:

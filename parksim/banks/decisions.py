@@ -5,11 +5,14 @@ them back."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from parksim.banks.lending import Applicants, Offers
-from parksim.enterprises.population import CreditDecision, EnterprisePopulation, FinanceState
+from parksim.core.codes import CreditDecision, FinanceState
+from parksim.core.population import EnterprisePopulation
 
 
 def record_decisions(
@@ -21,51 +24,42 @@ def record_decisions(
 ) -> None:
     """Write every bank's view, PD estimate and decision on this quarter's applicants,
     and whether each applicant borrowed (`lender` >= 0) or was refused by every bank."""
-    _write_decisions(
-        applicants.rows,
-        offers.view,
-        offers.annual_pd,
-        offers.approved,
-        lender,
-        quarter,
-        pop.bank_view,
-        pop.bank_pd,
-        pop.bank_decision,
-        pop.loan_applied_quarter,
-        pop.loan_outcome,
-        int(CreditDecision.APPROVED),
-        int(CreditDecision.REFUSED),
-        int(FinanceState.FUNDED),
-        int(FinanceState.REFUSED),
-    )
+    _write_decisions(applicants.rows, offers, lender, quarter, DecisionColumns.of(pop))
+
+
+class DecisionColumns(NamedTuple):
+    """The population's record of its last application (firms × banks, or per firm)."""
+
+    bank_view: np.ndarray
+    bank_pd: np.ndarray
+    bank_decision: np.ndarray  # `CreditDecision` code
+    loan_applied_quarter: np.ndarray
+    loan_outcome: np.ndarray  # `FinanceState` code
+
+    @classmethod
+    def of(cls, pop: EnterprisePopulation) -> DecisionColumns:
+        return cls(*(getattr(pop, name) for name in cls._fields))
 
 
 @njit(cache=True)
 def _write_decisions(
-    rows,
-    view,
-    annual_pd,
-    approved,
-    lender,
-    quarter,
-    bank_view,
-    bank_pd,
-    bank_decision,
-    applied_quarter,
-    outcome,
-    yes,
-    no,
-    funded,
-    refused,
-):
-    """Each bank's view, PD and decision (bank × applicant) into the applicants' rows of the
-    firm × bank columns (numpy's row scatter into 2-D columns is slow), and each
-    applicant's quarter of application and outcome."""
+    rows: np.ndarray,
+    offers: Offers,
+    lender: np.ndarray,
+    quarter: int,
+    record: DecisionColumns,
+) -> None:
+    """Each bank's view, PD and decision (bank × applicant `offers`) into the applicants'
+    rows of the firm × bank columns (numpy's row scatter into 2-D columns is slow), and
+    each applicant's quarter of application and outcome."""
     for k in range(len(rows)):
         i = rows[k]
-        for b in range(view.shape[0]):
-            bank_view[i, b] = view[b, k]
-            bank_pd[i, b] = annual_pd[b, k]
-            bank_decision[i, b] = yes if approved[b, k] else no
-        applied_quarter[i] = quarter
-        outcome[i] = funded if lender[k] >= 0 else refused
+        for b in range(offers.posterior_mean.shape[0]):
+            record.bank_view[i, b] = offers.posterior_mean[b, k]
+            record.bank_pd[i, b] = offers.annual_pd[b, k]
+            approved = offers.approved[b, k]
+            record.bank_decision[i, b] = (
+                CreditDecision.APPROVED if approved else CreditDecision.REFUSED
+            )
+        record.loan_applied_quarter[i] = quarter
+        record.loan_outcome[i] = FinanceState.FUNDED if lender[k] >= 0 else FinanceState.REFUSED

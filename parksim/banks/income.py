@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from parksim.banks.bank import Bank
+from parksim.core.codes import Stage
+from parksim.core.population import EnterprisePopulation
+from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.enterprises.lifecycle import LifecycleEvents
-from parksim.enterprises.population import EnterprisePopulation, Stage
-from parksim.streams import FirmStreams, Mechanism, firm_uniform
 
 SHARE = {"unit": "share"}
 
@@ -94,20 +97,9 @@ def earn_income(
     at `funding_cost`, so the main bank earns their spread over `deposit_rate`."""
     n_banks, main = len(banks), pop.main_bank
     unlock_quarter = quarter - income.lockup_quarters  # listings whose lock-up ends now
+    bond_draw = BondDraw(streams.base(Mechanism.BOND_ISSUE, quarter), income.bond_issue_prob)
     client_revenue, clients, bonds, wealth = client_sums(
-        main,
-        pop.stage,
-        pop.size,
-        pop.lender,
-        pop.stream_id,
-        pop.listed_quarter,
-        pop.valuation,
-        n_banks,
-        int(Stage.LISTED),
-        streams.base(Mechanism.BOND_ISSUE, quarter),
-        income.bond_issue_prob,
-        unlock_quarter,
-        income.founder_share,
+        ClientColumns.of(pop), n_banks, bond_draw, unlock_quarter, income.founder_share
     )
     ipo = np.bincount(
         main[events.listed],
@@ -125,56 +117,82 @@ def earn_income(
     )
     for bank in banks:
         b, spec, led = bank.index, bank.spec, bank.ledger
-        led.fee_income += client_revenue[b] * income.settlement_fee / 4.0
+        led.fee_income += client_revenue[b] * income.settlement_fee / QUARTERS_PER_YEAR
         led.fee_income += bonds[b] * income.bond_fee * income.bond_size_ratio
         led.fee_income += spec.advisory_capture * (ipo[b] + mna[b])
         bank.wealth_aum = (
             bank.wealth_aum * (1 - income.aum_runoff) + spec.wealth_capture * wealth[b]
         )
-        led.personal_finance_income += bank.wealth_aum * income.wealth_fee / 4.0
-        led.personal_finance_income += client_revenue[b] * income.retail_margin / 4.0
+        led.personal_finance_income += bank.wealth_aum * income.wealth_fee / QUARTERS_PER_YEAR
+        led.personal_finance_income += client_revenue[b] * income.retail_margin / QUARTERS_PER_YEAR
         led.deposits = spec.deposit_share * client_revenue[b]
-        led.deposit_income += led.deposits * (funding_cost - income.deposit_rate) / 4.0
+        led.deposit_income += (
+            led.deposits * (funding_cost - income.deposit_rate) / QUARTERS_PER_YEAR
+        )
         led.operating_cost += spec.fixed_cost + spec.cost_per_client * clients[b]
+
+
+class ClientColumns(NamedTuple):
+    """What a bank earns on from each firm (one entry per firm)."""
+
+    main_bank: np.ndarray
+    stage: np.ndarray
+    size: np.ndarray  # annual revenue, 万元
+    lender: np.ndarray
+    stream_id: np.ndarray
+    listed_quarter: np.ndarray
+    valuation: np.ndarray  # 万元
+
+    @classmethod
+    def of(cls, pop: EnterprisePopulation) -> ClientColumns:
+        return cls(*(getattr(pop, name) for name in cls._fields))
+
+
+class BondDraw(NamedTuple):
+    """This quarter's bond issues: each firm's own uniform against `probability`."""
+
+    base: np.uint64  # the quarter's stream base (`FirmStreams.base`)
+    probability: float
+
+
+class ClientSums(NamedTuple):
+    """What each bank earns on from its clients this quarter."""
+
+    revenue: np.ndarray  # its clients' revenue, 万元
+    clients: np.ndarray  # its clients and other banks' clients that borrow from it
+    bonds: np.ndarray  # revenue of its clients that issue a bond, 万元
+    wealth: np.ndarray  # founders' wealth freed by the end of a lock-up, 万元
 
 
 @njit(cache=True)
 def client_sums(
-    main_bank,
-    stage,
-    size,
-    lender,
-    stream_id,
-    listed_quarter,
-    valuation,
-    n_banks,
-    listed,
-    bond_base,
-    bond_issue_prob,
-    unlock_quarter,
-    founder_share,
-):
-    """What each bank earns on from its clients this quarter, added up firm by firm in
-    row order as `np.bincount` does: its clients' revenue (active firms it is the main
-    bank of, 万元); its clients (those firms, plus active borrowers of another main
-    bank); the revenue of its pre-IPO and listed clients that issue a bond (each draws
-    its own uniform of the quarter, `bond_base`); and the founders' wealth freed by the
-    end of a lock-up (listings of `unlock_quarter`, none if it is negative), 万元."""
+    firms: ClientColumns,
+    n_banks: int,
+    bond_draw: BondDraw,
+    unlock_quarter: int,
+    founder_share: float,
+) -> ClientSums:
+    """What each bank earns on from its clients this quarter (`ClientSums`): its clients'
+    revenue (active firms it is the main bank of; settlement fees and retail, §六(一)2);
+    its clients (those firms, plus active borrowers of another main bank); the revenue of
+    its pre-IPO and listed clients that issue a bond it underwrites (each draws its own
+    uniform of the quarter); and the founders' wealth freed by the end of a lock-up
+    (listings of `unlock_quarter`, none if it is negative; §六(二)2 (三))."""
     revenue = np.zeros(n_banks)
     clients = np.zeros(n_banks)
     bonds = np.zeros(n_banks)
     wealth = np.zeros(n_banks)
-    for i in range(len(main_bank)):
-        bank, s = main_bank[i], stage[i]
-        active = s <= listed
-        revenue[bank] += size[i] * (1.0 if active else 0.0)
-        if active:
+    for i in range(len(firms.main_bank)):
+        bank, stage = firms.main_bank[i], firms.stage[i]
+        if stage <= Stage.LISTED:  # active
+            revenue[bank] += firms.size[i]
             clients[bank] += 1.0
-            if lender[i] >= 0 and lender[i] != bank:
-                clients[lender[i]] += 1.0
-            issuer = s >= listed - 1  # pre-IPO or listed
-            if issuer and firm_uniform(bond_base, stream_id[i]) < bond_issue_prob:
-                bonds[bank] += size[i]
-        if unlock_quarter >= 0 and listed_quarter[i] == unlock_quarter:
-            wealth[bank] += founder_share * valuation[i]
-    return revenue, clients, bonds, wealth
+            lender = firms.lender[i]
+            if lender >= 0 and lender != bank:
+                clients[lender] += 1.0
+            issuer = stage >= Stage.PRE_IPO
+            if issuer and firm_uniform(bond_draw.base, firms.stream_id[i]) < bond_draw.probability:
+                bonds[bank] += firms.size[i]
+        if unlock_quarter >= 0 and firms.listed_quarter[i] == unlock_quarter:
+            wealth[bank] += founder_share * firms.valuation[i]
+    return ClientSums(revenue, clients, bonds, wealth)

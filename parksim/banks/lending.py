@@ -11,27 +11,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
+from parksim.banks.book import LoanColumns
 from parksim.banks.risk import irb_terms
-from parksim.banks.tiers import PRODUCTS, TierTable
-from parksim.credit import CreditParams
-from parksim.enterprises.lifecycle import LifecycleParams
-from parksim.enterprises.population import (
-    EnterprisePopulation,
-    LoanStatus,
-    Stage,
-    stage_table,
-)
-from parksim.enterprises.sectors import SectorArrays
+from parksim.banks.tiers import TierTable
+from parksim.core.codes import LoanStatus, Product, Stage
+from parksim.core.population import EnterprisePopulation, stage_table
+from parksim.core.sectors import SectorArrays
+from parksim.core.streams import FirmStreams, Mechanism
+from parksim.core.units import QUARTERS_PER_YEAR
+from parksim.credit import CreditParams, secured_lgd
+from parksim.enterprises.lifecycle import LifecycleParams, firm_failure_pd, quality_factor
 from parksim.policy import PolicyPackage
-from parksim.streams import FirmStreams, Mechanism
 
 PROB = {"unit": "probability"}
 RATE = {"min": 0.0, "max": 1.0}  # annual interest rates, as fractions
 AMOUNT = {"non_negative": True}
+N_PRODUCTS = len(Product)
 
 
 @dataclass(frozen=True)
@@ -111,19 +111,39 @@ class LendingParams:
     rate_elasticity: float = field(
         default=10.0, metadata={"min": 0.0, "help": "demand change per unit of rate cut"}
     )
+    sector_headroom: float = field(
+        default=1.5,
+        metadata={
+            "unit": "multiple of the sector's share of the park's firms",
+            "min": 0.0,
+            "help": "a bank may hold this multiple of a sector's share of the park's firms "
+            "in that sector, whatever its sector_limit: a specialised park's book (BioBAY "
+            "is 90 % biomedicine) is specialised by construction",
+            "source": "assumption (range in assumptions.toml)",
+        },
+    )
+    mna_in_park_share: float = field(
+        default=0.5,
+        metadata={
+            "unit": "probability",
+            "help": "share of acquisitions whose buyer is a chain leader inside the park, "
+            "which may seek an M&A loan (§三(二)3); outsiders buy the rest",
+            "source": "assumption (range in assumptions.toml)",
+        },
+    )
 
 
-@dataclass
-class Offers:
-    """Every bank's offer to every applicant: arrays of shape (n_banks, n_applicants)."""
+class Offers(NamedTuple):
+    """Every bank's offer to every applicant: arrays of shape (n_banks, n_applicants), and
+    what the offers were for (one entry per applicant)."""
 
     approved: np.ndarray
     amount: np.ndarray
     rate: np.ndarray
     lgd: np.ndarray
     annual_pd: np.ndarray  # the bank's own estimate
-    product: np.ndarray  # int8 code (index into PRODUCTS) of the product that lends most
-    view: np.ndarray  # the bank's posterior mean of the applicant's quality
+    product: np.ndarray  # int8 `Product` code of the product that lends most
+    posterior_mean: np.ndarray  # the bank's posterior mean of the applicant's quality
     cover: np.ndarray  # (n_applicants,) policy cover of each loan's loss
     term: np.ndarray  # (n_applicants,) loan term, quarters
     need: np.ndarray  # (n_applicants,) what each applicant asked for, 万元
@@ -169,9 +189,73 @@ def applications(
     return seekers, stage_table(params.need_ratio)[pop.stage[seekers]] * pop.size[seekers]
 
 
-@dataclass
-class Applicants:
-    """What every bank looks at in this quarter's loan applicants, computed once."""
+class ApplicantColumns(NamedTuple):
+    """The population columns a bank reads of a loan applicant (indexed by row)."""
+
+    stage: np.ndarray
+    sector: np.ndarray
+    entered_quarter: np.ndarray
+    quality: np.ndarray
+    quality_prior: np.ndarray
+    signal_error: np.ndarray  # (rows, n_banks)
+    size: np.ndarray  # annual revenue, 万元
+    collateral: np.ndarray
+    ip_value: np.ndarray
+    last_round_quarter: np.ndarray
+    last_round_size: np.ndarray
+    leader_row: np.ndarray
+
+    @classmethod
+    def of(cls, pop: EnterprisePopulation) -> ApplicantColumns:
+        return cls(*(getattr(pop, name) for name in cls._fields))
+
+
+class ProductTerms(NamedTuple):
+    """What each product lends against (§五(二), §六(一)2, §六(二)2), and the policy cover."""
+
+    ltv: float
+    credit_history_ratio: float
+    credit_history_quarters: int
+    ip_pledge_ratio: float
+    investment_linked_ratio: float
+    investment_window_quarters: int
+    supply_chain_extra: float  # supply-chain line above trade finance, / revenue
+    trade_finance_ratio: float
+    failure_pd: np.ndarray  # quarterly hazard by stage
+    sector_failure: np.ndarray  # hazard multiplier by sector code
+    eligible_cover: float  # guarantee + risk pool share of a young firm's loss
+    guarantee_share: float
+
+    @classmethod
+    def of(
+        cls,
+        lending: LendingParams,
+        lifecycle: LifecycleParams,
+        sectors: SectorArrays,
+        policy: PolicyPackage,
+    ) -> ProductTerms:
+        guarantee = policy.guarantee_share
+        return cls(
+            ltv=lending.ltv,
+            credit_history_ratio=lending.credit_history_ratio,
+            credit_history_quarters=lending.credit_history_quarters,
+            ip_pledge_ratio=lending.ip_pledge_ratio,
+            investment_linked_ratio=lending.investment_linked_ratio,
+            investment_window_quarters=lending.investment_window_quarters,
+            # Supply-chain finance extends trade finance to supply_chain_ratio of revenue,
+            # against the chain leader's payables; a bank offering both lends the larger.
+            supply_chain_extra=max(0.0, lending.supply_chain_ratio - lending.trade_finance_ratio),
+            trade_finance_ratio=lending.trade_finance_ratio,
+            failure_pd=stage_table(lifecycle.failure_pd),
+            sector_failure=sectors.failure,
+            eligible_cover=guarantee + (1.0 - guarantee) * policy.risk_pool_share,
+            guarantee_share=guarantee,
+        )
+
+
+class Applicants(NamedTuple):
+    """What every bank looks at in this quarter's loan applicants, computed once (one
+    entry per applicant); the offers' kernel reads it as it is."""
 
     rows: np.ndarray
     need: np.ndarray  # 万元
@@ -179,8 +263,9 @@ class Applicants:
     age: np.ndarray  # quarters since entry
     quality: np.ndarray  # latent; each bank sees it through its own error
     signal_error: np.ndarray  # (n, n_banks) standard-normal view errors
-    base_pd: np.ndarray  # quarterly stage × sector hazard of an average funded firm
-    limits: np.ndarray  # (n_products, n) what each product could lend, 万元
+    base_pd: np.ndarray  # quarterly failure hazard of the applicant's stage
+    sector_failure: np.ndarray  # its sector's failure-hazard multiplier
+    limits: np.ndarray  # (len(Product), n) what each product could lend, 万元
     cover: np.ndarray  # policy cover of each applicant's loss
     guarantee: np.ndarray  # the part of `cover` the guarantor pays (the rest is the pool's)
     prior: np.ndarray  # mean quality of the applicant's cohort: the banks' prior mean
@@ -201,143 +286,69 @@ class Applicants:
         policy: PolicyPackage,
     ) -> Applicants:
         rows = np.asarray(rows, np.int64)
-        eligible = policy.guarantee_share + (1.0 - policy.guarantee_share) * policy.risk_pool_share
-        view = _applicant_view(
-            rows,
-            quarter,
-            pop.stage,
-            pop.sector,
-            pop.entered_quarter,
-            pop.quality,
-            pop.quality_prior,
-            pop.signal_error,
-            pop.size,
-            pop.collateral,
-            pop.ip_value,
-            pop.last_round_quarter,
-            pop.last_round_size,
-            pop.leader_row,
-            stage_table(lifecycle.failure_pd),
-            sectors.failure,
-            lifecycle.funded_failure_mult,
-            lending.ltv,
-            lending.credit_history_ratio,
-            lending.credit_history_quarters,
-            lending.ip_pledge_ratio,
-            lending.investment_linked_ratio,
-            lending.investment_window_quarters,
-            # Supply-chain finance extends trade finance to supply_chain_ratio of revenue,
-            # against the chain leader's payables; a bank offering both lends the larger.
-            max(0.0, lending.supply_chain_ratio - lending.trade_finance_ratio),
-            lending.trade_finance_ratio,
-            eligible,
-            policy.guarantee_share,
-            len(PRODUCTS),
-        )
-        stage, age, quality, prior, signal_error, revenue, sector, base_pd, limits = view[:9]
-        cover, guarantee = view[9:]
-        return cls(
-            rows=rows,
-            need=need,
-            stage=stage,
-            age=age,
-            quality=quality,
-            signal_error=signal_error,
-            base_pd=base_pd,
-            limits=limits,
-            cover=cover,
-            guarantee=guarantee,
-            prior=prior,
-            revenue=revenue,
-            sector=sector,
-            term=np.full(len(rows), lending.loan_term_quarters),
-        )
+        need = np.asarray(need, np.float64)
+        term = np.full(len(rows), lending.loan_term_quarters)
+        terms = ProductTerms.of(lending, lifecycle, sectors, policy)
+        return _applicant_view(rows, need, term, quarter, ApplicantColumns.of(pop), terms)
 
 
 @njit(cache=True)
 def _applicant_view(
-    rows,
-    quarter,
-    stage,
-    sector,
-    entered_quarter,
-    quality,
-    quality_prior,
-    signal_error,
-    size,
-    collateral,
-    ip_value,
-    last_round_quarter,
-    last_round_size,
-    leader_row,
-    failure_pd,
-    sector_failure,
-    funded_failure_mult,
-    ltv,
-    credit_history_ratio,
-    credit_history_quarters,
-    ip_pledge_ratio,
-    investment_linked_ratio,
-    investment_window_quarters,
-    supply_chain_extra,
-    trade_finance_ratio,
-    eligible_cover,
-    guarantee_share,
-    n_products,
-):
-    """What the banks see of each applicant (see `Applicants`), and what each product
-    could lend it (rows of PRODUCTS order, 万元; M&A loans, row 5, are sought at
-    acquisitions, not on application). Policy cover is for seed to growth firms."""
-    n, n_banks = len(rows), signal_error.shape[1]
-    their_stage = np.empty(n, dtype=stage.dtype)
-    age = np.empty(n, dtype=entered_quarter.dtype)
-    their_quality, prior, revenue = np.empty(n), np.empty(n), np.empty(n)
+    rows: np.ndarray,
+    need: np.ndarray,
+    term: np.ndarray,
+    quarter: int,
+    firms: ApplicantColumns,
+    terms: ProductTerms,
+) -> Applicants:
+    """What the banks see of each applicant (`Applicants`) and what each product could
+    lend it (§五(二): collateral and a track record for a 1.0 bank; §六(二)2: IP pledge,
+    以投定贷 and supply-chain finance for a 2.0 bank; §六(一)2: trade finance). M&A loans
+    are sought at acquisitions, not on application. Policy cover (guarantee, risk pool) is
+    for seed to growth firms."""
+    n, n_banks = len(rows), firms.signal_error.shape[1]
+    stage = np.empty(n, dtype=firms.stage.dtype)
+    age = np.empty(n, dtype=firms.entered_quarter.dtype)
+    quality, prior, revenue = np.empty(n), np.empty(n), np.empty(n)
     errors = np.empty((n, n_banks))
-    their_sector = np.empty(n, dtype=sector.dtype)
-    base_pd, cover, guarantee = np.empty(n), np.empty(n), np.empty(n)
-    limits = np.zeros((n_products, n))
+    sector = np.empty(n, dtype=firms.sector.dtype)
+    base_pd, sector_failure = np.empty(n), np.empty(n)
+    cover, guarantee = np.empty(n), np.empty(n)
+    limits = np.zeros((N_PRODUCTS, n))
     for k in range(n):
         i = rows[k]
-        s, revenue_i = stage[i], size[i]
-        their_stage[k], their_sector[k] = s, sector[i]
-        age[k] = quarter - entered_quarter[i]
-        their_quality[k], prior[k], revenue[k] = quality[i], quality_prior[i], revenue_i
+        s, revenue_i = firms.stage[i], firms.size[i]
+        stage[k], sector[k] = s, firms.sector[i]
+        age[k] = quarter - firms.entered_quarter[i]
+        quality[k], prior[k], revenue[k] = firms.quality[i], firms.quality_prior[i], revenue_i
         for b in range(n_banks):
-            errors[k, b] = signal_error[i, b]
-        base_pd[k] = failure_pd[s] * sector_failure[sector[i]] * funded_failure_mult
-        young = s <= 2  # seed to growth
-        cover[k] = eligible_cover if young else 0.0
-        guarantee[k] = guarantee_share if young else 0.0
-        track_record = quarter - entered_quarter[i] >= credit_history_quarters
-        last = last_round_quarter[i]
-        recent = last >= 0 and quarter - last <= investment_window_quarters
-        leader = leader_row[i]
-        supported = leader >= 0 and stage[leader] <= 4  # a chain leader still in the park
-        limits[0, k] = ltv * collateral[i]
-        limits[1, k] = credit_history_ratio * revenue_i * _one(track_record and s >= 2)
-        limits[2, k] = ip_pledge_ratio * ip_value[i] * _one(young)
-        limits[3, k] = investment_linked_ratio * last_round_size[i] * _one(recent)
-        limits[4, k] = supply_chain_extra * revenue_i * _one(supported)
-        limits[6, k] = trade_finance_ratio * revenue_i * _one(s >= 1)
-    return (
-        their_stage,
-        age,
-        their_quality,
-        prior,
-        errors,
-        revenue,
-        their_sector,
-        base_pd,
-        limits,
-        cover,
-        guarantee,
-    )
-
-
-@njit(cache=True)
-def _one(condition: bool) -> float:
-    """A condition as the 0/1 factor numpy multiplies a boolean by."""
-    return 1.0 if condition else 0.0
+            errors[k, b] = firms.signal_error[i, b]
+        base_pd[k], sector_failure[k] = terms.failure_pd[s], terms.sector_failure[sector[k]]
+        young = s <= Stage.GROWTH
+        cover[k] = terms.eligible_cover if young else 0.0
+        guarantee[k] = terms.guarantee_share if young else 0.0
+        track_record = age[k] >= terms.credit_history_quarters and s >= Stage.GROWTH
+        last = firms.last_round_quarter[i]
+        recent = last >= 0 and quarter - last <= terms.investment_window_quarters
+        leader = firms.leader_row[i]
+        supported = leader >= 0 and firms.stage[leader] <= Stage.LISTED  # still in the park
+        limits[Product.COLLATERAL, k] = terms.ltv * firms.collateral[i]
+        if track_record:
+            limits[Product.CREDIT_HISTORY, k] = terms.credit_history_ratio * revenue_i
+        if young:
+            limits[Product.IP_PLEDGE, k] = terms.ip_pledge_ratio * firms.ip_value[i]
+        if recent:
+            limits[Product.INVESTMENT_LINKED, k] = (
+                terms.investment_linked_ratio * firms.last_round_size[i]
+            )
+        if supported:
+            limits[Product.SUPPLY_CHAIN, k] = terms.supply_chain_extra * revenue_i
+        if s >= Stage.STARTUP:
+            limits[Product.TRADE_FINANCE, k] = terms.trade_finance_ratio * revenue_i
+    return Applicants(
+        rows, need, stage, age, quality, errors, base_pd, sector_failure, limits, cover,
+        guarantee, prior, revenue, sector, term,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -350,18 +361,97 @@ class BookState:
     sector_mix: np.ndarray | None = None  # (n_sectors,) the park's share of firms by sector
 
 
-# A bank may hold up to this multiple of a sector's share of the park's firms in that
-# sector, whatever its sector_limit: in a specialised park (BioBAY is 90 % biomedicine)
-# the park book is specialised by construction (assumption).
-SECTOR_HEADROOM = 1.5
-
-
 def debt_capacity(applicants: Applicants, lending: LendingParams) -> np.ndarray:
     """The largest loan each applicant can service (万元): its first-year debt service,
     principal over the term plus interest at the pre-risk rate, at most
     `max_debt_service` of its annual revenue."""
-    annual_service = 4.0 / applicants.term + lending.base_rate + lending.margin
-    return lending.max_debt_service * applicants.revenue / annual_service
+    return _debt_capacity(
+        applicants.term,
+        applicants.revenue,
+        lending.base_rate,
+        lending.margin,
+        lending.max_debt_service,
+    )
+
+
+class BankTerms(NamedTuple):
+    """Each bank's tier as an underwriter (one entry, or row, per bank)."""
+
+    offered: np.ndarray  # (n_banks, len(Product)) whether its tier has the product
+    signal_noise: np.ndarray
+    history_quarters: np.ndarray
+    max_expected_loss: np.ndarray
+    single_name_limit: np.ndarray
+    sector_limit: np.ndarray
+
+    @classmethod
+    def of(cls, tiers: TierTable) -> BankTerms:
+        return cls(
+            offered=tiers.offered,
+            signal_noise=tiers.signal_noise[:, 0],
+            history_quarters=tiers.history_quarters[:, 0],
+            max_expected_loss=tiers.max_expected_loss[:, 0],
+            single_name_limit=tiers.single_name_limit[:, 0],
+            sector_limit=tiers.sector_limit[:, 0],
+        )
+
+
+class BookLimits(NamedTuple):
+    """Each bank's book as its large-exposure and sector limits see it."""
+
+    with_book: bool  # False for the opening book: no limits apply
+    exposure: np.ndarray  # (n_banks,) 万元
+    by_sector: np.ndarray  # (n_banks, n_sectors) 万元
+    pool_availability: float
+    sector_mix: np.ndarray  # (n_sectors,) the park's share of firms; empty if unknown
+    sector_headroom: float
+
+    @classmethod
+    def of(cls, book: BookState | None, n_banks: int, lending: LendingParams) -> BookLimits:
+        if book is None:
+            return cls(False, np.zeros(n_banks), np.zeros((n_banks, 1)), 1.0, np.zeros(0), 0.0)
+        mix = book.sector_mix if book.sector_mix is not None else np.zeros(0)
+        return cls(
+            True,
+            book.exposure[:, 0],
+            book.by_sector,
+            book.pool_availability,
+            mix,
+            lending.sector_headroom,
+        )
+
+
+class Pricing(NamedTuple):
+    """How every bank sizes and prices a loan: rates, limits, LGD and the PD model."""
+
+    base_rate: float
+    margin: float
+    max_debt_service: float
+    min_loan: float
+    max_rate: float
+    lgd_unsecured: float
+    lgd_secured: float
+    # The firms' failure hazard (LifecycleParams), which the bank applies to its view.
+    quality_risk: float  # β: PD multiplier exp(−β q) of latent quality q
+    funded_failure_mult: float  # its multiplier for a funded firm
+    max_failure_pd: float  # its cap
+
+    @classmethod
+    def of(
+        cls, lending: LendingParams, lifecycle: LifecycleParams, credit: CreditParams
+    ) -> Pricing:
+        return cls(
+            base_rate=lending.base_rate,
+            margin=lending.margin,
+            max_debt_service=lending.max_debt_service,
+            min_loan=lending.min_loan,
+            max_rate=lending.max_rate,
+            lgd_unsecured=credit.lgd_unsecured,
+            lgd_secured=credit.lgd_secured,
+            quality_risk=lifecycle.quality_risk,
+            funded_failure_mult=lifecycle.funded_failure_mult,
+            max_failure_pd=lifecycle.max_failure_pd,
+        )
 
 
 def make_offers(
@@ -380,191 +470,184 @@ def make_offers(
     appetite and the loan keeps its exposure to the applicant's sector within
     `sector_limit` of the book. Without `book` (the opening book) limits do not apply.
 
-    Its PD estimate is the hazard model at its posterior view of quality: with prior
+    Its PD estimate is the firm's failure hazard (`firm_failure_pd`, the rule the firms
+    fail by) at its posterior view of quality, for the firm funded: with prior
     q ~ N(μ, 1), μ the mean quality of the firm's cohort (the park's entrant shift when it
     entered), and view s = q + σ·e, the posterior is N((s + σ²μ)/(1+σ²), σ²/(1+σ²)); a
     noisy bank sees every young firm as its cohort's average, and prices that uncertainty.
     A bank with a history horizon h (a 1.0 bank) learns only from the firm's track record:
     its σ shrinks by √(h/(h + age)).
     """
-    n_banks, n_sectors = len(tiers.offered), 1
-    exposure, by_sector = np.zeros(n_banks), np.zeros((n_banks, n_sectors))
-    availability, mix = 1.0, np.zeros(0)
-    if book is not None:
-        exposure, by_sector = book.exposure[:, 0], book.by_sector
-        availability = book.pool_availability
-        mix = book.sector_mix if book.sector_mix is not None else mix
-    beta = lifecycle.quality_risk
-    arrays = _offers(
-        applicants.need,
-        applicants.revenue,
-        applicants.term,
-        applicants.limits,
-        applicants.sector,
-        applicants.age,
-        applicants.quality,
-        applicants.prior,
-        applicants.signal_error,
-        applicants.base_pd,
-        applicants.cover,
-        applicants.guarantee,
-        tiers.offered,
-        tiers.signal_noise[:, 0],
-        tiers.history_quarters[:, 0],
-        tiers.max_expected_loss[:, 0],
-        tiers.single_name_limit[:, 0],
-        tiers.sector_limit[:, 0],
-        book is not None,
-        exposure,
-        by_sector,
-        availability,
-        mix,
-        SECTOR_HEADROOM,
-        lending.base_rate,
-        lending.margin,
-        lending.max_debt_service,
-        lending.min_loan,
-        lending.max_rate,
-        credit.lgd_unsecured,
-        credit.lgd_unsecured - credit.lgd_secured,
-        beta,
-        0.5 * beta**2,
-    )
-    approved, amount, rate, lgd, annual_pd, product, view = arrays
-    return Offers(
-        approved,
-        amount,
-        rate,
-        lgd,
-        annual_pd,
-        product,
-        view,
-        applicants.cover,
-        applicants.term,
-        applicants.need,
+    return _offers(
+        applicants,
+        BankTerms.of(tiers),
+        BookLimits.of(book, len(tiers.offered), lending),
+        Pricing.of(lending, lifecycle, credit),
     )
 
 
 @njit(cache=True)
-def _offers(
-    need,
-    revenue,
-    term,
-    limits,
-    sector,
-    age,
-    quality,
-    prior,
-    signal_error,
-    base_pd,
-    cover,
-    guarantee,
-    offered,
-    signal_noise,
-    history_quarters,
-    max_expected_loss,
-    single_name_limit,
-    sector_limit,
-    with_book,
-    exposure,
-    by_sector,
-    pool_availability,
-    sector_mix,
-    sector_headroom,
-    base_rate,
-    margin,
-    max_debt_service,
-    min_loan,
-    max_rate,
-    lgd_unsecured,
-    lgd_spread,
-    beta,
-    half_beta_sq,
-):
-    """Each bank's offer to each applicant (see `make_offers`), bank × applicant arrays:
-    approved, amount, rate, LGD, annual PD, product code and posterior view of quality."""
-    n_banks, n_products, n = offered.shape[0], offered.shape[1], len(need)
+def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing: Pricing) -> Offers:
+    """Each bank's offer to each applicant (`make_offers`; §五(二) a 1.0 bank's noisy view
+    of young firms, §六(二)1 a 2.0 bank's data platform): `Offers`."""
+    n_banks, n = banks.offered.shape[0], len(applicants.need)
     approved = np.empty((n_banks, n), dtype=np.bool_)
-    amount = np.empty((n_banks, n))
-    rate = np.empty((n_banks, n))
-    lgd = np.empty((n_banks, n))
-    annual_pd = np.empty((n_banks, n))
+    amount, rate, lgd = np.empty((n_banks, n)), np.empty((n_banks, n)), np.empty((n_banks, n))
+    annual_pd, posterior_mean = np.empty((n_banks, n)), np.empty((n_banks, n))
     product = np.empty((n_banks, n), dtype=np.int8)
-    view = np.empty((n_banks, n))
-    # What is the same for every bank is worked once: the applicant's debt capacity, and
-    # each bank's view error and shrinkage, which depend only on the applicant's age.
-    capacity = np.empty(n)
-    for k in range(n):
-        annual_service = 4.0 / term[k] + base_rate + margin
-        capacity[k] = max_debt_service * revenue[k] / annual_service
+    capacity = _debt_capacity(
+        applicants.term,
+        applicants.revenue,
+        pricing.base_rate,
+        pricing.margin,
+        pricing.max_debt_service,
+    )
+    # Each bank's view error and shrinkage depend only on the applicant's age.
+    age = applicants.age
     youngest, oldest = (age.min(), age.max()) if n > 0 else (0, 0)
     for b in range(n_banks):
-        on = np.where(offered[b], 1.0, 0.0)
-        sigma, sigma_sq, shrink, spread = _posterior_by_age(
-            signal_noise[b], history_quarters[b], youngest, oldest, half_beta_sq
+        posterior = _posterior_by_age(
+            banks.signal_noise[b], banks.history_quarters[b], youngest, oldest
         )
-        has_book = with_book and exposure[b] > 0
         for k in range(n):
-            # What its products secure, up to the need, the debt capacity, the name cap.
-            most = on[0] * limits[0, k]
-            best, total = 0, most
-            for p in range(1, n_products):
-                lends = on[p] * limits[p, k]
-                total += lends
-                if lends > most:
-                    best, most = p, lends
-            lent = min(min(need[k], total), capacity[k])
-            within_sector = True
-            if has_book:
-                lent = min(lent, single_name_limit[b] * exposure[b])
-                limit = sector_limit[b]
-                if len(sector_mix) > 0:
-                    limit = max(limit, sector_headroom * sector_mix[sector[k]])
-                sector_after = by_sector[b, sector[k]] + lent
-                within_sector = sector_after <= limit * (exposure[b] + lent)
-            share = limits[0, k] / lent if lent > 0 else 1.0
-            loss_given_default = lgd_unsecured - lgd_spread * min(max(share, 0.0), 1.0)
-            if np.isnan(loss_given_default):
-                raise ValueError("secured_share must not contain NaN")
-            # The bank's posterior view of quality and its annual PD estimate.
+            best, lent = _best_product(applicants, banks.offered[b], k, capacity[k])
+            lent, within_sector = _within_limits(applicants, banks, book, b, k, lent)
+            loss_given_default = _loss_given_default(applicants.limits, k, lent, pricing)
             a = age[k] - youngest
-            signal = quality[k] + sigma[a] * signal_error[k, b]
-            post_mean = (signal + sigma_sq[a] * prior[k]) * shrink[a]
-            multiplier = np.exp(-beta * post_mean + spread[a])
-            quarterly = min(base_pd[k] * multiplier, 0.95)
-            pd = 1.0 - math.pow(1.0 - quarterly, 4.0)
-            c = cover[k]
-            if with_book and pool_availability < 1.0:
-                c = guarantee[k] + (cover[k] - guarantee[k]) * pool_availability
-            expected_loss = pd * loss_given_default * (1.0 - c)
+            post_mean = _posterior_mean(applicants, posterior, b, k, a)
+            pd = _annual_pd(applicants, k, post_mean, posterior.variance[a], pricing)
+            expected_loss = pd * loss_given_default * (1.0 - _cover(applicants, book, k))
             approved[b, k] = (
-                lent >= min_loan and expected_loss <= max_expected_loss[b] and within_sector
+                lent >= pricing.min_loan
+                and expected_loss <= banks.max_expected_loss[b]
+                and within_sector
             )
             amount[b, k] = lent
-            rate[b, k] = min(base_rate + margin + expected_loss, max_rate)
+            rate[b, k] = min(pricing.base_rate + pricing.margin + expected_loss, pricing.max_rate)
             lgd[b, k] = loss_given_default
             annual_pd[b, k] = pd
             product[b, k] = best
-            view[b, k] = post_mean
-    return approved, amount, rate, lgd, annual_pd, product, view
+            posterior_mean[b, k] = post_mean
+    return Offers(
+        approved, amount, rate, lgd, annual_pd, product, posterior_mean,
+        applicants.cover, applicants.term, applicants.need,
+    )  # fmt: skip
 
 
 @njit(cache=True)
-def _posterior_by_age(signal_noise, history_quarters, youngest, oldest, half_beta_sq):
-    """One bank's view of applicants aged `youngest`..`oldest` quarters (index 0 is the
-    youngest): its signal's sd σ, σ², the shrinkage 1/(1+σ²) of the signal towards the
-    prior, and the PD multiplier's variance term ½β²(posterior variance − 1). A bank with
-    a history horizon h learns from the track record: σ shrinks by √(h/(h + age))."""
+def _debt_capacity(term, revenue, base_rate, margin, max_debt_service):
+    """`debt_capacity` of loans of `term` quarters to firms of annual `revenue` (万元)."""
+    capacity = np.empty(len(term))
+    for k in range(len(capacity)):
+        annual_service = QUARTERS_PER_YEAR / term[k] + base_rate + margin
+        capacity[k] = max_debt_service * revenue[k] / annual_service
+    return capacity
+
+
+@njit(cache=True)
+def _best_product(applicants, offered, k, capacity):
+    """The product that lends applicant k most among those the bank offers, and what all
+    of them together lend it, up to its need and debt capacity (万元)."""
+    best, most, total = Product.COLLATERAL, 0.0, 0.0
+    for p in range(N_PRODUCTS):
+        lends = applicants.limits[p, k] if offered[p] else 0.0
+        total += lends
+        if lends > most:
+            best, most = p, lends
+    return best, min(min(applicants.need[k], total), capacity)
+
+
+@njit(cache=True)
+def _within_limits(applicants, banks, book, b, k, lent):
+    """The loan cut to bank b's single-name limit, and whether it keeps the bank's exposure
+    to the applicant's sector within its sector limit (a specialised park's book may hold
+    `sector_headroom` × the sector's share of the park's firms). No limits without a book."""
+    if not book.with_book or book.exposure[b] <= 0:
+        return lent, True
+    lent = min(lent, banks.single_name_limit[b] * book.exposure[b])
+    sector = applicants.sector[k]
+    limit = banks.sector_limit[b]
+    if len(book.sector_mix) > 0:
+        limit = max(limit, book.sector_headroom * book.sector_mix[sector])
+    after = book.by_sector[b, sector] + lent
+    return lent, after <= limit * (book.exposure[b] + lent)
+
+
+@njit(cache=True)
+def _loss_given_default(limits, k, lent, pricing):
+    """LGD of a loan of `lent` to applicant k: its collateral limit secures that share."""
+    share = limits[Product.COLLATERAL, k] / lent if lent > 0 else 1.0
+    loss_given_default = secured_lgd(pricing.lgd_unsecured, pricing.lgd_secured, share)
+    if np.isnan(loss_given_default):
+        raise ValueError("secured_share must not contain NaN")
+    return loss_given_default
+
+
+@njit(cache=True)
+def _posterior_mean(applicants, posterior, b, k, a):
+    """Bank b's posterior mean of applicant k's quality, from its signal q + σ·e and the
+    cohort's prior mean (index `a` of the bank's `posterior` by age)."""
+    signal = applicants.quality[k] + posterior.sigma[a] * applicants.signal_error[k, b]
+    return (signal + posterior.sigma_sq[a] * applicants.prior[k]) * posterior.shrink[a]
+
+
+@njit(cache=True)
+def _annual_pd(applicants, k, post_mean, variance, pricing):
+    """The bank's annual PD estimate of applicant k: the firm's quarterly failure hazard
+    (`firm_failure_pd`) with its quality factor taken under the bank's posterior N(m, v),
+    exp(−β m + ½β²(v − 1)), over a year. The bank prices the firm funded (the loan funds
+    it) and on its own: chain support and hazard relief are not its to count on."""
+    failure_risk = applicants.sector_failure[k] * quality_factor(
+        post_mean, pricing.quality_risk, variance
+    )
+    quarterly = firm_failure_pd(
+        applicants.base_pd[k],
+        failure_risk,
+        pricing.funded_failure_mult,
+        False,  # supported: no chain support counted
+        0.0,  # chain_support
+        pricing.max_failure_pd,
+        1.0,  # relief: none
+    )
+    return 1.0 - math.pow(1.0 - quarterly, float(QUARTERS_PER_YEAR))
+
+
+@njit(cache=True)
+def _cover(applicants, book, k):
+    """Policy cover of applicant k's loss that the bank counts on: the guarantee in full,
+    the risk pool's part as far as the pool is available."""
+    cover = applicants.cover[k]
+    if book.with_book and book.pool_availability < 1.0:
+        guarantee = applicants.guarantee[k]
+        return guarantee + (cover - guarantee) * book.pool_availability
+    return cover
+
+
+class Posterior(NamedTuple):
+    """One bank's view of applicants by age (index 0 the youngest)."""
+
+    sigma: np.ndarray  # sd of its signal
+    sigma_sq: np.ndarray
+    shrink: np.ndarray  # 1/(1+σ²), the weight of the signal against the prior
+    variance: np.ndarray  # σ²/(1+σ²), the variance of its posterior of quality
+
+
+@njit(cache=True)
+def _posterior_by_age(signal_noise, history_quarters, youngest, oldest):
+    """One bank's view of applicants aged `youngest`..`oldest` quarters (`Posterior`).
+    A bank with a history horizon h learns from the track record: σ shrinks by
+    √(h/(h + age)) (§五(二))."""
     ages = oldest - youngest + 1
-    sigma, sigma_sq, shrink, spread = np.empty(ages), np.empty(ages), np.empty(ages), np.empty(ages)
+    sigma, sigma_sq = np.empty(ages), np.empty(ages)
+    shrink, variance = np.empty(ages), np.empty(ages)
     h = history_quarters
     for a in range(ages):
         learned = h / (h + (youngest + a)) if h > 0 else 1.0
-        sigma[a] = signal_noise * np.sqrt(learned)
+        sigma[a] = signal_noise * math.sqrt(learned)
         sigma_sq[a] = sigma[a] * sigma[a]
         shrink[a] = 1.0 / (1.0 + sigma_sq[a])
-        spread[a] = half_beta_sq * (sigma_sq[a] * shrink[a] - 1.0)
-    return sigma, sigma_sq, shrink, spread
+        variance[a] = sigma_sq[a] * shrink[a]
+    return Posterior(sigma, sigma_sq, shrink, variance)
 
 
 def choose_lenders(offers: Offers, main_bank: np.ndarray, outside_rate: float) -> np.ndarray:
@@ -575,19 +658,13 @@ def choose_lenders(offers: Offers, main_bank: np.ndarray, outside_rate: float) -
     cheap offer for a third of the need does not beat a full one at a higher rate. The
     cheapest approved offer wins; its main bank wins ties (relationship).
     """
-    return _choose(
-        offers.need,
-        offers.amount,
-        offers.rate,
-        offers.approved,
-        np.asarray(main_bank, np.int64),
-        outside_rate,
-    )
+    return _choose(offers, np.asarray(main_bank, np.int64), outside_rate)
 
 
 @njit(cache=True)
-def _choose(need, amount, rate, approved, main_bank, outside_rate):
+def _choose(offers: Offers, main_bank: np.ndarray, outside_rate: float) -> np.ndarray:
     """Each applicant's cheapest approved offer (bank index, -1 if none)."""
+    approved, amount, rate, need = offers.approved, offers.amount, offers.rate, offers.need
     n_banks, n = amount.shape
     chosen = np.empty(n, dtype=np.int64)
     # A tiny relationship discount breaks ties without changing any real comparison.
@@ -615,27 +692,7 @@ def book_loans(
     offers: Offers,
 ) -> np.ndarray:
     """Write the chosen offers into the borrowers' loan columns; return the borrowers."""
-    rows = _book(
-        np.asarray(applicants, np.int64),
-        chosen,
-        offers.amount,
-        offers.rate,
-        offers.lgd,
-        offers.annual_pd,
-        offers.product,
-        offers.term,
-        offers.cover,
-        int(LoanStatus.PERFORMING),
-        pop.lender,
-        pop.debt,
-        pop.loan_rate,
-        pop.loan_lgd,
-        pop.loan_pd,
-        pop.loan_product,
-        pop.loan_quarters_left,
-        pop.loan_status,
-        pop.loan_policy_cover,
-    )
+    rows = _book(np.asarray(applicants, np.int64), chosen, offers, LoanColumns.of(pop))
     if len(rows):
         # PD and net LGD are fixed while the loan lives: the IRB terms that depend only
         # on them are worked once here, not at every quarter's close.
@@ -647,27 +704,10 @@ def book_loans(
 
 @njit(cache=True)
 def _book(
-    applicants,
-    chosen,
-    amount,
-    rate,
-    lgd,
-    annual_pd,
-    product,
-    term,
-    cover,
-    performing,
-    lender,
-    debt,
-    loan_rate,
-    loan_lgd,
-    loan_pd,
-    loan_product,
-    loan_quarters_left,
-    loan_status,
-    loan_policy_cover,
-):
-    """Each applicant with a lender takes its offer: the borrowers' rows, in order."""
+    applicants: np.ndarray, chosen: np.ndarray, offers: Offers, loans: LoanColumns
+) -> np.ndarray:
+    """Each applicant with a lender takes its offer (a performing loan of the offer's
+    amount, rate, LGD, PD, product, term and policy cover): the borrowers' rows, in order."""
     borrowers = np.empty(len(applicants), dtype=np.int64)
     count = 0
     for k in range(len(applicants)):
@@ -675,15 +715,15 @@ def _book(
         if b < 0:
             continue
         i = applicants[k]
-        lender[i] = b
-        debt[i] = amount[b, k]
-        loan_rate[i] = rate[b, k]
-        loan_lgd[i] = lgd[b, k]
-        loan_pd[i] = annual_pd[b, k]
-        loan_product[i] = product[b, k]
-        loan_quarters_left[i] = term[k]
-        loan_status[i] = performing
-        loan_policy_cover[i] = cover[k]
+        loans.lender[i] = b
+        loans.debt[i] = offers.amount[b, k]
+        loans.loan_rate[i] = offers.rate[b, k]
+        loans.loan_lgd[i] = offers.lgd[b, k]
+        loans.loan_pd[i] = offers.annual_pd[b, k]
+        loans.loan_product[i] = offers.product[b, k]
+        loans.loan_quarters_left[i] = offers.term[k]
+        loans.loan_status[i] = LoanStatus.PERFORMING
+        loans.loan_policy_cover[i] = offers.cover[k]
         borrowers[count] = i
         count += 1
     return borrowers[:count]

@@ -23,13 +23,15 @@ from parksim.banks.lending import (
     guarantee_cover,
     make_offers,
 )
-from parksim.banks.tiers import PRODUCTS, TierTable
+from parksim.banks.tiers import TierTable
+from parksim.core.codes import LoanStatus, Product
+from parksim.core.population import EnterprisePopulation
+from parksim.core.sectors import SectorArrays
+from parksim.core.streams import FirmStreams, Mechanism
+from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditParams
 from parksim.enterprises.lifecycle import LifecycleParams
-from parksim.enterprises.population import EnterprisePopulation, LoanStatus
-from parksim.enterprises.sectors import SectorArrays
 from parksim.policy import PolicyPackage, RiskPool
-from parksim.streams import FirmStreams, Mechanism
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class LoanMarket:
             return 1.0
         rows = pop.loan_rows()
         pool_part = pop.loan_policy_cover[rows] - guarantee_cover(pop.stage[rows], policy)
-        years_left = pop.loan_quarters_left[rows] / 4.0
+        years_left = pop.loan_quarters_left[rows] / QUARTERS_PER_YEAR
         performing = pop.loan_status[rows] == LoanStatus.PERFORMING
         lgd_pd = pop.loan_lgd[rows] * np.minimum(pop.loan_pd[rows] * years_left, 1.0)
         claims = float((pop.debt[rows] * lgd_pd * np.maximum(pool_part, 0.0) * performing).sum())
@@ -132,9 +134,8 @@ class LoanMarket:
         need = self.policy.mna_loan_cap * price
         view = self.applicants(pop, buyers, need, quarter)
         limits = np.zeros_like(view.limits)
-        limits[PRODUCTS.index("mna")] = need
-        view = replace(
-            view,
+        limits[Product.MNA] = need
+        view = view._replace(
             limits=limits,
             cover=np.zeros(len(buyers)),
             term=np.full(len(buyers), self.lending.mna_term_quarters),

@@ -12,18 +12,21 @@ from parksim.banks.bank import Bank
 from parksim.banks.income import IncomeParams
 from parksim.banks.market import LoanMarket
 from parksim.banks.tiers import TierTable
-from parksim.enterprises.population import EnterprisePopulation, LoanStatus
-from parksim.streams import FirmStreams, Mechanism, firm_uniform
-
-# Share of acquisitions made by a chain leader inside the park (the rest by outsiders).
-IN_PARK_ACQUIRER_SHARE = 0.5
+from parksim.core.codes import LoanStatus
+from parksim.core.population import EnterprisePopulation
+from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
 
 
 def in_park_deals(
-    pop: EnterprisePopulation, acquired: np.ndarray, streams: FirmStreams, quarter: int
+    pop: EnterprisePopulation,
+    acquired: np.ndarray,
+    streams: FirmStreams,
+    quarter: int,
+    in_park_share: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(buyers, targets) of this quarter's acquisitions by chain leaders without a loan,
-    in the order of the buyers' rows.
+    in the order of the buyers' rows: a share `in_park_share` of acquisitions
+    (`LendingParams.mna_in_park_share`) is bought inside the park.
 
     Each acquired firm draws two uniforms of its own; at most one deal per buyer and quarter.
     """
@@ -40,7 +43,7 @@ def in_park_deals(
         pop.stream_id,
         np.asarray(acquired, dtype=np.int64),
         leaders,
-        IN_PARK_ACQUIRER_SHARE,
+        in_park_share,
     )
     # Sorted here, not in the kernel: numba's argsort compiles for a second; a handful
     # of distinct buyers (no ties to break) sort in microseconds either way.
@@ -86,7 +89,8 @@ def make_mna_loans(
 
     Returns the buyers that borrowed.
     """
-    buyers, targets = in_park_deals(pop, acquired, streams, quarter)
+    share = market.lending.mna_in_park_share
+    buyers, targets = in_park_deals(pop, acquired, streams, quarter, share)
     if len(buyers) == 0:
         return buyers
     price = income.acquisition_multiple * pop.valuation[targets]

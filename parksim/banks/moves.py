@@ -17,28 +17,25 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from parksim.banks.tiers import TierSpec, tier_spec
+from parksim.banks.tiers import TIERS, TierSpec, tier_spec
 
-if TYPE_CHECKING:
-    from parksim.model import ParkModel
-    from parksim.scenario.schema import ScheduledChange, Strategy
-
-#: One-off cost of moving the focal bank up one tier, 万元, by the tier reached. An
-#: assumption (the book gives no figure): 2.0 needs a data platform fed by the operator's
-#: data and a specialised sub-branch (§六(二)1, 4), plausibly 500-5,000 万元 for a
-#: city-level branch; 3.0 adds the ecosystem, cross-region deal teams and the park brand
-#: (§六(三)), plausibly 1,000-8,000 万元. Moving down costs nothing.
-UPGRADE_INVESTMENT: dict[float, float] = {2.0: 2000.0, 3.0: 3000.0}
 #: Tier fields that switch in full at a move instead of phasing in.
 AT_ONCE_FIELDS: tuple[str, ...] = ("fixed_cost", "cost_per_client")
 
 
-def upgrade_investment(old_tier: float, new_tier: float) -> float:
+def upgrade_investment(
+    old_tier: float,
+    new_tier: float,
+    tier_changes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> float:
     """Default one-off investment of a move from `old_tier` to `new_tier`, 万元: the sum of
-    :data:`UPGRADE_INVESTMENT` over the tiers climbed (0 for a move down)."""
-    return sum(cost for tier, cost in UPGRADE_INVESTMENT.items() if old_tier < tier <= new_tier)
+    the climbed tiers' `TierSpec.upgrade_investment`, with a scenario's `tier_changes` (its
+    [tiers."x.0"] tables) applied; 0 for a move down."""
+    changes = tier_changes or {}
+    climbed = (tier for tier in TIERS if old_tier < tier <= new_tier)
+    return sum(tier_spec(tier, changes.get(f"{tier:.1f}")).upgrade_investment for tier in climbed)
 
 
 def ramped_spec(old: TierSpec, new: TierSpec, weight: float) -> TierSpec:
@@ -72,44 +69,50 @@ class TierRamp:
         return ramped_spec(self.start, self.target, weight)
 
 
+@dataclass(frozen=True)
+class Due:
+    """What the schedule asks of the model in one quarter; `None` or empty: no change."""
+
+    focal_tier: float | None = None  # the focal bank's new tier
+    investment: float = 0.0  # one-off cost of that tier change, 万元
+    focal_spec: TierSpec | None = None  # the focal bank's capabilities in force (ramping)
+    operator_model: str | None = None  # the operator's new model
+    policy: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # policy fields
+
+
 class StrategyMoves:
-    """The scheduled changes of one strategy, applied at the start of their quarters."""
+    """The scheduled changes of one strategy (its `ScheduledChange`s, in quarter order),
+    due at the start of their quarters."""
 
     def __init__(
-        self, changes: tuple[ScheduledChange, ...], tier_changes: Mapping[str, Mapping[str, Any]]
+        self, changes: tuple[Any, ...], tier_changes: Mapping[str, Mapping[str, Any]]
     ) -> None:
         self.changes = {change.quarter: change for change in changes}
         self.tier_changes = tier_changes  # the scenario's [tiers."x.0"] tables
         self.ramp: TierRamp | None = None
 
-    @classmethod
-    def of(cls, strategy: Strategy, tier_changes: Mapping[str, Mapping[str, Any]]):
-        return cls(strategy.changes, tier_changes)
-
-    def take_effect(self, model: ParkModel) -> None:
-        """Apply the change scheduled for the model's current quarter, if any, and move the
-        focal bank's capabilities along their ramp."""
-        quarter = model.quarter
+    def due(self, quarter: int, tier: float, spec: TierSpec) -> Due:
+        """The changes due in `quarter` for a focal bank now at `tier` with `spec`: the
+        change scheduled for it, if any, and the capabilities of a tier still phasing in."""
         change = self.changes.get(quarter)
+        due = Due()
         if change is not None:
             if change.bank_tier is not None:
-                self._change_tier(model, change)
-            if change.operator_model is not None:
-                model.operator.change_model(change.operator_model)
-            if change.policy:
-                model.adopt_policy(dataclasses.replace(model.policy, **change.policy))
+                due = self._tier_change(change, quarter, tier, spec)
+            due = dataclasses.replace(
+                due, operator_model=change.operator_model, policy=dict(change.policy)
+            )
         if self.ramp is not None:
-            model.focal_bank.spec = self.ramp.spec_in(quarter)
+            due = dataclasses.replace(due, focal_spec=self.ramp.spec_in(quarter))
             if quarter - self.ramp.quarter + 1 >= self.ramp.quarters:
                 self.ramp = None
+        return due
 
-    def _change_tier(self, model: ParkModel, change: ScheduledChange) -> None:
-        bank = model.focal_bank
+    def _tier_change(self, change: Any, quarter: int, tier: float, spec: TierSpec) -> Due:
         new_tier = float(change.bank_tier)
         investment = change.investment
         if investment is None:
-            investment = upgrade_investment(bank.tier, new_tier)
-        bank.investment_due += investment
+            investment = upgrade_investment(tier, new_tier, self.tier_changes)
         target = tier_spec(new_tier, self.tier_changes.get(f"{new_tier:.1f}"))
-        self.ramp = TierRamp(bank.spec, target, model.quarter, change.ramp_quarters)
-        bank.tier = new_tier
+        self.ramp = TierRamp(spec, target, quarter, change.ramp_quarters)
+        return Due(focal_tier=new_tier, investment=investment)

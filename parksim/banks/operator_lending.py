@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from parksim.banks.bank import Bank
+from parksim.core.units import QUARTERS_PER_YEAR
 
 
 def lend_to_operator(banks: Sequence[Bank], development_loans: float, focal_share: float) -> None:
@@ -20,7 +21,9 @@ def lend_to_operator(banks: Sequence[Bank], development_loans: float, focal_shar
 def service_operator_loans(banks: Sequence[Bank], rate: float, funding_cost: float) -> None:
     """A quarter's net interest on the development loans (annual rates)."""
     for bank in banks:
-        bank.ledger.net_interest_income += bank.operator_loan * (rate - funding_cost) / 4.0
+        bank.ledger.net_interest_income += (
+            bank.operator_loan * (rate - funding_cost) / QUARTERS_PER_YEAR
+        )
 
 
 def take_operator_default(banks: Sequence[Bank], written_off: float) -> None:

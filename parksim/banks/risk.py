@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, objmode
 from scipy.stats import gamma
 
-from parksim.credit import BASEL_CONFIDENCE, basel_capital_terms
+from parksim.core.units import QUARTERS_PER_YEAR
+from parksim.credit import BASEL_CONFIDENCE, BASEL_MATURITY, basel_capital_terms
 
 # Gordy & Lütkebohmert (2013), §4: the CreditRisk+ factor's precision ξ and the LGD
 # variance parameter ν (VLGD = ν · ELGD · (1 − ELGD)) they propose for Pillar 2.
@@ -44,7 +46,7 @@ def operational_capitals(gross_income: np.ndarray) -> list[float]:
     of quarterly gross income (万元, most recent last, at least one quarter) per bank."""
     recent = gross_income[:, -OPERATIONAL_QUARTERS:]
     mean = recent.sum(axis=1) / recent.shape[1]  # numpy's mean, less its wrapper
-    return [OPERATIONAL_ALPHA * max(0.0, 4.0 * m) for m in mean.tolist()]
+    return [OPERATIONAL_ALPHA * max(0.0, QUARTERS_PER_YEAR * m) for m in mean.tolist()]
 
 
 def stake_and_operator_capital(stake_cost: float, operator_loan: float) -> tuple[float, float]:
@@ -63,41 +65,6 @@ def ga_delta(confidence: float = BASEL_CONFIDENCE, precision: float = GA_PRECISI
     Cached: the Gamma quantile costs half a millisecond, and every bank asks every quarter."""
     alpha = float(gamma.ppf(confidence, a=precision, scale=1.0 / precision))
     return (alpha - 1.0) * (precision + (1.0 - precision) / alpha)
-
-
-@njit(cache=True)
-def pairwise_sum(values: np.ndarray) -> float:
-    """Σ values added up as numpy's `ndarray.sum()` does, so kernels give its results to
-    the bit: a plain loop below 8 values, eight running sums up to 128, halves beyond
-    (numpy/_core/src/umath/loops_utils.h.src, `pairwise_sum`)."""
-    n = len(values)
-    if n < 8:
-        total = 0.0
-        for i in range(n):
-            total += values[i]
-        return total
-    if n <= 128:
-        r0, r1, r2, r3 = values[0], values[1], values[2], values[3]
-        r4, r5, r6, r7 = values[4], values[5], values[6], values[7]
-        i = 8
-        while i < n - n % 8:
-            r0 += values[i]
-            r1 += values[i + 1]
-            r2 += values[i + 2]
-            r3 += values[i + 3]
-            r4 += values[i + 4]
-            r5 += values[i + 5]
-            r6 += values[i + 6]
-            r7 += values[i + 7]
-            i += 8
-        total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            total += values[i]
-            i += 1
-        return total
-    half = n // 2
-    half -= half % 8
-    return pairwise_sum(values[:half]) + pairwise_sum(values[half:])
 
 
 # Below this many values a sort in compiled code is quicker than a call out to numpy's.
@@ -151,16 +118,16 @@ def granularity_adjustment(
 @njit(cache=True)
 def _granularity(ead, pd, lgd, capital_rate, lgd_variance, delta) -> float:
     """`granularity_adjustment` with δ given, for the book kernel."""
-    total = pairwise_sum(ead)
+    total = np.sum(ead)
     if total <= 0:
         return 0.0
     share = ead / total
-    k_star = pairwise_sum(share * capital_rate)
+    k_star = np.sum(share * capital_rate)
     if k_star <= 0:
         return 0.0
     c = lgd + lgd_variance * (1.0 - lgd)
     q = delta * (capital_rate + lgd * pd) - capital_rate
-    return pairwise_sum(share * share * c * q) / (2.0 * k_star)
+    return np.sum(share * share * c * q) / (2.0 * k_star)
 
 
 def irb_terms(pd: np.ndarray, lgd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,8 +142,9 @@ def capital_rate(irb_loss: float, irb_slope: float, quarters_left: float) -> flo
     """Basel IRB capital per unit of EAD of one loan from its booked terms (`irb_terms`),
     effective maturity = remaining term within Basel's [1, 5] years; the arithmetic of
     `parksim.credit.basel_capital`, in its order."""
-    maturity = min(max(quarters_left / 4.0, MATURITY_FLOOR_YEARS), MATURITY_CAP_YEARS)
-    return irb_loss * (1.0 + (maturity - 2.5) * irb_slope) / (1.0 - 1.5 * irb_slope)
+    maturity = min(max(quarters_left / QUARTERS_PER_YEAR, MATURITY_FLOOR_YEARS), MATURITY_CAP_YEARS)
+    adjustment = 1.0 + (maturity - BASEL_MATURITY) * irb_slope
+    return irb_loss * adjustment / (1.0 - (BASEL_MATURITY - 1.0) * irb_slope)
 
 
 def capital_rates(pd: np.ndarray, lgd: np.ndarray, quarters_left: np.ndarray) -> np.ndarray:
@@ -221,6 +189,39 @@ class BookRisk:
         )
 
 
+class BookLoans(NamedTuple):
+    """One bank's loans as its risk measures read them (one entry per loan)."""
+
+    counted: np.ndarray  # what each counts for against limits (`book.limit_exposures`), 万元
+    performing: np.ndarray  # bool
+    pd: np.ndarray  # annual PD estimate at booking
+    lgd: np.ndarray  # LGD after policy cover
+    irb_loss: np.ndarray  # IRB terms as booked (`irb_terms`); read for performing loans
+    irb_slope: np.ndarray
+    quarters_left: np.ndarray
+
+
+class Granularity(NamedTuple):
+    """Parameters of the granularity adjustment (Gordy & Lütkebohmert 2013)."""
+
+    lgd_variance: float  # ν
+    delta: float  # δ (`ga_delta`)
+
+
+class BookMeasures(NamedTuple):
+    """`book_measures` of one bank: shares of the book, and capital in 万元."""
+
+    largest_exposure_share: float
+    top10_exposure_share: float
+    hhi_exposure: float
+    sector_hhi: float
+    capital_irb: float
+    granularity_adjustment: float
+
+
+N_MEASURES = len(BookMeasures._fields)
+
+
 def book_risk(
     debt: np.ndarray,
     by_sector: np.ndarray,
@@ -236,46 +237,50 @@ def book_risk(
     performing = np.asarray(performing, dtype=bool)
     irb_loss, irb_slope = np.zeros(len(debt)), np.zeros(len(debt))
     irb_loss[performing], irb_slope[performing] = irb_terms(pd[performing], lgd[performing])
-    measures = book_measures(
+    loans = BookLoans(
         np.asarray(debt, dtype=float),
-        np.asarray(by_sector, dtype=float),
         performing,
         np.asarray(pd, dtype=float),
         np.asarray(lgd, dtype=float),
         irb_loss,
         irb_slope,
         np.asarray(quarters_left, dtype=np.float64),
-        GA_LGD_VARIANCE,
-        ga_delta(),
     )
-    return BookRisk(*measures)
+    granularity = Granularity(GA_LGD_VARIANCE, ga_delta())
+    measures = book_measures(loans, np.asarray(by_sector, dtype=float), granularity)
+    return BookRisk(**measures._asdict())
 
 
 @njit(cache=True)
 def book_measures(
-    debt, by_sector, performing, pd, lgd, irb_loss, irb_slope, quarters_left, lgd_variance, delta
-) -> tuple[float, float, float, float, float, float]:
-    """One bank's (largest share, top-10 share, HHI, sector HHI, IRB capital, GA in 万元),
-    as `book_risk` describes; its loans' IRB terms as booked (`irb_terms`)."""
-    total = pairwise_sum(debt)
+    loans: BookLoans, by_sector: np.ndarray, granularity: Granularity
+) -> BookMeasures:
+    """Concentration and credit capital of one bank's book (`BookMeasures`): shares of the
+    largest and ten largest exposures, the Herfindahl index of exposures and of sectors,
+    the Basel IRB capital of the performing loans (Basel II paras. 272-273, maturity =
+    remaining term within [1, 5] years) and the granularity adjustment on it (万元)."""
+    debt = loans.counted
+    total = np.sum(debt)
     if total <= 0:
-        return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+        return BookMeasures(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     share = descending(debt) / total
-    sector_share = by_sector / pairwise_sum(by_sector)
-    rows = performing.nonzero()[0]
+    sector_share = by_sector / np.sum(by_sector)
+    rows = loans.performing.nonzero()[0]
     ead = debt[rows]
     k = np.empty(len(rows))
     for j in range(len(rows)):
         i = rows[j]
-        k[j] = capital_rate(irb_loss[i], irb_slope[i], quarters_left[i])
-    ga = _granularity(ead, pd[rows], lgd[rows], k, lgd_variance, delta)
-    return (
+        k[j] = capital_rate(loans.irb_loss[i], loans.irb_slope[i], loans.quarters_left[i])
+    ga = _granularity(
+        ead, loans.pd[rows], loans.lgd[rows], k, granularity.lgd_variance, granularity.delta
+    )
+    return BookMeasures(
         share[0],
-        pairwise_sum(share[:10]),
-        pairwise_sum(share * share),
-        pairwise_sum(sector_share * sector_share),
-        pairwise_sum(ead * k),
-        ga * pairwise_sum(ead),
+        np.sum(share[:10]),
+        np.sum(share * share),
+        np.sum(sector_share * sector_share),
+        np.sum(ead * k),
+        ga * np.sum(ead),
     )
 
 
@@ -286,7 +291,7 @@ def name_cap(debt: np.ndarray, limit: float) -> float:
 
     With fewer than 1/limit names no cut can meet the limit; the cap is then inf.
     """
-    total = pairwise_sum(debt)
+    total = np.sum(debt)
     if total <= 0:
         return np.inf
     largest = debt[0]  # debt.max(), in a loop numba compiles in a tenth of the time

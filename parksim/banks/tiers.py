@@ -23,19 +23,12 @@ from typing import Literal
 
 import numpy as np
 
+from parksim.core.codes import PRODUCTS
+
 Tier = Literal[1.0, 2.0, 3.0]
+# The tiers' names (labels of §六, not magnitudes), lowest first.
 TIERS: tuple[float, ...] = (1.0, 2.0, 3.0)
 
-# Loan products (§五(二), §六(二)2); the code of each is its index.
-PRODUCTS: tuple[str, ...] = (
-    "collateral",  # collateral-based working-capital loan, all tiers
-    "credit_history",  # unsecured loan on financial history, all tiers
-    "ip_pledge",  # 知识产权质押
-    "investment_linked",  # 投贷联动 / 以投定贷: sized by the latest equity round
-    "supply_chain",  # supply-chain finance against a chain leader's payables
-    "mna",  # M&A loan to an acquirer
-    "trade_finance",  # 订单融资, 发票融资, 应收账款保理 against the firm's own sales (§六(一)2)
-)
 BASIC_PRODUCTS = ("collateral", "credit_history", "mna", "trade_finance")
 LIFECYCLE_PRODUCTS = (*BASIC_PRODUCTS, "ip_pledge", "investment_linked", "supply_chain")
 
@@ -120,6 +113,15 @@ class TierSpec:
             "help": "largest exposure to one sector / the bank's park book",
         },
     )
+    upgrade_investment: float = field(
+        default=0.0,
+        metadata={
+            "min": 0.0,
+            "unit": "万元",
+            "help": "one-off cost of reaching this tier from the one below",
+            "source": "assumption (range in assumptions.toml)",
+        },
+    )
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.products) - set(PRODUCTS))
@@ -127,6 +129,8 @@ class TierSpec:
             raise ValueError(f"unknown loan products {unknown}; expected some of {PRODUCTS}")
 
 
+# Each tier's parameter defaults: modelling assumptions (the module docstring), each changed
+# by a scenario as tiers."x.0".<field> and ranged in parksim/data/assumptions.toml.
 TIER_SPECS: dict[float, TierSpec] = {
     1.0: TierSpec(
         signal_noise=2.0,
@@ -163,6 +167,9 @@ TIER_SPECS: dict[float, TierSpec] = {
         warrant_coverage=0.10,
         advisory=True,
         deposit_share=0.15,
+        # A data platform fed by the operator's data and a specialised sub-branch (§六(二)1,
+        # 4): plausibly 500-5,000 万元 for a city-level branch.
+        upgrade_investment=2000.0,
     ),
     3.0: TierSpec(
         signal_noise=0.5,
@@ -181,6 +188,9 @@ TIER_SPECS: dict[float, TierSpec] = {
         warrant_coverage=0.10,
         advisory=True,
         deposit_share=0.18,
+        # The ecosystem, cross-region deal teams and the park brand (§六(三)): plausibly
+        # 1,000-8,000 万元 more.
+        upgrade_investment=3000.0,
     ),
 }
 

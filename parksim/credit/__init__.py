@@ -2,6 +2,7 @@
 
 from parksim.credit.closed_forms import (
     BASEL_CONFIDENCE,
+    BASEL_MATURITY,
     BASEL_PD_FLOOR,
     basel_capital,
     basel_capital_terms,
@@ -16,10 +17,17 @@ from parksim.credit.closed_forms import (
     vasicek_quantile,
     vasicek_variance,
 )
-from parksim.credit.engine import CreditParams, CreditRiskEngine, FactorDraw, loan_lgd
+from parksim.credit.engine import (
+    CreditParams,
+    CreditRiskEngine,
+    FactorDraw,
+    loan_lgd,
+    secured_lgd,
+)
 
 __all__ = [
     "BASEL_CONFIDENCE",
+    "BASEL_MATURITY",
     "BASEL_PD_FLOOR",
     "CreditParams",
     "CreditRiskEngine",
@@ -33,6 +41,7 @@ __all__ = [
     "loan_lgd",
     "mixed_binomial_cdf",
     "mixed_binomial_pmf",
+    "secured_lgd",
     "vasicek_cdf",
     "vasicek_pdf",
     "vasicek_quantile",

@@ -18,6 +18,8 @@ from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri, roots_hermitenorm
 from scipy.stats import binom
 
+from parksim.core import fmath
+
 __all__ = [
     "BASEL_CONFIDENCE",
     "BASEL_PD_FLOOR",
@@ -41,9 +43,28 @@ BASEL_PD_FLOOR = 0.0003
 BASEL_CONFIDENCE = 0.999
 """Basel II IRB confidence level for unexpected loss."""
 
+# The IRB formula for corporate exposures (Basel II, June 2006, paras. 272-273): regulatory
+# numbers, not modelling choices.
+# Asset correlation R = 0.12 w + 0.24 (1 − w), w = (1 − e^(−50 PD)) / (1 − e^(−50)) (para. 272).
+BASEL_CORRELATION_MIN, BASEL_CORRELATION_MAX = 0.12, 0.24
+BASEL_CORRELATION_PD_DECAY = 50.0
+# SME firm-size adjustment of R: − 0.04 (1 − (S − 5)/45), S = annual sales in € million
+# clipped to [5, 50] (para. 273).
+BASEL_SME_ADJUSTMENT = 0.04
+BASEL_SME_SALES_FLOOR, BASEL_SME_SALES_CAP = 5.0, 50.0
+# Maturity slope b = (0.11852 − 0.05478 ln PD)² (para. 272).
+BASEL_MATURITY_INTERCEPT, BASEL_MATURITY_PD_SLOPE = 0.11852, 0.05478
+# Effective maturity M in years: the foundation approach's 2.5 (para. 318), about which the
+# maturity adjustment (1 + (M − 2.5) b) / (1 − 1.5 b) is centred, one at M = 1 (para. 272).
+BASEL_MATURITY = 2.5
+# Supervisory LGD of senior unsecured corporate claims, foundation approach (para. 287).
+BASEL_SENIOR_LGD = 0.45
+# Risk-weighted assets are 12.5 × K, the reciprocal of the 8 % minimum ratio (para. 44).
+BASEL_RWA_MULTIPLIER = 12.5
+
 # Constants of the IRB formula, worked once (the model works it for every loan it books).
 _CONFIDENCE_Z = ndtri(BASEL_CONFIDENCE)
-_EXPM1_MINUS_50 = np.expm1(-50.0)
+_EXPM1_MINUS_50 = float(fmath.expm1(-BASEL_CORRELATION_PD_DECAY))
 
 # Quadrature nodes whose weight is below this (relative to the total) cannot move a
 # probability by more than ~1e-28, and far-out nodes push p(z) into the subnormal range
@@ -52,6 +73,8 @@ _NEGLIGIBLE_WEIGHT = 1e-30
 _MIXED_BINOMIAL_START_NODES = 200
 _MIXED_BINOMIAL_MAX_NODES = 102_400
 _MIXED_BINOMIAL_TOL = 1e-10
+# The fewest nodes a caller may ask for: a one-node rule puts the factor at 0, no mixing.
+_MIN_NODES = 2
 # Window around N·p(z) on which each node's binomial pmf is evaluated. The mass outside
 # mean ± (15 sd + 15) is below 1e-12 for every N and p (Chernoff bound), far inside the
 # 1e-9 normalisation the callers rely on.
@@ -120,17 +143,23 @@ def vasicek_pdf(x: ArrayLike, pd: ArrayLike, correlation: ArrayLike) -> float | 
     p = _open_unit("pd", pd)
     r = _open_unit("correlation", correlation)
     inside = (xs > 0.0) & (xs < 1.0)
-    # Evaluate at a harmless interior point outside the support to avoid inf − inf.
-    y = ndtri(np.where(inside, xs, 0.5))
+    # Evaluate at a harmless interior point (_INTERIOR_POINT) outside the support to avoid
+    # inf − inf.
+    y = ndtri(np.where(inside, xs, _INTERIOR_POINT))
     log_f = (
-        0.5 * np.log((1.0 - r) / r)
+        0.5 * fmath.log((1.0 - r) / r)
         + 0.5 * y**2
         - (np.sqrt(1.0 - r) * y - ndtri(p)) ** 2 / (2.0 * r)
     )
-    return _finish(np.where(inside, np.exp(log_f), 0.0))
+    return _finish(np.where(inside, fmath.exp(log_f), 0.0))
 
 
+# Gauss-Hermite nodes of `vasicek_variance`: the integrand is smooth in the factor, and 400
+# nodes put its error far below the tolerances of the moment estimators that call it.
 _VARIANCE_NODES = 400
+# Where the Vasicek density is evaluated off its support (any point inside (0, 1) will do;
+# the result there is replaced by 0).
+_INTERIOR_POINT = 0.5
 
 
 def vasicek_variance(pd: float, correlation: float) -> float:
@@ -217,8 +246,8 @@ def mixed_binomial_pmf(
     n = int(n_loans)
 
     if n_nodes is not None:
-        if n_nodes < 2:
-            raise ValueError(f"n_nodes must be at least 2, got {n_nodes!r}")
+        if n_nodes < _MIN_NODES:
+            raise ValueError(f"n_nodes must be at least {_MIN_NODES}, got {n_nodes!r}")
         pmf = _mixed_binomial_pmf_fixed(n, threshold, r, int(n_nodes))
     else:
         nodes = _MIXED_BINOMIAL_START_NODES
@@ -265,13 +294,13 @@ def _basel_pd(pd: ArrayLike) -> np.ndarray:
 def _large_corporate_correlation(p: np.ndarray) -> np.ndarray:
     """R without the SME adjustment, of PDs already floored (see `basel_correlation`)."""
     # expm1 keeps w accurate at the 3 bp floor where 1 − e^(−50 PD) suffers cancellation.
-    w = np.expm1(-50.0 * p) / _EXPM1_MINUS_50
-    return 0.12 * w + 0.24 * (1.0 - w)
+    w = fmath.expm1(-BASEL_CORRELATION_PD_DECAY * p) / _EXPM1_MINUS_50
+    return BASEL_CORRELATION_MIN * w + BASEL_CORRELATION_MAX * (1.0 - w)
 
 
 def _maturity_slope(p: np.ndarray) -> np.ndarray:
     """b of PDs already floored (see `basel_maturity_adjustment`)."""
-    return (0.11852 - 0.05478 * np.log(p)) ** 2
+    return (BASEL_MATURITY_INTERCEPT - BASEL_MATURITY_PD_SLOPE * fmath.log(p)) ** 2
 
 
 def basel_correlation(pd: ArrayLike, sales_eur_m: ArrayLike | None = None) -> float | np.ndarray:
@@ -286,7 +315,8 @@ def basel_correlation(pd: ArrayLike, sales_eur_m: ArrayLike | None = None) -> fl
         s = _no_nan("sales_eur_m", sales_eur_m)
         if np.any(s < 0.0):
             raise ValueError(f"sales_eur_m must be non-negative, got {sales_eur_m!r}")
-        r = r - 0.04 * (1.0 - (np.clip(s, 5.0, 50.0) - 5.0) / 45.0)
+        floor, cap = BASEL_SME_SALES_FLOOR, BASEL_SME_SALES_CAP
+        r = r - BASEL_SME_ADJUSTMENT * (1.0 - (np.clip(s, floor, cap) - floor) / (cap - floor))
     return _finish(r)
 
 
@@ -297,8 +327,8 @@ def basel_maturity_adjustment(pd: ArrayLike) -> float | np.ndarray:
 
 def basel_capital(
     pd: ArrayLike,
-    lgd: ArrayLike = 0.45,
-    maturity: ArrayLike = 2.5,
+    lgd: ArrayLike = BASEL_SENIOR_LGD,
+    maturity: ArrayLike = BASEL_MATURITY,
     sales_eur_m: ArrayLike | None = None,
 ) -> float | np.ndarray:
     """Basel II IRB capital requirement K per unit of EAD (unexpected loss only).
@@ -312,12 +342,13 @@ def basel_capital(
     if not np.all((m > 0.0) & np.isfinite(m)):
         raise ValueError(f"maturity must be positive and finite, got {maturity!r}")
     unexpected, b = basel_capital_terms(pd, lgd, sales_eur_m)
-    k = unexpected * (1.0 + (m - 2.5) * b) / (1.0 - 1.5 * b)
+    # The adjustment is one at M = 1 year: 1.5 = 2.5 − 1.
+    k = unexpected * (1.0 + (m - BASEL_MATURITY) * b) / (1.0 - (BASEL_MATURITY - 1.0) * b)
     return _finish(k)
 
 
 def basel_capital_terms(
-    pd: ArrayLike, lgd: ArrayLike = 0.45, sales_eur_m: ArrayLike | None = None
+    pd: ArrayLike, lgd: ArrayLike = BASEL_SENIOR_LGD, sales_eur_m: ArrayLike | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The two factors of :func:`basel_capital` that do not depend on maturity:
     LGD · [Φ((Φ⁻¹(PD) + √R Φ⁻¹(0.999)) / √(1−R)) − PD] and the maturity slope b, so that
@@ -340,9 +371,9 @@ def basel_capital_terms(
 
 def basel_risk_weight(
     pd: ArrayLike,
-    lgd: ArrayLike = 0.45,
-    maturity: ArrayLike = 2.5,
+    lgd: ArrayLike = BASEL_SENIOR_LGD,
+    maturity: ArrayLike = BASEL_MATURITY,
     sales_eur_m: ArrayLike | None = None,
 ) -> float | np.ndarray:
     """Basel II IRB risk weight 12.5 · K, as a fraction (0.9232 means 92.32 %)."""
-    return _finish(12.5 * np.asarray(basel_capital(pd, lgd, maturity, sales_eur_m)))
+    return _finish(BASEL_RWA_MULTIPLIER * np.asarray(basel_capital(pd, lgd, maturity, sales_eur_m)))

@@ -27,11 +27,14 @@ from numba import njit
 from numpy.typing import ArrayLike
 from scipy.special import ndtr, ndtri
 
-__all__ = ["CreditParams", "CreditRiskEngine", "FactorDraw", "loan_lgd"]
+__all__ = ["CreditParams", "CreditRiskEngine", "FactorDraw", "loan_lgd", "secured_lgd"]
 
 # Φ⁻¹ is infinite at 0 and 1; clipping keeps the arithmetic finite, and pd exactly 0 or 1
 # is restored afterwards so that certain survival / certain default stay exact.
 _PD_CLIP = 1e-12
+# The model's systematic factors: the macro cycle and the borrower's sector (its structure,
+# not a magnitude); a draw of them has one column each, macro first.
+N_SYSTEMATIC_FACTORS = 2
 
 
 @dataclass(frozen=True)
@@ -143,17 +146,32 @@ class FactorDraw:
 
 
 def loan_lgd(params: CreditParams, secured_share: ArrayLike) -> np.ndarray:
-    """LGD interpolated between unsecured and secured by the collateralised share of the loan.
-
-    lgd = lgd_unsecured − (lgd_unsecured − lgd_secured) · clip(secured_share, 0, 1).
-    """
+    """LGD interpolated between unsecured and secured by the collateralised share of the loan
+    (`secured_lgd` of each share)."""
     share = np.asarray(secured_share, dtype=np.float64)
-    spread = params.lgd_unsecured - params.lgd_secured
-    # minimum/maximum rather than np.clip, and one NaN test on the sum: this runs on every
-    # quarter's loan offers, where the wrappers cost more than the arithmetic.
-    lgd = params.lgd_unsecured - spread * np.minimum(np.maximum(share, 0.0), 1.0)
+    lgd = _secured_lgds(params.lgd_unsecured, params.lgd_secured, share.ravel())
     if np.isnan(lgd.sum()):
         raise ValueError("secured_share must not contain NaN")
+    return lgd.reshape(share.shape)
+
+
+@njit(cache=True)
+def secured_lgd(lgd_unsecured: float, lgd_secured: float, secured_share: float) -> float:
+    """LGD of a loan whose `secured_share` is backed by collateral (Basel II F-IRB, paras.
+    287-295: the secured part at the collateral's LGD, the rest at the unsecured one):
+    lgd = lgd_unsecured − (lgd_unsecured − lgd_secured) · clip(secured_share, 0, 1); NaN
+    for a NaN share."""
+    if np.isnan(secured_share):
+        return np.nan
+    share = min(max(secured_share, 0.0), 1.0)
+    return lgd_unsecured - (lgd_unsecured - lgd_secured) * share
+
+
+@njit(cache=True)
+def _secured_lgds(lgd_unsecured: float, lgd_secured: float, share: np.ndarray) -> np.ndarray:
+    lgd = np.empty(len(share))
+    for i in range(len(share)):
+        lgd[i] = secured_lgd(lgd_unsecured, lgd_secured, share[i])
     return lgd
 
 
@@ -371,7 +389,7 @@ class CreditRiskEngine:
         for name, value, low in (("n_loans", n_loans, 1), ("n_quarters", n_quarters, 0)):
             if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        factors = rng.standard_normal((int(n_quarters), 2))
+        factors = rng.standard_normal((int(n_quarters), N_SYSTEMATIC_FACTORS))
         systematic = self._load_macro * factors[:, 0] + self._load_sector * factors[:, 1]
         p = self._conditional(np.full(int(n_quarters), float(pd)), systematic)
         return rng.binomial(int(n_loans), p) / n_loans

@@ -8,16 +8,20 @@ little tangible collateral; their value sits in IP and people.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 from scipy.special import ndtri, pdtr, pdtrik
 
-from parksim.enterprises.population import EnterprisePopulation
-from parksim.enterprises.sectors import SectorArrays
+from parksim.core.population import EnterprisePopulation
+from parksim.core.sectors import SectorArrays
 
 AMOUNT = {"non_negative": True}
+ASSUMED = "assumption; range in parksim/data/assumptions.toml"
 
 
 @dataclass(frozen=True)
@@ -39,26 +43,114 @@ class FirmProfileParams:
         default=(0.40, 0.35, 0.25, 0.15, 0.10),
         metadata={**AMOUNT, "help": "pledgeable IP value / annual revenue by stage (§四(二))"},
     )
+    revenue_quality_loading: float = field(
+        default=0.2,
+        metadata={
+            "min": 0.0,
+            "unit": "log revenue per unit of quality",
+            "help": "how much a better firm's revenue exceeds its stage's median",
+            "source": ASSUMED,
+        },
+    )
+    collateral_dispersion: float = field(
+        default=0.5,
+        metadata={
+            "min": 0.0,
+            "unit": "sd of log",
+            "help": "spread of tangible collateral around the stage and sector ratio",
+            "source": ASSUMED,
+        },
+    )
+    ip_dispersion: float = field(
+        default=0.5,
+        metadata={
+            "min": 0.0,
+            "unit": "sd of log",
+            "help": "spread of pledgeable IP around the stage and sector ratio",
+            "source": ASSUMED,
+        },
+    )
+    ip_quality_loading: float = field(
+        default=0.3,
+        metadata={
+            "min": 0.0,
+            "unit": "log IP per unit of quality",
+            "help": "how much more IP a better firm holds per unit of revenue (§四(二): "
+            "young firms' value sits in IP and people)",
+            "source": ASSUMED,
+        },
+    )
     valuation_multiple: float = field(
         default=3.0, metadata={"min": 0.0, "help": "initial valuation / annual revenue"}
     )
+    # The park's firms at the start (the book gives no age profile): older the later
+    # their stage.
+    initial_age_low: tuple[float, ...] = field(
+        default=(0.0, 4.0, 8.0, 16.0, 20.0),
+        metadata={
+            "unit": "quarters",
+            "non_negative": True,
+            "min_len": 5,
+            "max_len": 5,
+            "help": "youngest age of an initial firm by stage; an initial firm's age is "
+            "a uniform draw on [initial_age_low, initial_age_high), rounded down",
+            "source": ASSUMED,
+        },
+    )
+    initial_age_high: tuple[float, ...] = field(
+        default=(8.0, 16.0, 32.0, 40.0, 60.0),
+        metadata={
+            "unit": "quarters",
+            "min": 1,
+            "min_len": 5,
+            "max_len": 5,
+            "help": "age below which an initial firm of the stage falls",
+            "source": ASSUMED,
+        },
+    )
+    initial_stage_tenure: int = field(
+        default=8,
+        metadata={
+            "unit": "quarters",
+            "min": 0,
+            "help": "longest time an initial firm has already spent in its stage",
+            "source": ASSUMED,
+        },
+    )
+    initial_chain_link: float = field(
+        default=0.1,
+        metadata={
+            "unit": "probability",
+            "help": "chance that an initial firm supplies a chain leader (entrants link at "
+            "the operator's rate)",
+            "source": ASSUMED,
+        },
+    )
+
+    def __post_init__(self) -> None:
+        pairs = zip(self.initial_age_low, self.initial_age_high, strict=False)
+        if any(high <= low for low, high in pairs):
+            raise ValueError("initial_age_high must exceed initial_age_low at every stage")
 
 
-# Uniform draws per new firm, one row each (plus one signal error per bank): the k-th
-# entrant of a quarter gets the same row in every strategy (common random numbers).
-(
-    U_STAGE,
-    U_SECTOR,
-    U_QUALITY,
-    U_REVENUE,
-    U_COLLATERAL,
-    U_IP,
-    U_LEADER,  # unused since 0.3.0 (leaders follow a rule); kept so later draws keep their place
-    U_MAIN_BANK,
-    U_LINK,
-    U_LINK_PICK,
-) = range(10)
-DRAWS_PER_FIRM = 10
+class Draw(IntEnum):
+    """The columns of a new firm's row of uniforms (`firm_draws`); one signal error per
+    bank follows them. The k-th entrant of a quarter gets the same row in every strategy
+    (common random numbers)."""
+
+    STAGE = 0
+    SECTOR = 1
+    QUALITY = 2  # the normals: quality, revenue, collateral and IP, in this order
+    REVENUE = 3
+    COLLATERAL = 4
+    IP = 5
+    MAIN_BANK = 6
+    LINK = 7  # whether the firm supplies a chain leader
+    LINK_PICK = 8  # which leader
+
+
+# Uniforms a new firm draws before its banks' signal errors: one per Draw column.
+DRAWS_PER_FIRM = len(Draw)
 
 
 def entrant_count(u: float, rate: float) -> int:
@@ -83,6 +175,84 @@ def cdf_of(weights: np.ndarray) -> np.ndarray:
     return cumulative
 
 
+class EntrantDraws(NamedTuple):
+    """New firms' uniforms (categories) and standard normals (Φ⁻¹ of uniforms)."""
+
+    stage_u: np.ndarray
+    sector_u: np.ndarray
+    main_bank_u: np.ndarray
+    quality_z: np.ndarray
+    revenue_z: np.ndarray
+    collateral_z: np.ndarray
+    ip_z: np.ndarray
+
+    @classmethod
+    def of(cls, u: np.ndarray) -> EntrantDraws:
+        # Φ⁻¹ of only the uniforms used as normals (it is the costliest step per entrant).
+        quality_z, revenue_z, collateral_z, ip_z = ndtri(u[:, Draw.QUALITY : Draw.IP + 1]).T
+        return cls(
+            np.ascontiguousarray(u[:, Draw.STAGE]),
+            np.ascontiguousarray(u[:, Draw.SECTOR]),
+            np.ascontiguousarray(u[:, Draw.MAIN_BANK]),
+            np.ascontiguousarray(quality_z),
+            np.ascontiguousarray(revenue_z),
+            np.ascontiguousarray(collateral_z),
+            np.ascontiguousarray(ip_z),
+        )
+
+
+class EntryMixes(NamedTuple):
+    """Where new firms come from: cumulative shares (`cdf_of`) of stages, sectors and the
+    banks' attraction as a main bank, and the cohort's mean quality."""
+
+    stage_cdf: np.ndarray
+    sector_cdf: np.ndarray
+    main_bank_cdf: np.ndarray
+    quality_mean: float
+
+
+class ProfileTables(NamedTuple):
+    """`FirmProfileParams` and the sectors' collateral and IP multipliers as arrays."""
+
+    revenue_median: np.ndarray  # by stage
+    revenue_dispersion: float
+    revenue_quality_loading: float
+    collateral_ratio: np.ndarray  # by stage
+    sector_collateral: np.ndarray  # by sector
+    collateral_dispersion: float
+    ip_ratio: np.ndarray  # by stage
+    sector_ip: np.ndarray  # by sector
+    ip_dispersion: float
+    ip_quality_loading: float
+
+    @classmethod
+    def of(cls, profile: FirmProfileParams, sectors: SectorArrays) -> ProfileTables:
+        return cls(
+            np.asarray(profile.revenue_median, dtype=float),
+            profile.revenue_dispersion,
+            profile.revenue_quality_loading,
+            np.asarray(profile.collateral_ratio, dtype=float),
+            sectors.collateral,
+            profile.collateral_dispersion,
+            np.asarray(profile.ip_ratio, dtype=float),
+            sectors.ip,
+            profile.ip_dispersion,
+            profile.ip_quality_loading,
+        )
+
+
+class Entrants(NamedTuple):
+    """New firms' attributes, one element a firm."""
+
+    stage: np.ndarray
+    sector: np.ndarray
+    quality: np.ndarray
+    revenue: np.ndarray  # annual, 万元
+    collateral: np.ndarray  # 万元
+    ip_value: np.ndarray  # 万元
+    main_bank: np.ndarray
+
+
 def draw_firms(
     u: np.ndarray,
     stage_cdf: np.ndarray,
@@ -99,82 +269,60 @@ def draw_firms(
     The mixes come as cumulative shares (`cdf_of`): stages, sectors, and the banks'
     attraction as a new firm's main bank.
     """
-    # Φ⁻¹ of only the uniforms used as normals (it is the costliest step per entrant).
-    # Rows of contiguous copies, not strided columns (one entrant's columns would be
-    # contiguous, more strided): numba compiles _profiles once, for contiguous arrays.
-    normals = ndtri(u[:, U_QUALITY : U_IP + 1])
-    quality_z, revenue_z, collateral_z, ip_z = np.ascontiguousarray(normals.T)
-    uniforms = u[:, [U_STAGE, U_SECTOR, U_MAIN_BANK]]
-    stage_u, sector_u, main_bank_u = np.ascontiguousarray(uniforms.T)
-    stage, sector, quality, revenue, collateral, ip, main_bank = _profiles(
-        stage_u,
-        sector_u,
-        main_bank_u,
-        quality_z,
-        revenue_z,
-        collateral_z,
-        ip_z,
-        stage_cdf,
-        quality_mean,
-        sector_cdf,
-        main_bank_cdf,
-        np.asarray(profile.revenue_median, dtype=float),
-        profile.revenue_dispersion,
-        np.asarray(profile.collateral_ratio, dtype=float),
-        sectors.collateral,
-        np.asarray(profile.ip_ratio, dtype=float),
-        sectors.ip,
-    )
+    mixes = EntryMixes(stage_cdf, sector_cdf, main_bank_cdf, float(quality_mean))
+    new = _profiles(EntrantDraws.of(u), mixes, ProfileTables.of(profile, sectors))
     return {
-        "stage": stage,
-        "sector": sector,
-        "quality": quality,
-        "size": revenue,
-        "collateral": collateral,
-        "ip_value": ip,
-        "valuation": profile.valuation_multiple * revenue,
-        "main_bank": main_bank,
+        "stage": new.stage,
+        "sector": new.sector,
+        "quality": new.quality,
+        "size": new.revenue,
+        "collateral": new.collateral,
+        "ip_value": new.ip_value,
+        "valuation": profile.valuation_multiple * new.revenue,
+        "main_bank": new.main_bank,
         "signal_error": ndtri(u[:, DRAWS_PER_FIRM:]),
     }
 
 
 @njit(cache=True)
-def _profiles(
-    stage_u,
-    sector_u,
-    main_bank_u,
-    quality_z,
-    revenue_z,
-    collateral_z,
-    ip_z,
-    stage_cdf,
-    quality_mean,
-    sector_cdf,
-    main_bank_cdf,
-    revenue_median,
-    revenue_dispersion,
-    collateral_ratio,
-    sector_collateral,
-    ip_ratio,
-    sector_ip,
-):
-    """Each new firm's stage, sector, quality, annual revenue, collateral, IP value and
-    main bank (see `draw_firms`) from its uniforms and standard normals. Revenue rises
-    with quality, IP value more so; collateral and IP scale with revenue."""
-    n = len(stage_u)
-    stage, sector, main_bank = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
-    quality, revenue, collateral, ip = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+def _profiles(draws: EntrantDraws, mixes: EntryMixes, tables: ProfileTables) -> Entrants:
+    """Each new firm's profile (§五(二): young firms hold little tangible collateral;
+    their value sits in IP and people):
+
+        q          = quality_mean + z_q
+        revenue    = revenue_median[stage] · exp(revenue_dispersion·z_r + a_r·q)
+        collateral = collateral_ratio[stage] · collateral×[sector] · revenue
+                     · exp(collateral_dispersion·z_c)
+        ip_value   = ip_ratio[stage] · IP×[sector] · revenue · exp(ip_dispersion·z_ip + a_ip·q)
+
+    with stage, sector and main bank drawn from their mixes (a_r, a_ip: the quality
+    loadings of revenue and IP)."""
+    n = len(draws.stage_u)
+    new = Entrants(
+        np.empty(n, np.int64),
+        np.empty(n, np.int64),
+        np.empty(n),
+        np.empty(n),
+        np.empty(n),
+        np.empty(n),
+        np.empty(n, np.int64),
+    )
     for k in range(n):
-        s = _category(stage_u[k], stage_cdf)
-        c = _category(sector_u[k], sector_cdf)
-        q = quality_mean + quality_z[k]
-        size = revenue_median[s] * np.exp(revenue_dispersion * revenue_z[k] + 0.2 * q)
-        stage[k], sector[k], quality[k], revenue[k] = s, c, q, size
-        tangible = collateral_ratio[s] * sector_collateral[c] * size
-        collateral[k] = tangible * np.exp(0.5 * collateral_z[k])
-        ip[k] = ip_ratio[s] * sector_ip[c] * size * np.exp(0.5 * ip_z[k] + 0.3 * q)
-        main_bank[k] = _category(main_bank_u[k], main_bank_cdf)
-    return stage, sector, quality, revenue, collateral, ip, main_bank
+        s = _category(draws.stage_u[k], mixes.stage_cdf)
+        c = _category(draws.sector_u[k], mixes.sector_cdf)
+        q = mixes.quality_mean + draws.quality_z[k]
+        log_spread = tables.revenue_dispersion * draws.revenue_z[k]
+        revenue = tables.revenue_median[s] * math.exp(
+            log_spread + tables.revenue_quality_loading * q
+        )
+        tangible = tables.collateral_ratio[s] * tables.sector_collateral[c] * revenue
+        collateral = tangible * math.exp(tables.collateral_dispersion * draws.collateral_z[k])
+        ip_spread = tables.ip_dispersion * draws.ip_z[k] + tables.ip_quality_loading * q
+        ip = tables.ip_ratio[s] * tables.sector_ip[c] * revenue * math.exp(ip_spread)
+        new.stage[k], new.sector[k], new.quality[k] = s, c, q
+        new.revenue[k], new.collateral[k], new.ip_value[k] = revenue, collateral, ip
+        new.main_bank[k] = _category(draws.main_bank_u[k], mixes.main_bank_cdf)
+    return new
 
 
 @njit(cache=True)
@@ -194,8 +342,8 @@ def link_suppliers(
     leaders = pop.chain_leaders()
     if len(leaders) == 0:
         return
-    picks = leaders[(u[:, U_LINK_PICK] * len(leaders)).astype(np.int64)]
-    linked = (u[:, U_LINK] < link_prob) & ~pop.chain_leader[new_ids]
+    picks = leaders[(u[:, Draw.LINK_PICK] * len(leaders)).astype(np.int64)]
+    linked = (u[:, Draw.LINK] < link_prob) & ~pop.chain_leader[new_ids]
     suppliers = new_ids[linked.nonzero()[0]]
     pop.leader_row[suppliers] = picks[linked]
     pop.leader_id[suppliers] = pop.id[picks[linked]]

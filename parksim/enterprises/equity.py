@@ -9,13 +9,15 @@ Defaults give a seed-to-later-round funnel near the CB Insights one (~46% raise 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from parksim.enterprises.population import EnterprisePopulation, stage_table
-from parksim.streams import FirmStreams, Mechanism
+from parksim.core.population import EnterprisePopulation, stage_table
+from parksim.core.streams import FirmStreams, Mechanism
 
 PROB = {"unit": "probability"}
 
@@ -31,6 +33,15 @@ class EquityMarketParams:
     round_size: tuple[float, ...] = field(
         default=(300.0, 2000.0, 10000.0, 30000.0),
         metadata={"non_negative": True, "help": "median round size by stage, 万元"},
+    )
+    round_size_dispersion: float = field(
+        default=0.5,
+        metadata={
+            "min": 0.0,
+            "unit": "sd of log",
+            "help": "spread of a round's size around its stage's median",
+            "source": "assumption; range in parksim/data/assumptions.toml",
+        },
     )
     bar: tuple[float, ...] = field(
         default=(0.35, 1.275, 0.55, 0.45),  # [1] calibrated: second-round share
@@ -61,6 +72,74 @@ class EquityRounds:
     post_money: np.ndarray  # post-money valuation of each funded id, 万元
 
 
+class RoundColumns(NamedTuple):
+    """The population's live columns an equity round reads and writes."""
+
+    stage: np.ndarray
+    main_bank: np.ndarray
+    quality: np.ndarray
+    equity_raised: np.ndarray
+    valuation: np.ndarray
+    last_round_quarter: np.ndarray
+    last_round_size: np.ndarray
+    operator_stake: np.ndarray
+    operator_stake_cost: np.ndarray
+    bank_stake: np.ndarray  # rows × banks
+    bank_stake_cost: np.ndarray  # rows × banks
+
+    @classmethod
+    def of(cls, pop: EnterprisePopulation) -> RoundColumns:
+        return cls(*(getattr(pop, name) for name in cls._fields))
+
+
+class RoundRule(NamedTuple):
+    """`EquityMarketParams` as the kernel reads them."""
+
+    bar: np.ndarray  # by stage
+    round_size: np.ndarray  # by stage
+    round_size_dispersion: float
+    investor_noise: float
+    fund_bar_cut: float
+    dilution: float
+    fund_ticket: float
+
+    @classmethod
+    def of(cls, params: EquityMarketParams) -> RoundRule:
+        return cls(
+            np.asarray(params.bar, dtype=float),
+            np.asarray(params.round_size, dtype=float),
+            params.round_size_dispersion,
+            params.investor_noise,
+            params.fund_bar_cut,
+            params.dilution,
+            params.fund_ticket,
+        )
+
+
+class RoundSeekers(NamedTuple):
+    """The firms that seek a round this quarter and their draws."""
+
+    rows: np.ndarray
+    view_error: np.ndarray  # investors' standard-normal error on quality
+    size_error: np.ndarray  # standard normal of the round size
+
+
+class CoInvestors(NamedTuple):
+    """Which funds co-invest: the park fund with every firm, a bank's group fund with its
+    main-bank clients."""
+
+    park_fund: bool
+    bank_fund: np.ndarray  # by bank
+
+
+class ClosedRounds(NamedTuple):
+    """The rounds that closed: rows, round sizes and post-money valuations (万元)."""
+
+    rows: np.ndarray
+    amount: np.ndarray
+    post_money: np.ndarray
+
+
 def raise_equity(
     pop: EnterprisePopulation,
     rows: np.ndarray | slice,
@@ -80,93 +159,66 @@ def raise_equity(
         Mechanism.EQUITY_DEMAND, quarter, pop.stream_id, pop.stage, demand, rows
     )
     ids = pop.stream_id[seekers]
-    noise = streams.normals(Mechanism.EQUITY_VIEW, quarter, ids)
-    size_noise = streams.normals(Mechanism.EQUITY_SIZE, quarter, ids)
-    fid, amount, post_money = _close_rounds(
+    draws = RoundSeekers(
         seekers,
-        noise,
-        size_noise,
-        pop.stage,
-        pop.main_bank,
-        pop.quality,
-        np.asarray(bank_fund, dtype=np.bool_),
-        park_fund,
-        np.asarray(params.bar, dtype=float),
-        np.asarray(params.round_size, dtype=float),
-        params.fund_bar_cut,
-        params.investor_noise,
-        1.0 + params.investor_noise**2,
-        params.dilution,
-        params.fund_ticket,
-        quarter,
-        pop.equity_raised,
-        pop.valuation,
-        pop.last_round_quarter,
-        pop.last_round_size,
-        pop.operator_stake,
-        pop.operator_stake_cost,
-        pop.bank_stake,
-        pop.bank_stake_cost,
+        streams.normals(Mechanism.EQUITY_VIEW, quarter, ids),
+        streams.normals(Mechanism.EQUITY_SIZE, quarter, ids),
     )
-    return EquityRounds(sought=seekers, funded=fid, amount=amount, post_money=post_money)
+    funds = CoInvestors(bool(park_fund), np.asarray(bank_fund, dtype=np.bool_))
+    closed = _close_rounds(draws, RoundColumns.of(pop), RoundRule.of(params), funds, quarter)
+    return EquityRounds(
+        sought=seekers, funded=closed.rows, amount=closed.amount, post_money=closed.post_money
+    )
+
+
+@njit(cache=True, inline="always")
+def investors_fund(quality: float, view_error: float, bar: float, investor_noise: float) -> bool:
+    """Whether investors fund a round (§五(二), §六(二)2): their view of quality is
+    s = q + σ·ε (σ = `investor_noise`), and they fund when the posterior mean
+    E[q | s] = s / (1 + σ²) clears `bar` (the stage's bar, less any co-investor's cut)."""
+    signal = quality + investor_noise * view_error
+    return signal / (1.0 + investor_noise**2) >= bar
 
 
 @njit(cache=True)
 def _close_rounds(
-    seekers,
-    noise,
-    size_noise,
-    stage,
-    main_bank,
-    quality,
-    bank_fund,
-    park_fund,
-    bar,
-    round_size,
-    fund_bar_cut,
-    investor_noise,
-    noise_shrink,
-    dilution,
-    fund_ticket,
-    quarter,
-    equity_raised,
-    valuation,
-    last_round_quarter,
-    last_round_size,
-    operator_stake,
-    operator_stake_cost,
-    bank_stake,
-    bank_stake_cost,
-):
-    """Each seeker's round (see `raise_equity`): investors fund it when their expected
-    quality, signal / `noise_shrink`, clears the stage's bar, less `fund_bar_cut` where
-    the park fund or the main bank's fund co-invests. Writes the funded firms' rounds and
-    the funds' stakes; returns the funded rows, round sizes and post-money valuations."""
-    n_banks = len(bank_fund)
-    funded = np.empty(len(seekers), dtype=np.int64)
-    amounts, post_moneys = np.empty(len(seekers)), np.empty(len(seekers))
+    seekers: RoundSeekers,
+    firms: RoundColumns,
+    rule: RoundRule,
+    funds: CoInvestors,
+    quarter: int,
+) -> ClosedRounds:
+    """Each seeker's round (see `raise_equity`): it closes when `investors_fund`, at the
+    stage's bar less `fund_bar_cut` where the park fund or the main bank's group fund
+    co-invests (§四(三), §六(二)3). A closed round raises round_size[stage] ·
+    exp(round_size_dispersion·ε) at post-money max(amount / dilution, last valuation);
+    each co-investing fund pays fund_ticket of it for its share of the post-money."""
+    n_banks = len(funds.bank_fund)
+    n = len(seekers.rows)
+    closed = ClosedRounds(np.empty(n, dtype=np.int64), np.empty(n), np.empty(n))
     count = 0
-    for k in range(len(seekers)):
-        i = seekers[k]
-        s, main = stage[i], main_bank[i]
-        bank_backed = main >= 0 and bank_fund[main % n_banks]
-        cut = fund_bar_cut * (1.0 if park_fund or bank_backed else 0.0)
-        signal = quality[i] + investor_noise * noise[k]
-        if not signal / noise_shrink >= bar[s] - cut:
+    for k in range(n):
+        i = seekers.rows[k]
+        s, main = firms.stage[i], firms.main_bank[i]
+        bank_backed = main >= 0 and funds.bank_fund[main % n_banks]
+        cut = rule.fund_bar_cut if funds.park_fund or bank_backed else 0.0
+        bar = rule.bar[s] - cut
+        if not investors_fund(firms.quality[i], seekers.view_error[k], bar, rule.investor_noise):
             continue
-        amount = round_size[s] * np.exp(0.5 * size_noise[k])
-        post_money = max(amount / dilution, valuation[i])
-        equity_raised[i] += amount
-        valuation[i] = post_money
-        last_round_quarter[i] = quarter
-        last_round_size[i] = amount
-        ticket = fund_ticket * amount
-        if park_fund:
-            operator_stake[i] += ticket / post_money
-            operator_stake_cost[i] += ticket
+        spread = rule.round_size_dispersion * seekers.size_error[k]
+        amount = rule.round_size[s] * math.exp(spread)
+        post_money = max(amount / rule.dilution, firms.valuation[i])
+        firms.equity_raised[i] += amount
+        firms.valuation[i] = post_money
+        firms.last_round_quarter[i] = quarter
+        firms.last_round_size[i] = amount
+        ticket = rule.fund_ticket * amount
+        if funds.park_fund:
+            firms.operator_stake[i] += ticket / post_money
+            firms.operator_stake_cost[i] += ticket
         if bank_backed:
-            bank_stake[i, main] += ticket / post_money
-            bank_stake_cost[i, main] += ticket
-        funded[count], amounts[count], post_moneys[count] = i, amount, post_money
+            firms.bank_stake[i, main] += ticket / post_money
+            firms.bank_stake_cost[i, main] += ticket
+        closed.rows[count], closed.amount[count], closed.post_money[count] = i, amount, post_money
         count += 1
-    return funded[:count], amounts[:count], post_moneys[:count]
+    return ClosedRounds(closed.rows[:count], closed.amount[:count], closed.post_money[:count])

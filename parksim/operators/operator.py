@@ -19,12 +19,9 @@ from typing import Literal
 import mesa
 import numpy as np
 
-from parksim.enterprises.population import (
-    N_ACTIVE_STAGES,
-    EnterprisePopulation,
-    Stage,
-    stage_table,
-)
+from parksim.core.codes import Stage
+from parksim.core.population import N_ACTIVE_STAGES, EnterprisePopulation, stage_table
+from parksim.core.units import QUARTERS_PER_YEAR
 
 AssetModel = Literal["heavy", "light", "adaptive"]
 SHARE = {"unit": "share"}
@@ -124,6 +121,26 @@ class OperatorParams:
     light_leverage: float = field(
         default=0.2, metadata={**SHARE, "help": "debt / assets of a light operator"}
     )
+    light_other_assets: float = field(
+        default=0.05,
+        metadata={
+            **SHARE,
+            "source": "assumption",
+            "help": "a light operator's cash and receivables at the start, as a share of "
+            "the property value it manages",
+        },
+    )
+    vacancy_ramp: float = field(
+        default=0.1,
+        metadata={
+            "exclusive_min": 0.0,
+            "max": 1.0,
+            "unit": "share",
+            "source": "assumption",
+            "help": "vacancy below which the park turns entrants away in proportion: at "
+            "this vacancy or more every entrant finds space, in a full park none does",
+        },
+    )
     inflow: dict[str, float] = field(
         default_factory=lambda: {"heavy": 1.15, "light": 0.90},
         metadata={"min": 0.0, "help": "entry-rate multiplier by asset model"},
@@ -210,7 +227,7 @@ class ParkOperator(mesa.Agent):
             # else's): it keeps only the sponsor stake when REITs exist.
             self.property = 0.0
             self.reit_stake = (1 - params.reit_share) * value if reits_available else 0.0
-            self.other_assets = 0.05 * value
+            self.other_assets = params.light_other_assets * value
             debt = params.light_leverage * (self.reit_stake + self.other_assets)
         else:
             self.property = value
@@ -270,14 +287,15 @@ class ParkOperator(mesa.Agent):
         return float(min(1.0, used / self.floor_area)) if self.floor_area > 0 else 0.0
 
     def vacancy_room(self, occupancy: float) -> float:
-        """Entry multiplier: a full park turns entrants away."""
-        return min(1.0, max(0.0, (1.0 - occupancy) / 0.1))
+        """Entry multiplier: a full park turns entrants away, one with `vacancy_ramp` or
+        more of its space free takes them all."""
+        return min(1.0, max(0.0, (1.0 - occupancy) / self.params.vacancy_ramp))
 
     def take_service_stakes(self, pop: EnterprisePopulation, new_ids: np.ndarray) -> None:
         """Services for equity (服务换股权): a light operator takes a stake in young entrants."""
         if not self.light or self.params.equity_for_services == 0:
             return
-        young = new_ids[pop.stage[new_ids] <= 1]
+        young = new_ids[pop.stage[new_ids] <= Stage.STARTUP]
         pop.operator_stake[young] += self.params.equity_for_services
         pop.operator_stake_cost[young] += self.params.services_value
 
@@ -348,10 +366,10 @@ class ParkOperator(mesa.Agent):
         """
         p = self.params
         tenants = int(np.count_nonzero(pop.stage <= Stage.LISTED))
-        rent_roll = p.rent * occupancy * self.floor_area / 4.0
+        rent_roll = p.rent * occupancy * self.floor_area / QUARTERS_PER_YEAR
         if self.light:
             fees = p.management_fee * rent_roll + p.service_fee * tenants
-            revenue = fees + p.reit_yield * self.reit_stake / 4.0 + equity_income
+            revenue = fees + p.reit_yield * self.reit_stake / QUARTERS_PER_YEAR + equity_income
             cost = p.operating_cost_ratio * fees
         else:
             revenue = rent_roll + equity_income
@@ -359,7 +377,7 @@ class ParkOperator(mesa.Agent):
         # Loans in workout accrue no interest (non-accrual); bonds are always serviced.
         in_workout = self.in_default
         loan_rate = 0.0 if in_workout else p.development_loan_rate
-        interest = (self.bonds * p.bond_coupon + self.loans * loan_rate) / 4.0
+        interest = (self.bonds * p.bond_coupon + self.loans * loan_rate) / QUARTERS_PER_YEAR
         principal = p.amortisation * self.debt
         self.bonds -= p.amortisation * self.bonds
         self.loans -= p.amortisation * self.loans

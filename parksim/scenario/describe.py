@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 from parksim.banks.moves import upgrade_investment
 from parksim.policy import PolicyPackage
@@ -19,13 +21,18 @@ def policy_text(policy: PolicyPackage) -> str:
     return " ".join(parts)
 
 
-def change_text(change: ScheduledChange, tier_before: float) -> str:
-    """One scheduled change, with the defaults it takes."""
+def change_text(
+    change: ScheduledChange,
+    tier_before: float,
+    tier_changes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> str:
+    """One scheduled change, with the defaults it takes (the scenario's `tier_changes`
+    applied)."""
     parts = [f"quarter {change.quarter}:"]
     if change.bank_tier is not None:
         investment = change.investment
         if investment is None:
-            investment = upgrade_investment(tier_before, change.bank_tier)
+            investment = upgrade_investment(tier_before, change.bank_tier, tier_changes)
         parts.append(
             f"tier {tier_before:.1f} -> {change.bank_tier:.1f} (investment "
             f"{investment:,.0f} 万元, ramp {change.ramp_quarters} quarters)"
@@ -43,15 +50,18 @@ def change_text(change: ScheduledChange, tier_before: float) -> str:
     return " ".join(parts)
 
 
-def describe_strategy(strategy: Strategy) -> list[str]:
-    """Lines describing one strategy as the model will run it."""
+def describe_strategy(
+    strategy: Strategy, tier_changes: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[str]:
+    """Lines describing one strategy as the model will run it, under the scenario's
+    `tier_changes` (its [tiers."x.0"] tables)."""
     lines = [
         f"{strategy.name}: tier {strategy.bank_tier:.1f}, operator {strategy.operator_model}",
         f"    policy: {policy_text(strategy.policy)}",
     ]
     tier = strategy.bank_tier
     for change in strategy.changes:
-        lines.append(f"    change {change_text(change, tier)}")
+        lines.append(f"    change {change_text(change, tier, tier_changes)}")
         tier = change.bank_tier if change.bank_tier is not None else tier
     if not strategy.changes:
         lines.append("    changes: none")
@@ -62,5 +72,5 @@ def describe(scenario: Scenario) -> list[str]:
     """Lines describing every strategy, and the reference of differences.csv."""
     lines = [f"reference strategy (differences.csv): {scenario.reference_strategy}"]
     for strategy in scenario.strategies:
-        lines += describe_strategy(strategy)
+        lines += describe_strategy(strategy, scenario.tiers)
     return lines

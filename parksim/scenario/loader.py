@@ -15,13 +15,22 @@ from typing import Any
 
 from parksim.banks.tiers import TIER_SPECS, TIERS, TierSpec
 from parksim.policy import PolicyPackage
+from parksim.scenario.addresses import (
+    address_of_keyword,
+    resolve,
+    scenario_leaves,
+    tier_name,
+    write,
+)
 from parksim.scenario.errors import ScenarioError, ScenarioErrors
 from parksim.scenario.schema import Scenario, Strategy
 from parksim.scenario.validate import build, to_dict
 
-# Flat keyword overrides accepted by ParkModel (mesa.batch_run sweeps these by name).
+# Overrides of the strategy a model runs, by name (mesa.batch_run sweeps these); its policy
+# fields are `policy.<field>`, or the field's name alone as a keyword.
 STRATEGY_KEYS = ("bank_tier", "operator_model")
-POLICY_KEYS = tuple(f.name for f in dataclasses.fields(PolicyPackage))
+# Where override errors say they come from.
+OVERRIDES = "<overrides>"
 
 
 def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
@@ -82,7 +91,7 @@ def _validated_tiers(
     tiers: Mapping[str, Mapping[str, Any]], file: str | None
 ) -> dict[str, dict[str, Any]]:
     """Check each [tiers."x.0"] table against TierSpec; keep only the fields it changes."""
-    names = {f"{t:.1f}": t for t in TIERS}
+    names = {tier_name(t): t for t in TIERS}
     errors, validated = [], {}
     for name, changes in tiers.items():
         if name not in names:
@@ -141,36 +150,44 @@ def _in_policy(key: str) -> bool:
 _STRATEGY_POLICY_KEY = re.compile(r"strategies\[(?P<index>\d+)\]\.policy(?P<rest>([.\[].*)?)")
 
 
-def apply_overrides(scenario: Scenario, strategy: Strategy, **overrides: Any):
-    """Apply flat keyword overrides; return the new (scenario, strategy), validated.
+def apply_overrides(
+    scenario: Scenario,
+    strategy: Strategy,
+    overrides: Mapping[str, Any] | None = None,
+    **keywords: Any,
+) -> tuple[Scenario, Strategy]:
+    """`scenario` run as `strategy`, with parameters changed; return both, validated.
 
-    `bank_tier` and `operator_model` set the strategy; policy field names set its policy;
-    `section__field` (e.g. `lifecycle__quality_risk`, `park__enterprises`) sets any other
-    scenario field.
+    `overrides` maps parameter addresses (`tiers.2.0.fixed_cost`, `lifecycle.graduation`,
+    `equity.bar[2]`; see parksim.scenario.addresses) to values; `keywords` spell the same
+    addresses as Python names (`lifecycle__graduation`, `tiers__2_0__fixed_cost`, a policy
+    field or top-level field alone). `bank_tier`, `operator_model` and `policy.*` set the
+    strategy's own fields. Unknown addresses raise ScenarioErrors naming each one and the
+    closest valid address.
     """
-    if not overrides:
+    changes = {address_of_keyword(k): v for k, v in keywords.items()}
+    changes.update(overrides or {})
+    if not changes:
         return scenario, strategy
+    valid = [*STRATEGY_KEYS, *scenario_leaves(scenario)]
+    errors = []
+    for key in changes:
+        try:
+            resolve(key, valid, file=OVERRIDES)
+        except ScenarioError as error:
+            errors.append(error)
+    if errors:
+        raise ScenarioErrors(errors, file=OVERRIDES)
     data = to_dict(scenario)
     own = to_dict(strategy)
-    for key, value in overrides.items():
+    for key, value in changes.items():
         if key in STRATEGY_KEYS:
             own[key] = value
-        elif key in POLICY_KEYS:
-            own["policy"][key] = value
-        elif "__" in key:
-            section, name = key.split("__", 1)
-            data.setdefault(section, {})[name] = value
-        elif key in data and not isinstance(data[key], (dict, list)):
-            data[key] = value
+        elif key.startswith("policy."):
+            write(own, key, value)
         else:
-            raise ScenarioError(
-                key,
-                "a strategy field (bank_tier, operator_model), a policy field, a top-level "
-                "scalar (horizon, ...) or section__field",
-                kind="unknown_key",
-            )
-    own["policy"] = {k: v for k, v in own["policy"].items()}
+            write(data, key, value)
     data["strategies"] = [own]
     data.pop("policy", None)
-    new = build(Scenario, data, file="<overrides>")
+    new = scenario_from_dict(data, file=OVERRIDES)
     return new, new.strategies[0]

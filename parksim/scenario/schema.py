@@ -12,14 +12,14 @@ from typing import Any
 from parksim.banks.income import IncomeParams
 from parksim.banks.lending import LendingParams
 from parksim.banks.tiers import TIERS, Tier
+from parksim.core.codes import STAGES
+from parksim.core.sectors import SECTOR_NAMES
 from parksim.credit import CreditParams
 from parksim.enterprises.entry import FirmProfileParams
 from parksim.enterprises.equity import EquityMarketParams
 from parksim.enterprises.lifecycle import LifecycleParams
-from parksim.enterprises.sectors import SECTOR_NAMES
 from parksim.operators.operator import AssetModel, OperatorParams
 from parksim.policy import PolicyPackage
-from parksim.reporting.columns import STAGES
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,8 @@ class ScheduledChange:
         metadata={
             "non_negative": True,
             "help": "one-off cost of a tier change, 万元, booked in its quarter; "
-            "default: banks.moves.UPGRADE_INVESTMENT for the tiers crossed",
+            'default: the upgrade_investment of the tiers climbed ([tiers."x.0"]); '
+            "0 for a move down",
         },
     )
     ramp_quarters: int = field(

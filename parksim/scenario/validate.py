@@ -14,7 +14,12 @@ metadata key              meaning
 ``min_len`` / ``max_len`` number of items of a list, tuple or table
 ``sum_to_one``            the numbers of a list or the values of a table sum to 1 (+-1e-6)
 ``help``                  description shown by :func:`field_docs`
+``source``                where the default comes from (a publication, or an assumption)
 ========================  ===================================================================
+
+Any other metadata key, or a ``unit`` not in :data:`UNITS`, is a TypeError when the class is
+first built (:func:`check_metadata`): a misspelt ``"mni"`` would otherwise drop a bound
+without a word.
 
 Supported annotations: ``bool``, ``int``, ``float``, ``str``, ``Any``, ``Literal[...]``, Enum
 subclasses (by value), nested dataclasses, ``list[X]``, ``tuple[X, ...]``, ``tuple[X, Y]``,
@@ -41,12 +46,54 @@ import numpy as np
 
 from parksim.scenario.errors import ScenarioError, ScenarioErrors
 
-__all__ = ["build", "field_docs", "to_dict"]
+__all__ = ["METADATA_KEYS", "UNITS", "build", "check_metadata", "field_docs", "to_dict"]
 
 # Marks a value that failed validation; its errors are already recorded.
 _INVALID: Any = object()
 
 _UNIT_RANGES = {"probability": "a probability", "share": "a share"}
+METADATA_KEYS = frozenset(
+    {
+        "min",
+        "max",
+        "exclusive_min",
+        "exclusive_max",
+        "non_negative",
+        "unit",
+        "allow_inf",
+        "min_len",
+        "max_len",
+        "sum_to_one",
+        "help",
+        "source",
+    }
+)
+# The units a field may declare. "probability" and "share" also bound the value to [0, 1];
+# the others are documentation. A new unit is added here, once, so a typo is caught.
+UNITS = frozenset(
+    {
+        *_UNIT_RANGES,
+        "probability per quarter",
+        "autocorrelation per quarter",
+        "per quarter",
+        "per year",
+        "quarters",
+        "years",
+        "万元",
+        "万元 per quarter",
+        "万元 per year",
+        "万元 per m²",
+        "m²",
+        "firms",
+        "×",
+        "relative growth",
+        "relative growth per unit of quality",
+        "log revenue per unit of quality",
+        "log IP per unit of quality",
+        "sd of log",
+        "multiple of the sector's share of the park's firms",
+    }
+)
 _SUM_TOLERANCE = 1e-6
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SEQUENCE_ORIGINS = (list, tuple, Sequence)
@@ -74,6 +121,7 @@ def build[T](cls: type[T], data: Mapping[str, Any], *, key: str = "", file: str 
     """
     if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
         raise TypeError(f"build() needs a dataclass type, got {cls!r}")
+    check_metadata(cls)
     errors: list[ScenarioError] = []
     result = _build_dataclass(cls, data, key, errors)
     if errors:
@@ -108,6 +156,41 @@ def field_docs(cls: type) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
     _docs(cls, "", rows, ())
     return rows
+
+
+@functools.cache
+def check_metadata(cls: type) -> None:
+    """Every field of dataclass ``cls``, and of the dataclasses nested in it, uses only
+    :data:`METADATA_KEYS` and :data:`UNITS`; else TypeError naming each field and the
+    closest known key or unit."""
+    problems = _metadata_problems(cls, ())
+    if problems:
+        raise TypeError("\n".join(problems))
+
+
+def _metadata_problems(cls: type, seen: tuple[type, ...]) -> list[str]:
+    problems = []
+    for f in dataclasses.fields(cls):
+        where = f"{cls.__qualname__}.{f.name}"
+        for key in f.metadata:
+            if key not in METADATA_KEYS:
+                problems.append(_unknown_metadata(where, "metadata key", key, METADATA_KEYS))
+        unit = f.metadata.get("unit")
+        if unit is not None and unit not in UNITS:
+            problems.append(_unknown_metadata(where, "unit", unit, UNITS))
+        inner, _ = _nested(_hints(cls)[f.name])
+        if inner is not None and inner not in (*seen, cls):
+            problems.extend(_metadata_problems(inner, (*seen, cls)))
+    return problems
+
+
+def _unknown_metadata(where: str, what: str, name: Any, known: frozenset[str]) -> str:
+    close = difflib.get_close_matches(str(name), sorted(known), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return (
+        f"{where}: unknown {what} {name!r}{hint} "
+        f"(known: {', '.join(sorted(known))}; see parksim/scenario/validate.py)"
+    )
 
 
 # --------------------------------------------------------------------------------------------

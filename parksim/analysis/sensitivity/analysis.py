@@ -1,0 +1,189 @@
+"""Designs and indices: SALib's Morris screening and Sobol (Saltelli) variance indices.
+
+Designs live on the unit cube of probability levels, one axis per parameter; a parameter's
+distribution turns its level into a value (`Parameter.from_unit`). The indices are computed
+on the levels, so a Morris μ* is the change of the metric when a parameter moves across its
+whole plausible range, and Sobol indices are shares of the metric's variance over the
+plausible space, whatever each parameter's distribution.
+
+A study's tables are tidy (`design.parquet`: point, parameter, level, value;
+`outputs.parquet`: point, strategy, versus, metric, value, se, replications) and
+`indices_of` turns them into `indices.csv`. The same function serves the model's studies
+and the check on the Ishigami function (tests/test_sensitivity_analysis.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import morris as morris_analyze
+from SALib.analyze import sobol as sobol_analyze
+from SALib.sample import morris as morris_sample
+from SALib.sample import sobol as sobol_sample
+
+from parksim.analysis.sensitivity import METHODS
+
+MORRIS_LEVELS = 4  # grid levels of a Morris trajectory; Δ = levels / (2 (levels - 1)) = 2/3
+CONFIDENCE = 0.95
+RESAMPLES = 1000  # bootstrap resamples behind SALib's confidence intervals
+OUTCOME_KEYS = ["strategy", "versus", "metric"]  # an outcome: a level or a difference
+MORRIS_COLUMNS = ["parameter", *OUTCOME_KEYS, "mu_star", "mu_star_conf", "sigma", "mu"]
+SOBOL_COLUMNS = ["parameter", *OUTCOME_KEYS, "S1", "S1_conf", "ST", "ST_conf"]
+
+
+@dataclass(frozen=True)
+class Design:
+    """The points of a study on the unit cube: one row per point, one column per parameter."""
+
+    method: str
+    names: tuple[str, ...]
+    levels: np.ndarray  # (points, parameters), probability levels in [0, 1]
+
+    @property
+    def points(self) -> int:
+        return len(self.levels)
+
+    @property
+    def group_size(self) -> int:
+        """Rows that belong together: a Morris trajectory, or a Sobol base sample's block."""
+        k = len(self.names)
+        return k + 1 if self.method == "morris" else k + 2
+
+
+def _problem(names: Sequence[str]) -> dict:
+    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
+
+
+def morris_design(names: Sequence[str], trajectories: int, seed: int) -> Design:
+    """`trajectories` Morris trajectories (Morris 1991), each of len(names) + 1 points."""
+    levels = morris_sample.sample(
+        _problem(names), trajectories, num_levels=MORRIS_LEVELS, seed=seed
+    )
+    return Design("morris", tuple(names), levels)
+
+
+def sobol_design(names: Sequence[str], samples: int, seed: int) -> Design:
+    """Saltelli's scheme on a scrambled Sobol' sequence: `samples` × (len(names) + 2) points.
+
+    `samples` should be a power of two (the sequence's balance properties need it).
+    """
+    levels = sobol_sample.sample(
+        _problem(names), samples, calc_second_order=False, scramble=True, seed=seed
+    )
+    return Design("sobol", tuple(names), levels)
+
+
+def design_points(method: str, names: Sequence[str], size: int, seed: int) -> Design:
+    """The design of `method`: `size` is Morris trajectories or Sobol base samples."""
+    if method == "morris":
+        return morris_design(names, size, seed)
+    if method == "sobol":
+        return sobol_design(names, size, seed)
+    raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
+
+
+def complete_groups(design: Design, y: np.ndarray) -> np.ndarray:
+    """Rows of the groups (trajectories, Sobol blocks) in which every point has an output.
+
+    A failed point (NaN) takes its whole group out; the indices use the rest.
+    """
+    size = design.group_size
+    finite = np.isfinite(y).reshape(-1, size).all(axis=1)
+    return np.repeat(finite, size)
+
+
+def indices(design: Design, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
+    """Morris (μ*, its interval, σ, μ) or Sobol (S1, ST, intervals) indices of one output.
+
+    `y` has one value per design point (NaN where the point failed). With fewer than two
+    complete groups the indices are NaN.
+    """
+    keep = complete_groups(design, y)
+    problem = _problem(design.names)
+    groups = int(keep.sum()) // design.group_size
+    if design.method == "morris":
+        columns = ["mu_star", "mu_star_conf", "sigma", "mu"]
+        if groups < 2:
+            return _empty(design.names, columns)
+        result = morris_analyze.analyze(
+            problem,
+            design.levels[keep],
+            y[keep],
+            num_levels=MORRIS_LEVELS,
+            conf_level=CONFIDENCE,
+            num_resamples=RESAMPLES,
+            seed=seed,
+        )
+    else:
+        columns = ["S1", "S1_conf", "ST", "ST_conf"]
+        if groups < 2:
+            return _empty(design.names, columns)
+        result = sobol_analyze.analyze(
+            problem,
+            y[keep],
+            calc_second_order=False,
+            conf_level=CONFIDENCE,
+            num_resamples=RESAMPLES,
+            seed=seed,
+        )
+    frame = pd.DataFrame({c: np.asarray(result[c], dtype=float) for c in columns})
+    frame.insert(0, "parameter", list(design.names))
+    return frame
+
+
+def _empty(names: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({c: np.full(len(names), np.nan) for c in columns})
+    frame.insert(0, "parameter", list(names))
+    return frame
+
+
+# --- the study's tables ----------------------------------------------------------------------
+
+
+def design_table(design: Design, values: np.ndarray) -> pd.DataFrame:
+    """design.parquet: one row per point × parameter with its level and its value."""
+    points, k = design.levels.shape
+    return pd.DataFrame(
+        {
+            "point": np.repeat(np.arange(points), k),
+            "parameter": np.tile(np.array(design.names, dtype=object), points),
+            "level": design.levels.ravel(),
+            "value": np.asarray(values, dtype=float).ravel(),
+        }
+    )
+
+
+def design_from_table(method: str, table: pd.DataFrame, names: Sequence[str]) -> Design:
+    """The Design a design.parquet table holds (parameters in the study's order)."""
+    wide = table.pivot(index="point", columns="parameter", values="level")
+    return Design(method, tuple(names), wide[list(names)].to_numpy())
+
+
+def indices_of(
+    method: str,
+    design: pd.DataFrame,
+    outputs: pd.DataFrame,
+    names: Sequence[str],
+    seed: int = 0,
+) -> pd.DataFrame:
+    """indices.csv from design.parquet and outputs.parquet: one row per parameter × outcome.
+
+    An outcome is a metric of a strategy (`versus` empty) or a strategy's difference from
+    another (`versus` names it). Points missing from `outputs` count as failed.
+    """
+    points = design_from_table(method, design, names)
+    order = np.arange(points.points)
+    frames = []
+    for keys, rows in outputs.groupby(OUTCOME_KEYS, sort=False, observed=True):
+        y = rows.set_index("point")["value"].reindex(order).to_numpy(dtype=float)
+        frame = indices(points, y, seed)
+        for column, value in zip(OUTCOME_KEYS, keys, strict=True):
+            frame[column] = value
+        frames.append(frame)
+    columns = MORRIS_COLUMNS if method == "morris" else SOBOL_COLUMNS
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(frames, ignore_index=True)[columns]

@@ -1,0 +1,535 @@
+"""A sensitivity study: every strategy at every point of a Morris or Sobol design.
+
+    STUDY_DIR/
+      manifest.json      method, parameters and ranges, replications, seed, scenario,
+                         versions; "status": "incomplete" until every point is in
+      design.parquet     point, parameter, level (probability in [0, 1]), value
+      runs/              the ensemble runner's folder while the study runs (parts, failures)
+      replications.parquet  point × strategy × replication: every metric at the horizon
+      outputs.parquet    point × strategy (× versus): mean over replications and its se
+      indices.csv        Morris or Sobol indices per parameter × outcome
+      robustness.csv     share of the plausible space in which each strategy wins, and
+      flip_boxes.csv     the region where the ranking flips (PRIM)
+      figures/           Morris μ*–σ, Sobol bars, tornado
+
+Common random numbers: replication r of every strategy at every point runs with child r
+of the root seed, so two points differ by their parameters, not their luck. The points run
+through the ensemble runner (parksim.ensemble.runner): replication k of the runs folder is
+replication k mod R of point k div R, so parts land on disk as they finish, an interrupted
+study resumes, and a point whose run raises is recorded while the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from parksim.analysis.differences import DIFFERENCE_METRICS, DifferenceMetric
+from parksim.analysis.sensitivity.analysis import (
+    METHODS,
+    Design,
+    design_from_table,
+    design_points,
+    design_table,
+    indices_of,
+)
+from parksim.analysis.sensitivity.assumptions import Parameter, apply_values, load_assumptions
+from parksim.analysis.sensitivity.robustness import robustness
+from parksim.core import fmath
+from parksim.core.metrics import metric_arrays
+from parksim.ensemble.folders import (
+    STATUS_COMPLETE,
+    STATUS_INCOMPLETE,
+    FolderUnwritable,
+    ResultsFolderError,
+    build_manifest,
+    code_versions,
+    command_line,
+    disk_problem,
+    iso_time,
+    make_folder,
+    read_manifest,
+    remove_made,
+    write_json,
+)
+from parksim.ensemble.runfolder import RunFolder
+from parksim.ensemble.runner import RunIncomplete, replication_seed, run_missing
+from parksim.model import ParkModel
+from parksim.scenario.loader import scenario_from_dict
+from parksim.scenario.schema import Scenario
+from parksim.scenario.validate import to_dict
+
+RUNS = "runs"
+STUDY_KIND = "sensitivity"
+METRICS_BY_NAME = {m.name: m for m in DIFFERENCE_METRICS}
+
+
+# --- what a worker runs --------------------------------------------------------------------
+
+
+def horizon_value(arrays: dict[str, np.ndarray], metric: DifferenceMetric, rate: float) -> float:
+    """A metric of one run at the horizon, as differences.csv defines it (sum or last)."""
+    value = np.sum([arrays[c].astype(np.float64) for c in metric.columns], axis=0)
+    if metric.stock is not None:
+        return float(value[-1])
+    if metric.discounted:
+        value = value * fmath.power(1.0 + rate, -np.arange(len(value)) / 4.0)
+    return float(value.sum())
+
+
+@dataclass
+class PointSimulator:
+    """Runs replication k of the study's runs: point k // R, replication k % R.
+
+    Called by the runner as `simulate(scenario, strategy, seed)`; the seed it is given
+    (child k) is replaced by child k % R, the same at every point.
+    """
+
+    scenario: Scenario
+    keys: tuple[str, ...]
+    scaled: frozenset[str]
+    values: np.ndarray  # (points, parameters)
+    replications: int
+    root_seed: int
+    metrics: tuple[str, ...]
+    _last: tuple[int, Scenario] | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_last": None}
+
+    def scenario_at(self, point: int) -> Scenario:
+        """The scenario with the parameters of `point`."""
+        if self._last is None or self._last[0] != point:
+            values = dict(zip(self.keys, self.values[point].tolist(), strict=True))
+            self._last = (point, apply_values(self.scenario, values, self.scaled))
+        return self._last[1]
+
+    def __call__(
+        self, scenario: Scenario, strategy: str, seed: np.random.SeedSequence
+    ) -> dict[str, np.ndarray]:
+        point, replication = divmod(seed.spawn_key[0], self.replications)
+        here = self.scenario_at(point)
+        rng = np.random.default_rng(replication_seed(self.root_seed, replication))
+        model = ParkModel(here, strategy, rng=rng, collect=False).run()
+        arrays = metric_arrays(model.records)
+        return {
+            name: np.array([horizon_value(arrays, METRICS_BY_NAME[name], here.discount_rate)])
+            for name in self.metrics
+        }
+
+
+class StudyRuns(RunFolder):
+    """The runs folder of a study: one row per run (metrics at the horizon), not per quarter."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        super().__init__(path, manifest)
+        self.columns = ("strategy", "replication", "quarter", *manifest["study_metrics"])
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StudyPlan:
+    """What a study runs: the design's method and size, the parameters, the outcomes."""
+
+    method: str
+    parameters: tuple[Parameter, ...]
+    size: int  # Morris trajectories or Sobol base samples
+    replications: int
+    seed: int
+    metrics: tuple[str, ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(p.key for p in self.parameters)
+
+
+def available_metrics(scenario: Scenario) -> list[str]:
+    """Metrics a study can compute: those of differences.csv whose columns the model has."""
+    from parksim.core.metrics import COLUMN_NAMES
+
+    return [m.name for m in DIFFERENCE_METRICS if set(m.columns) <= set(COLUMN_NAMES)]
+
+
+def make_plan(
+    scenario: Scenario,
+    method: str = "morris",
+    size: int | None = None,
+    replications: int = 4,
+    seed: int | None = None,
+    parameters: Sequence[str] | None = None,
+    metrics: Sequence[str] | None = None,
+) -> StudyPlan:
+    """Check a study's options; raise ValueError naming the option and what was expected."""
+    if method not in METHODS:
+        raise ValueError(f"--method: expected one of {', '.join(METHODS)}, got {method!r}")
+    size = (10 if method == "morris" else 64) if size is None else size
+    option = "--trajectories" if method == "morris" else "--samples"
+    if size < 2:
+        raise ValueError(f"{option}: expected an integer of at least 2, got {size}")
+    if method == "sobol" and size & (size - 1):
+        raise ValueError(f"--samples: expected a power of two (Sobol' sequence), got {size}")
+    if replications < 1:
+        raise ValueError(f"--replications: expected a positive integer, got {replications}")
+    seed = scenario.seed if seed is None else seed
+    if seed < 0:
+        raise ValueError(f"--seed: expected a non-negative integer, got {seed}")
+    assumptions = load_assumptions()
+    chosen = assumptions.ranged(parameters)  # a ScenarioError (a ValueError) names the key
+    if len(chosen) < 2:
+        raise ValueError("--parameters: expected at least two ranged parameters")
+    known = available_metrics(scenario)
+    metrics = known if metrics is None else list(metrics)
+    unknown = [m for m in metrics if m not in known]
+    if unknown or not metrics:
+        raise ValueError(f"--metrics: expected some of {', '.join(known)}, got {unknown or '[]'}")
+    return StudyPlan(method, tuple(chosen), size, replications, seed, tuple(metrics))
+
+
+def design_values(plan: StudyPlan, design: Design) -> np.ndarray:
+    """Parameter values of every point (columns in the plan's order)."""
+    return np.column_stack(
+        [p.from_unit(design.levels[:, i]) for i, p in enumerate(plan.parameters)]
+    )
+
+
+# --- outcomes: strategies and the pairs compared ------------------------------------------
+
+
+def strategy_pairs(scenario: Scenario) -> list[tuple[str, str]]:
+    """(strategy, versus) pairs whose difference a study reports.
+
+    Every strategy against the scenario's reference, then the one-step moves the other
+    pairs miss: one tier up (1.0 → 2.0, 2.0 → 3.0) with the same operator and policy, and
+    heavy → light with the same tier and policy.
+    """
+    reference = scenario.reference_strategy
+    pairs = [(s.name, reference) for s in scenario.strategies if s.name != reference]
+    for a in scenario.strategies:
+        for b in scenario.strategies:
+            same_policy = a.policy == b.policy
+            tier_step = (
+                a.operator_model == b.operator_model
+                and same_policy
+                and b.bank_tier == a.bank_tier + 1.0
+            )
+            light_step = (
+                a.bank_tier == b.bank_tier
+                and same_policy
+                and (a.operator_model, b.operator_model) == ("heavy", "light")
+            )
+            if (tier_step or light_step) and (b.name, a.name) not in pairs:
+                pairs.append((b.name, a.name))
+    return pairs
+
+
+def outputs_table(
+    replications: pd.DataFrame, metrics: Sequence[str], pairs: Sequence[tuple[str, str]]
+) -> pd.DataFrame:
+    """outputs.parquet: per point × strategy, each metric's mean over replications and its
+    standard error (`versus` empty); per point × pair, the paired difference."""
+    frames = []
+    long = replications.melt(
+        id_vars=["point", "strategy", "replication"], value_vars=list(metrics), var_name="metric"
+    )
+    levels = _mean_se(long, ["point", "strategy", "metric"])
+    levels.insert(2, "versus", "")
+    frames.append(levels)
+    wide = long.pivot_table(
+        index=["point", "replication", "metric"], columns="strategy", values="value"
+    )
+    for strategy, versus in pairs:
+        if strategy not in wide or versus not in wide:
+            continue
+        diff = (wide[strategy] - wide[versus]).rename("value").reset_index().dropna()
+        diff["strategy"], diff["versus"] = strategy, versus
+        frames.append(_mean_se(diff, ["point", "strategy", "versus", "metric"]))
+    table = pd.concat(frames, ignore_index=True)
+    return table[["point", "strategy", "versus", "metric", "value", "se", "replications"]]
+
+
+def _mean_se(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    g = frame.groupby(keys, sort=True)["value"]
+    out = g.agg(["mean", "std", "count"]).reset_index()
+    out["se"] = out["std"] / np.sqrt(out["count"])
+    return out.rename(columns={"mean": "value", "count": "replications"}).drop(columns="std")
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def study_manifest(scenario: Scenario, plan: StudyPlan, design: Design) -> dict[str, Any]:
+    """The study's manifest at its start."""
+    return {
+        "kind": STUDY_KIND,
+        "status": STATUS_INCOMPLETE,
+        "method": plan.method,
+        "size": plan.size,
+        "points": design.points,
+        "replications": plan.replications,
+        "seed": plan.seed,
+        "metrics": list(plan.metrics),
+        "parameters": [asdict(p) for p in plan.parameters],
+        "strategies": scenario.names,
+        "pairs": [list(p) for p in strategy_pairs(scenario)],
+        "scenario": to_dict(scenario),
+        "versions": code_versions(),
+        "command": command_line(),
+        "started": iso_time(time.time()),
+    }
+
+
+def plan_of(manifest: dict[str, Any]) -> StudyPlan:
+    """The plan a study's manifest records (its ranges, not today's assumptions file)."""
+    parameters = tuple(Parameter(**p) for p in manifest["parameters"])
+    return StudyPlan(
+        manifest["method"],
+        parameters,
+        manifest["size"],
+        manifest["replications"],
+        manifest["seed"],
+        tuple(manifest["metrics"]),
+    )
+
+
+def run_study(
+    scenario: Scenario,
+    plan: StudyPlan,
+    out: str | Path,
+    *,
+    executor=None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = True,
+    draw: Draw | None = None,
+) -> Path:
+    """Run a new study into `out` (which must not exist); return the folder.
+
+    `draw(out, tables)` draws the study's figures once its tables are written
+    (`parksim.viz.sensitivity_report.draw_study`; the command line passes it).
+
+    Raises RunIncomplete when some points failed: the others are analysed and kept, and
+    `resume_study(out)` retries the failed ones. Raises FolderUnwritable when the disk
+    refuses a write: before the first point, no folder is left; after, the folder keeps
+    the runs done and `resume_study(out)` finishes it.
+    """
+    out = Path(out)
+    design = design_points(plan.method, plan.keys, plan.size, plan.seed)
+    values = design_values(plan, design)
+    manifest = study_manifest(scenario, plan, design)
+    made = make_folder(out)
+    try:
+        runs = _create_runs(out, scenario, plan, design)
+        write_json(out / "manifest.json", manifest)
+        design_table(design, values).to_parquet(out / "design.parquet", index=False)
+    except (OSError, FolderUnwritable) as error:
+        remove_made(made)
+        problem = disk_problem(error) if isinstance(error, OSError) else error.problem
+        raise FolderUnwritable(
+            f"{out}: cannot create the study folder: {problem}; nothing was kept", problem
+        ) from None
+    except BaseException:
+        remove_made(made)
+        raise
+    return _run(
+        out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw
+    )
+
+
+def resume_study(
+    folder: str | Path,
+    *,
+    executor=None,
+    workers: int = 1,
+    scheduler=None,
+    progress=True,
+    draw: Draw | None = None,
+) -> Path:
+    """Continue an interrupted or failed study: run only the points' runs that are missing
+    (`draw` as for `run_study`)."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest.get("kind") != STUDY_KIND:
+        raise ResultsFolderError(f"{folder}: not a sensitivity study (no study manifest)")
+    if manifest["status"] == STATUS_COMPLETE:
+        raise ResultsFolderError(f"{folder}: the study is complete; there is nothing to resume")
+    scenario = scenario_from_dict(manifest["scenario"], file=str(folder / "manifest.json"))
+    plan = plan_of(manifest)
+    table = pd.read_parquet(folder / "design.parquet")
+    design = design_from_table(plan.method, table, plan.keys)
+    values = table.pivot(index="point", columns="parameter", values="value")[list(plan.keys)]
+    runs = StudyRuns.open(folder / RUNS)
+    runs.resumable_scenario(scenario)
+    try:
+        runs.start_session()
+    except OSError as error:
+        raise _unwritable(folder, runs, error) from None
+    return _run(
+        folder,
+        scenario,
+        plan,
+        design,
+        values.to_numpy(),
+        runs,
+        executor,
+        workers,
+        scheduler,
+        progress,
+        draw,
+    )
+
+
+def _create_runs(out: Path, scenario: Scenario, plan: StudyPlan, design: Design) -> StudyRuns:
+    total = design.points * plan.replications
+    manifest = build_manifest(scenario, plan.seed, total, time.time(), status=STATUS_INCOMPLETE)
+    manifest["study_metrics"] = list(plan.metrics)
+    return StudyRuns.create(out / RUNS, manifest)
+
+
+def _unwritable(out: Path, runs: StudyRuns, error: OSError) -> FolderUnwritable:
+    """The one line saying what the disk refused, what was kept and how to go on."""
+    try:
+        done, total = runs.progress()
+        kept = f"{done} of {total} runs are kept there"
+    except (OSError, ResultsFolderError):
+        kept = "the folder is incomplete"
+    return FolderUnwritable(
+        f"{out}: {disk_problem(error)}; {kept}; once the disk is fixed (space freed), "
+        f"continue with: parksim sensitivity --resume {out}"
+    )
+
+
+def _run(out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw):
+    """Run the missing runs and analyse; FolderUnwritable (resumable) if the disk refuses."""
+    try:
+        return _run_and_analyse(
+            out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw
+        )
+    except OSError as error:
+        raise _unwritable(out, runs, error) from None
+
+
+def _run_and_analyse(
+    out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw
+):
+    simulate = PointSimulator(
+        scenario,
+        plan.keys,
+        frozenset(p.key for p in plan.parameters if p.scale),
+        np.asarray(values, dtype=float),
+        plan.replications,
+        plan.seed,
+        plan.metrics,
+    )
+    started = time.perf_counter()
+    incomplete: RunIncomplete | None = None
+    with runs.locked():
+        try:
+            run_missing(
+                runs,
+                scenario,
+                executor=executor,
+                workers=workers,
+                scheduler=scheduler,
+                progress=progress,
+                simulate=simulate,
+                unit="point",
+                per_unit=len(scenario.names) * plan.replications,
+            )
+        except RunIncomplete as error:
+            incomplete = error
+        simulation = time.perf_counter() - started
+        table = runs.assemble(scenario)
+    replications = _replication_table(table, plan.replications)
+    replications.to_parquet(out / "replications.parquet", index=False)
+    tables = write_analysis(out, design, replications, plan, scenario)
+    if draw is not None:
+        draw(out, tables)
+    manifest = read_manifest(out)
+    manifest["timings"] = {
+        "simulation": round(simulation, 3),
+        "analysis": round(time.perf_counter() - started - simulation, 3),
+    }
+    manifest["failed_runs"] = len(runs.read_failures())
+    if incomplete is None:
+        manifest["status"] = STATUS_COMPLETE
+        manifest["finished"] = iso_time(time.time())
+    write_json(out / "manifest.json", manifest)
+    if incomplete is None:
+        # Only once the manifest says complete: until then --resume needs the runs.
+        shutil.rmtree(out / RUNS, ignore_errors=True)
+    if incomplete is not None:
+        failures = pd.DataFrame(runs.read_failures())
+        if not failures.empty:
+            point, replication = np.divmod(failures["replication"], plan.replications)
+            failures.insert(1, "point", point)
+            failures["replication"] = replication
+            failures.drop(columns=["seed", "traceback"]).to_csv(out / "failures.csv", index=False)
+        raise RunIncomplete(
+            out, incomplete.done, incomplete.total, incomplete.failures, incomplete.executor_error
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class StudyTables:
+    """A study's analysed tables, as written to its folder, and what its charts show."""
+
+    plan: StudyPlan
+    scenario: Scenario
+    design: Design
+    outputs: pd.DataFrame
+    indices: pd.DataFrame
+    levels: pd.DataFrame
+    pairs: list[tuple[str, str]]
+
+
+#: Draws a study's figures into `<out>/figures` from its tables.
+Draw = Callable[[Path, StudyTables], None]
+
+
+def write_analysis(
+    out: Path, design: Design, replications: pd.DataFrame, plan: StudyPlan, scenario: Scenario
+) -> StudyTables:
+    """outputs.parquet, indices.csv, robustness.csv and flip_boxes.csv of a study."""
+    pairs = strategy_pairs(scenario)
+    outputs = outputs_table(replications, plan.metrics, pairs)
+    outputs.to_parquet(out / "outputs.parquet", index=False)
+    indices = indices_from_folder(out)
+    levels = pd.DataFrame(design.levels, columns=list(design.names))
+    better = {m.name: m.sign for m in DIFFERENCE_METRICS}
+    table, boxes = robustness(outputs, levels, plan.parameters, better)
+    table.to_csv(out / "robustness.csv", index=False)
+    boxes.to_csv(out / "flip_boxes.csv", index=False)
+    return StudyTables(plan, scenario, design, outputs, indices, levels, pairs)
+
+
+def _replication_table(table: pd.DataFrame, replications: int) -> pd.DataFrame:
+    """The runs' rows as point, strategy, replication and the metrics."""
+    point, replication = np.divmod(table["replication"].to_numpy(), replications)
+    out = table.drop(columns=["quarter", "replication"])
+    out.insert(0, "point", point)
+    out.insert(2, "replication", replication)
+    out["strategy"] = out["strategy"].astype(str)
+    return out
+
+
+def indices_from_folder(folder: str | Path) -> pd.DataFrame:
+    """indices.csv of a study folder, recomputed from its design.parquet and outputs.parquet."""
+    folder = Path(folder)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    names = [p["key"] for p in manifest["parameters"]]
+    design = pd.read_parquet(folder / "design.parquet")
+    outputs = pd.read_parquet(folder / "outputs.parquet")
+    table = indices_of(manifest["method"], design, outputs, names, seed=manifest["seed"])
+    table.to_csv(folder / "indices.csv", index=False)
+    return table

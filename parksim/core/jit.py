@@ -1,0 +1,240 @@
+"""How numba caches parksim's compiled kernels: per kernel module, keyed by what it imports.
+
+numba keeps a cached kernel as long as the file that defines it is unchanged; it does not
+look at the files of the kernels it calls or of the constants it reads. The books' close
+in `banks/book.py` calls the risk measures of `banks/risk.py`, whose machine code numba
+copies into the close's own: after an edit of `risk.py` alone, the close would load stale
+code and give stale numbers. And numba freezes the module globals a kernel reads (tables,
+IntEnum codes, limits) into its machine code, so a kernel also depends on the modules
+those values come from.
+
+So every kernel of parksim is cached under a stamp of its module's *dependency closure*:
+the module's source and the sources of the parksim modules it imports, transitively
+(found statically, with `ast`, from every import statement of each file: module level or
+not, so a lazily imported module counts too). Whatever a kernel can call or read is
+defined in that closure, so an edit outside it (the command line, a chart, the runner)
+keeps the kernel, and an edit inside it compiles the kernel again. This module is in
+every closure: it sets the kernels' compile options (below). The mechanism is a cache
+locator (`KernelCacheLocator`), the numba class that says where a function's cache lives
+and what its source stamp is, put first in numba's list for functions under a registered
+package root (`register_package`; parksim registers itself at import, before any kernel
+module is imported, since numba binds a kernel's cache when the kernel is decorated).
+numba's own locators serve every other function, as before.
+
+Each module version gets its own folder, named by the module and its stamp
+(`parksim.banks.book-<stamp>`), so checkouts and branches with the same closure share one
+compiled copy and switching between two versions recompiles neither. The folders live in
+the user cache (`~/.cache/parksim/numba/`), or under `parksim/` of a `NUMBA_CACHE_DIR`
+the user set, which wins. A folder is touched when a process uses it, and folders unused
+for `KEEP_UNUSED_CACHES_DAYS` are removed at import (a module being edited leaves one per
+edit). numba still keys each cached specialisation by its signature, the CPU, numba's
+version and the kernel's own bytecode.
+
+The kernels are compiled without the C-callable wrapper numba adds to every function
+(`no_cfunc_wrapper`): it serves only first-class function values, which parksim does not
+use, and numba compiles it into every caller again (0.5-1 s of a cold compile of 16-17
+CPU seconds; results are the same to the bit).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import os
+import shutil
+import time
+from pathlib import Path
+
+from numba.core import config, dispatcher
+from numba.core.caching import CacheImpl, _CacheLocator
+
+# Cache folders of module versions no process used for this many days are removed.
+KEEP_UNUSED_CACHES_DAYS = 7
+STAMP_CHARACTERS = 16  # of the hex SHA-256, in a folder's name
+
+# The folder of the package whose kernels this module caches: parksim/ (this is core/jit.py).
+PARKSIM_ROOT = Path(__file__).resolve().parents[1]
+_THIS_FILE = Path(__file__).resolve()
+_THIS_DIGEST = hashlib.sha256(_THIS_FILE.read_bytes()).digest()
+_roots: list[Path] = []
+
+
+def register_package(root: Path) -> None:
+    """Cache the kernels of the package whose folder is `root` by dependency closure."""
+    root = Path(root).resolve()
+    if root not in _roots:
+        _roots.append(root)
+    if KernelCacheLocator not in CacheImpl._locator_classes:
+        CacheImpl._locator_classes.insert(0, KernelCacheLocator)
+    if dispatcher._FunctionCompiler._customize_flags is not _customize_flags:
+        _customize_flags.numba_default = dispatcher._FunctionCompiler._customize_flags
+        dispatcher._FunctionCompiler._customize_flags = _customize_flags
+
+
+def _root_of(path: Path) -> Path | None:
+    return next((r for r in _roots if path.is_relative_to(r)), None)
+
+
+def module_name(path: Path, root: Path) -> str:
+    """Dotted name of the module at `path` in the package whose folder is `root`."""
+    parts = path.relative_to(root.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_file(name: str, root: Path) -> Path | None:
+    """The file of module `name` if it is in the package at `root`."""
+    parts = name.split(".")
+    if parts[0] != root.name:
+        return None
+    base = root.parent.joinpath(*parts)
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@functools.lru_cache(maxsize=1024)
+def _read(path: Path, mtime_ns: int, size: int) -> tuple[bytes, tuple[Path, ...]]:
+    """A module's SHA-256 and the modules of its package it imports (memoised while the
+    file is unchanged: numba asks once per kernel).
+
+    `import p.m` and `from p.m import f` depend on p.m; `from p import m` on the
+    submodule p.m only, `from p import f` on p (its __init__), which defines f."""
+    source = path.read_bytes()
+    root = _root_of(path)
+    name = module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    imported: list[Path | None] = []
+    for node in ast.walk(ast.parse(source, filename=str(path))):
+        if isinstance(node, ast.Import):
+            imported += [_module_file(alias.name, root) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level:  # relative: from the package, one level up per extra dot
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(parts + ([node.module] if node.module else []))
+            names = [alias.name for alias in node.names]
+            submodules = [_module_file(f"{module}.{n}", root) for n in names]
+            imported += submodules
+            if None in submodules:
+                imported.append(_module_file(module, root))
+    found = {file.resolve() for file in imported if file is not None}
+    return hashlib.sha256(source).digest(), tuple(sorted(found))
+
+
+def _source(path: Path) -> tuple[bytes, tuple[Path, ...]]:
+    stat = path.stat()
+    return _read(path, stat.st_mtime_ns, stat.st_size)
+
+
+def dependencies(path: Path) -> list[Path]:
+    """The module at `path`, the modules of its package it imports, transitively, and
+    this module (which sets the kernels' compile options); sorted."""
+    path = Path(path).resolve()
+    if _root_of(path) is None:
+        raise ValueError(f"{path} is not in a registered package")
+    seen = {path, _THIS_FILE}
+    todo = [path]
+    while todo:
+        for file in _source(todo.pop())[1]:
+            if file not in seen:
+                seen.add(file)
+                todo.append(file)
+    return sorted(seen)
+
+
+def source_stamp(path: Path) -> str:
+    """SHA-256 (hex) of the names and contents of the dependency closure of the module
+    at `path` (`dependencies`)."""
+    root = _root_of(Path(path).resolve())
+    digest = hashlib.sha256()
+    for dependency in dependencies(path):
+        inside = dependency.is_relative_to(root)
+        digest.update(str(dependency.relative_to(root) if inside else dependency.name).encode())
+        digest.update(b"\0")
+        digest.update(_THIS_DIGEST if dependency == _THIS_FILE else _source(dependency)[0])
+    return digest.hexdigest()
+
+
+def cache_root() -> Path:
+    """Where the kernels' folders are: under the user's NUMBA_CACHE_DIR if set."""
+    if config.CACHE_DIR:
+        return Path(config.CACHE_DIR) / "parksim"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("parksim")) / "numba"
+
+
+_touched: set[Path] = set()
+
+
+class KernelCacheLocator(_CacheLocator):
+    """numba's cache of one kernel of a registered package: one folder per version of its
+    module's dependency closure, whose stamp is also numba's source stamp."""
+
+    def __init__(self, py_func, py_file: str) -> None:
+        path = Path(py_file).resolve()
+        self._lineno = py_func.__code__.co_firstlineno
+        self._stamp = source_stamp(path)
+        name = module_name(path, _root_of(path))
+        self._cache_path = str(cache_root() / f"{name}-{self._stamp[:STAMP_CHARACTERS]}")
+
+    def ensure_cache_path(self) -> None:
+        super().ensure_cache_path()
+        # A folder in use is not pruned: its time is that of its last use.
+        if self._cache_path not in _touched:
+            os.utime(self._cache_path)
+            _touched.add(self._cache_path)
+
+    def get_cache_path(self) -> str:
+        return self._cache_path
+
+    def get_source_stamp(self) -> str:
+        return self._stamp
+
+    def get_disambiguator(self) -> str:
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func, py_file: str) -> KernelCacheLocator | None:
+        if not os.path.exists(py_file) or _root_of(Path(py_file).resolve()) is None:
+            return None  # not ours: numba's next locator
+        self = cls(py_func, py_file)
+        try:
+            self.ensure_cache_path()
+        except OSError:
+            return None  # not writable: numba's own places
+        return self
+
+
+def _customize_flags(self, flags):
+    """numba's per-function compile flags, less the C-callable wrapper for kernels of a
+    registered package (see the module's docstring)."""
+    flags = _customize_flags.numba_default(self, flags)
+    file = getattr(getattr(self.py_func, "__code__", None), "co_filename", None)
+    ours = file is not None and _root_of(Path(file).resolve()) is not None
+    if ours and not flags.is_set("no_cfunc_wrapper"):
+        flags.no_cfunc_wrapper = True
+    return flags
+
+
+def prune(root: Path | None = None, days: float = KEEP_UNUSED_CACHES_DAYS) -> None:
+    """Remove the cache folders no process used for `days` (also those of parksim 0.4,
+    one folder per source version)."""
+    root = cache_root() if root is None else root
+    try:
+        folders = [p for p in root.iterdir() if p.is_dir()]
+    except OSError:
+        return
+    cutoff = time.time() - days * 86400
+    for folder in folders:
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
+register_package(PARKSIM_ROOT)
+prune()

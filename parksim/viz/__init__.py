@@ -1,0 +1,1 @@
+"""Charts, the HTML report, the app page, fonts and the Chinese and English labels."""

@@ -1,0 +1,176 @@
+"""Charts of a sensitivity study: Morris μ*–σ, Sobol indices with intervals, a tornado.
+
+Each chart shows one outcome: a metric of a strategy, or the difference between two
+strategies (the study's main pair by default). They use the run charts' page style and
+stamp (parksim.viz.charts).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from parksim.viz import charts as run_charts
+
+TOP = 15  # parameters shown in bar charts
+LABELLED = 8  # parameters named in the Morris scatter
+
+
+def outcome_label(strategy: str, versus: str, metric: str) -> str:
+    """`cum_net_profit: tier2_heavy − tier1_heavy`, or of one strategy."""
+    return f"{metric}: {strategy} − {versus}" if versus else f"{metric}: {strategy}"
+
+
+def _select(table: pd.DataFrame, strategy: str, versus: str, metric: str) -> pd.DataFrame:
+    chosen = (
+        (table["strategy"] == strategy) & (table["versus"] == versus) & (table["metric"] == metric)
+    )
+    return table[chosen]
+
+
+def morris_chart(
+    indices: pd.DataFrame, strategy: str, versus: str, metric: str, stamp: str
+) -> Figure:
+    """μ* against σ of the elementary effects, the most influential parameters named."""
+    rows = _select(indices, strategy, versus, metric).sort_values("mu_star", ascending=False)
+    fig, body = run_charts._new_figure(4.2)
+    ax = body.subplots()
+    ax.errorbar(
+        rows["mu_star"],
+        rows["sigma"],
+        xerr=rows["mu_star_conf"],
+        fmt="o",
+        ms=3,
+        lw=0.6,
+        color="C0",
+        ecolor="0.6",
+        label="parameter (μ* with its 95 % interval)",
+    )
+    for _, row in rows.head(LABELLED).iterrows():
+        ax.annotate(
+            row["parameter"],
+            (row["mu_star"], row["sigma"]),
+            fontsize=6,
+            xytext=(3, 2),
+            textcoords="offset points",
+        )
+    top = float(np.nanmax([rows["mu_star"].max(), rows["sigma"].max(), 1e-12]))
+    ax.plot([0, top], [0, top], ls=":", color="0.5", lw=0.8, label="σ = μ* (interactions)")
+    ax.set_xlabel("μ*: mean |elementary effect| over the parameter's range")
+    ax.set_ylabel("σ of the elementary effects")
+    return run_charts._finish(
+        fig, stamp, f"Morris screening · {outcome_label(strategy, versus, metric)}", lang="en"
+    )
+
+
+def sobol_chart(
+    indices: pd.DataFrame, strategy: str, versus: str, metric: str, stamp: str
+) -> Figure:
+    """First-order and total Sobol indices with their 95 % intervals, largest total first."""
+    rows = _select(indices, strategy, versus, metric).sort_values("ST", ascending=False).head(TOP)
+    rows = rows.iloc[::-1]
+    fig, body = run_charts._new_figure(1.2 + 0.22 * len(rows))
+    ax = body.subplots()
+    y = np.arange(len(rows))
+    ax.barh(
+        y + 0.2,
+        rows["ST"],
+        0.4,
+        xerr=rows["ST_conf"],
+        color="C1",
+        label="total ST",
+        error_kw={"lw": 0.6},
+    )
+    ax.barh(
+        y - 0.2,
+        rows["S1"],
+        0.4,
+        xerr=rows["S1_conf"],
+        color="C0",
+        label="first-order S1",
+        error_kw={"lw": 0.6},
+    )
+    ax.set_yticks(y, rows["parameter"], fontsize=6)
+    ax.set_xlabel("share of the outcome's variance over the plausible space")
+    return run_charts._finish(
+        fig, stamp, f"Sobol indices · {outcome_label(strategy, versus, metric)}", lang="en"
+    )
+
+
+def tornado_chart(
+    outputs: pd.DataFrame,
+    levels: pd.DataFrame,
+    strategy: str,
+    versus: str,
+    metric: str,
+    stamp: str,
+) -> Figure:
+    """Mean outcome with each parameter in the lowest and in the highest quarter of its
+    range, the widest swings on top; the line is the mean over all points."""
+    rows = _select(outputs, strategy, versus, metric).set_index("point")["value"]
+    levels = levels.loc[rows.index]
+    low = {p: rows[levels[p] <= 0.25].mean() for p in levels.columns}
+    high = {p: rows[levels[p] >= 0.75].mean() for p in levels.columns}
+    swing = pd.DataFrame({"low": low, "high": high})
+    swing["width"] = (swing["high"] - swing["low"]).abs()
+    swing = swing.sort_values("width", ascending=False).head(TOP).iloc[::-1]
+    centre = float(rows.mean())
+    fig, body = run_charts._new_figure(1.2 + 0.22 * len(swing))
+    ax = body.subplots()
+    y = np.arange(len(swing))
+    ax.barh(
+        y, swing["low"] - centre, left=centre, color="C0", label="parameter in its lowest quarter"
+    )
+    ax.barh(
+        y,
+        swing["high"] - centre,
+        left=centre,
+        color="C3",
+        alpha=0.7,
+        label="parameter in its highest quarter",
+    )
+    ax.axvline(centre, color="0.3", lw=0.8)
+    ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
+    ax.set_yticks(y, swing.index, fontsize=6)
+    ax.set_xlabel(outcome_label(strategy, versus, metric))
+    return run_charts._finish(
+        fig, stamp, f"Tornado · {outcome_label(strategy, versus, metric)}", lang="en"
+    )
+
+
+def save_charts(
+    method: str,
+    indices: pd.DataFrame,
+    outputs: pd.DataFrame,
+    levels: pd.DataFrame,
+    main: tuple[str, str, str],
+    out_dir: Path,
+    stamp: str,
+) -> list[Path]:
+    """The study's charts of the main outcome, as PNG and SVG in `out_dir`."""
+    # Built inside the chart style, so text takes the shipped CJK font where it needs it.
+    draws = {
+        f"{method}_indices": lambda: (morris_chart if method == "morris" else sobol_chart)(
+            indices, *main, stamp
+        ),
+        "tornado": lambda: tornado_chart(outputs, levels, *main, stamp),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, draw in draws.items():
+        with run_charts._style():
+            fig = draw()
+            try:
+                for suffix, extra in (
+                    ("png", {"dpi": 200, "metadata": {"Software": None}}),
+                    ("svg", {"metadata": {"Date": None, "Creator": None}}),
+                ):
+                    path = out_dir / f"{name}.{suffix}"
+                    fig.savefig(path, format=suffix, **extra)
+                    paths.append(path)
+            finally:
+                fig.clear()
+    return paths

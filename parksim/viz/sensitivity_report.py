@@ -1,0 +1,40 @@
+"""A study's figures from its analysed tables (`parksim.analysis.sensitivity.study`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from parksim import __version__
+from parksim.analysis.sensitivity.study import StudyTables
+from parksim.scenario.schema import Scenario
+from parksim.viz.sensitivity_charts import save_charts
+
+
+def main_outcome(scenario: Scenario, pairs: list[tuple[str, str]], metric: str):
+    """The outcome the charts show: one tier up from the reference (same operator), else
+    the first pair, on the study's first metric."""
+    reference = scenario.strategy(scenario.reference_strategy)
+    for strategy, versus in pairs:
+        if versus == reference.name:
+            s = scenario.strategy(strategy)
+            if (
+                s.operator_model == reference.operator_model
+                and s.bank_tier == reference.bank_tier + 1
+            ):
+                return (strategy, versus, metric)
+    strategy, versus = pairs[0] if pairs else (scenario.names[0], "")
+    return (strategy, versus, metric)
+
+
+def draw_study(out: Path, tables: StudyTables) -> None:
+    """figures/ of a study: its indices, robustness and the main outcome's charts."""
+    plan, design = tables.plan, tables.design
+    stamp = (
+        f"parksim {__version__} · {tables.scenario.name} · {plan.method} "
+        f"({plan.size} {'trajectories' if plan.method == 'morris' else 'base samples'}, "
+        f"{design.points} points × {plan.replications} replications) · seed {plan.seed}"
+    )
+    main = main_outcome(tables.scenario, tables.pairs, plan.metrics[0])
+    save_charts(
+        plan.method, tables.indices, tables.outputs, tables.levels, main, out / "figures", stamp
+    )
