@@ -44,6 +44,7 @@ import hashlib
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from numba.core import config, dispatcher
@@ -55,16 +56,17 @@ STAMP_CHARACTERS = 16  # of the hex SHA-256, in a folder's name
 
 # The folder of the package whose kernels this module caches: parksim/ (this is core/jit.py).
 PARKSIM_ROOT = Path(__file__).resolve().parents[1]
-_THIS_FILE = Path(__file__).resolve()
-_THIS_DIGEST = hashlib.sha256(_THIS_FILE.read_bytes()).digest()
-_roots: list[Path] = []
+_THIS_FILE = os.path.realpath(__file__)
+_THIS_DIGEST = hashlib.sha256(Path(_THIS_FILE).read_bytes()).digest()
+# Registered package folders (real paths, with a trailing separator).
+_roots: list[str] = []
 
 
 def register_package(root: Path) -> None:
     """Cache the kernels of the package whose folder is `root` by dependency closure."""
-    root = Path(root).resolve()
-    if root not in _roots:
-        _roots.append(root)
+    folder = os.path.join(os.path.realpath(root), "")
+    if folder not in _roots:
+        _roots.append(folder)
     if KernelCacheLocator not in CacheImpl._locator_classes:
         CacheImpl._locator_classes.insert(0, KernelCacheLocator)
     if dispatcher._FunctionCompiler._customize_flags is not _customize_flags:
@@ -72,41 +74,54 @@ def register_package(root: Path) -> None:
         dispatcher._FunctionCompiler._customize_flags = _customize_flags
 
 
-def _root_of(path: Path) -> Path | None:
-    return next((r for r in _roots if path.is_relative_to(r)), None)
+def _root_of(path: str) -> str | None:
+    """The registered package folder `path` (a real path) is in."""
+    return next((root for root in _roots if path.startswith(root)), None)
 
 
 def module_name(path: Path, root: Path) -> str:
     """Dotted name of the module at `path` in the package whose folder is `root`."""
-    parts = path.relative_to(root.parent).with_suffix("").parts
+    parts = Path(path).relative_to(Path(root).parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _module_file(name: str, root: Path) -> Path | None:
+def _module_file(name: str, root: str) -> str | None:
     """The file of module `name` if it is in the package at `root`."""
     parts = name.split(".")
-    if parts[0] != root.name:
+    if parts[0] != os.path.basename(root[:-1]):
         return None
-    base = root.parent.joinpath(*parts)
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
+    base = os.path.join(os.path.dirname(root[:-1]), *parts)
+    for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+        if os.path.isfile(candidate):
+            return os.path.realpath(candidate)
     return None
 
 
+def _statements(nodes: list) -> Iterator[ast.AST]:
+    """Every statement, nested ones too (in functions, classes, branches, `try`): imports
+    are statements, so expressions need no visit."""
+    for node in nodes:
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            children = getattr(node, field, None)
+            if isinstance(children, list):
+                yield from _statements(children)
+
+
 @functools.lru_cache(maxsize=1024)
-def _read(path: Path, mtime_ns: int, size: int) -> tuple[bytes, tuple[Path, ...]]:
+def _read(path: str, mtime_ns: int, size: int) -> tuple[bytes, tuple[str, ...]]:
     """A module's SHA-256 and the modules of its package it imports (memoised while the
-    file is unchanged: numba asks once per kernel).
+    file is unchanged).
 
     `import p.m` and `from p.m import f` depend on p.m; `from p import m` on the
     submodule p.m only, `from p import f` on p (its __init__), which defines f."""
-    source = path.read_bytes()
+    with open(path, "rb") as file:
+        source = file.read()
     root = _root_of(path)
-    name = module_name(path, root)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    imported: list[Path | None] = []
-    for node in ast.walk(ast.parse(source, filename=str(path))):
+    name = module_name(Path(path), Path(root))
+    package = name if os.path.basename(path) == "__init__.py" else name.rpartition(".")[0]
+    imported: list[str | None] = []
+    for node in _statements(ast.parse(source, filename=path).body):
         if isinstance(node, ast.Import):
             imported += [_module_file(alias.name, root) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -119,21 +134,18 @@ def _read(path: Path, mtime_ns: int, size: int) -> tuple[bytes, tuple[Path, ...]
             imported += submodules
             if None in submodules:
                 imported.append(_module_file(module, root))
-    found = {file.resolve() for file in imported if file is not None}
+    found = {file for file in imported if file is not None}
     return hashlib.sha256(source).digest(), tuple(sorted(found))
 
 
-def _source(path: Path) -> tuple[bytes, tuple[Path, ...]]:
-    stat = path.stat()
+def _source(path: str) -> tuple[bytes, tuple[str, ...]]:
+    if path == _THIS_FILE:  # its own imports are outside parksim
+        return _THIS_DIGEST, ()
+    stat = os.stat(path)
     return _read(path, stat.st_mtime_ns, stat.st_size)
 
 
-def dependencies(path: Path) -> list[Path]:
-    """The module at `path`, the modules of its package it imports, transitively, and
-    this module (which sets the kernels' compile options); sorted."""
-    path = Path(path).resolve()
-    if _root_of(path) is None:
-        raise ValueError(f"{path} is not in a registered package")
+def _closure(path: str) -> list[str]:
     seen = {path, _THIS_FILE}
     todo = [path]
     while todo:
@@ -144,16 +156,28 @@ def dependencies(path: Path) -> list[Path]:
     return sorted(seen)
 
 
+def dependencies(path: Path) -> list[Path]:
+    """The module at `path`, the modules of its package it imports, transitively, and
+    this module (which sets the kernels' compile options); sorted."""
+    path = os.path.realpath(path)
+    if _root_of(path) is None:
+        raise ValueError(f"{path} is not in a registered package")
+    return [Path(file) for file in _closure(path)]
+
+
 def source_stamp(path: Path) -> str:
     """SHA-256 (hex) of the names and contents of the dependency closure of the module
     at `path` (`dependencies`)."""
-    root = _root_of(Path(path).resolve())
+    path = os.path.realpath(path)
+    root = _root_of(path)
+    if root is None:
+        raise ValueError(f"{path} is not in a registered package")
     digest = hashlib.sha256()
-    for dependency in dependencies(path):
-        inside = dependency.is_relative_to(root)
-        digest.update(str(dependency.relative_to(root) if inside else dependency.name).encode())
+    for file in _closure(path):
+        name = file.removeprefix(root) if file.startswith(root) else os.path.basename(file)
+        digest.update(name.encode())
         digest.update(b"\0")
-        digest.update(_THIS_DIGEST if dependency == _THIS_FILE else _source(dependency)[0])
+        digest.update(_source(file)[0])
     return digest.hexdigest()
 
 
@@ -174,10 +198,10 @@ class KernelCacheLocator(_CacheLocator):
     module's dependency closure, whose stamp is also numba's source stamp."""
 
     def __init__(self, py_func, py_file: str) -> None:
-        path = Path(py_file).resolve()
+        path = os.path.realpath(py_file)
         self._lineno = py_func.__code__.co_firstlineno
         self._stamp = source_stamp(path)
-        name = module_name(path, _root_of(path))
+        name = module_name(Path(path), Path(_root_of(path)))
         self._cache_path = str(cache_root() / f"{name}-{self._stamp[:STAMP_CHARACTERS]}")
 
     def ensure_cache_path(self) -> None:
@@ -198,7 +222,7 @@ class KernelCacheLocator(_CacheLocator):
 
     @classmethod
     def from_function(cls, py_func, py_file: str) -> KernelCacheLocator | None:
-        if not os.path.exists(py_file) or _root_of(Path(py_file).resolve()) is None:
+        if not os.path.exists(py_file) or _root_of(os.path.realpath(py_file)) is None:
             return None  # not ours: numba's next locator
         self = cls(py_func, py_file)
         try:
@@ -213,7 +237,7 @@ def _customize_flags(self, flags):
     registered package (see the module's docstring)."""
     flags = _customize_flags.numba_default(self, flags)
     file = getattr(getattr(self.py_func, "__code__", None), "co_filename", None)
-    ours = file is not None and _root_of(Path(file).resolve()) is not None
+    ours = file is not None and _root_of(os.path.realpath(file)) is not None
     if ours and not flags.is_set("no_cfunc_wrapper"):
         flags.no_cfunc_wrapper = True
     return flags
