@@ -15,9 +15,10 @@ import numba
 from parksim.banks import book
 from parksim.core import jit
 
-# A package of three modules in tmp_path, cached by parksim's mechanism (its __init__
+# A package of four modules in tmp_path, cached by parksim's mechanism (its __init__
 # registers it): `measure.scale` is a kernel, `book.close` a kernel calling it, `charts`
-# imports book (a layer above) and `other` nothing: as banks/book.py calls banks/risk.py.
+# imports book (a layer above) and `other` nothing (book imports it for type checking
+# only): as banks/book.py calls banks/risk.py.
 PACKAGE = {
     "__init__.py": (
         "import os\n"
@@ -34,8 +35,11 @@ PACKAGE = {
         "    return FACTOR * x\n"
     ),
     "book.py": (
+        "from typing import TYPE_CHECKING\n"
         "from numba import njit\n"
         "from jitprobe.measure import scale\n"
+        "if TYPE_CHECKING:  # never runs: no dependency\n"
+        "    from jitprobe.other import WORDS\n"
         "@njit(cache=True)\n"
         "def close(x):\n"
         "    return scale(x) + 1.0\n"

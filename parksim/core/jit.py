@@ -99,13 +99,25 @@ def _module_file(name: str, root: str) -> str | None:
 
 def _statements(nodes: list) -> Iterator[ast.AST]:
     """Every statement, nested ones too (in functions, classes, branches, `try`): imports
-    are statements, so expressions need no visit."""
+    are statements, so expressions need no visit. The body of `if TYPE_CHECKING:` is
+    left out: it never runs, so what it imports cannot reach a kernel."""
     for node in nodes:
         yield node
         for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            if field == "body" and _is_type_checking(node):
+                continue
             children = getattr(node, field, None)
             if isinstance(children, list):
                 yield from _statements(children)
+
+
+def _is_type_checking(node: ast.AST) -> bool:
+    if not isinstance(node, ast.If):
+        return False
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 @functools.lru_cache(maxsize=1024)
