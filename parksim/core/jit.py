@@ -11,15 +11,23 @@ those values come from.
 So every kernel of parksim is cached under a stamp of its module's *dependency closure*:
 the module's source and the sources of the parksim modules it imports, transitively
 (found statically, with `ast`, from every import statement of each file: module level or
-not, so a lazily imported module counts too). Whatever a kernel can call or read is
-defined in that closure, so an edit outside it (the command line, a chart, the runner)
-keeps the kernel, and an edit inside it compiles the kernel again. This module is in
-every closure: it sets the kernels' compile options (below). The mechanism is a cache
-locator (`KernelCacheLocator`), the numba class that says where a function's cache lives
-and what its source stamp is, put first in numba's list for functions under a registered
-package root (`register_package`; parksim registers itself at import, before any kernel
-module is imported, since numba binds a kernel's cache when the kernel is decorated).
-numba's own locators serve every other function, as before.
+not, so a lazily imported module counts too; only `if TYPE_CHECKING:` imports, which
+never run, are left out). Whatever a kernel can call or read is defined in that closure,
+so an edit outside it (the command line, a chart, the runner) keeps the kernel, and an
+edit inside it compiles the kernel again. This module is in every closure: it sets the
+kernels' compile options (below). Files that are not Python (parksim/data/) are in no
+stamp: a kernel must not read constants loaded from them at import. The mechanism is a
+cache locator (`KernelCacheLocator`), the numba class that says where a function's cache
+lives and what its source stamp is, put first in numba's list for functions under a
+registered package folder (`register_package`; parksim.core registers parksim when it
+is imported, before any kernel module, since numba binds a kernel's cache when the
+kernel is decorated). numba's own locators serve every other function, as before.
+
+Why not finer: a closure of what each kernel actually calls and reads would recompile
+less after an edit of a mechanism, but would have to follow module-level code that
+computes the constants kernels read; a missed dependency gives stale numbers, while a
+needless one costs seconds. Why not coarser: a hash of every file (0.4) recompiled all
+kernels for an edit of a docstring in the command line.
 
 Each module version gets its own folder, named by the module and its stamp
 (`parksim.banks.book-<stamp>`), so checkouts and branches with the same closure share one
@@ -32,7 +40,7 @@ version and the kernel's own bytecode.
 
 The kernels are compiled without the C-callable wrapper numba adds to every function
 (`no_cfunc_wrapper`): it serves only first-class function values, which parksim does not
-use, and numba compiles it into every caller again (0.5-1 s of a cold compile of 16-17
+use, and numba compiles it into every caller again (0.5-1 s of a cold compile of 13-16
 CPU seconds; results are the same to the bit).
 """
 
