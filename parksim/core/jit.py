@@ -55,8 +55,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from numba.core import config, dispatcher
-from numba.core.caching import CacheImpl, _CacheLocator
+from numba.core import caching, config, dispatcher
+from numba.core.caching import _CacheLocator
+
+# numba's base of function caches, whose class list of locators this module extends
+# (`_CacheImpl` in older numba releases).
+CacheImpl = getattr(caching, "CacheImpl", None) or caching._CacheImpl
 
 # Cache folders of module versions no process used for this many days are removed.
 KEEP_UNUSED_CACHES_DAYS = 7
