@@ -33,6 +33,7 @@ def test_editing_any_source_file_moves_the_cache(tmp_path: Path) -> None:
     assert source_hash(package) == source_hash(package)
 
 
+@pytest.mark.slow
 def test_a_numba_cache_dir_the_user_set_wins(tmp_path: Path) -> None:
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     code = "import parksim, numba; print(numba.config.CACHE_DIR)"

@@ -18,25 +18,14 @@ import pytest
 from parksim.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from parksim.results import RunResult
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def tiny_scenario_text() -> str:
-    """The baseline with its first two strategies, 100 firms and four quarters."""
-    head, *strategies = BASELINE.read_text(encoding="utf-8").split("[[strategies]]")
-    text = "[[strategies]]".join([head, *strategies[:2]])
-    text = re.sub(r"^horizon = \d+", "horizon = 4", text, count=1, flags=re.M)
-    return re.sub(r"^enterprises = \d+", "enterprises = 100", text, count=1, flags=re.M)
-
-
 @pytest.fixture(scope="module")
-def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    scenario = tmp_path_factory.mktemp("scenario") / "tiny.toml"
-    scenario.write_text(tiny_scenario_text(), encoding="utf-8")
-    out = tmp_path_factory.mktemp("runs") / "tiny-run"
-    assert main(["run", str(scenario), "--replications", "3", "--out", str(out), "--quiet"]) == 0
-    return out
+def run_folder(tiny_run_folder: Path) -> Path:
+    """`parksim run` of the tiny scenario, two replications, with its charts; made once
+    for the session (tests/conftest.py), as test_cli checks the same folder."""
+    return tiny_run_folder
 
 
 def plotted(run: Path, out: Path, *options: str) -> dict[str, bytes]:
@@ -46,6 +35,7 @@ def plotted(run: Path, out: Path, *options: str) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_plot_twice_gives_the_same_bytes(run_folder: Path, tmp_path: Path, lang: str) -> None:
     first = plotted(run_folder, tmp_path / "a", "--lang", lang)
@@ -59,6 +49,7 @@ def test_plot_twice_gives_the_same_bytes(run_folder: Path, tmp_path: Path, lang:
         assert first == original
 
 
+@pytest.mark.slow
 def test_chinese_plot_draws_glyphs_from_the_shipped_font(run_folder: Path, tmp_path) -> None:
     files = plotted(run_folder, tmp_path, "--lang", "zh", "--format", "svg")
     svg = files["risk_curves.svg"].decode("utf-8")
@@ -66,6 +57,7 @@ def test_chinese_plot_draws_glyphs_from_the_shipped_font(run_folder: Path, tmp_p
     assert len(set(re.findall(r'id="NotoSansSC-Bold-[0-9a-f]+"', svg))) >= 5  # the title
 
 
+@pytest.mark.slow
 def test_plot_writes_pdf_with_the_fonts_embedded(run_folder: Path, tmp_path: Path) -> None:
     files = plotted(run_folder, tmp_path, "--lang", "zh", "--format", "pdf")
     assert set(files) == {f"{n}.pdf" for n in RunResult.load(run_folder).figures()}
@@ -86,6 +78,7 @@ def test_plot_refuses_a_folder_that_is_not_a_run(tmp_path: Path, capsys) -> None
     assert "not a parksim run folder" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["manifest", "from"])
 def test_rerun_repeats_the_recorded_run(run_folder: Path, tmp_path: Path, how: str) -> None:
     out = tmp_path / "again"
@@ -115,6 +108,7 @@ def reports(run_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     return paths
 
 
+@pytest.mark.slow
 def test_report_is_one_self_contained_file(reports: dict[str, Path], run_folder: Path) -> None:
     html = reports["en"].read_text(encoding="utf-8")
     names = RunResult.load(run_folder).figures()
@@ -128,6 +122,7 @@ def test_report_is_one_self_contained_file(reports: dict[str, Path], run_folder:
     assert "Paired differences" in html and "has no differences.csv" not in html
 
 
+@pytest.mark.slow
 def test_chinese_report_uses_the_books_terms(reports: dict[str, Path]) -> None:
     html = reports["zh"].read_text(encoding="utf-8")
     for term in ("情景与策略", "累计净利润均值", "不良贷款率", "来源与版本"):
@@ -135,6 +130,7 @@ def test_chinese_report_uses_the_books_terms(reports: dict[str, Path]) -> None:
     assert '<html lang="zh-CN">' in html
 
 
+@pytest.mark.slow
 def test_report_says_when_a_folder_has_no_differences(run_folder: Path, tmp_path: Path) -> None:
     copy = tmp_path / "old-run"
     shutil.copytree(run_folder, copy)
@@ -144,6 +140,7 @@ def test_report_says_when_a_folder_has_no_differences(run_folder: Path, tmp_path
     assert "has no differences.csv" in out.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_report_ranks_assumptions_from_a_sensitivity_study(run_folder: Path, tmp_path) -> None:
     study = tmp_path / "study"
     study.mkdir()
@@ -162,6 +159,7 @@ def test_report_ranks_assumptions_from_a_sensitivity_study(run_folder: Path, tmp
     assert html.index("lifecycle.quality_risk") < html.index("lending.rate_spread")
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (CI installs it)")
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_report_shows_in_a_real_browser(
