@@ -33,6 +33,7 @@ FILE_MARKS = {
 #: Every test that uses one of these fixtures.
 FIXTURE_MARKS = {
     "app_url": ("browser",),  # `parksim app` served for chromium (test_app.py)
+    "tiny_run_folder": ("slow",),  # `parksim run` end to end, with every chart (below)
 }
 ALWAYS_SLOW = ("browser", "notebook")
 

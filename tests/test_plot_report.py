@@ -35,7 +35,6 @@ def plotted(run: Path, out: Path, *options: str) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_plot_twice_gives_the_same_bytes(run_folder: Path, tmp_path: Path, lang: str) -> None:
     first = plotted(run_folder, tmp_path / "a", "--lang", lang)
@@ -50,7 +49,6 @@ def test_plot_twice_gives_the_same_bytes(run_folder: Path, tmp_path: Path, lang:
     assert first == second
 
 
-@pytest.mark.slow
 def test_chinese_plot_draws_glyphs_from_the_shipped_font(run_folder: Path, tmp_path) -> None:
     files = plotted(run_folder, tmp_path, "--lang", "zh", "--format", "svg")
     svg = files["risk_curves.svg"].decode("utf-8")
@@ -58,7 +56,6 @@ def test_chinese_plot_draws_glyphs_from_the_shipped_font(run_folder: Path, tmp_p
     assert len(set(re.findall(r'id="NotoSansSC-Bold-[0-9a-f]+"', svg))) >= 5  # the title
 
 
-@pytest.mark.slow
 def test_plot_writes_pdf_with_the_fonts_embedded(run_folder: Path, tmp_path: Path) -> None:
     files = plotted(run_folder, tmp_path, "--lang", "zh", "--format", "pdf")
     assert set(files) == {f"{n}.pdf" for n in RunResult.load(run_folder).figures()}
@@ -79,7 +76,6 @@ def test_plot_refuses_a_folder_that_is_not_a_run(tmp_path: Path, capsys) -> None
     assert "not a parksim run folder" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("how", ["manifest", "from"])
 def test_rerun_repeats_the_recorded_run(
     run_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
@@ -113,7 +109,6 @@ def reports(run_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     return paths
 
 
-@pytest.mark.slow
 def test_report_is_one_self_contained_file(reports: dict[str, Path], run_folder: Path) -> None:
     html = reports["en"].read_text(encoding="utf-8")
     names = RunResult.load(run_folder).figures()
@@ -127,7 +122,6 @@ def test_report_is_one_self_contained_file(reports: dict[str, Path], run_folder:
     assert "Paired differences" in html and "has no differences.csv" not in html
 
 
-@pytest.mark.slow
 def test_chinese_report_uses_the_books_terms(reports: dict[str, Path]) -> None:
     html = reports["zh"].read_text(encoding="utf-8")
     for term in ("情景与策略", "累计净利润均值", "不良贷款率", "来源与版本"):
@@ -135,7 +129,6 @@ def test_chinese_report_uses_the_books_terms(reports: dict[str, Path]) -> None:
     assert '<html lang="zh-CN">' in html
 
 
-@pytest.mark.slow
 def test_report_says_when_a_folder_has_no_differences(run_folder: Path, tmp_path: Path) -> None:
     copy = tmp_path / "old-run"
     shutil.copytree(run_folder, copy)
@@ -145,7 +138,6 @@ def test_report_says_when_a_folder_has_no_differences(run_folder: Path, tmp_path
     assert "has no differences.csv" in out.read_text(encoding="utf-8")
 
 
-@pytest.mark.slow
 def test_report_ranks_assumptions_from_a_sensitivity_study(run_folder: Path, tmp_path) -> None:
     study = tmp_path / "study"
     study.mkdir()
