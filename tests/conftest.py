@@ -36,6 +36,8 @@ FIXTURE_MARKS = {
     "tiny_run_folder": ("slow",),  # `parksim run` end to end, with every chart (below)
 }
 ALWAYS_SLOW = ("browser", "notebook")
+# A renamed file would lose its marks without a word.
+assert all((ROOT / "tests" / name).is_file() for name in FILE_MARKS), FILE_MARKS
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -71,8 +73,9 @@ TINY_RUN_REPLICATIONS = 2
 def tiny_run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`parksim run` of the tiny scenario (two strategies, 100 firms, four quarters, two
     replications) with every chart: the results folder test_cli checks and test_plot_report
-    redraws. Drawing the charts is most of its cost, so it is made once. Read-only: a test
-    that changes a run folder works on a copy."""
+    redraws. Drawing the charts is most of its cost, so it is made once, and a test that
+    uses it is slow (FIXTURE_MARKS). Read-only: a test that changes a run folder works on
+    a copy."""
     from parksim.cli import EXIT_OK, main
 
     scenario = tmp_path_factory.mktemp("tiny-scenario") / "tiny.toml"
