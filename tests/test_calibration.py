@@ -328,6 +328,7 @@ SYNTHETIC = (
 )
 
 
+@pytest.mark.slow
 def test_the_fit_recovers_parameters_from_targets_the_model_generated() -> None:
     # Identification: targets measured on the model at known parameters, with the same
     # seeds the fit uses, must lead the fit back to those parameters.
@@ -403,6 +404,7 @@ def test_calibrate_refuses_bad_input_with_a_clear_message(tmp_path: Path, capsys
     assert not (tmp_path / "tiny_calibrated.toml").exists()
 
 
+@pytest.mark.slow
 def test_the_command_line_prints_no_traceback_for_a_bad_targets_file(tmp_path: Path) -> None:
     scenario = tiny_scenario(tmp_path)
     bad = write_targets(tmp_path, VALID_TARGETS.replace("band = [0.08, 0.12]", "band = 1"))

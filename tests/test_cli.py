@@ -66,6 +66,7 @@ def test_validate_accepts_the_baseline(capsys: pytest.CaptureFixture[str]) -> No
     assert str(BASELINE) in out
 
 
+@pytest.mark.slow
 def test_validate_from_the_shell_exits_zero() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "parksim.cli", "validate", str(BASELINE)],
@@ -171,6 +172,7 @@ def test_run_rejects_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert not results.exists()
 
 
+@pytest.mark.slow
 def test_bad_input_from_the_shell_gives_a_message_not_a_traceback(tmp_path: Path) -> None:
     results = tmp_path / "results"
     for path, key, expected in (
@@ -206,11 +208,10 @@ def test_run_rejects_bad_options_before_running(
 
 
 @pytest.fixture(scope="module")
-def run_folder(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("runs") / "tiny-run"
-    code = main(["run", str(tiny), "--replications", str(REPLICATIONS), "--out", str(out)])
-    assert code == EXIT_OK
-    return out
+def run_folder(tiny_run_folder: Path) -> Path:
+    """`parksim run` of the tiny scenario with REPLICATIONS, made once for the session
+    (tests/conftest.py): test_plot_report redraws the same folder."""
+    return tiny_run_folder
 
 
 def test_run_writes_the_results_folder(run_folder: Path) -> None:

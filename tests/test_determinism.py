@@ -68,6 +68,7 @@ def test_replications_of_one_run_differ(serial: pd.DataFrame) -> None:
     assert not np.array_equal(rep0, rep1)
 
 
+@pytest.mark.slow
 def test_a_process_pool_gives_the_serial_table(scenario: Scenario, serial: pd.DataFrame) -> None:
     # "spawn" starts fresh interpreters, so the tasks must pickle, as on macOS and Windows.
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:

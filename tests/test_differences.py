@@ -183,6 +183,7 @@ def test_a_table_without_a_metrics_columns_leaves_that_metric_out() -> None:
 # --- compare ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_compare_pairs_runs_with_one_seed_and_says_when_it_cannot(
     saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:

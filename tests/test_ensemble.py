@@ -188,6 +188,7 @@ def test_completion_order_does_not_change_the_table(
     assert_same_tables(result, reference)
 
 
+@pytest.mark.slow
 def test_two_worker_processes_give_the_serial_table(
     scenario: Scenario, reference: RunResult
 ) -> None:
@@ -197,6 +198,8 @@ def test_two_worker_processes_give_the_serial_table(
     assert_same_tables(result, reference)
 
 
+@pytest.mark.dask
+@pytest.mark.slow
 def test_a_dask_cluster_on_loopback_gives_the_serial_table(
     scenario: Scenario,
     scenario_file: Path,
@@ -235,6 +238,7 @@ def test_a_dask_cluster_on_loopback_gives_the_serial_table(
     assert_same_tables(RunResult.load(out), reference)
 
 
+@pytest.mark.dask
 def test_an_unreachable_scheduler_is_bad_input_and_writes_nothing(
     scenario_file: Path,
     tmp_path: Path,
@@ -338,16 +342,27 @@ def wait_for_parts(process: subprocess.Popen, parts: Path, at_least: int) -> Non
     pytest.fail(f"the run ended or stalled before writing {at_least} parts: {process.stderr}")
 
 
+#: Enough replications that the command is still running when it is stopped.
+STOPPED_REPLICATIONS = 60
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(scenario: Scenario) -> RunResult:
+    """The run a stopped command must resume to, the same for Ctrl-C and a kill."""
+    return parksim.run(scenario, STOPPED_REPLICATIONS, SEED, progress=False)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "kill"])
 def test_a_killed_or_interrupted_command_resumes_to_the_uninterrupted_result(
     how: str,
-    scenario: Scenario,
     scenario_file: Path,
+    uninterrupted: RunResult,
     tmp_path: Path,
     no_figures: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    replications = 60
+    replications = STOPPED_REPLICATIONS
     out = tmp_path / "run"
     process = start_run(scenario_file, out, replications)
     wait_for_parts(process, out / "parts", at_least=3)
@@ -364,7 +379,6 @@ def test_a_killed_or_interrupted_command_resumes_to_the_uninterrupted_result(
     assert 3 <= done < total
 
     assert main(["run", "--resume", str(out), "--quiet"]) == EXIT_OK
-    uninterrupted = parksim.run(scenario, replications, SEED, progress=False)
     assert_same_tables(RunResult.load(out), uninterrupted)
     assert capsys.readouterr().err == ""
 
@@ -429,6 +443,7 @@ def die_at_replication_3(scenario: Scenario, strategy: str, seed: np.random.Seed
     return simulate_replication(scenario, strategy, seed)
 
 
+@pytest.mark.slow
 def test_a_lost_worker_process_leaves_a_resumable_run(
     scenario: Scenario, reference: RunResult, tmp_path: Path, no_figures: None
 ) -> None:

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import numba
+import pytest
 
 from parksim.banks import book
 from parksim.core import jit
@@ -99,6 +100,7 @@ def _probe(tmp_path: Path, register: bool = True) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # fresh processes that compile a kernel
 def test_an_edit_outside_a_kernels_imports_keeps_it_an_edit_inside_compiles_it(
     tmp_path: Path,
 ) -> None:
@@ -129,6 +131,7 @@ def test_an_edit_outside_a_kernels_imports_keeps_it_an_edit_inside_compiles_it(
     assert back == back | {"value": 3.0, "loaded": True, "cache_path": first["cache_path"]}
 
 
+@pytest.mark.slow  # fresh processes that compile a kernel
 def test_without_the_mechanism_numba_keeps_the_stale_kernel(tmp_path: Path) -> None:
     # Why parksim has the mechanism: numba's own cache checks only the kernel's file, so
     # after an edit of measure.py alone book.close is loaded as it was, 3.0 instead of

@@ -130,6 +130,7 @@ def book_figures(name: str, replications: int):
     return measure(scenario, dataclasses.replace(targets, measurement=measurement))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "replications"),
     [

@@ -171,6 +171,7 @@ def test_money_is_printed_in_wan_yuan_in_both_languages() -> None:
 
 
 # English and Chinese from a run folder: tests/test_plot_report.py (parksim plot).
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zh"])
 def test_save_all_writes_the_same_bytes_twice_without_warnings(
     ts: pd.DataFrame, tmp_path: Path, lang: str
@@ -346,6 +347,7 @@ def test_risk_return_chart_survives_an_es_outside_its_bootstrap_interval(ts) -> 
     assert fig.axes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_text_stays_on_the_page(ts: pd.DataFrame, lang: str) -> None:
     """At print width nothing runs off the figure: notes wrap, legends fit."""
@@ -383,6 +385,7 @@ def test_eight_strategies_differ_in_colour_line_and_marker() -> None:
         assert len(set(values)) == 8, (key, values)
 
 
+@pytest.mark.slow
 def test_charts_drawn_on_workers_are_the_bytes_drawn_here(ts: pd.DataFrame, tmp_path) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

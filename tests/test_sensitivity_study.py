@@ -106,6 +106,7 @@ def test_every_point_runs_with_the_same_seeds(small_scenario):
     assert run(0) != run(1)
 
 
+@pytest.mark.slow
 def test_a_failing_point_is_recorded_and_a_resumed_study_equals_an_uninterrupted_one(
     small_scenario, tmp_path, monkeypatch
 ):
