@@ -101,7 +101,7 @@ NUMERICS = {
         "_MIN_NODES",
     },
     "parksim/credit/engine.py": {"_GRID_LO", "_GRID_STEP", "_GRID_CELLS"},
-    "parksim/banks/risk.py": {"NUMPY_SORT_FROM"},
+    "parksim/banks/risk.py": {"NUMPY_SORT_FROM", "SHELL_GAPS"},
     "parksim/enterprises/entry.py": {"DRAWS_PER_FIRM"},
     "parksim/enterprises/lifecycle.py": {"UNIFORM_SDS_PER_UNIT"},
     "parksim/model.py": {"COMPACT_AT_EXITED_SHARE", "BUFFER_HEADROOM_ROWS"},
