@@ -81,7 +81,7 @@ def test_rerun_repeats_the_recorded_run(
     run_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     # The rerun's tables are the point; its charts are the plot tests' above.
-    monkeypatch.setattr("parksim.reporting.charts.save_all", lambda *args, **kwargs: [])
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: [])
     out = tmp_path / "again"
     given = (
         [str(run_folder / "manifest.json")] if how == "manifest" else ["--from", str(run_folder)]
