@@ -328,8 +328,19 @@ def start_run(scenario_file: Path, out: Path, replications: int) -> subprocess.P
     command = [sys.executable, "-m", "parksim.cli", "run", str(scenario_file), "--quiet"]
     command += ["--replications", str(replications), "--seed", str(SEED), "--out", str(out)]
     return subprocess.Popen(
-        [*command, "--chunk-size", "1"], stderr=subprocess.PIPE, text=True, cwd=out.parent
+        [*command, "--chunk-size", "1"],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=out.parent,
+        preexec_fn=_interruptible,
     )
+
+
+def _interruptible() -> None:
+    """Ctrl-C as a terminal delivers it: a suite started in the background by a shell
+    without job control (as some CI runners do) ignores SIGINT, and its children inherit
+    that, so the run would finish instead of stopping."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_parts(process: subprocess.Popen, parts: Path, at_least: int) -> None:
