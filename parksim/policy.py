@@ -7,13 +7,16 @@ the local programmes the brief lists. Defaults are "no policy".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
 from parksim.core.codes import LoanStatus, Stage
-from parksim.core.population import EnterprisePopulation
 from parksim.core.units import QUARTERS_PER_YEAR
+
+if TYPE_CHECKING:
+    from parksim.core.population import EnterprisePopulation
 
 SHARE = {"unit": "share"}
 

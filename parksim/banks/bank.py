@@ -8,13 +8,16 @@ columns and are worked for all banks at once by `parksim.banks.book`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
 from parksim.banks.risk import BookRisk
-from parksim.banks.tiers import TierSpec
 from parksim.core.population import N_ACTIVE_STAGES
+
+if TYPE_CHECKING:
+    from parksim.banks.tiers import TierSpec
 
 
 def _stage_zeros() -> np.ndarray:

@@ -12,12 +12,11 @@ one compiled pass (`_book_stocks`). The kernels take the loan columns as one nam
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from parksim.banks.bank import Bank
 from parksim.banks.risk import (
     GA_LGD_VARIANCE,
     N_MEASURES,
@@ -35,7 +34,10 @@ from parksim.banks.stakes import cost_by_bank
 from parksim.core.codes import LoanStatus, Product, Stage
 from parksim.core.population import N_ACTIVE_STAGES, EnterprisePopulation
 from parksim.core.units import QUARTERS_PER_YEAR
-from parksim.policy import RiskPool
+
+if TYPE_CHECKING:
+    from parksim.banks.bank import Bank
+    from parksim.policy import RiskPool
 
 
 class LoanColumns(NamedTuple):

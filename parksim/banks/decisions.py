@@ -5,14 +5,16 @@ them back."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from parksim.banks.lending import Applicants, Offers
 from parksim.core.codes import CreditDecision, FinanceState
-from parksim.core.population import EnterprisePopulation
+
+if TYPE_CHECKING:
+    from parksim.banks.lending import Applicants, Offers
+    from parksim.core.population import EnterprisePopulation
 
 
 def record_decisions(

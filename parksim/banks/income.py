@@ -13,17 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from parksim.banks.bank import Bank
 from parksim.core.codes import Stage
-from parksim.core.population import EnterprisePopulation
 from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
 from parksim.core.units import QUARTERS_PER_YEAR
-from parksim.enterprises.lifecycle import LifecycleEvents
+
+if TYPE_CHECKING:
+    from parksim.banks.bank import Bank
+    from parksim.core.population import EnterprisePopulation
+    from parksim.enterprises.lifecycle import LifecycleEvents
 
 SHARE = {"unit": "share"}
 

@@ -11,22 +11,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
 
 from parksim.banks.book import LoanColumns
 from parksim.banks.risk import irb_terms
-from parksim.banks.tiers import TierTable
 from parksim.core.codes import LoanStatus, Product, Stage
 from parksim.core.population import EnterprisePopulation, stage_table
-from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
 from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditParams, secured_lgd
 from parksim.enterprises.lifecycle import LifecycleParams, firm_failure_pd, quality_factor
-from parksim.policy import PolicyPackage
+
+if TYPE_CHECKING:
+    from parksim.banks.tiers import TierTable
+    from parksim.core.sectors import SectorArrays
+    from parksim.policy import PolicyPackage
 
 PROB = {"unit": "probability"}
 RATE = {"min": 0.0, "max": 1.0}  # annual interest rates, as fractions

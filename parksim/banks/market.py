@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
 from parksim.banks import book as loan_book
-from parksim.banks.bank import Bank
 from parksim.banks.decisions import record_decisions
 from parksim.banks.lending import (
     Applicants,
@@ -23,15 +23,18 @@ from parksim.banks.lending import (
     guarantee_cover,
     make_offers,
 )
-from parksim.banks.tiers import TierTable
 from parksim.core.codes import LoanStatus, Product
-from parksim.core.population import EnterprisePopulation
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
 from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditParams
 from parksim.enterprises.lifecycle import LifecycleParams
 from parksim.policy import PolicyPackage, RiskPool
+
+if TYPE_CHECKING:
+    from parksim.banks.bank import Bank
+    from parksim.banks.tiers import TierTable
+    from parksim.core.population import EnterprisePopulation
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,20 @@ with a loan from their main bank."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
 
-from parksim.banks.bank import Bank
-from parksim.banks.income import IncomeParams
-from parksim.banks.market import LoanMarket
-from parksim.banks.tiers import TierTable
 from parksim.core.codes import LoanStatus
-from parksim.core.population import EnterprisePopulation
 from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
+
+if TYPE_CHECKING:
+    from parksim.banks.bank import Bank
+    from parksim.banks.income import IncomeParams
+    from parksim.banks.market import LoanMarket
+    from parksim.banks.tiers import TierTable
+    from parksim.core.population import EnterprisePopulation
 
 
 def in_park_deals(

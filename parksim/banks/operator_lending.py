@@ -4,9 +4,12 @@ between banks, their interest, and their loss when the operator defaults."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from parksim.banks.bank import Bank
 from parksim.core.units import QUARTERS_PER_YEAR
+
+if TYPE_CHECKING:
+    from parksim.banks.bank import Bank
 
 
 def lend_to_operator(banks: Sequence[Bank], development_loans: float, focal_share: float) -> None:

@@ -14,16 +14,18 @@ max(exit value − K, 0) × N / K; at a failure or a relocation it lapses worthl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
 
-from parksim.banks.bank import Bank
-from parksim.banks.income import IncomeParams
-from parksim.core.population import EnterprisePopulation
 from parksim.core.units import QUARTERS_PER_YEAR
-from parksim.enterprises.lifecycle import LifecycleEvents
+
+if TYPE_CHECKING:
+    from parksim.banks.bank import Bank
+    from parksim.banks.income import IncomeParams
+    from parksim.core.population import EnterprisePopulation
+    from parksim.enterprises.lifecycle import LifecycleEvents
 
 
 @njit(cache=True)

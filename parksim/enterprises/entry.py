@@ -11,14 +11,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
 from scipy.special import ndtri, pdtr, pdtrik
 
-from parksim.core.population import EnterprisePopulation
-from parksim.core.sectors import SectorArrays
+if TYPE_CHECKING:
+    from parksim.core.population import EnterprisePopulation
+    from parksim.core.sectors import SectorArrays
 
 AMOUNT = {"non_negative": True}
 ASSUMED = "assumption; range in parksim/data/assumptions.toml"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -29,9 +29,11 @@ from scipy.special import ndtri
 
 from parksim.core.codes import STAGES, FinanceState, Stage
 from parksim.core.population import EnterprisePopulation, stage_table
-from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism, firm_uniform
 from parksim.credit.engine import defaults_given
+
+if TYPE_CHECKING:
+    from parksim.core.sectors import SectorArrays
 
 PROB = {"unit": "probability"}
 ASSUMED = "assumption; range in parksim/data/assumptions.toml"
