@@ -17,6 +17,8 @@ from parksim.analysis.sensitivity.study import PointSimulator, make_plan, resume
 from parksim.cli import EXIT_UNWRITABLE, main
 from parksim.scenario.loader import load_scenario
 
+BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+
 KEYS = "lifecycle.refused_failure_mult,tiers.2.0.signal_noise"
 
 
@@ -293,3 +295,26 @@ def test_resume_on_a_read_only_folder_is_one_line(
     _refused(capsys, "read-only file system", "27 of 27 runs are kept", "--resume")
     monkeypatch.undo()
     _resumes_to(whole_study, out)
+
+
+def test_a_points_metric_is_the_differences_table_metric_of_the_same_run():
+    # A study's outputs are differences.csv's metrics at the horizon. 0.4.1 added the
+    # subtracted columns (equity income in banking profit) instead of subtracting them.
+    from parksim.analysis.differences import DIFFERENCE_METRICS, metric_paths
+    from parksim.core.metrics import metric_arrays
+    from parksim.model import ParkModel
+
+    scenario = load_scenario(BASELINE)
+    model = ParkModel(scenario, "tier2_light", rng=3, collect=False).run(12)
+    arrays = metric_arrays(model.records)
+    table = model.timeseries()
+    table.insert(0, "replication", 0)
+    table.insert(0, "strategy", pd.Categorical(["tier2_light"] * len(table)))
+    assert table["equity_income"].sum() > 0  # so that subtracting it matters
+    for metric in DIFFERENCE_METRICS:
+        if not set(metric.columns) <= set(arrays):
+            continue
+        path = metric_paths(table, metric, scenario.discount_rate)["tier2_light"]
+        expected = float(path.iloc[0, -1])
+        got = study.horizon_value(arrays, metric, scenario.discount_rate)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=metric.name)

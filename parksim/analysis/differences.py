@@ -37,7 +37,7 @@ Money in 万元. A metric whose time-series columns are absent (an older run) is
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -47,6 +47,7 @@ from scipy import stats
 
 from parksim.analysis.summary import tail_rows
 from parksim.core import fmath
+from parksim.core.units import QUARTERS_PER_YEAR
 
 #: Confidence level of every interval in the table.
 LEVEL = 0.95
@@ -98,6 +99,24 @@ class DifferenceMetric:
     def sign(self) -> float:
         """+1 where higher is better, −1 where lower is."""
         return 1.0 if self.better == "higher" else -1.0
+
+    def per_quarter(
+        self, column: Callable[[str], np.ndarray], quarter: np.ndarray, discount_rate: float
+    ) -> np.ndarray:
+        """The metric in each quarter of a run (or of stacked runs): the stock, or the
+        flows less `minus`, discounted to quarter 0 at `discount_rate` a year when
+        `discounted`. `column(name)` gives a time-series column as float64, aligned with
+        `quarter`. A cumulative metric's value to date is the running sum of these."""
+
+        def total(columns: tuple[str, ...]) -> np.ndarray:
+            return np.sum([column(name) for name in columns], axis=0)
+
+        if self.stock is not None:
+            return total((self.stock,))
+        value = total(self.flows) - (total(self.minus) if self.minus else 0.0)
+        if self.discounted:
+            value = value * fmath.power(1.0 + discount_rate, -quarter / QUARTERS_PER_YEAR)
+        return value
 
 
 #: What differences.csv compares, in output order. RAROC and the fiscal cost appear when
@@ -190,16 +209,11 @@ def metric_paths(
     ``discount_rate`` a year if ``metric.discounted``); a stock metric's value.
     """
 
-    def total(columns: tuple[str, ...]) -> np.ndarray:
-        return timeseries[list(columns)].sum(axis=1).to_numpy(dtype=np.float64)
-
-    if metric.stock is not None:
-        value = total((metric.stock,))
-    else:
-        value = total(metric.flows) - (total(metric.minus) if metric.minus else 0.0)
-    if metric.discounted:
-        quarter = timeseries["quarter"].to_numpy()
-        value = value * fmath.power(1.0 + discount_rate, -quarter / 4.0)
+    value = metric.per_quarter(
+        lambda name: timeseries[name].to_numpy(dtype=np.float64),
+        timeseries["quarter"].to_numpy(),
+        discount_rate,
+    )
     out = {}
     for name, rows in _strategy_rows(timeseries).items():
         # The pivot of these rows (replication × quarter, both sorted), placed directly.

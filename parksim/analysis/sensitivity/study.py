@@ -43,7 +43,6 @@ from parksim.analysis.sensitivity.analysis import (
 )
 from parksim.analysis.sensitivity.assumptions import Parameter, apply_values, load_assumptions
 from parksim.analysis.sensitivity.robustness import robustness
-from parksim.core import fmath
 from parksim.core.metrics import metric_arrays
 from parksim.ensemble.folders import (
     STATUS_COMPLETE,
@@ -76,13 +75,11 @@ METRICS_BY_NAME = {m.name: m for m in DIFFERENCE_METRICS}
 
 
 def horizon_value(arrays: dict[str, np.ndarray], metric: DifferenceMetric, rate: float) -> float:
-    """A metric of one run at the horizon, as differences.csv defines it (sum or last)."""
-    value = np.sum([arrays[c].astype(np.float64) for c in metric.columns], axis=0)
-    if metric.stock is not None:
-        return float(value[-1])
-    if metric.discounted:
-        value = value * fmath.power(1.0 + rate, -np.arange(len(value)) / 4.0)
-    return float(value.sum())
+    """A metric of one run at the horizon, as differences.csv defines it: the stock in the
+    last quarter, or the sum over the quarters (DifferenceMetric.per_quarter)."""
+    quarter = np.arange(len(next(iter(arrays.values()))))
+    value = metric.per_quarter(lambda name: arrays[name].astype(np.float64), quarter, rate)
+    return float(value[-1]) if metric.stock is not None else float(value.sum())
 
 
 @dataclass
