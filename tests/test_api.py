@@ -252,3 +252,13 @@ def test_run_result_tables_are_tidy(result: RunResult, tiny: Path) -> None:
     assert list(result.summary.index) == names
     assert result.manifest["seed"] == 3
     assert result.manifest["replications"] == 2
+
+
+def test_an_override_works_on_a_scenario_whose_reference_is_another_strategy() -> None:
+    # upgrade_paths compares every strategy against stay_1_heavy; a model of one of the
+    # others, with a parameter changed, is that strategy alone (0.4.1 refused it).
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "upgrade_paths.toml"
+    model = ParkModel(path, "to2_q4_heavy", rng=1, income__ipo_fee=0.0)
+    assert model.config.income.ipo_fee == 0.0
+    assert [s.name for s in model.config.strategies] == ["to2_q4_heavy"]
+    assert model.config.reference_strategy == "to2_q4_heavy"

@@ -187,7 +187,10 @@ def apply_overrides(
             write(own, key, value)
         else:
             write(data, key, value)
+    # The changed scenario holds this strategy alone, so it is its own reference.
     data["strategies"] = [own]
+    if data.get("reference") is not None:
+        data["reference"] = own["name"]
     data.pop("policy", None)
     new = scenario_from_dict(data, file=OVERRIDES)
     return new, new.strategies[0]
