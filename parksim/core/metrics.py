@@ -112,9 +112,10 @@ COLUMNS: tuple[Column, ...] = (
     ),
     *_stage_columns(
         "default_rate",
-        "share",
-        "defaults_{stage} / borrowers_{stage}: defaults over borrowers at quarter start "
-        "(0 when there are none)",
+        "share per quarter",
+        "quarterly default rate, defaults_{stage} / borrowers_{stage}: defaults this quarter "
+        "over borrowers at quarter start (0 when there are none; about a quarter of an annual "
+        "rate)",
         "risk",
     ),
     Column(
@@ -193,7 +194,10 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "equity_income",
         "万元",
-        "gains on warrants and fund stakes realised at listing or acquisition",
+        "gains on stakes realised this quarter: at a listing or an acquisition, warrants "
+        "exercised and fund stakes sold at the exit value; at a relocation, fund stakes sold "
+        "at the last valuation and warrants lapsed; at a failure, stakes written off (a "
+        "loss of their cost)",
         "revenue",
     ),
     Column(
