@@ -187,9 +187,10 @@ def apply_overrides(
             write(own, key, value)
         else:
             write(data, key, value)
-    # The changed scenario holds this strategy alone, so it is its own reference.
+    # The changed scenario holds this strategy alone: a reference it cut (one the caller
+    # did not set) becomes the strategy itself.
     data["strategies"] = [own]
-    if data.get("reference") is not None:
+    if data.get("reference") and "reference" not in changes:
         data["reference"] = own["name"]
     data.pop("policy", None)
     new = scenario_from_dict(data, file=OVERRIDES)
