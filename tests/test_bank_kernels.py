@@ -219,7 +219,7 @@ def test_the_cheapest_whole_need_wins_and_nobody_lends_when_all_refuse() -> None
     assert choose_lenders(offers, np.array([0, 0]), outside_rate=0.138).tolist() == [1, -1]
 
 
-def test_decisions_are_recorded_on_the_applicants(model: ParkModel) -> None:
+def test_decisions_are_recorded_on_the_applicants() -> None:
     pop = firms(3)
     view = SimpleNamespace(rows=np.array([0, 2]))  # the record reads only the rows
     shape = (N_BANKS, 2)

@@ -156,13 +156,6 @@ def guarantee_cover(stage: np.ndarray, policy: PolicyPackage) -> np.ndarray:
     return np.where(stage <= Stage.GROWTH, policy.guarantee_share, 0.0)
 
 
-def policy_cover(stage: np.ndarray, policy: PolicyPackage) -> np.ndarray:
-    """Share of a defaulted loan's loss that guarantee and risk pool take, by stage."""
-    eligible = stage <= Stage.GROWTH
-    cover = policy.guarantee_share + (1.0 - policy.guarantee_share) * policy.risk_pool_share
-    return np.where(eligible, cover, 0.0)
-
-
 def applications(
     pop: EnterprisePopulation,
     rows: np.ndarray | slice,
