@@ -468,11 +468,11 @@ def _firm_multipliers(
     quality_risk: float,
     quality_growth: float,
 ) -> None:
-    gamma = quality_growth
     for i in rows:
         q, c = firms.quality[i], firms.sector[i]
         firms.failure_risk[i] = sector_failure[c] * quality_factor(q, quality_risk, 0.0)
-        firms.graduation_drive[i] = sector_graduation[c] * math.exp(gamma * q - 0.5 * gamma**2)
+        # Graduation rises with quality: the same normalised factor, exp(γq - γ²/2).
+        firms.graduation_drive[i] = sector_graduation[c] * quality_factor(q, -quality_growth, 0.0)
 
 
 def set_firm_multipliers(
