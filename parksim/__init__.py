@@ -40,25 +40,7 @@ _EXPORTS: dict[str, str] = {
     "Strategy": "parksim.scenario.schema",
 }
 
-__all__ = [
-    "Comparison",
-    "CreditDecision",
-    "FinanceState",
-    "LoanStatus",
-    "ParkModel",
-    "Product",
-    "RunIncomplete",
-    "RunResult",
-    "Scenario",
-    "ScenarioError",
-    "Stage",
-    "Strategy",
-    "__version__",
-    "compare",
-    "load_scenario",
-    "resume",
-    "run",
-]
+__all__ = sorted(["__version__", *_EXPORTS])
 
 
 def __getattr__(name: str) -> Any:

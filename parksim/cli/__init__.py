@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 from parksim import __version__
 from parksim.cli.calibrate import add_arguments as add_calibrate_arguments
 from parksim.cli.calibrate import calibrate_command
-from parksim.cli.common import executor_problem
+from parksim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNWRITABLE,
+    executor_problem,
+)
 from parksim.cli.sensitivity import add_arguments as add_sensitivity_arguments
 from parksim.cli.sensitivity import sensitivity_command
 from parksim.ensemble.executors import EXECUTOR_KINDS, Workers
@@ -32,8 +39,6 @@ from parksim.viz.i18n import LANGS
 if TYPE_CHECKING:  # the runner imports the model: only when a run starts
     from parksim.ensemble.runner import RunIncomplete
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNWRITABLE = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 EXIT_STATUS = f"""\
 exit status:
   {EXIT_OK}    done

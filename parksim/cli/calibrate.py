@@ -20,11 +20,10 @@ import pandas as pd
 from parksim.analysis.calibration.fit import DEFAULT_EVALUATIONS, calibrate, describe_fit
 from parksim.analysis.calibration.scenario_file import write_calibrated
 from parksim.analysis.calibration.targets import TargetSet, load_targets
+from parksim.cli.common import EXIT_BAD_INPUT, EXIT_OK, EXIT_UNWRITABLE
 from parksim.ensemble.folders import disk_problem
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.schema import Scenario
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_UNWRITABLE = 0, 2, 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

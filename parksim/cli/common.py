@@ -1,8 +1,13 @@
-"""What the commands that run ensembles (`run`, `sensitivity`) check of their options."""
+"""What every command shares: its exit statuses, and what the commands that run ensembles
+(`run`, `sensitivity`) check of their options."""
 
 from __future__ import annotations
 
 import argparse
+
+#: Exit statuses of every command (explained by `parksim --help`, parksim.cli.EXIT_STATUS).
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNWRITABLE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 
 def executor_problem(args: argparse.Namespace) -> str | None:

@@ -16,13 +16,18 @@ import time
 from pathlib import Path
 
 from parksim.analysis.sensitivity import METHODS
-from parksim.cli.common import executor_problem
+from parksim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_UNWRITABLE,
+    executor_problem,
+)
 from parksim.ensemble.executors import EXECUTOR_KINDS
 from parksim.ensemble.folders import FolderUnwritable, ResultsFolderError
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
-
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNWRITABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

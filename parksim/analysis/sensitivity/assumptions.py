@@ -266,12 +266,12 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def default_value(key: str, missing: Any = None) -> Any:
+def default_value(key: str) -> Any:
     """The schema default of `key`."""
     leaves = schema_leaves()
-    if key not in leaves and missing is None:
+    if key not in leaves:
         raise KeyError(f"{key}: not a parameter of the scenario schema")
-    return leaves.get(key, missing)
+    return leaves[key]
 
 
 def parents(key: str) -> list[str]:
