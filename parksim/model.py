@@ -166,7 +166,8 @@ class ParkModel(mesa.Model):
         for index, spec in enumerate(self.config.banks):
             tier = self.strategy.bank_tier if index == 0 else spec.tier
             changes = self.config.tiers.get(f"{tier:.1f}")
-            banks.append(Bank(self, index, spec.name, tier, tier_spec(tier, changes)))
+            tax = self.config.income.tax_rate
+            banks.append(Bank(self, index, spec.name, tier, tier_spec(tier, changes), tax))
         return banks
 
     def _refresh_tiers(self) -> None:
@@ -427,7 +428,7 @@ class ParkModel(mesa.Model):
             advisers = [b for b in self.banks if b.spec.advisory]
             if advisers:
                 lead = max(advisers, key=lambda b: (b.tier, -b.index))
-                lead.ledger.fee_income += self.config.income.reit_fee * reit
+                lead.ledger.fee_reit += self.config.income.reit_fee * reit
         operator.settle_quarter(self.enterprises, occupancy, equity_income)
         if operator.past_due:
             credit = self.config.credit
@@ -441,6 +442,7 @@ class ParkModel(mesa.Model):
     def _record(self, entries: int, events: LifecycleEvents) -> None:
         pop, led, op = self.enterprises, self.focal_bank.ledger, self.operator.ledger
         risk = led.risk
+        balance_sheet = led.balance_sheet
         row: dict[str, Any] = dict(zip(COUNT_KEYS, pop.count_by_stage().tolist(), strict=True))
         row.update(
             entries=entries,
@@ -462,16 +464,36 @@ class ParkModel(mesa.Model):
             collateral_recoveries=led.collateral_recoveries,
             expected_loss=led.expected_loss,
             operator_exposure=led.operator_exposure,
+            interest_income=led.interest_income,
+            ftp_charge=led.ftp_charge,
+            interest_expense=led.interest_expense,
+            ftp_credit=led.ftp_credit,
             net_interest_income=led.net_interest_income,
+            fee_settlement=led.fee_settlement,
+            fee_bond=led.fee_bond,
+            fee_advisory=led.fee_advisory,
+            fee_reit=led.fee_reit,
+            fee_referral=led.fee_referral,
             fee_income=led.fee_income,
+            group_fee_income=led.group_fee_income,
             equity_income=led.equity_income,
             personal_finance_income=led.personal_finance_income,
-            deposit_income=led.deposit_income,
+            demand_deposits=led.demand_deposits,
+            time_deposits=led.time_deposits,
             deposits=led.deposits,
             operating_cost=led.operating_cost,
+            head_office_cost=led.head_office_cost,
             investment=led.investment,
             focal_tier=self.focal_bank.tier,
+            pre_tax_profit=led.pre_tax_profit,
+            tax=led.tax,
             net_profit=led.net_profit,
+            balance_sheet=balance_sheet,
+            cost_income_ratio=led.operating_cost / led.revenue if led.revenue > 0 else 0.0,
+            roa=QUARTERS_PER_YEAR * led.net_profit / balance_sheet if balance_sheet > 0 else 0.0,
+            pretax_roa=(
+                QUARTERS_PER_YEAR * led.pre_tax_profit / balance_sheet if balance_sheet > 0 else 0.0
+            ),
             raroc=QUARTERS_PER_YEAR * led.net_profit / risk.capital if risk.capital > 0 else 0.0,
             sold_down=led.sold_down,
             largest_exposure_share=risk.largest_exposure_share,

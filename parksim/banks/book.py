@@ -95,46 +95,49 @@ def _borrowers_by_stage(loans: LoanColumns, stage: np.ndarray, n_banks: int) -> 
     return counts
 
 
-def service(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
-    """Collect a quarter's interest and scheduled principal on performing loans; NPLs
-    earn nothing and still cost their funding."""
-    serviced = _service(LoanColumns.of(pop), funding_cost, len(banks))
+def service(pop: EnterprisePopulation, banks: Sequence[Bank], ftp_rate: float) -> None:
+    """Collect a quarter's interest and scheduled principal on performing loans; every
+    loan, performing or not, is charged its funding at the FTP rate (annual)."""
+    serviced = _service(LoanColumns.of(pop), ftp_rate, len(banks))
     for bank in banks:
-        bank.ledger.net_interest_income += serviced.net_interest[bank.index]
+        bank.ledger.interest_income += serviced.interest[bank.index]
+        bank.ledger.ftp_charge += serviced.ftp_charge[bank.index]
         bank.ledger.repayments += serviced.repayments[bank.index]
 
 
 class Serviced(NamedTuple):
     """Each bank's flows of a quarter's loan service (万元)."""
 
-    net_interest: np.ndarray  # interest less funding, less the NPLs' funding
+    interest: np.ndarray  # interest received on performing loans
+    ftp_charge: np.ndarray  # FTP rate × the balance of every loan (NPLs too)
     repayments: np.ndarray  # scheduled principal
 
 
 @njit(cache=True)
-def _service(loans: LoanColumns, funding_cost: float, n_banks: int) -> Serviced:
+def _service(loans: LoanColumns, ftp_rate: float, n_banks: int) -> Serviced:
     """A quarter of loan service, by bank: a performing loan pays a quarter's interest on
     its balance and an equal instalment of it (balance / quarters left, so the term repays
     exactly the principal) and leaves the book with its last one (`close_loans`); an NPL
-    pays nothing and still costs its funding (`Serviced`)."""
+    pays nothing. Every loan's balance is charged a quarter of the FTP rate (`Serviced`)."""
     interest = np.zeros(n_banks)
-    npl_funding = np.zeros(n_banks)
+    charge = np.zeros(n_banks)
     repayments = np.zeros(n_banks)
     status, lender, debt = loans.loan_status, loans.lender, loans.debt
     left_column = loans.loan_quarters_left
     for i in range(len(status)):
         if status[i] == LoanStatus.NON_PERFORMING:
-            npl_funding[lender[i]] += debt[i] * funding_cost / QUARTERS_PER_YEAR
+            charge[lender[i]] += debt[i] * ftp_rate / QUARTERS_PER_YEAR
         elif status[i] == LoanStatus.PERFORMING:
             b, balance, left = lender[i], debt[i], left_column[i]
             repaid = balance / max(left, 1)
-            interest[b] += balance * (loans.loan_rate[i] - funding_cost) / QUARTERS_PER_YEAR
+            interest[b] += balance * loans.loan_rate[i] / QUARTERS_PER_YEAR
+            charge[b] += balance * ftp_rate / QUARTERS_PER_YEAR
             repayments[b] += repaid
             debt[i] = balance - repaid
             left_column[i] = left - 1
             if left <= 1:
                 status[i], lender[i], left_column[i] = LoanStatus.NONE, -1, 0
-    return Serviced(interest - npl_funding, repayments)
+    return Serviced(interest, charge, repayments)
 
 
 def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.ndarray):

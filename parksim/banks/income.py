@@ -1,12 +1,23 @@
-"""Non-interest income: fees, equity and fund gains, personal finance.
+"""The park business's management accounts: deposits, fees by line, personal finance,
+operating cost and tax.
 
-Fee income mixes what every tier earns (settlement, bond underwriting, §六(一)2) with
-what only an advisory-capable 2.0+ bank earns (IPO, M&A and REIT arrangement, §六(二)2).
-Equity income comes from group-fund stakes and warrants, realised when a firm lists, is
-acquired, relocates or fails (a loss). Personal finance follows founders' wealth after
-listing and lock-up (§六(二)2 三) plus everyday retail banking of client firms' staff.
-Rates are assumptions in the range of Chinese bank tariffs; the fee share they give
-(≈10-15% of revenue for a 1.0 bank) is near the 13% of large state banks (CBA 2024).
+Net interest uses funds-transfer pricing (FTP): the branch is charged the FTP rate
+(`lending.funding_cost`) on the loans it funds and credited it on the deposits it raises,
+time deposits with a term premium; the branch's net interest income is interest received
+− FTP charge + FTP credit − interest paid. Deposits are split into demand (settlement)
+and time (negotiated) deposits at posted-rate magnitudes.
+
+Fees by line: settlement, bond underwriting (debt financing instruments a commercial bank
+underwrites itself), financial advisory on IPOs and M&A at what a commercial bank earns,
+REIT arrangement, and referral income, the bank's share of the revenue its group's
+affiliates earn on mandates it refers (利益分成, §六(二)4). The IPO sponsor and underwriting
+fee itself is the group's securities affiliate's income (`group_fee_income`), not the
+bank's: sponsorship (保荐) needs a securities licence.
+
+Operating cost scales with clients (the tier's `cost_per_client`), loans and deposits,
+plus the tier's fixed cost and a head-office allocation on all of these; a tier move's
+investment is booked on top (`Bank.open_quarter`). Tax is the 25 % corporate income tax.
+Magnitudes are sourced in the field help and ranged in parksim/data/assumptions.toml.
 """
 
 from __future__ import annotations
@@ -28,14 +39,21 @@ if TYPE_CHECKING:
     from parksim.enterprises.lifecycle import LifecycleEvents
 
 SHARE = {"unit": "share"}
+ANNUAL = {"unit": "per year"}
 
 
 @dataclass(frozen=True)
 class IncomeParams:
-    """Fee rates, exit valuations and personal-finance margins."""
+    """Fee rates, exit valuations, personal-finance margins, deposits, costs and tax."""
 
     settlement_fee: float = field(
-        default=0.0005, metadata={**SHARE, "help": "annual settlement fees / client revenue"}
+        default=0.00025,
+        metadata={
+            **SHARE,
+            "help": "annual settlement and cash-management fees / client revenue (assumption; "
+            "with the other lines, fees are 12-16 % of the park business's revenue, about "
+            "the 13 % of large state banks, CBA 2024)",
+        },
     )
     bond_issue_prob: float = field(
         default=0.05,
@@ -48,13 +66,58 @@ class IncomeParams:
     bond_size_ratio: float = field(
         default=0.3, metadata={"non_negative": True, "help": "bond size / annual revenue"}
     )
-    bond_fee: float = field(default=0.004, metadata={**SHARE, "help": "underwriting fee"})
-    ipo_fee: float = field(default=0.015, metadata={**SHARE, "help": "IPO advisory fee / proceeds"})
+    bond_fee: float = field(
+        default=0.0025,
+        metadata={
+            **SHARE,
+            "help": "underwriting fee / bond size on debt financing instruments a commercial "
+            "bank underwrites (NAFMII market; fees a few tenths of a percent)",
+        },
+    )
+    ipo_fee: float = field(
+        default=0.015,
+        metadata={
+            **SHARE,
+            "help": "sponsor and underwriting fee / IPO proceeds the group's securities "
+            "affiliate earns on a client's listing: group income (group_fee_income), not "
+            "the bank's; assumption below A-share issuance fees, which run at several "
+            "percent of proceeds, for the share an affiliate keeps",
+        },
+    )
+    ipo_advisory_fee: float = field(
+        default=0.003,
+        metadata={
+            **SHARE,
+            "help": "the bank's own IPO financial-advisory fee (企业改制上市财务顾问, §六(一)2) "
+            "/ proceeds: about 0.3 %, a fraction of the sponsor's fee (assumption)",
+        },
+    )
     ipo_float: float = field(
         default=0.25, metadata={**SHARE, "help": "IPO proceeds / listing valuation"}
     )
-    mna_fee: float = field(default=0.01, metadata={**SHARE, "help": "M&A advisory fee / price"})
-    reit_fee: float = field(default=0.005, metadata={**SHARE, "help": "REIT arrangement fee"})
+    mna_fee: float = field(
+        default=0.005,
+        metadata={
+            **SHARE,
+            "help": "the bank's M&A advisory fee (并购重组顾问) / price: 0.2-1 % for a "
+            "commercial bank's financial-advisory mandate (assumption)",
+        },
+    )
+    reit_fee: float = field(
+        default=0.003,
+        metadata={
+            **SHARE,
+            "help": "REIT arrangement and financial-advisory fee / property value (assumption)",
+        },
+    )
+    referral_share: float = field(
+        default=0.3,
+        metadata={
+            **SHARE,
+            "help": "share of the group affiliate's fee on a mandate the bank refers that the "
+            "bank books as referral income (利益分成, §六(二)4): assumption",
+        },
+    )
     listing_multiple: float = field(
         default=1.5, metadata={"min": 0.0, "help": "listing valuation / last private valuation"}
     )
@@ -76,11 +139,74 @@ class IncomeParams:
     retail_margin: float = field(
         default=0.0005, metadata={**SHARE, "help": "annual retail income / client revenue"}
     )
-    deposit_rate: float = field(
-        default=0.0035,
+    deposit_time_share: float = field(
+        default=0.65,
         metadata={
             **SHARE,
-            "help": "annual rate paid on settlement (demand) deposits: PBoC benchmark 0.35 %",
+            "help": "time and negotiated deposits / a client's deposits at its main bank: "
+            "corporate deposits at the large banks were about half time deposits and rising "
+            "in 2023-24 (annual reports; 存款定期化)",
+        },
+    )
+    demand_deposit_rate: float = field(
+        default=0.0025,
+        metadata={
+            **ANNUAL,
+            "help": "rate paid on demand (settlement) deposits: posted rates 0.10-0.35 % "
+            "in 2023-24 (PBoC benchmark 0.35 %; large banks cut to 0.10 % by October 2024)",
+        },
+    )
+    time_deposit_rate: float = field(
+        default=0.017,
+        metadata={
+            **ANNUAL,
+            "help": "rate paid on corporate time and negotiated deposits: about 1.2-1.9 % on "
+            "new deposits in 2024 (posted 1-year rates 1.10-1.45 %, negotiated deposits above)",
+        },
+    )
+    time_ftp_premium: float = field(
+        default=0.001,
+        metadata={
+            **ANNUAL,
+            "help": "FTP credit on time deposits over the FTP rate (demand deposits are "
+            "credited the FTP rate): a term premium, assumed below the about 0.2 pp by which "
+            "1-year AAA interbank CDs (about 2.0 % on average in 2024) exceeded the 1.8 % "
+            "FTP rate, as corporate time deposits can often be withdrawn early",
+        },
+    )
+    loan_cost: float = field(
+        default=0.008,
+        metadata={
+            **ANNUAL,
+            "help": "operating cost / loan balance (relationship managers, credit approval, "
+            "monitoring of small and young firms): assumption above Chinese banks' average "
+            "staff and IT cost of about 0.8-1.0 % of assets (annual reports), as small-firm "
+            "lending costs more per unit than a large bank's average asset",
+        },
+    )
+    deposit_cost: float = field(
+        default=0.003,
+        metadata={
+            **ANNUAL,
+            "help": "operating cost / deposit balance (settlement, cash management, branch "
+            "operations, deposit-insurance premium): assumption",
+        },
+    )
+    head_office_share: float = field(
+        default=0.25,
+        metadata={
+            **SHARE,
+            "help": "head-office and shared-service allocation / the park business's direct "
+            "operating cost (assumption; the range is in assumptions.toml)",
+        },
+    )
+    tax_rate: float = field(
+        default=0.25,
+        metadata={
+            **SHARE,
+            "help": "corporate income tax on pre-tax profit (Enterprise Income Tax Law, 25 %); "
+            "a loss gives a negative tax, a credit against the bank's other profits "
+            "(management-accounts convention)",
         },
     )
 
@@ -92,20 +218,21 @@ def earn_income(
     events: LifecycleEvents,
     streams: FirmStreams,
     quarter: int,
-    funding_cost: float,
+    ftp_rate: float,
 ) -> None:
-    """Fees, deposits, personal finance and the tier's operating cost of one quarter, for
-    every bank. Settlement deposits (`deposit_share` of clients' revenue) replace funding
-    at `funding_cost`, so the main bank earns their spread over `deposit_rate`."""
+    """Deposits, fees by line, personal finance and the operating cost of one quarter, for
+    every bank. Clients keep `deposit_share` of their revenue at their main bank, split
+    into demand and time deposits; the FTP credit (annual `ftp_rate`, time deposits with
+    `time_ftp_premium`) less the interest paid is the deposits' margin."""
     n_banks, main = len(banks), pop.main_bank
     unlock_quarter = quarter - income.lockup_quarters  # listings whose lock-up ends now
     bond_draw = BondDraw(streams.base(Mechanism.BOND_ISSUE, quarter), income.bond_issue_prob)
     client_revenue, clients, bonds, wealth = client_sums(
         ClientColumns.of(pop), n_banks, bond_draw, unlock_quarter, income.founder_share
     )
-    ipo = np.bincount(
+    proceeds = np.bincount(
         main[events.listed],
-        weights=income.ipo_fee * income.ipo_float * pop.valuation[events.listed],
+        weights=income.ipo_float * pop.valuation[events.listed],
         minlength=n_banks,
     )
     mna = np.bincount(
@@ -113,25 +240,46 @@ def earn_income(
         weights=income.mna_fee * income.acquisition_multiple * pop.valuation[events.acquired],
         minlength=n_banks,
     )
+    lent = pop.lender >= 0
+    loans = np.bincount(pop.lender[lent], weights=pop.debt[lent], minlength=n_banks)
     # Python floats: a handful of scalar sums per bank, cheaper than numpy scalars.
-    client_revenue, bonds, ipo, mna, wealth, clients = (
-        a.tolist() for a in (client_revenue, bonds, ipo, mna, wealth, clients)
+    client_revenue, bonds, proceeds, mna, wealth, clients, loans = (
+        a.tolist() for a in (client_revenue, bonds, proceeds, mna, wealth, clients, loans)
     )
     for bank in banks:
         b, spec, led = bank.index, bank.spec, bank.ledger
-        led.fee_income += client_revenue[b] * income.settlement_fee / QUARTERS_PER_YEAR
-        led.fee_income += bonds[b] * income.bond_fee * income.bond_size_ratio
-        led.fee_income += spec.advisory_capture * (ipo[b] + mna[b])
+        led.fee_settlement += client_revenue[b] * income.settlement_fee / QUARTERS_PER_YEAR
+        led.fee_bond += bonds[b] * income.bond_fee * income.bond_size_ratio
+        led.fee_advisory += spec.advisory_capture * (
+            income.ipo_advisory_fee * proceeds[b] + mna[b]
+        )
+        sponsor = spec.advisory_capture * income.ipo_fee * proceeds[b]
+        led.group_fee_income += sponsor
+        led.fee_referral += income.referral_share * sponsor
         bank.wealth_aum = (
             bank.wealth_aum * (1 - income.aum_runoff) + spec.wealth_capture * wealth[b]
         )
         led.personal_finance_income += bank.wealth_aum * income.wealth_fee / QUARTERS_PER_YEAR
         led.personal_finance_income += client_revenue[b] * income.retail_margin / QUARTERS_PER_YEAR
-        led.deposits = spec.deposit_share * client_revenue[b]
-        led.deposit_income += (
-            led.deposits * (funding_cost - income.deposit_rate) / QUARTERS_PER_YEAR
+        deposits = spec.deposit_share * client_revenue[b]
+        led.time_deposits = income.deposit_time_share * deposits
+        led.demand_deposits = deposits - led.time_deposits
+        led.interest_expense += (
+            led.demand_deposits * income.demand_deposit_rate
+            + led.time_deposits * income.time_deposit_rate
+        ) / QUARTERS_PER_YEAR
+        led.ftp_credit += (
+            led.demand_deposits * ftp_rate
+            + led.time_deposits * (ftp_rate + income.time_ftp_premium)
+        ) / QUARTERS_PER_YEAR
+        direct = (
+            spec.fixed_cost
+            + spec.cost_per_client * clients[b]
+            + (loans[b] + bank.operator_loan) * income.loan_cost / QUARTERS_PER_YEAR
+            + deposits * income.deposit_cost / QUARTERS_PER_YEAR
         )
-        led.operating_cost += spec.fixed_cost + spec.cost_per_client * clients[b]
+        led.head_office_cost += income.head_office_share * direct
+        led.operating_cost += direct + income.head_office_share * direct
 
 
 class ClientColumns(NamedTuple):

@@ -21,12 +21,12 @@ def lend_to_operator(banks: Sequence[Bank], development_loans: float, focal_shar
         bank.operator_loan = development_loans * (share if bank.index == 0 else others)
 
 
-def service_operator_loans(banks: Sequence[Bank], rate: float, funding_cost: float) -> None:
-    """A quarter's net interest on the development loans (annual rates)."""
+def service_operator_loans(banks: Sequence[Bank], rate: float, ftp_rate: float) -> None:
+    """A quarter's interest on the development loans and their FTP charge (annual rates;
+    `rate` is 0 while the loans are in default)."""
     for bank in banks:
-        bank.ledger.net_interest_income += (
-            bank.operator_loan * (rate - funding_cost) / QUARTERS_PER_YEAR
-        )
+        bank.ledger.interest_income += bank.operator_loan * rate / QUARTERS_PER_YEAR
+        bank.ledger.ftp_charge += bank.operator_loan * ftp_rate / QUARTERS_PER_YEAR
 
 
 def take_operator_default(banks: Sequence[Bank], written_off: float) -> None:

@@ -42,10 +42,10 @@ def cost_by_bank(stake_cost: np.ndarray) -> np.ndarray:
 
 def fund_stakes(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: float) -> None:
     """A quarter's funding cost of what the banks paid for the stakes they hold (warrants
-    cost nothing), charged to net interest income."""
+    cost nothing), charged to net interest income as part of the FTP charge."""
     held = cost_by_bank(pop.bank_stake_cost)
     for bank in banks:
-        bank.ledger.net_interest_income -= (
+        bank.ledger.ftp_charge += (
             float(held[bank.index]) * funding_cost / QUARTERS_PER_YEAR
         )
 

@@ -155,8 +155,10 @@ TIER_SPECS: dict[float, TierSpec] = {
         history_quarters=0.0,
         products=LIFECYCLE_PRODUCTS,
         max_expected_loss=0.025,
-        fixed_cost=450.0,
-        cost_per_client=0.4,
+        # A specialised sub-branch (about 30 staff) and the platform's running cost (§六(二)1,
+        # 4): about 2,400 万元 a year; balance-driven costs are in IncomeParams.
+        fixed_cost=600.0,
+        cost_per_client=0.5,
         attraction=1.6,
         graduation_uplift=1.10,
         acquisition_uplift=1.0,

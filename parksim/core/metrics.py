@@ -179,16 +179,67 @@ COLUMNS: tuple[Column, ...] = (
         "risk",
     ),
     Column(
+        "interest_income",
+        "万元",
+        "interest received on performing enterprise loans and the operator's development loans",
+        "revenue",
+    ),
+    Column(
+        "ftp_charge",
+        "万元",
+        "funds-transfer-pricing charge: FTP rate (lending.funding_cost) × the loans funded "
+        "(performing, NPLs and the operator's) and the bank's stakes at cost, / 4",
+        "revenue",
+    ),
+    Column(
+        "interest_expense",
+        "万元",
+        "interest paid on clients' deposits: demand × demand_deposit_rate + time × "
+        "time_deposit_rate, / 4",
+        "revenue",
+    ),
+    Column(
+        "ftp_credit",
+        "万元",
+        "FTP credit on clients' deposits: demand × FTP rate + time × (FTP rate + "
+        "time_ftp_premium), / 4",
+        "revenue",
+    ),
+    Column(
         "net_interest_income",
         "万元",
-        "interest on performing loans (enterprises and operator) less their funding cost, "
-        "less the funding cost of NPLs and of the banks' paid-for equity stakes",
+        "interest_income − ftp_charge + ftp_credit − interest_expense (the FTP identity: the "
+        "loans' and the deposits' margins)",
+        "revenue",
+    ),
+    Column(
+        "fee_settlement", "万元", "settlement and cash-management fees on client revenue", "revenue"
+    ),
+    Column("fee_bond", "万元", "bond underwriting fees (debt financing instruments)", "revenue"),
+    Column(
+        "fee_advisory",
+        "万元",
+        "the bank's IPO financial-advisory and M&A advisory fees",
+        "revenue",
+    ),
+    Column("fee_reit", "万元", "REIT arrangement fees", "revenue"),
+    Column(
+        "fee_referral",
+        "万元",
+        "the bank's share of group affiliates' fees on mandates it referred (§六(二)4)",
         "revenue",
     ),
     Column(
         "fee_income",
         "万元",
-        "settlement, advisory, bond, IPO, M&A and REIT arrangement fees",
+        "fee_settlement + fee_bond + fee_advisory + fee_reit + fee_referral",
+        "revenue",
+    ),
+    Column(
+        "group_fee_income",
+        "万元",
+        "IPO sponsor and underwriting fees of the group's securities affiliate on the bank's "
+        "clients (group income, not in the bank's revenue or net_profit)",
         "revenue",
     ),
     Column(
@@ -207,16 +258,27 @@ COLUMNS: tuple[Column, ...] = (
         "revenue",
     ),
     Column(
-        "deposit_income",
+        "demand_deposits", "万元", "clients' demand (settlement) deposits at quarter end", "revenue"
+    ),
+    Column(
+        "time_deposits",
         "万元",
-        "spread on clients' settlement deposits: deposits × (funding_cost − deposit_rate) / 4",
+        "clients' time and negotiated deposits at quarter end",
         "revenue",
     ),
-    Column("deposits", "万元", "clients' settlement deposits at the focal bank", "revenue"),
+    Column("deposits", "万元", "demand_deposits + time_deposits", "revenue"),
     Column(
         "operating_cost",
         "万元",
-        "cost of running the tier's service model, with any tier-move investment",
+        "all operating cost: the tier's fixed cost, cost per client, cost on loan and deposit "
+        "balances, the head-office allocation and any tier-move investment",
+        "revenue",
+    ),
+    Column(
+        "head_office_cost",
+        "万元",
+        "head-office allocation: head_office_share × the direct operating cost (in "
+        "operating_cost)",
         "revenue",
     ),
     Column(
@@ -226,10 +288,42 @@ COLUMNS: tuple[Column, ...] = (
         "revenue",
     ),
     Column(
-        "net_profit",
+        "pre_tax_profit",
         "万元",
-        "net interest + fees + equity + personal finance + deposit income − operating cost "
-        "− credit loss",
+        "revenue (net interest + fees + personal finance + equity income) − operating_cost "
+        "− credit_loss",
+        "revenue",
+    ),
+    Column(
+        "tax",
+        "万元",
+        "income tax at tax_rate (25 %) × pre_tax_profit; negative for a loss (a credit "
+        "against the bank's other profits, the management-accounts convention)",
+        "revenue",
+    ),
+    Column("net_profit", "万元", "pre_tax_profit − tax: the bank's profit after tax", "revenue"),
+    Column(
+        "balance_sheet",
+        "万元",
+        "the park business's balance sheet: max(exposure + operator_exposure, deposits)",
+        "revenue",
+    ),
+    Column(
+        "cost_income_ratio",
+        "share",
+        "operating_cost / revenue of the quarter (0 when revenue ≤ 0)",
+        "revenue",
+    ),
+    Column(
+        "roa",
+        "share/year",
+        "4 × net_profit / balance_sheet: annualised after-tax return on the balance sheet",
+        "revenue",
+    ),
+    Column(
+        "pretax_roa",
+        "share/year",
+        "4 × pre_tax_profit / balance_sheet: annualised pre-tax return on the balance sheet",
         "revenue",
     ),
     Column(
