@@ -244,18 +244,20 @@ def test_recoveries_are_the_guarantee_and_pool_shares_of_covered_losses(run: Tra
 # --- profit ---------------------------------------------------------------------------------
 
 
-def test_net_profit_is_revenue_less_operating_cost_and_credit_loss(run: Trace) -> None:
+def test_profit_is_revenue_less_operating_cost_credit_loss_and_tax(run: Trace) -> None:
     ts = run.model.timeseries()
-    expected = (
+    pre_tax = (
         ts["net_interest_income"]
         + ts["fee_income"]
         + ts["equity_income"]
         + ts["personal_finance_income"]
-        + ts["deposit_income"]
         - ts["operating_cost"]
         - ts["credit_loss"]
     )
-    np.testing.assert_allclose(ts["net_profit"], expected, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(ts["pre_tax_profit"], pre_tax, rtol=1e-9, atol=1e-6)
+    tax_rate = run.model.config.income.tax_rate
+    np.testing.assert_allclose(ts["tax"], tax_rate * pre_tax, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(ts["net_profit"], (1 - tax_rate) * pre_tax, rtol=1e-9, atol=1e-6)
 
 
 def test_time_series_repeats_the_focal_banks_ledger(run: Trace) -> None:

@@ -251,11 +251,16 @@ def test_amortisation_repays_exactly_the_principal(banks) -> None:
         service(pop, banks, funding)
     ledger = banks[1].ledger
     assert ledger.repayments == pytest.approx(800.0, rel=1e-12)
-    # Interest on the balance at each quarter's start: 800 × (8 + 7 + … + 1) / 8.
+    # Interest on the balance at each quarter's start: 800 × (8 + 7 + … + 1) / 8; the FTP
+    # charge is on the same balances.
+    assert ledger.interest_income == pytest.approx(800 * 4.5 * 0.05 / 4)
+    assert ledger.ftp_charge == pytest.approx(800 * 4.5 * funding / 4)
     assert ledger.net_interest_income == pytest.approx(800 * 4.5 * (0.05 - funding) / 4)
     assert pop.debt[0] == pytest.approx(0.0, abs=1e-9)
     assert (pop.loan_status[0], pop.lender[0], pop.loan_quarters_left[0]) == (0, -1, 0)
-    # An NPL pays nothing, keeps its balance and costs its funding.
+    # An NPL pays nothing, keeps its balance and is still charged its funding.
+    assert banks[2].ledger.interest_income == 0.0
+    assert banks[2].ledger.ftp_charge == pytest.approx(8 * 100.0 * funding / 4)
     assert banks[2].ledger.net_interest_income == pytest.approx(-8 * 100.0 * funding / 4)
     assert banks[2].ledger.repayments == 0.0 and pop.debt[1] == 100.0
 

@@ -24,15 +24,15 @@ def test_settlement_deposits_are_the_tiers_share_of_client_revenue(model: ParkMo
     clients = (pop.main_bank == 0) & (pop.stage <= Stage.LISTED)
     led = bank.ledger
     assert led.deposits == pytest.approx(bank.spec.deposit_share * pop.size[clients].sum())
-    income, funding = model.config.income, model.config.lending.funding_cost
-    spread = (funding - income.deposit_rate) / 4.0
-    assert led.deposit_income == pytest.approx(led.deposits * spread)
-    assert model.timeseries()["deposit_income"].iloc[1:].gt(0).all()
+    income = model.config.income
+    assert led.time_deposits == pytest.approx(income.deposit_time_share * led.deposits)
+    ts = model.timeseries().iloc[1:]
+    assert (ts["ftp_credit"] - ts["interest_expense"]).gt(0).all()
 
 
 def test_npls_and_paid_for_stakes_cost_their_funding() -> None:
-    # One quarter's net interest is the performing loans' and the operator's spread less
-    # (NPL balance + what the bank paid for its stakes) × funding cost / 4.
+    # One quarter's loan margin (interest less FTP charge) is the performing loans' and the
+    # operator's spread less (NPL balance + what the bank paid for its stakes) × FTP / 4.
     m = ParkModel(BASELINE, strategy="tier2_heavy", rng=4, horizon=12)
     m.run(11)
     pop, funding = m.enterprises, m.config.lending.funding_cost
@@ -44,7 +44,8 @@ def test_npls_and_paid_for_stakes_cost_their_funding() -> None:
     assert npl > 0 and stakes > 0
     m.step()
     charge = (npl + stakes) * funding / 4
-    assert m.focal_bank.ledger.net_interest_income == pytest.approx(
+    led = m.focal_bank.ledger
+    assert led.interest_income - led.ftp_charge == pytest.approx(
         interest + operator - charge, rel=1e-9
     )
 
