@@ -98,9 +98,9 @@ class ParkModel(mesa.Model):
     by their addresses (parksim.scenario.addresses), as a dict or as keywords for sweeps::
 
         model = ParkModel("scenarios/baseline.toml", strategy="tier2_light", rng=7)
-        model = ParkModel("scenarios/baseline.toml", rng=7, overrides={"tiers.2.0.fixed_cost": 600})
+        model = ParkModel("scenarios/baseline.toml", rng=7, overrides={"tiers.2.0.fixed_cost": 700})
         model = ParkModel("scenarios/baseline.toml", rng=7, bank_tier=3.0, risk_pool_share=0.5,
-                          lifecycle__graduation__2=0.01, tiers__2_0__fixed_cost=600)
+                          lifecycle__graduation__2=0.01, tiers__2_0__fixed_cost=700)
 
     `rng` is the only source of randomness. Without `strategy` the first one is used.
     Without `config` the model is the calibrated baseline, `scenarios/baseline.toml` of

@@ -103,10 +103,10 @@ def test_every_address_form_sets_the_same_value(key):
 
 
 def test_only_the_address_changes():
-    changed, _ = apply_overrides(BASELINE, STRATEGY, {"tiers.2.0.fixed_cost": 600.0})
+    changed, _ = apply_overrides(BASELINE, STRATEGY, {"tiers.2.0.fixed_cost": 700.0})
     before, after = scenario_leaves(BASELINE), scenario_leaves(changed)
     assert {k for k in before if before[k] != after[k]} == {"tiers.2.0.fixed_cost"}
-    assert changed.tiers == {"2.0": {"fixed_cost": 600.0}}
+    assert changed.tiers == {"2.0": {"fixed_cost": 700.0}}
 
 
 def test_keywords_keep_their_short_forms():
