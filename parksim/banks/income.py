@@ -47,11 +47,11 @@ class IncomeParams:
     """Fee rates, exit valuations, personal-finance margins, deposits, costs and tax."""
 
     settlement_fee: float = field(
-        default=0.00025,
+        default=0.0002,
         metadata={
             **SHARE,
             "help": "annual settlement and cash-management fees / client revenue (assumption; "
-            "with the other lines, fees are 12-16 % of the park business's revenue, about "
+            "with the other lines, fees are 11-18 % of the park business's revenue, about "
             "the 13 % of large state banks, CBA 2024)",
         },
     )
@@ -67,7 +67,7 @@ class IncomeParams:
         default=0.3, metadata={"non_negative": True, "help": "bond size / annual revenue"}
     )
     bond_fee: float = field(
-        default=0.0025,
+        default=0.002,
         metadata={
             **SHARE,
             "help": "underwriting fee / bond size on debt financing instruments a commercial "
@@ -140,7 +140,7 @@ class IncomeParams:
         default=0.0005, metadata={**SHARE, "help": "annual retail income / client revenue"}
     )
     deposit_time_share: float = field(
-        default=0.65,
+        default=0.6,
         metadata={
             **SHARE,
             "help": "time and negotiated deposits / a client's deposits at its main bank: "
@@ -165,13 +165,12 @@ class IncomeParams:
         },
     )
     time_ftp_premium: float = field(
-        default=0.001,
+        default=0.002,
         metadata={
             **ANNUAL,
             "help": "FTP credit on time deposits over the FTP rate (demand deposits are "
-            "credited the FTP rate): a term premium, assumed below the about 0.2 pp by which "
-            "1-year AAA interbank CDs (about 2.0 % on average in 2024) exceeded the 1.8 % "
-            "FTP rate, as corporate time deposits can often be withdrawn early",
+            "credited the FTP rate): a term premium, the about 0.2 pp by which 1-year AAA "
+            "interbank CDs (about 2.0 % on average in 2024) exceeded the 1.8 % FTP rate",
         },
     )
     loan_cost: float = field(
