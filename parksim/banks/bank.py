@@ -52,7 +52,7 @@ class BankLedger:
     fee_advisory: float = 0.0  # IPO financial advisory and M&A advisory
     fee_reit: float = 0.0  # REIT arrangement
     fee_referral: float = 0.0  # revenue shared by group affiliates on referred mandates
-    group_fee_income: float = 0.0  # the group's securities affiliate's sponsor fees (not the bank's)
+    group_fee_income: float = 0.0  # the securities affiliate's sponsor fees: the group's
     equity_income: float = 0.0
     personal_finance_income: float = 0.0
     demand_deposits: float = 0.0  # clients' settlement deposits at quarter end

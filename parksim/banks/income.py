@@ -249,9 +249,7 @@ def earn_income(
         b, spec, led = bank.index, bank.spec, bank.ledger
         led.fee_settlement += client_revenue[b] * income.settlement_fee / QUARTERS_PER_YEAR
         led.fee_bond += bonds[b] * income.bond_fee * income.bond_size_ratio
-        led.fee_advisory += spec.advisory_capture * (
-            income.ipo_advisory_fee * proceeds[b] + mna[b]
-        )
+        led.fee_advisory += spec.advisory_capture * (income.ipo_advisory_fee * proceeds[b] + mna[b])
         sponsor = spec.advisory_capture * income.ipo_fee * proceeds[b]
         led.group_fee_income += sponsor
         led.fee_referral += income.referral_share * sponsor

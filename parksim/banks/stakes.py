@@ -45,9 +45,7 @@ def fund_stakes(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: 
     cost nothing), charged to net interest income as part of the FTP charge."""
     held = cost_by_bank(pop.bank_stake_cost)
     for bank in banks:
-        bank.ledger.ftp_charge += (
-            float(held[bank.index]) * funding_cost / QUARTERS_PER_YEAR
-        )
+        bank.ledger.ftp_charge += float(held[bank.index]) * funding_cost / QUARTERS_PER_YEAR
 
 
 class StakeColumns(NamedTuple):

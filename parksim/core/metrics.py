@@ -277,8 +277,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "head_office_cost",
         "万元",
-        "head-office allocation: head_office_share × the direct operating cost (in "
-        "operating_cost)",
+        "head-office allocation: head_office_share × the direct operating cost (in operating_cost)",
         "revenue",
     ),
     Column(
