@@ -37,8 +37,8 @@ def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
     """Parse a TOML input file; raise ScenarioError naming the file when it cannot be read."""
     file = str(path)
     try:
-        with Path(path).open("rb") as handle:
-            return tomllib.load(handle)
+        # utf-8-sig: a byte-order mark (Windows Notepad writes one) is not part of the TOML.
+        return tomllib.loads(Path(path).read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         raise ScenarioError("", f"an existing {what} file", file=file) from None
     except IsADirectoryError:
