@@ -416,6 +416,7 @@ def tables_only(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_no_charts_writes_the_tables_only(tables_only: Path) -> None:
     names = sorted(p.name for p in tables_only.iterdir())
     assert names == ["differences.csv", "manifest.json", "summary.csv", "timeseries.parquet"]
@@ -423,6 +424,7 @@ def test_no_charts_writes_the_tables_only(tables_only: Path) -> None:
     assert len(parksim.RunResult.load(tables_only).timeseries) == rows
 
 
+@pytest.mark.slow
 def test_run_reference_is_the_strategy_differences_compare_with(
     tiny: Path, tables_only: Path
 ) -> None:
@@ -446,6 +448,7 @@ def test_run_refuses_a_reference_that_is_not_a_strategy(
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_differences_against_another_reference_go_to_a_new_file(
     tiny: Path, tables_only: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -495,7 +498,7 @@ def test_resume_refuses_a_new_reference(
 
 
 def test_progress_counts_model_runs_as_strategies_times_replications() -> None:
-    """"95 of 300 replications" counted model runs of 3 strategies × 100 replications."""
+    """ "95 of 300 replications" counted model runs of 3 strategies × 100 replications."""
     from parksim.ensemble.runfolder import runs_text
 
     assert runs_text(95, 3, 100) == "95 of 300 model runs (3 strategies × 100 replications)"

@@ -15,6 +15,9 @@ import tomli_w
 from parksim.analysis.sensitivity import study
 from parksim.cli import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, main
 
+# Each test runs or resumes a study end to end.
+pytestmark = pytest.mark.slow
+
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 KEYS = "lifecycle.refused_failure_mult,tiers.2.0.signal_noise"
 STRATEGIES = ("tier1_heavy", "tier2_heavy", "tier2_light")

@@ -324,9 +324,7 @@ def test_an_interrupted_run_keeps_its_parts_and_resumes_to_the_uninterrupted_res
     assert not (out / ".lock").exists()
 
 
-def start_run(
-    scenario_file: Path, out: Path, replications: int, *options: str
-) -> subprocess.Popen:
+def start_run(scenario_file: Path, out: Path, replications: int, *options: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "parksim.cli", "run", str(scenario_file), "--quiet"]
     command += ["--replications", str(replications), "--seed", str(SEED), "--out", str(out)]
     return subprocess.Popen(

@@ -279,7 +279,7 @@ class RunFolder:
 
 
 def runs_text(done: int, strategies: int, replications: int) -> str:
-    """"95 of 300 model runs (3 strategies × 100 replications)": a replication is one draw
+    """ "95 of 300 model runs (3 strategies × 100 replications)": a replication is one draw
     of the park's luck, run by every strategy, so a count of model runs says both."""
     total = strategies * replications
     s = "strategy" if strategies == 1 else "strategies"

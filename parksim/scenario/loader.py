@@ -100,8 +100,7 @@ def _check_strategy_params(scenario: Scenario, file: str | None) -> None:
                 errors.append(
                     ScenarioError(
                         where,
-                        "a model parameter; the scenario's "
-                        f"{head} is the same for every strategy",
+                        f"a model parameter; the scenario's {head} is the same for every strategy",
                         kind="unknown_key",
                         file=file,
                     )
@@ -147,8 +146,10 @@ def _with_params_hint(error: ScenarioError) -> ScenarioError:
     match = _STRATEGY_FIELD.fullmatch(error.key)
     if error.kind != "unknown_key" or not match or match["name"] not in _SCENARIO_FIELDS:
         return error
-    example = 'e.g. "tiers.2.0.fixed_cost" = 600' if match["name"] == "tiers" else (
-        f'e.g. "{match["name"]}.<field>" = <value>'
+    example = (
+        'e.g. "tiers.2.0.fixed_cost" = 600'
+        if match["name"] == "tiers"
+        else (f'e.g. "{match["name"]}.<field>" = <value>')
     )
     hint = f"a strategy changes model parameters in [strategies.params] by address, {example}"
     return ScenarioError(

@@ -387,9 +387,7 @@ def resume_study(
     design = design_from_table(plan.method, table, plan.keys)
     values = table.pivot(index="point", columns="parameter", values="value")[list(plan.keys)]
     if not (folder / DESIGN_MATRIX).exists():  # a study started before 0.5.0
-        design_matrix(plan.keys, values.to_numpy()).to_parquet(
-            folder / DESIGN_MATRIX, index=False
-        )
+        design_matrix(plan.keys, values.to_numpy()).to_parquet(folder / DESIGN_MATRIX, index=False)
     runs = StudyRuns.open(folder / RUNS)
     runs.resumable_scenario(scenario)
     try:
