@@ -276,8 +276,10 @@ class RunResult(Ensemble):
             )
         try:
             table = pd.read_parquet(folder / "timeseries.parquet")
-        except (FileNotFoundError, NotADirectoryError) as error:
-            raise ResultsFolderError(f"{folder}: not a parksim run folder ({error})") from None
+        except (FileNotFoundError, NotADirectoryError):
+            raise ResultsFolderError(
+                f"{folder}: not a parksim run folder (it has no timeseries.parquet)"
+            ) from None
         scenario = scenario_from_dict(manifest["scenario"], file=str(folder / "manifest.json"))
         table["strategy"] = pd.Categorical(table["strategy"], categories=scenario.names)
         return cls(scenario=scenario, timeseries=table, manifest=manifest, path=folder)

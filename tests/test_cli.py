@@ -512,3 +512,24 @@ def test_validate_reads_a_file_with_a_byte_order_mark(
     path.write_bytes(b"\xef\xbb\xbf" + tiny_scenario_text().encode("utf-8"))
     assert main(["validate", str(path)]) == EXIT_OK
     assert "valid (2 strategies, 4 quarters)" in capsys.readouterr().out
+
+
+def test_sigterm_stops_any_command_as_ctrl_c_does(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command without its own Ctrl-C handling (calibrate) stops with status 143 and one
+    line, and the handler is put back afterwards (it died at once, and silently)."""
+    import os
+    import signal
+    import time
+
+    def terminated(scenario, args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal arrives first
+        return EXIT_OK
+
+    monkeypatch.setattr("parksim.cli.calibrate_command", terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["calibrate", str(tiny), "targets.toml"]) == 128 + signal.SIGTERM
+    assert capsys.readouterr().err.strip() == "parksim: stopped"
+    assert signal.getsignal(signal.SIGTERM) == before
