@@ -533,3 +533,18 @@ def test_sigterm_stops_any_command_as_ctrl_c_does(
     assert main(["calibrate", str(tiny), "targets.toml"]) == 128 + signal.SIGTERM
     assert capsys.readouterr().err.strip() == "parksim: stopped"
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_second_sigterm_does_not_break_off_the_clean_up() -> None:
+    import signal
+
+    from parksim.cli.common import Terminated, stop_on_sigterm
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated), stop_on_sigterm():
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        finally:  # the clean-up: a second SIGTERM now is ignored, not raised
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+            signal.raise_signal(signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) == before

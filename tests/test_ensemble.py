@@ -724,13 +724,14 @@ def test_compare_puts_runs_side_by_side_and_refuses_other_horizons(
 # --- progress ---------------------------------------------------------------------------------
 
 
-def test_progress_shows_replications_rate_and_time_left_unless_quiet(
+def test_progress_shows_model_runs_rate_and_time_left_unless_quiet(
     scenario_file: Path, tmp_path: Path, no_figures: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["run", str(scenario_file), "--replications", "2", "--results", str(tmp_path)]
     assert main(args) == EXIT_OK
     err = capsys.readouterr().err
-    assert "4/4" in err and "rep/s" in err and "<" in err  # done/total, rate, elapsed<left
+    # done/total model runs (2 strategies × 2 replications), rate, elapsed<left
+    assert "4/4" in err and "run/s" in err and "<" in err
     assert main([*args, "--quiet"]) == EXIT_OK
     captured = capsys.readouterr()
     assert captured.out == captured.err == ""

@@ -27,6 +27,9 @@ def interrupted_status(stop: KeyboardInterrupt) -> int:
 
 
 def _raise_terminated(signum: int, frame: object) -> None:
+    # Once is enough: a second SIGTERM while the workers finish their chunks and shut
+    # down would break off the clean-up it asks for (SIGKILL still stops at once).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise Terminated
 
 

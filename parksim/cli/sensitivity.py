@@ -4,7 +4,8 @@ Exit status as for `parksim run`: 0 done, 1 some points failed (the others are a
 and kept; `--resume` retries the failed ones), 2 bad input (one line naming the flag or
 key and what was expected; no folder is written), 3 the disk refused a write (full,
 read-only, no permission, a file in the way: one line saying what was kept, no folder or
-one that `--resume` finishes), 130 interrupted (finished points are kept for `--resume`).
+one that `--resume` finishes), 130 interrupted by Ctrl-C and 143 stopped by SIGTERM
+(finished points are kept for `--resume`).
 """
 
 from __future__ import annotations

@@ -469,7 +469,7 @@ def run_missing(
     chunk_size: int | None = None,
     progress: bool = True,
     simulate: Simulate | None = None,
-    unit: str = "rep",
+    unit: str = "run",
     per_unit: int = 1,
     report_folder: bool = True,
 ) -> None:
@@ -509,7 +509,7 @@ class _Bar:
     total: int
     initial: int
     show: bool
-    unit: str = "rep"
+    unit: str = "run"  # a model run: one strategy in one replication
     per_unit: int = 1
 
     @property
