@@ -155,3 +155,19 @@ def test_a_study_resumes_with_the_workers_it_ran_with(
     monkeypatch.setattr(study, "run_missing", count_workers)
     assert main(["sensitivity", "--resume", str(out), "--quiet", "--no-charts"]) == EXIT_OK
     assert seen["slots"] == min(2, os.cpu_count() or 1)
+
+
+def test_strategies_with_other_params_are_not_one_step_apart(small_scenario: Path) -> None:
+    """tier2_heavy vs tier1_heavy is a one-tier step, unless one sets its own parameters."""
+    import dataclasses
+
+    from parksim.scenario.loader import load_scenario
+
+    scenario = load_scenario(small_scenario)
+    assert ("tier2_light", "tier2_heavy") in study.strategy_pairs(scenario)
+    light = scenario.strategy("tier2_light")
+    cheaper = dataclasses.replace(light, params={"tiers.2.0.fixed_cost": 600})
+    changed = dataclasses.replace(
+        scenario, strategies=tuple(cheaper if s is light else s for s in scenario.strategies)
+    )
+    assert ("tier2_light", "tier2_heavy") not in study.strategy_pairs(changed)

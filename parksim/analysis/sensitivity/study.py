@@ -220,13 +220,14 @@ def strategy_pairs(scenario: Scenario) -> list[tuple[str, str]]:
 
     Every strategy against the scenario's reference, then the one-step moves the other
     pairs miss: one tier up (1.0 → 2.0, 2.0 → 3.0) with the same operator and policy, and
-    heavy → light with the same tier and policy.
+    heavy → light with the same tier and policy (and the same [strategies.params]).
     """
     reference = scenario.reference_strategy
     pairs = [(s.name, reference) for s in scenario.strategies if s.name != reference]
     for a in scenario.strategies:
         for b in scenario.strategies:
-            same_policy = a.policy == b.policy
+            # Same policy and own parameters ([strategies.params]): one step apart only.
+            same_policy = a.policy == b.policy and a.params == b.params
             tier_step = (
                 a.operator_model == b.operator_model
                 and same_policy
