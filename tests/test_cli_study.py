@@ -158,7 +158,7 @@ def test_a_study_resumes_with_the_workers_it_ran_with(
 
 
 def test_strategies_with_other_params_are_not_one_step_apart(small_scenario: Path) -> None:
-    """tier2_heavy vs tier1_heavy is a one-tier step, unless one sets its own parameters."""
+    """tier2_light vs tier2_heavy is a heavy → light step, unless one sets its own parameters."""
     import dataclasses
 
     from parksim.scenario.loader import load_scenario
