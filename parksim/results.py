@@ -9,6 +9,7 @@ the strategies of several run folders side by side.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -64,6 +65,8 @@ class Ensemble:
     _summary: pd.DataFrame | None = field(default=None, repr=False)
     _per_replication: pd.DataFrame | None = field(default=None, repr=False)
     _differences: pd.DataFrame | None = field(default=None, repr=False)
+    #: Whether saving draws figures/ (`parksim run --no-charts`: the tables only).
+    draw_charts: bool = field(default=True, repr=False)
 
     @property
     def stamp(self) -> str:
@@ -178,6 +181,8 @@ class Ensemble:
         write_atomically(
             folder / "differences.csv", lambda tmp: self.differences().to_csv(tmp, index=False)
         )
+        if not self.draw_charts:
+            return
         if len(self.timeseries) > CHARTS_ON_WORKERS_MAX_ROWS:
             executor = None  # each worker would hold a copy of the table
         write_folder_atomically(
@@ -271,8 +276,10 @@ class RunResult(Ensemble):
             )
         try:
             table = pd.read_parquet(folder / "timeseries.parquet")
-        except (FileNotFoundError, NotADirectoryError) as error:
-            raise ResultsFolderError(f"{folder}: not a parksim run folder ({error})") from None
+        except (FileNotFoundError, NotADirectoryError):
+            raise ResultsFolderError(
+                f"{folder}: not a parksim run folder (it has no timeseries.parquet)"
+            ) from None
         scenario = scenario_from_dict(manifest["scenario"], file=str(folder / "manifest.json"))
         table["strategy"] = pd.Categorical(table["strategy"], categories=scenario.names)
         return cls(scenario=scenario, timeseries=table, manifest=manifest, path=folder)
@@ -406,13 +413,23 @@ def compare(folders: Sequence[str | Path]) -> Comparison:
 
 
 def run(
-    scenario: Scenario, replications: int | None = None, seed: int | None = None, **options: Any
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    *,
+    charts: bool = True,
+    **options: Any,
 ) -> RunResult:
     """Run every strategy of `scenario`: `parksim.ensemble.runner.run`, whose options these
-    are, with the tables' summary, differences, charts and run folder of a `RunResult`."""
-    return runner.run(scenario, replications, seed, outcome=RunResult, **options)
+    are, with the tables' summary, differences, charts and run folder of a `RunResult`
+    (`charts=False`: the folder gets the tables only, no figures/)."""
+    outcome = functools.partial(RunResult, draw_charts=charts)
+    return runner.run(scenario, replications, seed, outcome=outcome, **options)
 
 
-def resume(folder: str | Path, scenario: Scenario | None = None, **options: Any) -> RunResult:
+def resume(
+    folder: str | Path, scenario: Scenario | None = None, *, charts: bool = True, **options: Any
+) -> RunResult:
     """Continue an incomplete run folder (`parksim.ensemble.runner.resume`) to a `RunResult`."""
-    return runner.resume(folder, scenario, outcome=RunResult, **options)
+    outcome = functools.partial(RunResult, draw_charts=charts)
+    return runner.resume(folder, scenario, outcome=outcome, **options)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -400,3 +401,150 @@ def test_an_unreadable_scenario_file_is_one_line(
     assert_rejected(err, path, "", expected)
     assert len(err.strip().splitlines()) == 2  # "invalid scenario" and the problem
     assert not results.exists()
+
+
+# --- issue 24: reference, differences, tables without charts, plain messages ---------------
+
+
+@pytest.fixture(scope="module")
+def tables_only(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`parksim run --no-charts --reference <second strategy>` of the tiny scenario."""
+    second = parksim.load_scenario(tiny).names[1]
+    out = tmp_path_factory.mktemp("tables-only") / "run"
+    options = ["--replications", str(REPLICATIONS), "--out", str(out), "--quiet"]
+    assert main(["run", str(tiny), *options, "--reference", second, "--no-charts"]) == EXIT_OK
+    return out
+
+
+@pytest.mark.slow
+def test_no_charts_writes_the_tables_only(tables_only: Path) -> None:
+    names = sorted(p.name for p in tables_only.iterdir())
+    assert names == ["differences.csv", "manifest.json", "summary.csv", "timeseries.parquet"]
+    rows = STRATEGIES * REPLICATIONS * (QUARTERS + 1)  # with the opening quarter 0
+    assert len(parksim.RunResult.load(tables_only).timeseries) == rows
+
+
+@pytest.mark.slow
+def test_run_reference_is_the_strategy_differences_compare_with(
+    tiny: Path, tables_only: Path
+) -> None:
+    first, second = parksim.load_scenario(tiny).names
+    differences = pd.read_csv(tables_only / "differences.csv")
+    assert set(differences["reference"]) == {second}
+    assert set(differences["strategy"]) == {first}
+    manifest = json.loads((tables_only / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["scenario"]["reference"] == second
+    # The reference changes no number of the run, only what is paired with what.
+    assert parksim.RunResult.load(tables_only).scenario.reference_strategy == second
+
+
+def test_run_refuses_a_reference_that_is_not_a_strategy(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "run"
+    assert main(["run", str(tiny), "--out", str(out), "--reference", "nobody"]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "--reference: expected a strategy of scenario" in err and "'nobody'" in err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_differences_against_another_reference_go_to_a_new_file(
+    tiny: Path, tables_only: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = parksim.load_scenario(tiny).names
+    run = tmp_path / "run"
+    shutil.copytree(tables_only, run)
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    assert main(["differences", str(run), "--reference", first, "--quiet"]) == EXIT_OK
+    written = run / f"differences-vs-{first}.csv"
+    assert f"wrote {written}" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p != written} == before
+    new = pd.read_csv(written).set_index("metric")
+    old = pd.read_csv(run / "differences.csv").set_index("metric")
+    assert set(new["reference"]) == {first} and set(new["strategy"]) == {second}
+    # Swapping the pair negates each paired mean difference (same replications, same seeds).
+    assert new["mean"].to_numpy() == pytest.approx(-old.loc[new.index, "mean"].to_numpy())
+
+    # Never overwritten: a second call is refused and leaves the file as it was.
+    kept = written.read_bytes()
+    assert main(["differences", str(run), "--reference", first]) == EXIT_BAD_INPUT
+    assert "already exists" in capsys.readouterr().err
+    assert written.read_bytes() == kept
+    assert main(["differences", str(run), "--reference", "nobody"]) == EXIT_BAD_INPUT
+    assert "--reference: expected a strategy of the run" in capsys.readouterr().err
+
+
+def test_resume_of_a_missing_folder_says_so_in_plain_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It printed "not a parksim run folder ([Errno 2] No such file or directory: ...)"."""
+    assert main(["run", "--resume", str(tmp_path / "nowhere")]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "not a parksim run folder (there is no such folder)" in err
+    assert "Errno" not in err
+    assert main(["run", "--resume", str(tmp_path)]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "not a parksim run folder (it has no manifest.json)" in err and "Errno" not in err
+
+
+def test_resume_refuses_a_new_reference(
+    tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    second = parksim.load_scenario(tiny).names[1]
+    status = main(["run", "--resume", str(tmp_path), "--reference", second])
+    assert status == EXIT_BAD_INPUT
+    assert f"parksim differences {tmp_path} --reference {second}" in capsys.readouterr().err
+
+
+def test_progress_counts_model_runs_as_strategies_times_replications() -> None:
+    """ "95 of 300 replications" counted model runs of 3 strategies × 100 replications."""
+    from parksim.ensemble.runfolder import runs_text
+
+    assert runs_text(95, 3, 100) == "95 of 300 model runs (3 strategies × 100 replications)"
+    assert runs_text(0, 1, 1) == "0 of 1 model runs (1 strategy × 1 replication)"
+
+
+def test_validate_reads_a_file_with_a_byte_order_mark(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + tiny_scenario_text().encode("utf-8"))
+    assert main(["validate", str(path)]) == EXIT_OK
+    assert "valid (2 strategies, 4 quarters)" in capsys.readouterr().out
+
+
+def test_sigterm_stops_any_command_as_ctrl_c_does(
+    tiny: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command without its own Ctrl-C handling (calibrate) stops with status 143 and one
+    line, and the handler is put back afterwards (it died at once, and silently)."""
+    import os
+    import signal
+    import time
+
+    def terminated(scenario, args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the signal arrives first
+        return EXIT_OK
+
+    monkeypatch.setattr("parksim.cli.calibrate_command", terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["calibrate", str(tiny), "targets.toml"]) == 128 + signal.SIGTERM
+    assert capsys.readouterr().err.strip() == "parksim: stopped"
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_second_sigterm_does_not_break_off_the_clean_up() -> None:
+    import signal
+
+    from parksim.cli.common import Terminated, stop_on_sigterm
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(Terminated), stop_on_sigterm():
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        finally:  # the clean-up: a second SIGTERM now is ignored, not raised
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+            signal.raise_signal(signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) == before

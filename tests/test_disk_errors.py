@@ -162,7 +162,9 @@ def test_a_full_disk_says_what_was_kept_and_resume_finishes_it(
     # One replication per part: the disk fills part by part, and parts kept are many.
     assert _run(tiny, "--out", str(out), "--chunk-size", "1") == EXIT_UNWRITABLE
     line = _refused(capsys, "no space left", f"parksim run --resume {out}")
-    kept = int(line.split(" of 8 replications are kept")[0].rsplit(" ", 1)[1])
+    kept = int(
+        line.split(" of 8 model runs (2 strategies × 4 replications) are kept")[0].rsplit(" ", 1)[1]
+    )
     assert kept < 8
     assert kept == sum(
         len(r) for r in parksim.ensemble.runfolder.RunFolder.open(out).finished().values()
@@ -192,7 +194,12 @@ def test_disk_full_while_writing_a_part(
     monkeypatch.setattr(parksim.ensemble.runfolder.RunFolder, "write_part", fill_up)
     out = tmp_path / "run"
     assert _run(tiny, "--out", str(out), "--chunk-size", "2") == EXIT_UNWRITABLE
-    _refused(capsys, "no space left", "2 of 8 replications are kept", "--resume")
+    _refused(
+        capsys,
+        "no space left",
+        "2 of 8 model runs (2 strategies × 4 replications) are kept",
+        "--resume",
+    )
     monkeypatch.setattr(parksim.ensemble.runfolder.RunFolder, "write_part", real_write_part)
     _check_resumes_to(uninterrupted, out)
 
@@ -212,7 +219,12 @@ def test_disk_full_while_writing_the_charts(
     monkeypatch.setattr(parksim.results.charts, "save_all", fill_up)
     out = tmp_path / "run"
     assert _run(tiny, "--out", str(out)) == EXIT_UNWRITABLE
-    _refused(capsys, "no space left", "8 of 8 replications are kept", "--resume")
+    _refused(
+        capsys,
+        "no space left",
+        "8 of 8 model runs (2 strategies × 4 replications) are kept",
+        "--resume",
+    )
     assert not (out / "figures").exists()
     monkeypatch.setattr(parksim.results.charts, "save_all", quick_save_all)
     _check_resumes_to(uninterrupted, out)

@@ -324,11 +324,11 @@ def test_an_interrupted_run_keeps_its_parts_and_resumes_to_the_uninterrupted_res
     assert not (out / ".lock").exists()
 
 
-def start_run(scenario_file: Path, out: Path, replications: int) -> subprocess.Popen:
+def start_run(scenario_file: Path, out: Path, replications: int, *options: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "parksim.cli", "run", str(scenario_file), "--quiet"]
     command += ["--replications", str(replications), "--seed", str(SEED), "--out", str(out)]
     return subprocess.Popen(
-        [*command, "--chunk-size", "1"],
+        [*command, "--chunk-size", "1", *options],
         stderr=subprocess.PIPE,
         text=True,
         cwd=out.parent,
@@ -386,6 +386,69 @@ def test_a_killed_or_interrupted_command_resumes_to_the_uninterrupted_result(
     else:
         assert process.returncode == -signal.SIGKILL
         assert (out / ".lock").exists()  # left by the dead process; resume takes it over
+    done, total = RunFolder.open(out).progress()
+    assert 3 <= done < total
+
+    assert main(["run", "--resume", str(out), "--quiet"]) == EXIT_OK
+    assert_same_tables(RunResult.load(out), uninterrupted)
+    assert capsys.readouterr().err == ""
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is `pid`, from /proc (Linux)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # ended while being read
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces, so split after its ')'.
+        if int(text.rsplit(")", 1)[1].split()[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_sigterm_stops_a_run_with_workers_as_cleanly_as_ctrl_c(
+    scenario_file: Path,
+    uninterrupted: RunResult,
+    tmp_path: Path,
+    no_figures: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`kill -TERM` of `parksim run --workers 2` (issue 24): once it left both workers
+    (~400 MB each) running and a stale .lock behind."""
+    out = tmp_path / "run"
+    process = start_run(scenario_file, out, STOPPED_REPLICATIONS, "--workers", "2")
+    wait_for_parts(process, out / "parts", at_least=3)
+    workers = children_of(process.pid)
+    try:
+        assert len(workers) >= 2, workers  # the pool's two workers (and its resource tracker)
+        process.send_signal(signal.SIGTERM)
+        # Workers left running would hold stderr open: communicate would time out.
+        _, stderr = process.communicate(timeout=120)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(running(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not [pid for pid in workers if running(pid)]
+    finally:  # never leave the run's processes behind, even when the test fails
+        for pid in [process.pid, *workers]:
+            if running(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert f"parksim run --resume {out} --workers 2" in stderr
+    assert not (out / ".lock").exists()
     done, total = RunFolder.open(out).progress()
     assert 3 <= done < total
 
@@ -661,13 +724,14 @@ def test_compare_puts_runs_side_by_side_and_refuses_other_horizons(
 # --- progress ---------------------------------------------------------------------------------
 
 
-def test_progress_shows_replications_rate_and_time_left_unless_quiet(
+def test_progress_shows_model_runs_rate_and_time_left_unless_quiet(
     scenario_file: Path, tmp_path: Path, no_figures: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = ["run", str(scenario_file), "--replications", "2", "--results", str(tmp_path)]
     assert main(args) == EXIT_OK
     err = capsys.readouterr().err
-    assert "4/4" in err and "rep/s" in err and "<" in err  # done/total, rate, elapsed<left
+    # done/total model runs (2 strategies × 2 replications), rate, elapsed<left
+    assert "4/4" in err and "run/s" in err and "<" in err
     assert main([*args, "--quiet"]) == EXIT_OK
     captured = capsys.readouterr()
     assert captured.out == captured.err == ""

@@ -8,6 +8,7 @@ import json
 import math
 import pickle
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -526,3 +527,90 @@ def test_int_field_accepts_only_true_integers(value: Any) -> None:
         assert build(Scenario, data).seed == value
     else:
         assert only_error(Scenario, data).key == "seed"
+
+
+# --------------------------------------------------------------------------------------------
+# scenario files: a strategy's [strategies.params], a byte-order mark (issue 24)
+
+BASELINE_FILE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+
+
+def _baseline_with(tmp_path, block: str, strategy: int = 1):
+    """The baseline file with `block` appended to its strategy number `strategy`."""
+    head, *strategies = BASELINE_FILE.read_text(encoding="utf-8").split("[[strategies]]")
+    strategies[strategy] = strategies[strategy].rstrip() + "\n" + block + "\n\n"
+    path = tmp_path / "params.toml"
+    path.write_text("[[strategies]]".join([head, *strategies]), encoding="utf-8")
+    return path
+
+
+def test_a_strategys_params_change_its_model_alone(tmp_path) -> None:
+    from parksim.model import ParkModel
+    from parksim.scenario.loader import load_scenario, scenario_from_dict
+
+    block = '[strategies.params]\n"tiers.2.0.fixed_cost" = 600\n"lifecycle.graduation[1]" = 0.05'
+    scenario = load_scenario(_baseline_with(tmp_path, block))
+    own, other = scenario.strategies[1], scenario.strategies[0]
+    assert own.params == {"tiers.2.0.fixed_cost": 600, "lifecycle.graduation[1]": 0.05}
+    changed = ParkModel(scenario, own.name, rng=1)
+    assert changed.config.tiers == {"2.0": {"fixed_cost": 600.0}}
+    assert changed.config.lifecycle.graduation[1] == 0.05
+    # The other elements of the tuple keep the scenario's values.
+    kept = scenario.lifecycle.graduation
+    assert changed.config.lifecycle.graduation[0] == kept[0]
+    assert changed.config.lifecycle.graduation[2:] == kept[2:]
+    unchanged = ParkModel(scenario, other.name, rng=1)
+    assert unchanged.config.tiers == {} and unchanged.config.lifecycle == scenario.lifecycle
+    # A caller's override wins over the strategy's own value.
+    overridden = ParkModel(scenario, own.name, rng=1, overrides={"tiers.2.0.fixed_cost": 700})
+    assert overridden.config.tiers["2.0"]["fixed_cost"] == 700
+    # The manifest records the scenario as plain data: it reads back the same.
+    assert scenario_from_dict(to_dict(scenario)) == scenario
+
+
+@pytest.mark.parametrize(
+    ("block", "key", "words"),
+    [
+        (
+            '"tiers.2.0.fixd_cost" = 600',
+            '"tiers.2.0.fixd_cost"',
+            ["unknown key", "did you mean 'tiers.2.0.fixed_cost'?"],
+        ),
+        ('"tiers.2.0.fixed_cost" = -5', '"tiers.2.0.fixed_cost"', ["non-negative", "got -5"]),
+        ("horizon = 5", '"horizon"', ["same for every strategy"]),
+        ("bank_tier = 2.0", '"bank_tier"', ["the strategy's bank_tier"]),
+        ('"policy.risk_pool_share" = 0.5', '"policy.risk_pool_share"', ["[strategies.policy]"]),
+    ],
+)
+def test_a_bad_params_key_names_file_strategy_and_key(tmp_path, block, key, words) -> None:
+    from parksim.scenario.loader import load_scenario
+
+    path = _baseline_with(tmp_path, "[strategies.params]\n" + block)
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: strategies[1].params.{key}: "), message
+    for word in words:
+        assert word in message, message
+    assert len(message.splitlines()) == 1
+
+
+def test_a_strategy_table_of_the_scenario_points_to_params(tmp_path) -> None:
+    """`[strategies.tiers."2.0"]` was "strategies[1].tiers: unknown key" and nothing more."""
+    from parksim.scenario.loader import load_scenario
+
+    path = _baseline_with(tmp_path, '[strategies.tiers."2.0"]\nfixed_cost = 600')
+    with pytest.raises(ScenarioError) as raised:
+        load_scenario(path)
+    message = str(raised.value)
+    assert "strategies[1].tiers: unknown key" in message
+    assert '[strategies.params] by address, e.g. "tiers.2.0.fixed_cost" = 600' in message
+
+
+def test_a_utf8_file_with_a_byte_order_mark_reads(tmp_path) -> None:
+    """Notepad's UTF-8 starts with a BOM; it was "Invalid statement (at line 1, column 1)"."""
+    from parksim.scenario.loader import load_scenario
+
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASELINE_FILE.read_bytes())
+    assert load_scenario(path) == load_scenario(BASELINE_FILE)

@@ -8,6 +8,8 @@ write prints one line saying what was kept and how to go on.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -22,8 +24,12 @@ from parksim.cli.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_TERMINATED,
     EXIT_UNWRITABLE,
     executor_problem,
+    interrupted_status,
+    stop_on_sigterm,
+    workers_option,
 )
 from parksim.cli.sensitivity import add_arguments as add_sensitivity_arguments
 from parksim.cli.sensitivity import sensitivity_command
@@ -49,6 +55,7 @@ exit status:
   {EXIT_UNWRITABLE}    the disk refused a write (no permission, read-only, full, a file in the
        way): no folder is left, or one that `parksim run --resume RUN_DIR` finishes
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C): finished replications are kept for --resume
+  {EXIT_TERMINATED}  stopped by SIGTERM (`kill PID`): as for Ctrl-C
 """
 #: Summary columns printed at the end of a run or a comparison.
 PRINTED_COLUMNS = (
@@ -123,6 +130,17 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     run.add_argument(
         "--chunk-size", type=int, help="replications per task (default: chosen for the workers)"
     )
+    run.add_argument(
+        "--reference",
+        metavar="STRATEGY",
+        help="the strategy differences.csv compares the others with (default: the "
+        "scenario's reference, else its first strategy)",
+    )
+    run.add_argument(
+        "--no-charts",
+        action="store_true",
+        help="write the tables only, no figures/ (draw them later with `parksim plot`)",
+    )
 
     validate = command("validate", "check a scenario file without running")
     validate.add_argument("scenario", type=Path, help="scenario TOML file")
@@ -132,9 +150,26 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     compare.add_argument("--out", type=Path, help="comparison folder to create (must not exist)")
     compare.add_argument("--results", type=Path, default=Path("results"), help="results root")
     compare.add_argument("--quiet", action="store_true", help="no summary")
+    compare.add_argument("--no-charts", action="store_true", help="write the tables only")
 
-    plot = command("plot", "redraw every chart of a run from its folder")
-    plot.add_argument("run", type=Path, metavar="RUN_DIR", help="a complete run folder")
+    differences = command(
+        "differences", "recompute a run's differences against another reference strategy"
+    )
+    differences.add_argument("run", type=Path, metavar="RUN_DIR", help="a complete run folder")
+    differences.add_argument(
+        "--reference", required=True, metavar="STRATEGY", help="the strategy to compare with"
+    )
+    differences.add_argument(
+        "--out",
+        type=Path,
+        help="CSV file to write (default RUN_DIR/differences-vs-STRATEGY.csv; never overwritten)",
+    )
+    differences.add_argument("--quiet", action="store_true", help="no table")
+
+    plot = command("plot", "redraw every chart of a run or a sensitivity study from its folder")
+    plot.add_argument(
+        "run", type=Path, metavar="RUN_DIR", help="a complete run folder or study folder"
+    )
     plot.add_argument("--lang", choices=LANGS, default="en", help="language (default en)")
     plot.add_argument(
         "--format",
@@ -143,6 +178,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     )
     plot.add_argument(
         "--out", type=Path, help="folder for the charts (default RUN_DIR/figures-LANG)"
+    )
+    plot.add_argument(
+        "--pair",
+        metavar="STRATEGY:VERSUS",
+        help="a study's charts for this pair of strategies (default: the study's first pair)",
+    )
+    plot.add_argument(
+        "--metric", help="a study's charts for this metric (default: the study's first)"
     )
 
     report = command("report", "write one self-contained HTML report of a run")
@@ -185,6 +228,7 @@ the server. Needs the app extra: pip install -e ".[app]"."""
         "run": run,
         "validate": validate,
         "compare": compare,
+        "differences": differences,
         "calibrate": calibrate,
         "sensitivity": sensitivity,
         "plot": plot,
@@ -203,12 +247,28 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script.
+
+    SIGTERM stops a command as Ctrl-C does (parksim.cli.common.stop_on_sigterm): what
+    finished is kept, worker processes are shut down, the folder's lock is released.
+    """
     args = _parse(argv)
+    with stop_on_sigterm():
+        try:
+            return _command(args)
+        except KeyboardInterrupt as stop:
+            # A command that keeps work for --resume says so itself; this is the rest.
+            print("\nparksim: stopped", file=sys.stderr)
+            return interrupted_status(stop)
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "compare":
         return _compare(args)
     if args.command == "sensitivity":
         return sensitivity_command(args)
+    if args.command == "differences":
+        return _differences(args)
     if args.command == "plot":
         return _plot(args)
     if args.command == "report":
@@ -274,10 +334,14 @@ def _run(scenario, args: argparse.Namespace) -> int:
     from parksim.ensemble.folders import default_run_folder, iso_time
     from parksim.results import run
 
-    problem = executor_problem(args) or _run_problem(args)
+    problem = executor_problem(args) or _run_problem(args) or _reference_problem(args, scenario)
     if problem:
         print(f"parksim: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.reference is not None:
+        # The reference changes no number of a run, only what differences.csv pairs with;
+        # the manifest's scenario records it, so the folder reloads the same.
+        scenario = dataclasses.replace(scenario, reference=args.reference)
     seed = scenario.seed if args.seed is None else args.seed
     out = args.out or default_run_folder(args.results, scenario, seed, iso_time(time.time()))
 
@@ -291,6 +355,7 @@ def _run(scenario, args: argparse.Namespace) -> int:
             workers=workers.slots,
             chunk_size=args.chunk_size,
             progress=not args.quiet,
+            charts=not args.no_charts,
         )
 
     return _run_and_report(args, out, start)
@@ -336,6 +401,7 @@ def _resume(args: argparse.Namespace) -> int:
             workers=workers.slots,
             chunk_size=args.chunk_size,
             progress=not args.quiet,
+            charts=not args.no_charts,
         )
 
     return _run_and_report(args, args.resume, start)
@@ -368,9 +434,9 @@ def _run_and_report(
     except RunIncomplete as incomplete:
         _report_incomplete(incomplete)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        _report_interrupted(out)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as stop:
+        _report_interrupted(out, args.workers)
+        return interrupted_status(stop)
     if not args.quiet:
         print(result.summary[list(PRINTED_COLUMNS)].round(3).to_string())
         _print_policy_notes(result.summary)
@@ -398,7 +464,22 @@ def _run_problem(args: argparse.Namespace) -> str | None:
 def _resume_problem(args: argparse.Namespace) -> str | None:
     if args.out is not None:
         return "--out: a resumed run stays in its folder; drop --out"
+    if args.reference is not None:
+        return (
+            "--reference: a resumed run keeps its reference; once it is complete, "
+            f"`parksim differences {args.resume} --reference {args.reference}` "
+            "compares with another"
+        )
     return None
+
+
+def _reference_problem(args: argparse.Namespace, scenario) -> str | None:
+    if args.reference is None or args.reference in scenario.names:
+        return None
+    return (
+        f"--reference: expected a strategy of scenario {scenario.name!r} "
+        f"({', '.join(scenario.names)}), got {args.reference!r}"
+    )
 
 
 def _report_incomplete(incomplete: RunIncomplete) -> None:
@@ -415,24 +496,24 @@ def _report_incomplete(incomplete: RunIncomplete) -> None:
     if incomplete.executor_error:
         print(f"parksim: the executor failed: {incomplete.executor_error}", file=sys.stderr)
     print(
-        f"parksim: {incomplete.done} of {incomplete.total} replications finished and kept in "
-        f"{incomplete.folder} (failures in failures.json); run the others with:\n"
-        f"  parksim run --resume {incomplete.folder}",
+        f"parksim: {incomplete.done} of {incomplete.total} model runs (strategy × "
+        f"replication) finished and kept in {incomplete.folder} (failures in failures.json); "
+        f"run the others with:\n  parksim run --resume {incomplete.folder}",
         file=sys.stderr,
     )
 
 
-def _report_interrupted(out: Path) -> None:
+def _report_interrupted(out: Path, workers: int | None = None) -> None:
     from parksim.ensemble.runfolder import RunFolder
 
     try:
-        done, total = RunFolder.open(out).progress()
-    except ResultsFolderError:
+        kept = RunFolder.open(out).progress_text()
+    except (OSError, ResultsFolderError):
         print("\nparksim: interrupted before any result was written", file=sys.stderr)
         return
     print(
-        f"\nparksim: interrupted; {done} of {total} replications finished and kept in {out}. "
-        f"Continue with:\n  parksim run --resume {out}",
+        f"\nparksim: interrupted; {kept} finished and are kept in {out}. "
+        f"Continue with:\n  parksim run --resume {out}{workers_option(workers)}",
         file=sys.stderr,
     )
 
@@ -448,6 +529,7 @@ def _compare(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     try:
         comparison = compare(args.runs)
+        comparison.draw_charts = not args.no_charts
         folder = comparison.save(args.out, results_root=args.results)
     except FolderUnwritable as error:
         print(f"parksim: {error}", file=sys.stderr)
@@ -516,6 +598,18 @@ def _rerun(args: argparse.Namespace) -> int:
 
 def _plot(args: argparse.Namespace) -> int:
     """`parksim plot RUN_DIR`: every chart of the run, in a language and formats."""
+    from parksim.analysis.sensitivity.study import is_study
+
+    if is_study(args.run):
+        return _plot_study(args)
+    if args.pair is not None or args.metric is not None:
+        option = "--pair" if args.pair is not None else "--metric"
+        print(
+            f"parksim: {option}: chooses a sensitivity study's outcome; {args.run} is a run "
+            "(its charts show every strategy and metric)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
     try:
         charts.check_formats(formats)
@@ -552,3 +646,107 @@ def _report(args: argparse.Namespace) -> int:
         return EXIT_UNWRITABLE
     print(f"wrote {path}")
     return EXIT_OK
+
+
+def _plot_study(args: argparse.Namespace) -> int:
+    """`parksim plot STUDY_DIR [--pair S:V] [--metric M]`: a study's charts, for the outcome
+    it drew (the default) or another pair or metric."""
+    from parksim.analysis.sensitivity.study import load_tables
+    from parksim.viz.sensitivity_report import draw_study, main_outcome
+
+    try:
+        tables = load_tables(args.run)
+    except ResultsFolderError as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    metrics = list(tables.plan.metrics)
+    if args.metric is not None and args.metric not in metrics:
+        print(
+            f"parksim: --metric: expected one of the study's metrics ({', '.join(metrics)}), "
+            f"got {args.metric!r}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    metric = args.metric or metrics[0]
+    strategy, versus, _ = main_outcome(tables.scenario, tables.pairs, metric)
+    if args.pair is not None:
+        pair = tuple(part.strip() for part in args.pair.split(":"))
+        if pair not in tables.pairs:
+            known = ", ".join(f"{s}:{v}" for s, v in tables.pairs)
+            print(
+                f"parksim: --pair: expected STRATEGY:VERSUS, one of the study's pairs "
+                f"({known}), got {args.pair!r}",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+        strategy, versus = pair
+    if args.lang != "en" or args.format != "png,svg":
+        print(
+            "parksim: note: a study's charts are drawn in English, as PNG and SVG",
+            file=sys.stderr,
+        )
+    if args.out is not None:
+        out = args.out
+    elif args.pair is None and args.metric is None:
+        out = args.run / "figures-en"
+    else:
+        out = args.run / f"figures-{_file_part(strategy)}-vs-{_file_part(versus)}-{metric}"
+    try:
+        paths = draw_study(args.run, tables, (strategy, versus, metric), out)
+    except OSError as error:
+        print(f"parksim: {out}: cannot write the charts: {disk_problem(error)}", file=sys.stderr)
+        return EXIT_UNWRITABLE
+    print(f"wrote {len(paths)} files ({metric}: {strategy} − {versus}) to {out}")
+    return EXIT_OK
+
+
+def _file_part(name: str) -> str:
+    """A strategy's name as part of a file name (letters, digits, '.', '_' and '-')."""
+    return re.sub(r"[^\w.-]+", "_", name)
+
+
+def _differences(args: argparse.Namespace) -> int:
+    """`parksim differences RUN_DIR --reference X`: the run's differences from another
+    strategy, into a new file; differences.csv and every other file stay as they are."""
+    from parksim.ensemble.folders import write_atomically
+
+    try:
+        result = RunResult.load(args.run)
+    except ResultsFolderError as error:
+        print(f"parksim: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    names = result.scenario.names
+    if args.reference not in names:
+        print(
+            f"parksim: --reference: expected a strategy of the run ({', '.join(names)}), "
+            f"got {args.reference!r}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    out = args.out or args.run / f"differences-vs-{_file_part(args.reference)}.csv"
+    if out.exists():
+        print(
+            f"parksim: {out} already exists; it is never overwritten (choose another --out)",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    table = result.differences(args.reference)
+    try:
+        write_atomically(out, lambda tmp: table.to_csv(tmp, index=False))
+    except OSError as error:
+        print(f"parksim: {out}: cannot write: {disk_problem(error)}", file=sys.stderr)
+        return EXIT_UNWRITABLE
+    if not args.quiet:
+        shown = table[table["metric"].isin(["cum_net_profit", "cum_credit_loss"])]
+        columns = ["strategy", "reference", "metric", "mean", "ci_low", "ci_high", "p_better"]
+        with _pd_display():
+            print(shown[columns].round(3).to_string(index=False))
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def _pd_display():
+    """Wide enough for a table of strategy names and intervals."""
+    import pandas as pd
+
+    return pd.option_context("display.width", 160, "display.max_colwidth", 40)

@@ -4,13 +4,15 @@ Exit status as for `parksim run`: 0 done, 1 some points failed (the others are a
 and kept; `--resume` retries the failed ones), 2 bad input (one line naming the flag or
 key and what was expected; no folder is written), 3 the disk refused a write (full,
 read-only, no permission, a file in the way: one line saying what was kept, no folder or
-one that `--resume` finishes), 130 interrupted (finished points are kept for `--resume`).
+one that `--resume` finishes), 130 interrupted by Ctrl-C and 143 stopped by SIGTERM
+(finished points are kept for `--resume`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -19,10 +21,11 @@ from parksim.analysis.sensitivity import METHODS
 from parksim.cli.common import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
-    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_UNWRITABLE,
     executor_problem,
+    interrupted_status,
+    workers_option,
 )
 from parksim.ensemble.executors import EXECUTOR_KINDS
 from parksim.ensemble.folders import FolderUnwritable, ResultsFolderError
@@ -57,12 +60,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume", type=Path, metavar="STUDY_DIR", help="continue an interrupted study"
     )
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default 1; with --resume: as many as the study had)",
+    )
     parser.add_argument("--executor", choices=EXECUTOR_KINDS, help="serial, processes or dask")
     parser.add_argument(
         "--scheduler", metavar="tcp://HOST:PORT", help="run on this existing Dask cluster"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    parser.add_argument(
+        "--no-charts",
+        action="store_true",
+        help="write the tables only, no figures/ (draw them later with `parksim plot STUDY_DIR`)",
+    )
     # The run command's checks read these; a study sizes its own chunks.
     parser.set_defaults(chunk_size=None)
 
@@ -79,6 +91,8 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         print(f"parksim: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.resume is not None:
+        if args.workers is None and args.scheduler is None and args.executor is None:
+            args.workers = _recorded_workers(args.resume)
         return _execute(args, args.resume, None, None)
     try:
         scenario = load_scenario(args.scenario)
@@ -121,6 +135,17 @@ def _problem(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _recorded_workers(folder: Path) -> int | None:
+    """The worker count the study ran with (its manifest's), to resume as it ran."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        workers = int(manifest["workers"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # the resume itself says what is wrong with the folder
+    # A study run on a Dask cluster counted its threads: here, at most this machine's CPUs.
+    return max(1, min(workers, os.cpu_count() or 1)) if workers >= 1 else None
+
+
 def _default_folder(results: Path, name: str, method: str) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     path, n = results / name / f"sensitivity-{method}-{stamp}", 1
@@ -137,17 +162,19 @@ def _execute(args: argparse.Namespace, out: Path, scenario, plan) -> int:
     from parksim.viz.sensitivity_report import draw_study
 
     started = time.perf_counter()
+    draw = None if args.no_charts else draw_study
+    workers_given = args.workers or 1
     try:
-        with open_executor(args.workers, args.executor, args.scheduler) as workers:
+        with open_executor(workers_given, args.executor, args.scheduler) as workers:
             options = {
                 "executor": workers.executor,
                 "workers": workers.slots,
                 "progress": not args.quiet,
             }
             if plan is None:
-                folder = resume_study(out, draw=draw_study, **options)
+                folder = resume_study(out, draw=draw, **options)
             else:
-                folder = run_study(scenario, plan, out, draw=draw_study, **options)
+                folder = run_study(scenario, plan, out, draw=draw, **options)
     except FolderUnwritable as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_UNWRITABLE
@@ -158,17 +185,17 @@ def _execute(args: argparse.Namespace, out: Path, scenario, plan) -> int:
         print(
             f"parksim: {incomplete.total - incomplete.done} of {incomplete.total} runs did not "
             f"finish (see {out}/failures.csv); the indices use the complete points. Retry "
-            f"them with:\n  parksim sensitivity --resume {out}",
+            f"them with:\n  parksim sensitivity --resume {out}{workers_option(workers_given)}",
             file=sys.stderr,
         )
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print(
             f"\nparksim: interrupted; finished points are kept in {out}. Continue with:\n"
-            f"  parksim sensitivity --resume {out}",
+            f"  parksim sensitivity --resume {out}{workers_option(workers_given)}",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
+        return interrupted_status(stop)
     if not args.quiet:
         _print_summary(folder)
         print(f"wrote {folder} in {time.perf_counter() - started:.1f} s")

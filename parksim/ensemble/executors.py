@@ -72,7 +72,10 @@ class Workers:
 
 def _ignore_interrupts() -> None:
     # Ctrl-C goes to the whole process group: the parent stops the run and lets the
-    # workers finish their chunk, instead of every worker printing a traceback.
+    # workers finish their chunk, instead of every worker printing a traceback. SIGTERM
+    # keeps its default: `kill PID` reaches the parent alone, which stops as for Ctrl-C
+    # (parksim.cli.common.stop_on_sigterm) and shuts the pool down; a pool that breaks
+    # terminates its workers with SIGTERM, so they must not ignore it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 

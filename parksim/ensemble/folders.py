@@ -76,6 +76,17 @@ def disk_problem(error: OSError) -> str:
     return f"{(error.strerror or str(error)).lower()}{where}"
 
 
+def unreadable_folder(folder: Path, error: OSError) -> str:
+    """Why a results folder's manifest cannot be read, in plain words (not `[Errno 2] ...`)."""
+    if not folder.exists():
+        return "not a parksim run folder (there is no such folder)"
+    if not folder.is_dir():
+        return "not a parksim run folder (it is a file)"
+    if isinstance(error, FileNotFoundError):
+        return "not a parksim run folder (it has no manifest.json)"
+    return f"cannot read its manifest.json: {disk_problem(error)}"
+
+
 def make_folder(path: Path, shown_as: Path | None = None) -> Path | None:
     """Make `path` and its missing parents (`path` must not exist); return the topmost
     folder made, for `remove_made` to take away again if what follows fails.
@@ -302,8 +313,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of a run folder, or ResultsFolderError saying it is not one."""
     try:
         text = (folder / "manifest.json").read_text(encoding="utf-8")
-    except (FileNotFoundError, NotADirectoryError) as error:
-        raise ResultsFolderError(f"{folder}: not a parksim run folder ({error})") from None
+    except OSError as error:
+        raise ResultsFolderError(f"{folder}: {unreadable_folder(folder, error)}") from None
     try:
         manifest = json.loads(text)
     except json.JSONDecodeError as error:

@@ -266,9 +266,25 @@ class RunFolder:
         (self.path / FAILURES).unlink(missing_ok=True)
 
     def progress(self) -> tuple[int, int]:
-        """(replications finished, replications planned)."""
+        """(model runs finished, model runs planned): a model run is one strategy in one
+        replication, so a run of S strategies × R replications plans S × R."""
         done = sum(len(r) for r in self.finished().values())
         return done, len(self.manifest["strategies"]) * self.manifest["replications"]
+
+    def progress_text(self) -> str:
+        """What `progress` counts, in words: "95 of 300 model runs (3 strategies × 100
+        replications)"."""
+        done, _ = self.progress()
+        return runs_text(done, len(self.manifest["strategies"]), self.manifest["replications"])
+
+
+def runs_text(done: int, strategies: int, replications: int) -> str:
+    """ "95 of 300 model runs (3 strategies × 100 replications)": a replication is one draw
+    of the park's luck, run by every strategy, so a count of model runs says both."""
+    total = strategies * replications
+    s = "strategy" if strategies == 1 else "strategies"
+    r = "replication" if replications == 1 else "replications"
+    return f"{done} of {total} model runs ({strategies} {s} × {replications} {r})"
 
 
 def _alive(pid: int) -> bool:

@@ -286,7 +286,8 @@ class RunIncomplete(RuntimeError):
     ) -> None:
         self.folder, self.done, self.total = folder, done, total
         self.failures, self.executor_error = list(failures), executor_error
-        message = f"{total - done} of {total} replications did not finish"
+        # A model run is one strategy in one replication: S strategies × R replications.
+        message = f"{total - done} of {total} model runs did not finish"
         if failures:
             message += f"; {len(failures)} raised (first: {failures[0].error})"
         if executor_error:
@@ -404,15 +405,15 @@ def _unwritable(folder: RunFolder, keep: bool, error: OSError) -> FolderUnwritab
     if not keep:
         return FolderUnwritable(f"cannot write the run's temporary files: {problem}")
     try:
-        done, total = folder.progress()
+        kept = folder.progress_text()
     except (OSError, ResultsFolderError):
         return FolderUnwritable(
             f"{folder.path}: {problem}; the folder is incomplete; once the disk is fixed, "
             f"continue with: parksim run --resume {folder.path}"
         )
     return FolderUnwritable(
-        f"{folder.path}: {problem}; {done} of {total} replications are kept there; once "
-        f"the disk is fixed (space freed), continue with: parksim run --resume {folder.path}"
+        f"{folder.path}: {problem}; {kept} are kept there; once the disk is fixed (space "
+        f"freed), continue with: parksim run --resume {folder.path}"
     )
 
 
@@ -468,7 +469,7 @@ def run_missing(
     chunk_size: int | None = None,
     progress: bool = True,
     simulate: Simulate | None = None,
-    unit: str = "rep",
+    unit: str = "run",
     per_unit: int = 1,
     report_folder: bool = True,
 ) -> None:
@@ -508,7 +509,7 @@ class _Bar:
     total: int
     initial: int
     show: bool
-    unit: str = "rep"
+    unit: str = "run"  # a model run: one strategy in one replication
     per_unit: int = 1
 
     @property

@@ -37,8 +37,8 @@ def read_toml(path: str | Path, what: str = "scenario") -> dict[str, Any]:
     """Parse a TOML input file; raise ScenarioError naming the file when it cannot be read."""
     file = str(path)
     try:
-        with Path(path).open("rb") as handle:
-            return tomllib.load(handle)
+        # utf-8-sig: a byte-order mark (Windows Notepad writes one) is not part of the TOML.
+        return tomllib.loads(Path(path).read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         raise ScenarioError("", f"an existing {what} file", file=file) from None
     except IsADirectoryError:
@@ -64,9 +64,97 @@ def scenario_from_dict(data: Mapping[str, Any], file: str | None = None) -> Scen
     try:
         scenario = build(Scenario, _merge_strategy_policies(data), file=file)
     except ScenarioErrors as errors:
-        raise ScenarioErrors(_without_inherited(errors, data), file=file) from None
+        kept = [_with_params_hint(e) for e in _without_inherited(errors, data)]
+        raise ScenarioErrors(kept, file=file) from None
     _check_change_policies(scenario, file)
-    return dataclasses.replace(scenario, tiers=_validated_tiers(scenario.tiers, file))
+    scenario = dataclasses.replace(scenario, tiers=_validated_tiers(scenario.tiers, file))
+    _check_strategy_params(scenario, file)
+    return scenario
+
+
+# Where a strategy's own fields are set, rather than in [strategies.params].
+_OWN_FIELDS = {
+    "bank_tier": "the strategy's bank_tier",
+    "operator_model": "the strategy's operator_model",
+    "policy": "the strategy's [strategies.policy] table",
+}
+
+
+# Settings of the run as a whole: every strategy runs the same quarters and replications,
+# and is compared at one discount rate with one reference.
+_WHOLE_SCENARIO = ("name", "description", "horizon", "replications", "seed", "reference")
+_WHOLE_SCENARIO += ("discount_rate",)
+
+
+def _check_strategy_params(scenario: Scenario, file: str | None) -> None:
+    """Each strategy's [strategies.params] names parameters of the scenario by address and
+    gives each a valid value; an error names the strategy and the key as written."""
+    valid = list(scenario_leaves(scenario))
+    errors: list[ScenarioError] = []
+    for i, strategy in enumerate(scenario.strategies):
+        bare = dataclasses.replace(strategy, params={})
+        for address, value in strategy.params.items():
+            where = f'strategies[{i}].params."{address}"'
+            head = str(address).split(".")[0].split("[")[0]
+            if head in _WHOLE_SCENARIO:
+                errors.append(
+                    ScenarioError(
+                        where,
+                        f"a model parameter; the scenario's {head} is the same for every strategy",
+                        kind="unknown_key",
+                        file=file,
+                    )
+                )
+                continue
+            if head in _OWN_FIELDS:
+                errors.append(
+                    ScenarioError(
+                        where,
+                        f"a model parameter; strategy {strategy.name!r} sets this in "
+                        f"{_OWN_FIELDS[head]}",
+                        kind="unknown_key",
+                        file=file,
+                    )
+                )
+                continue
+            try:
+                resolve(address, valid, file=file)
+                apply_overrides(scenario, bare, {address: value})
+            except ScenarioError as error:
+                first = next(iter(error)) if isinstance(error, ScenarioErrors) else error
+                errors.append(
+                    ScenarioError(
+                        where,
+                        first.expected,
+                        first.got,
+                        kind=first.kind,
+                        hint=first.hint,
+                        file=file,
+                    )
+                )
+    if errors:
+        raise ScenarioErrors(errors, file=file)
+
+
+_STRATEGY_FIELD = re.compile(r"strategies\[\d+\]\.(?P<name>[^.\[]+)")
+_SCENARIO_FIELDS = {f.name for f in dataclasses.fields(Scenario)} - {"name", "strategies"}
+
+
+def _with_params_hint(error: ScenarioError) -> ScenarioError:
+    """A strategy's unknown key that is a table of the scenario (`[strategies.tiers]`,
+    `[strategies.lifecycle]`) says how a strategy changes a model parameter."""
+    match = _STRATEGY_FIELD.fullmatch(error.key)
+    if error.kind != "unknown_key" or not match or match["name"] not in _SCENARIO_FIELDS:
+        return error
+    example = (
+        'e.g. "tiers.2.0.fixed_cost" = 600'
+        if match["name"] == "tiers"
+        else (f'e.g. "{match["name"]}.<field>" = <value>')
+    )
+    hint = f"a strategy changes model parameters in [strategies.params] by address, {example}"
+    return ScenarioError(
+        error.key, error.expected, error.got, kind=error.kind, hint=hint, file=error.file
+    )
 
 
 def _check_change_policies(scenario: Scenario, file: str | None) -> None:
@@ -165,7 +253,9 @@ def apply_overrides(
     strategy's own fields. Unknown addresses raise ScenarioErrors naming each one and the
     closest valid address.
     """
-    changes = {address_of_keyword(k): v for k, v in keywords.items()}
+    # The strategy's own [strategies.params] first: the caller's overrides win over them.
+    changes = dict(strategy.params)
+    changes.update({address_of_keyword(k): v for k, v in keywords.items()})
     changes.update(overrides or {})
     if not changes:
         return scenario, strategy
@@ -180,6 +270,7 @@ def apply_overrides(
         raise ScenarioErrors(errors, file=OVERRIDES)
     data = to_dict(scenario)
     own = to_dict(strategy)
+    own["params"] = {}  # applied to the scenario below: the changed scenario is its own
     for key, value in changes.items():
         if key in STRATEGY_KEYS:
             own[key] = value

@@ -125,6 +125,14 @@ class Strategy:
         default=(),
         metadata={"help": "[[strategies.changes]]: moves in later quarters, in quarter order"},
     )
+    params: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "help": "[strategies.params]: model parameters this strategy changes, by address "
+            '(parksim.scenario.addresses), e.g. "tiers.2.0.fixed_cost" = 600; the other '
+            "strategies keep the scenario's values"
+        },
+    )
 
     def __post_init__(self) -> None:
         quarters = [change.quarter for change in self.changes]

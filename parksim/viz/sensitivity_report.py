@@ -26,15 +26,30 @@ def main_outcome(scenario: Scenario, pairs: list[tuple[str, str]], metric: str):
     return (strategy, versus, metric)
 
 
-def draw_study(out: Path, tables: StudyTables) -> None:
-    """figures/ of a study: its indices, robustness and the main outcome's charts."""
+def draw_study(
+    out: Path,
+    tables: StudyTables,
+    main: tuple[str, str, str] | None = None,
+    figures: Path | None = None,
+) -> list[Path]:
+    """figures/ of a study: its indices, robustness and the main outcome's charts.
+
+    `main` (strategy, versus, metric) chooses another outcome than `main_outcome`'s;
+    `figures` another folder than `out/figures` (`parksim plot STUDY_DIR`).
+    """
     plan, design = tables.plan, tables.design
     stamp = (
         f"parksim {__version__} · {tables.scenario.name} · {plan.method} "
         f"({plan.size} {'trajectories' if plan.method == 'morris' else 'base samples'}, "
         f"{design.points} points × {plan.replications} replications) · seed {plan.seed}"
     )
-    main = main_outcome(tables.scenario, tables.pairs, plan.metrics[0])
-    save_charts(
-        plan.method, tables.indices, tables.outputs, tables.levels, main, out / "figures", stamp
+    main = main or main_outcome(tables.scenario, tables.pairs, plan.metrics[0])
+    return save_charts(
+        plan.method,
+        tables.indices,
+        tables.outputs,
+        tables.levels,
+        main,
+        figures or out / "figures",
+        stamp,
     )

@@ -9,7 +9,6 @@ write it); the header comment is prepended by hand.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +18,12 @@ from parksim import __version__
 from parksim.analysis.calibration.fit import CalibrationResult, search_range
 from parksim.analysis.calibration.targets import ParameterKey, TargetSet
 from parksim.scenario.errors import ScenarioError
-from parksim.scenario.loader import scenario_from_dict
+from parksim.scenario.loader import read_toml, scenario_from_dict
 
 
 def calibrated_data(source: Path, result: CalibrationResult) -> dict[str, Any]:
     """The source file's tables with the fitted values in place, renamed."""
-    with source.open("rb") as handle:
-        data = tomllib.load(handle)
+    data = read_toml(source)  # as the scenario was read: a byte-order mark is fine
     for key in result.fitted:
         parsed = ParameterKey.parse(key)
         value = getattr(getattr(result.scenario, parsed.section), parsed.name)

@@ -3,7 +3,10 @@
     STUDY_DIR/
       manifest.json      method, parameters and ranges, replications, seed, scenario,
                          versions; "status": "incomplete" until every point is in
-      design.parquet     point, parameter, level (probability in [0, 1]), value
+      design.parquet     point, parameter, level (probability in [0, 1]), value: long,
+                         one row per point × parameter (what the analysis reads)
+      design_matrix.parquet  the same values wide: one row per point, a column per
+                         parameter (its address), for a regression or a plot
       runs/              the ensemble runner's folder while the study runs (parts, failures)
       replications.parquet  point × strategy × replication: every metric at the horizon
       outputs.parquet    point × strategy (× versus): mean over replications and its se
@@ -67,6 +70,7 @@ from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import to_dict
 
 RUNS = "runs"
+DESIGN_MATRIX = "design_matrix.parquet"
 STUDY_KIND = "sensitivity"
 METRICS_BY_NAME = {m.name: m for m in DIFFERENCE_METRICS}
 
@@ -192,6 +196,15 @@ def make_plan(
     return StudyPlan(method, tuple(chosen), size, replications, seed, tuple(metrics))
 
 
+def design_matrix(keys: Sequence[str], values: np.ndarray) -> pd.DataFrame:
+    """design_matrix.parquet: one row per point (`point` 0, 1, ...), one column per
+    parameter, named by its address, holding the value the point runs with."""
+    values = np.asarray(values, dtype=float)
+    table = pd.DataFrame(values, columns=list(keys))
+    table.insert(0, "point", np.arange(len(values)))
+    return table
+
+
 def design_values(plan: StudyPlan, design: Design) -> np.ndarray:
     """Parameter values of every point (columns in the plan's order)."""
     return np.column_stack(
@@ -207,13 +220,14 @@ def strategy_pairs(scenario: Scenario) -> list[tuple[str, str]]:
 
     Every strategy against the scenario's reference, then the one-step moves the other
     pairs miss: one tier up (1.0 → 2.0, 2.0 → 3.0) with the same operator and policy, and
-    heavy → light with the same tier and policy.
+    heavy → light with the same tier and policy (and the same [strategies.params]).
     """
     reference = scenario.reference_strategy
     pairs = [(s.name, reference) for s in scenario.strategies if s.name != reference]
     for a in scenario.strategies:
         for b in scenario.strategies:
-            same_policy = a.policy == b.policy
+            # Same policy and own parameters ([strategies.params]): one step apart only.
+            same_policy = a.policy == b.policy and a.params == b.params
             tier_step = (
                 a.operator_model == b.operator_model
                 and same_policy
@@ -323,11 +337,14 @@ def run_study(
     design = design_points(plan.method, plan.keys, plan.size, plan.seed)
     values = design_values(plan, design)
     manifest = study_manifest(scenario, plan, design)
+    # How many run at once: `parksim sensitivity --resume` continues with as many.
+    manifest["workers"] = workers
     made = make_folder(out)
     try:
         runs = _create_runs(out, scenario, plan, design)
         write_json(out / "manifest.json", manifest)
         design_table(design, values).to_parquet(out / "design.parquet", index=False)
+        design_matrix(plan.keys, values).to_parquet(out / DESIGN_MATRIX, index=False)
     except (OSError, FolderUnwritable) as error:
         remove_made(made)
         problem = disk_problem(error) if isinstance(error, OSError) else error.problem
@@ -361,9 +378,17 @@ def resume_study(
         raise ResultsFolderError(f"{folder}: the study is complete; there is nothing to resume")
     scenario = scenario_from_dict(manifest["scenario"], file=str(folder / "manifest.json"))
     plan = plan_of(manifest)
-    table = pd.read_parquet(folder / "design.parquet")
+    try:
+        table = pd.read_parquet(folder / "design.parquet")
+    except OSError as error:
+        raise ResultsFolderError(
+            f"{folder}: cannot read design.parquet ({disk_problem(error)}); the study cannot "
+            "be resumed"
+        ) from None
     design = design_from_table(plan.method, table, plan.keys)
     values = table.pivot(index="point", columns="parameter", values="value")[list(plan.keys)]
+    if not (folder / DESIGN_MATRIX).exists():  # a study started before 0.5.0
+        design_matrix(plan.keys, values.to_numpy()).to_parquet(folder / DESIGN_MATRIX, index=False)
     runs = StudyRuns.open(folder / RUNS)
     runs.resumable_scenario(scenario)
     try:
@@ -508,6 +533,49 @@ def write_analysis(
     table.to_csv(out / "robustness.csv", index=False)
     boxes.to_csv(out / "flip_boxes.csv", index=False)
     return StudyTables(plan, scenario, design, outputs, indices, levels, pairs)
+
+
+def is_study(folder: str | Path) -> bool:
+    """Whether `folder` holds a sensitivity study (its manifest says so)."""
+    try:
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("kind") == STUDY_KIND
+
+
+def load_tables(folder: str | Path) -> StudyTables:
+    """The analysed tables of a study folder (complete, or incomplete with its analysis of
+    the points that finished), to draw its charts again."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest.get("kind") != STUDY_KIND:
+        raise ResultsFolderError(f"{folder}: not a sensitivity study (no study manifest)")
+    if not (folder / "outputs.parquet").exists():
+        raise ResultsFolderError(
+            f"{folder}: the study has no results yet; continue it with: "
+            f"parksim sensitivity --resume {folder}"
+        )
+    scenario = scenario_from_dict(manifest["scenario"], file=str(folder / "manifest.json"))
+    plan = plan_of(manifest)
+    design = design_from_table(plan.method, pd.read_parquet(folder / "design.parquet"), plan.keys)
+    return StudyTables(
+        plan,
+        scenario,
+        design,
+        pd.read_parquet(folder / "outputs.parquet"),
+        _read_indices(folder / "indices.csv"),
+        pd.DataFrame(design.levels, columns=list(design.names)),
+        [(strategy, versus) for strategy, versus in manifest["pairs"]],
+    )
+
+
+def _read_indices(path: Path) -> pd.DataFrame:
+    """indices.csv as written: the outcome's text columns as text (`versus` empty, not NaN)."""
+    table = pd.read_csv(path)
+    for name in ("strategy", "versus", "metric"):
+        table[name] = table[name].fillna("").astype(str)
+    return table
 
 
 def _replication_table(table: pd.DataFrame, replications: int) -> pd.DataFrame:
