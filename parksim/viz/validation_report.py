@@ -37,7 +37,13 @@ from parksim.analysis.calibration.checks import (
     degenerate_overrides,
     engine_check,
 )
-from parksim.analysis.calibration.fit import measure, search_range, simulate, with_parameters
+from parksim.analysis.calibration.fit import (
+    base_name,
+    measure,
+    search_range,
+    simulate,
+    with_parameters,
+)
 from parksim.analysis.calibration.targets import TargetSet, default_targets_path, load_targets
 from parksim.credit import CreditParams
 from parksim.scenario.loader import load_scenario
@@ -90,7 +96,8 @@ def misfit_of(table: pd.DataFrame, targets: TargetSet) -> float:
     fit = table[table["role"] == "fit"]
     return float(
         sum(
-            by_name[row.target].weight * ((row.model - row.value) / by_name[row.target].scale) ** 2
+            by_name[base_name(row.target)].weight
+            * ((row.model - row.value) / by_name[base_name(row.target)].scale) ** 2
             for row in fit.itertuples()
         )
     )
@@ -174,7 +181,7 @@ def target_rows(before: pd.DataFrame, after: pd.DataFrame, targets: TargetSet) -
             {
                 "target": row.target,
                 "role": row.role + gap_note.get(row.known_gap, ""),
-                "source": by_name[row.target].source,
+                "source": by_name[base_name(row.target)].source,
                 "published": _target_value(row.value, row.target),
                 "band": f"{_target_value(row.band_low, row.target)} – "
                 f"{_target_value(row.band_high, row.target)}",

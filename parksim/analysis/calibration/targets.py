@@ -35,6 +35,7 @@ Role = Literal["fit", "holdout", "check", "input"]
 Gap = Literal["", "above", "below"]
 
 PARAMETER_MOMENT = "parameter"
+EVERY_STRATEGY = "*"
 
 
 def default_targets_path() -> Path:
@@ -171,6 +172,13 @@ class Target:
     scenario: str = field(
         default="", metadata={"help": "only for the scenario of this name; empty: any"}
     )
+    strategy: str = field(
+        default="",
+        metadata={
+            "help": "strategy whose runs measure the moment; empty: [measurement]'s; "
+            f"{EVERY_STRATEGY!r}: every strategy of the scenario, one row each"
+        },
+    )
     weight: float = field(default=1.0, metadata={"min": 0.0, "help": "weight in the objective"})
     known_gap: Gap = field(
         default="",
@@ -182,7 +190,14 @@ class Target:
         low, high = self.band
         if not low <= high:
             raise ValueError(f"band must be [low, high] with low <= high, got {list(self.band)}")
+        if self.strategy and self.role == "fit":
+            raise ValueError(
+                "a fit target is measured on [measurement]'s strategy (the objective runs "
+                f"only that one); remove strategy = {self.strategy!r} or make it a check"
+            )
         if self.moment == PARAMETER_MOMENT:
+            if self.strategy:
+                raise ValueError("a parameter target reads the scenario; it takes no strategy")
             if set(self.args) != {"key"} or not isinstance(self.args["key"], str):
                 raise ValueError("a parameter target needs args = {key = 'section.field'}")
             key = ParameterKey.parse(self.args["key"])
@@ -207,6 +222,12 @@ class Target:
 
     def applies_to(self, scenario: Scenario) -> bool:
         return self.scenario in ("", scenario.name)
+
+    def strategies(self, scenario: Scenario, default: str) -> list[str]:
+        """The strategies this target is measured on in `scenario`."""
+        if self.strategy == EVERY_STRATEGY:
+            return [s.name for s in scenario.strategies]
+        return [self.strategy or default]
 
 
 @dataclass(frozen=True)
