@@ -154,3 +154,36 @@ def test_the_projects_bank_targets_are_checked_on_every_strategy() -> None:
     for name in ("cost_income_ratio", "pretax_roa", "fee_income_share", "net_interest_margin"):
         assert targets[name].strategy == "*" and targets[name].role == "check"
     assert TargetSet(Measurement(strategy="x"), (_target(strategy="*"),))
+
+
+def test_measure_runs_a_strategy_target_on_each_strategy_and_reuses_given_runs() -> None:
+    from dataclasses import replace
+
+    from parksim.analysis.calibration.fit import measure, simulate
+
+    base = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml")
+    scenario = replace(base, park=replace(base.park, enterprises=80))
+    measurement = Measurement(strategy="tier1_heavy", horizon=4, replications=1, seed=5)
+    every = _target(name="fees", moment="fee_share", args={"from_quarter": 1}, strategy="*")
+    one = _target(
+        name="fees_t2", moment="fee_share", args={"from_quarter": 1}, strategy="tier2_heavy"
+    )
+    default = _target(name="fees_here", moment="fee_share", args={"from_quarter": 1})
+    runs = simulate(scenario, measurement)
+    table = measure(scenario, TargetSet(measurement, (every, one, default)), runs).set_index(
+        "target"
+    )
+    names = [s.name for s in scenario.strategies]
+    assert list(table.index) == [f"fees[{n}]" for n in names] + [
+        "fees_t2[tier2_heavy]",
+        "fees_here",
+    ]
+    # The default strategy's row is the moment of the runs given; each other strategy's
+    # is that of its own runs with the measurement's seeds.
+    assert table.loc["fees_here", "model"] == moments.fee_share(runs, from_quarter=1)
+    assert table.loc["fees[tier1_heavy]", "model"] == table.loc["fees_here", "model"]
+    tier2 = simulate(scenario, replace(measurement, strategy="tier2_heavy"))
+    assert table.loc["fees_t2[tier2_heavy]", "model"] == moments.fee_share(tier2, from_quarter=1)
+    assert table.loc["fees[tier2_heavy]", "model"] == table.loc["fees_t2[tier2_heavy]", "model"]
+    with pytest.raises(ValueError, match="does not have"):
+        measure(scenario, TargetSet(measurement, (_target(strategy="nope"),)), runs)
