@@ -187,3 +187,60 @@ def test_measure_runs_a_strategy_target_on_each_strategy_and_reuses_given_runs()
     assert table.loc["fees[tier2_heavy]", "model"] == table.loc["fees_t2[tier2_heavy]", "model"]
     with pytest.raises(ValueError, match="does not have"):
         measure(scenario, TargetSet(measurement, (_target(strategy="nope"),)), runs)
+
+
+# ------------------------------------------------------------------ out-of-band explanations
+def test_a_missed_target_lists_its_hand_set_parameters_and_their_ranges() -> None:
+    from parksim.viz.validation_report import _known_gaps
+
+    targets = TargetSet(
+        Measurement(strategy="tier1_heavy"),
+        (
+            _target(
+                strategy="*",
+                note="A unit's costs.",
+                parameters=("income.settlement_fee", "lending.margin", "income.no_such"),
+            ),
+        ),
+    )
+    row = dict(
+        role="check",
+        value=0.3,
+        band_low=0.25,
+        band_high=0.5,
+        model=0.1,
+        se=0.0,
+        gap=-0.2,
+        in_band=False,
+        known_gap="",
+        source="s",
+        note="A unit's costs.",
+    )
+    after = pd.DataFrame(
+        [
+            {"target": "cost_income_ratio[tier2_heavy]", **row},
+            {"target": "cost_income_ratio[tier1_heavy]", **row, "model": 0.3, "in_band": True},
+        ]
+    )
+    text = _known_gaps(after, targets)
+    assert text.count("\n") == 0  # one line: the target that missed
+    assert "**cost_income_ratio[tier2_heavy]**" in text and "below the band" in text
+    assert "A unit's costs." in text
+    assert "`income.settlement_fee` ranged 0.0003–0.0008 in assumptions.toml" in text
+    assert "`lending.margin` fitted" in text
+    assert "`income.no_such` **has no range in assumptions.toml**" in text
+
+
+def test_the_hand_set_parameters_the_targets_name_have_ranges() -> None:
+    # Keys of the management accounts (issue 21 item 1) join the schema in the same
+    # release; every key the schema has must be ranged, sourced, fixed or fitted.
+    from parksim.analysis.sensitivity.assumptions import load_assumptions, schema_leaves
+    from parksim.viz.validation_report import assumption_text
+
+    assumptions = load_assumptions()
+    leaves = schema_leaves()
+    named = {key for t in load_targets().targets for key in t.parameters}
+    present = sorted(key for key in named if key in leaves)
+    assert len(present) >= 8
+    unranged = [key for key in present if "no range" in assumption_text(key, assumptions)]
+    assert not unranged, f"give these a range in parksim/data/assumptions.toml: {unranged}"

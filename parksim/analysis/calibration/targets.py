@@ -185,8 +185,18 @@ class Target:
         metadata={"help": "above/below: the model is known to miss the band on that side"},
     )
     note: str = field(default="", metadata={"help": "how the figure maps onto the model"})
+    parameters: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "hand-set scenario keys that chiefly set this moment; where the target "
+            "misses, the validation report gives their ranges in assumptions.toml"
+        },
+    )
 
     def __post_init__(self) -> None:
+        for key in self.parameters:
+            if not addresses.steps(key):
+                raise ValueError(f"parameters: {key!r} is not a scenario key")
         low, high = self.band
         if not low <= high:
             raise ValueError(f"band must be [low, high] with low <= high, got {list(self.band)}")
