@@ -223,10 +223,13 @@ def test_a_missed_target_lists_its_hand_set_parameters_and_their_ranges() -> Non
         ]
     )
     text = _known_gaps(after, targets)
+    from parksim.analysis.sensitivity.assumptions import load_assumptions
+
+    fee = next(p for p in load_assumptions().parameters if p.key == "income.settlement_fee")
     assert text.count("\n") == 0  # one line: the target that missed
     assert "**cost_income_ratio[tier2_heavy]**" in text and "below the band" in text
     assert "A unit's costs." in text
-    assert "`income.settlement_fee` ranged 0.0003–0.0008 in assumptions.toml" in text
+    assert f"`income.settlement_fee` ranged {fee.low:.4g}–{fee.high:.4g} in assumptions" in text
     assert "`lending.margin` fitted" in text
     assert "`income.no_such` **has no range in assumptions.toml**" in text
 
