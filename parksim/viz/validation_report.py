@@ -630,9 +630,13 @@ What would close the gaps, as model changes (not made here):
   revenue, so survival barely depends on size on entry. A size term in `failure_pd` (or a
   stronger link between quality and size in `parksim/enterprises/entry.py`) would address
   the out-of-sample miss.
-- **Fee income.** The income parameters are set by hand; a 1.0 bank's fee share of its
-  park revenue is about twice the 13% of a whole state bank. `income.settlement_fee`
-  is the parameter to fit if fee revenue matters for a use.
+- **The park business's P&L.** Cost-income, pre-tax ROA, fee share and net interest
+  margin are checked on every strategy, not fitted: their parameters (costs, deposit
+  rates and shares, fees) are set by hand to published magnitudes. A miss above names
+  those parameters and their ranges in `parksim/data/assumptions.toml`; those ranges are
+  what a sensitivity study varies, so an answer that rests on them shows it there. Fitting
+  them would need whole-bank figures to stand for one business unit, which the bands
+  already stretch.
 - **Venture cohorts.** The US Carta cohort closes more often than the model's young
   entrants, whose hazard is fitted to China's registry; read the model's closure rates as
   Chinese-registry ones."""
