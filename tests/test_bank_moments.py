@@ -247,3 +247,36 @@ def test_the_hand_set_parameters_the_targets_name_have_ranges() -> None:
     assert len(present) >= 8
     unranged = [key for key in present if "no range" in assumption_text(key, assumptions)]
     assert not unranged, f"give these a range in parksim/data/assumptions.toml: {unranged}"
+
+
+# ------------------------------------------------------------------ exit multiples
+def test_down_ipos_and_the_listing_multiple_of_hand_made_listings() -> None:
+    firms = pd.DataFrame({"listing_multiple": [1.5, 0.8, np.nan, 1.0, 2.0, np.nan]})
+    run = Observation(firms=firms, book=pd.DataFrame(), timeseries=TIMESERIES, horizon=3)
+    # Four listings, one priced under the last private valuation (exactly 1 is not under).
+    assert moments.down_ipo_share([run]) == pytest.approx(1 / 4)
+    assert moments.down_ipo_share([run, run]) == pytest.approx(1 / 4)
+    assert moments.listing_multiple([run]) == pytest.approx(1.25)  # median of 0.8 1 1.5 2
+    none = Observation(
+        firms=pd.DataFrame({"listing_multiple": [np.nan]}),
+        book=pd.DataFrame(),
+        timeseries=TIMESERIES,
+        horizon=3,
+    )
+    assert np.isnan(moments.down_ipo_share([none])) and np.isnan(moments.listing_multiple([none]))
+
+
+def test_observation_records_each_listings_multiple_over_the_last_valuation() -> None:
+    import parksim
+    from parksim.analysis.calibration.observe import observe
+
+    base = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+    model = parksim.ParkModel(base, "tier2_light", rng=2, collect=False, park__enterprises=300)
+    run = observe(model, 16)
+    firms = run.firms
+    listed = (firms["listed_quarter"] >= 1) & (firms["entered_quarter"] < firms["listed_quarter"])
+    assert listed.sum() > 0
+    # A multiple for every firm that listed during the run (after its entry quarter), and
+    # none for the others: the initial listed firms and those that never listed.
+    assert firms.loc[listed, "listing_multiple"].gt(0).all()
+    assert firms.loc[~listed & (firms["listed_quarter"] < 1), "listing_multiple"].isna().all()

@@ -316,6 +316,29 @@ def credit_access(runs: Runs, stages: Sequence[str] = SMALL_STAGES) -> float:
     return borrowers / firms if firms else np.nan
 
 
+def down_ipo_share(runs: Runs) -> float:
+    """Share of the run's listings priced below the firm's last private valuation (its
+    valuation at the end of the quarter before it listed): IPOs as down rounds, 破发
+    against the last private price (US 2014: 25% of IPOs were down rounds; A-shares:
+    16.6% of 2023's IPOs closed their first day below the issue price, 28.3% in 2022)."""
+    below = listed = 0
+    for run in runs:
+        multiple = run.firms["listing_multiple"].to_numpy(np.float64)
+        multiple = multiple[np.isfinite(multiple)]
+        below += int(np.count_nonzero(multiple < 1.0))
+        listed += len(multiple)
+    return below / listed if listed else np.nan
+
+
+def listing_multiple(runs: Runs) -> float:
+    """Median of the listings' valuation after listing over the last private valuation
+    (the step-up of an IPO over the last private mark)."""
+    values = [run.firms["listing_multiple"].to_numpy(np.float64) for run in runs]
+    pooled = np.concatenate(values) if values else np.array([])
+    pooled = pooled[np.isfinite(pooled)]
+    return float(np.median(pooled)) if len(pooled) else np.nan
+
+
 def bank_economics(timeseries: pd.DataFrame, from_quarter: int = 8) -> pd.DataFrame:
     """The bank-economics moments of every strategy of an ensemble's time series (the
     table of `timeseries.parquet`): one row per strategy, columns `cost_income`,
@@ -355,5 +378,7 @@ MOMENTS: dict[str, Callable[..., float]] = {
         nim,
         ipo_rate,
         credit_access,
+        down_ipo_share,
+        listing_multiple,
     )
 }
