@@ -37,8 +37,15 @@ from parksim.analysis.calibration.checks import (
     degenerate_overrides,
     engine_check,
 )
-from parksim.analysis.calibration.fit import measure, search_range, simulate, with_parameters
+from parksim.analysis.calibration.fit import (
+    base_name,
+    measure,
+    search_range,
+    simulate,
+    with_parameters,
+)
 from parksim.analysis.calibration.targets import TargetSet, default_targets_path, load_targets
+from parksim.analysis.sensitivity.assumptions import Assumptions, load_assumptions, parents
 from parksim.credit import CreditParams
 from parksim.scenario.loader import load_scenario
 from parksim.scenario.schema import Scenario
@@ -90,7 +97,8 @@ def misfit_of(table: pd.DataFrame, targets: TargetSet) -> float:
     fit = table[table["role"] == "fit"]
     return float(
         sum(
-            by_name[row.target].weight * ((row.model - row.value) / by_name[row.target].scale) ** 2
+            by_name[base_name(row.target)].weight
+            * ((row.model - row.value) / by_name[base_name(row.target)].scale) ** 2
             for row in fit.itertuples()
         )
     )
@@ -174,7 +182,7 @@ def target_rows(before: pd.DataFrame, after: pd.DataFrame, targets: TargetSet) -
             {
                 "target": row.target,
                 "role": row.role + gap_note.get(row.known_gap, ""),
-                "source": by_name[row.target].source,
+                "source": by_name[base_name(row.target)].source,
                 "published": _target_value(row.value, row.target),
                 "band": f"{_target_value(row.band_low, row.target)} – "
                 f"{_target_value(row.band_high, row.target)}",
@@ -255,17 +263,43 @@ def _small(p: float) -> str:
     return "< 1e-300" if p <= 0 else f"{p:.1e}"
 
 
-def _known_gaps(after: pd.DataFrame) -> str:
+def assumption_text(key: str, assumptions: Assumptions) -> str:
+    """What assumptions.toml (or targets.toml) says about a hand-set parameter."""
+    ranged = {p.key: p for p in assumptions.parameters}
+    for candidate in (key, *parents(key)):
+        if candidate in ranged:
+            p = ranged[candidate]
+            scale = " × its default" if p.scale else ""
+            return f"`{key}` ranged {_show(p.low)}–{_show(p.high)}{scale} in assumptions.toml"
+        if candidate in assumptions.sourced:
+            return f"`{key}` sourced ({assumptions.sourced[candidate]})"
+        if candidate in assumptions.fixed:
+            return f"`{key}` fixed (structural)"
+        if candidate in assumptions.fitted:
+            return f"`{key}` fitted"
+    return f"`{key}` **has no range in assumptions.toml**"
+
+
+def _known_gaps(after: pd.DataFrame, targets: TargetSet | None = None) -> str:
     missed = after[~after["in_band"]]
     if missed.empty:
         return "Every target lies in its band."
+    by_name = {t.name: t for t in targets.targets} if targets is not None else {}
+    assumptions = load_assumptions() if by_name else None
     lines = []
     for row in missed.itertuples():
         side = "above" if row.model > row.band_high else "below"
+        target = by_name.get(base_name(row.target))
+        hand = ""
+        if target is not None and target.parameters and assumptions is not None:
+            hand = " Set by hand: " + "; ".join(
+                assumption_text(key, assumptions) for key in target.parameters
+            )
+            hand += "."
         lines.append(
             f"- **{row.target}** ({row.role}): the model is {side} the band "
             f"({_target_value(row.model, row.target)} against "
-            f"{_target_value(row.value, row.target)}). {row.note}".rstrip()
+            f"{_target_value(row.value, row.target)}). {row.note}{hand}".rstrip()
         )
     return "\n".join(lines)
 
@@ -580,7 +614,7 @@ Result: {holdout_text}.
 
 ### 4.4 Where the model misses, and why
 
-{_known_gaps(shown)}
+{_known_gaps(shown, report.targets)}
 
 What would close the gaps, as model changes (not made here):
 
@@ -596,9 +630,13 @@ What would close the gaps, as model changes (not made here):
   revenue, so survival barely depends on size on entry. A size term in `failure_pd` (or a
   stronger link between quality and size in `parksim/enterprises/entry.py`) would address
   the out-of-sample miss.
-- **Fee income.** The income parameters are set by hand; a 1.0 bank's fee share of its
-  park revenue is about twice the 13% of a whole state bank. `income.settlement_fee`
-  is the parameter to fit if fee revenue matters for a use.
+- **The park business's P&L.** Cost-income, pre-tax ROA, fee share and net interest
+  margin are checked on every strategy, not fitted: their parameters (costs, deposit
+  rates and shares, fees) are set by hand to published magnitudes. A miss above names
+  those parameters and their ranges in `parksim/data/assumptions.toml`; those ranges are
+  what a sensitivity study varies, so an answer that rests on them shows it there. Fitting
+  them would need whole-bank figures to stand for one business unit, which the bands
+  already stretch.
 - **Venture cohorts.** The US Carta cohort closes more often than the model's young
   entrants, whose hazard is fitted to China's registry; read the model's closure rates as
   Chinese-registry ones."""
@@ -649,15 +687,19 @@ def _regenerate_section() -> str:
 
 ```bash
 # only when the fit itself must be redone (never overwrites: remove the old file first)
+rm scenarios/baseline_calibrated.toml
 parksim calibrate scenarios/baseline.toml parksim/data/targets.toml \\
     --out scenarios/baseline_calibrated.toml
-# copy the fitted values into the presets' calibrated tables (tests/test_presets.py
-# names any that differ), then:
+python scripts/apply_calibration.py   # the fit into the defaults, presets and model.md
+python tests/fingerprint.py --write   # the defaults moved
+# then:
 python -m parksim.viz.validation_report
 ```
 
-The second command writes this file and `docs/figures/validation/*.png` in about a minute
-on two cores (it runs `tests/test_stylized_facts.py` as part of it)."""
+The last command writes this file and `docs/figures/validation/*.png` in about five
+minutes on two cores, more with the per-strategy bank checks (it runs
+`tests/test_stylized_facts.py` as part of it). The whole sequence, with the ablation
+report and how long each step takes, is in docs/development.md (Recalibrating)."""
 
 
 # -------------------------------------------------------------------- the command

@@ -126,35 +126,63 @@ def measure(
 ) -> pd.DataFrame:
     """Each target that applies to `scenario` against the model: one row per target.
 
+    `runs` are runs of the measurement's strategy (simulated if not given); a target with
+    its own `strategy` is measured on runs of that strategy (the measurement's horizon,
+    replications and seeds), and one with `strategy = "*"` on every strategy of the
+    scenario, one row each, named `target[strategy]`.
     `se` is the Monte Carlo standard error (the spread of the per-replication values over
     √replications); `gap` is model − value; `in_band` whether the model lies in the band.
     """
     targets_here = targets.for_scenario(scenario, roles)
-    needs_runs = any(t.moment != PARAMETER_MOMENT for t in targets_here)
-    if runs is None and needs_runs:
-        runs = simulate(scenario, targets.measurement)
+    default = targets.measurement.strategy
+    runs_of: dict[str, list[Observation]] = {} if runs is None else {default: runs}
+    known = {s.name for s in scenario.strategies}
+
+    def runs_for(strategy: str) -> list[Observation]:
+        if strategy not in runs_of:
+            if strategy not in known:
+                raise ValueError(
+                    f"a target is measured on strategy {strategy!r}, which scenario "
+                    f"{scenario.name!r} does not have; it has {sorted(known)}"
+                )
+            runs_of[strategy] = simulate(scenario, replace(targets.measurement, strategy=strategy))
+        return runs_of[strategy]
+
     rows = []
     for target in targets_here:
-        model = moment_value(target, runs or [], scenario)
-        se = _standard_error(target, runs or [], scenario)
-        low, high = target.band
-        rows.append(
-            (
-                target.name,
-                target.role,
-                target.value,
-                low,
-                high,
-                model,
-                se,
-                model - target.value,
-                bool(low <= model <= high),
-                target.known_gap,
-                target.source,
-                target.note,
+        strategies = target.strategies(scenario, default)
+        for strategy in strategies:
+            observed = [] if target.moment == PARAMETER_MOMENT else runs_for(strategy)
+            model = moment_value(target, observed, scenario)
+            se = _standard_error(target, observed, scenario)
+            low, high = target.band
+            name = (
+                target.name
+                if len(strategies) == 1 and not target.strategy
+                else (f"{target.name}[{strategy}]")
             )
-        )
+            rows.append(
+                (
+                    name,
+                    target.role,
+                    target.value,
+                    low,
+                    high,
+                    model,
+                    se,
+                    model - target.value,
+                    bool(low <= model <= high),
+                    target.known_gap,
+                    target.source,
+                    target.note,
+                )
+            )
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+
+
+def base_name(row: str) -> str:
+    """The target of a `measure` row: `cost_income[tier2_heavy]` -> `cost_income`."""
+    return row.split("[", 1)[0]
 
 
 def _standard_error(target: Target, runs: list[Observation], scenario: Scenario) -> float:

@@ -43,7 +43,10 @@ class Observation:
     quarter-0 size for the initial firms), `entry_stage` (stage code at that time, the
     last active one if it had already left), `rounds` (equity rounds closed during the
     run), `first_round_quarter`, `first_round_stage` (stage code when it closed its first
-    round of the run) and `second_round_quarter`, `fourth_round_quarter` (all -1 if none).
+    round of the run) and `second_round_quarter`, `fourth_round_quarter` (all -1 if none),
+    and `listing_multiple`: for a firm that listed during the run, its valuation after
+    listing over its valuation at the end of the quarter before (the last private mark;
+    NaN otherwise).
     `book` has the columns `BOOK_COLUMNS`; `timeseries` is `model.timeseries()`.
     """
 
@@ -59,14 +62,18 @@ def observe(model: ParkModel, quarters: int | None = None) -> Observation:
     pop = model.enterprises
     entries = [_entry_rows(pop, model.quarter)]
     rounds = []
+    listings = []
     book = [_book_row(pop, model.quarter)]
     for _ in range(quarters):
+        before = pd.Series(pop.valuation.copy(), index=_live_ids(pop).copy())
         model.step()
         entries.append(_entry_rows(pop, model.quarter))
         rounds.append(_round_rows(pop, model.quarter))
+        listings.append(_listing_rows(pop, model.quarter, before))
         book.append(_book_row(pop, model.quarter))
     firms = pop.to_frame()
     firms = firms.join(_entry_columns(firms, entries)).join(_round_columns(firms, rounds))
+    firms = firms.join(_listing_column(firms, listings))
     return Observation(
         firms=firms,
         book=pd.DataFrame(book, columns=list(BOOK_COLUMNS)),
@@ -110,6 +117,24 @@ def _round_rows(pop: EnterprisePopulation, quarter: int) -> pd.DataFrame:
         {"quarter": quarter, "stage": stage - moved},
         index=pd.Index(_live_ids(pop)[funded], name="id"),
     )
+
+
+def _listing_rows(pop: EnterprisePopulation, quarter: int, before: pd.Series) -> pd.Series:
+    """Valuation after listing over the valuation at the end of the quarter before, of
+    the firms that listed this quarter (NaN for one that entered in the same quarter)."""
+    listed = np.flatnonzero(pop.listed_quarter == quarter)
+    ids = _live_ids(pop)[listed]
+    start = before.reindex(ids).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(start > 0, pop.valuation[listed] / start, np.nan)
+    return pd.Series(ratio, index=pd.Index(ids, name="id"), dtype=np.float64)
+
+
+def _listing_column(firms: pd.DataFrame, listings: list[pd.Series]) -> pd.Series:
+    """Per-firm `listing_multiple` (NaN for firms that did not list during the run)."""
+    seen = pd.concat([pd.Series(dtype=np.float64), *listings])
+    seen = seen[~seen.index.duplicated()]
+    return seen.reindex(firms.index).rename("listing_multiple")
 
 
 def _book_row(pop: EnterprisePopulation, quarter: int) -> tuple[float, ...]:

@@ -35,6 +35,7 @@ Role = Literal["fit", "holdout", "check", "input"]
 Gap = Literal["", "above", "below"]
 
 PARAMETER_MOMENT = "parameter"
+EVERY_STRATEGY = "*"
 
 
 def default_targets_path() -> Path:
@@ -171,18 +172,42 @@ class Target:
     scenario: str = field(
         default="", metadata={"help": "only for the scenario of this name; empty: any"}
     )
+    strategy: str = field(
+        default="",
+        metadata={
+            "help": "strategy whose runs measure the moment; empty: [measurement]'s; "
+            f"{EVERY_STRATEGY!r}: every strategy of the scenario, one row each"
+        },
+    )
     weight: float = field(default=1.0, metadata={"min": 0.0, "help": "weight in the objective"})
     known_gap: Gap = field(
         default="",
         metadata={"help": "above/below: the model is known to miss the band on that side"},
     )
     note: str = field(default="", metadata={"help": "how the figure maps onto the model"})
+    parameters: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "help": "hand-set scenario keys that chiefly set this moment; where the target "
+            "misses, the validation report gives their ranges in assumptions.toml"
+        },
+    )
 
     def __post_init__(self) -> None:
+        for key in self.parameters:
+            if not addresses.steps(key):
+                raise ValueError(f"parameters: {key!r} is not a scenario key")
         low, high = self.band
         if not low <= high:
             raise ValueError(f"band must be [low, high] with low <= high, got {list(self.band)}")
+        if self.strategy and self.role == "fit":
+            raise ValueError(
+                "a fit target is measured on [measurement]'s strategy (the objective runs "
+                f"only that one); remove strategy = {self.strategy!r} or make it a check"
+            )
         if self.moment == PARAMETER_MOMENT:
+            if self.strategy:
+                raise ValueError("a parameter target reads the scenario; it takes no strategy")
             if set(self.args) != {"key"} or not isinstance(self.args["key"], str):
                 raise ValueError("a parameter target needs args = {key = 'section.field'}")
             key = ParameterKey.parse(self.args["key"])
@@ -207,6 +232,12 @@ class Target:
 
     def applies_to(self, scenario: Scenario) -> bool:
         return self.scenario in ("", scenario.name)
+
+    def strategies(self, scenario: Scenario, default: str) -> list[str]:
+        """The strategies this target is measured on in `scenario`."""
+        if self.strategy == EVERY_STRATEGY:
+            return [s.name for s in scenario.strategies]
+        return [self.strategy or default]
 
 
 @dataclass(frozen=True)
