@@ -21,6 +21,7 @@ import numpy as np
 
 from parksim.banks import book as loan_book
 from parksim.banks.bank import Bank
+from parksim.banks.group import GroupQuarter, GroupVehicle, group_quarter
 from parksim.banks.income import earn_income
 from parksim.banks.market import LoanMarket
 from parksim.banks.mna import make_mna_loans
@@ -30,7 +31,6 @@ from parksim.banks.operator_lending import (
     service_operator_loans,
     take_operator_default,
 )
-from parksim.banks.group import GroupQuarter, GroupVehicle, group_quarter
 from parksim.banks.stakes import (
     Gains,
     StakeColumns,
@@ -156,6 +156,7 @@ class ParkModel(mesa.Model):
         self.group_quarters: list[GroupQuarter | None] = [None] * len(self.banks)
         self.group_fv_income = [0.0] * len(self.banks)
         self.macro = 0.0
+        self.last_gains: Gains | None = None
         # Room for the park to double before its columns are copied to larger buffers.
         capacity = 2 * self.config.park.enterprises + BUFFER_HEADROOM_ROWS
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names, capacity)
@@ -442,6 +443,7 @@ class ParkModel(mesa.Model):
         multiples = exit_multiples(cfg.income, cfg.equity, self.macro)
         lockup = cfg.group.lockup_quarters
         gains = realise_stakes(pop, events, multiples, self.quarter, lockup)
+        self.last_gains = gains  # for analysis: every sale's gain of the quarter
         self._book_equity(gains)
         return gains.operator
 
@@ -471,9 +473,7 @@ class ParkModel(mesa.Model):
                 self.group_quarters[b] = None
             else:
                 fund_open = bool(self.tiers.fund_coinvest[b]) or held[b] > 0
-                quarter = group_quarter(
-                    vehicle, fund[b], warrants[b], held[b], group, fund_open
-                )
+                quarter = group_quarter(vehicle, fund[b], warrants[b], held[b], group, fund_open)
                 realised = quarter.income
                 self.group_quarters[b] = quarter
             self.group_fv_income[b] = realised + unrealised - vehicle.unrealised

@@ -25,7 +25,7 @@ from parksim.banks.book import (
     write_off,
 )
 from parksim.banks.decisions import record_decisions
-from parksim.banks.income import BondDraw, ClientColumns, IncomeParams, client_sums
+from parksim.banks.income import BondDraw, ClientColumns, client_sums
 from parksim.banks.lending import (
     Applicants,
     BookState,

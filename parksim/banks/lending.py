@@ -761,6 +761,4 @@ def price_warrants(
     )
     per_year = np.where(carries, per_year, 0.0)
     booked = np.maximum(rate - pass_through * per_year, 0.0)
-    return WarrantPrices(
-        offers._replace(rate=booked), offers._replace(rate=booked + per_year)
-    )
+    return WarrantPrices(offers._replace(rate=booked), offers._replace(rate=booked + per_year))

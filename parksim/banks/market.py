@@ -4,7 +4,7 @@ borrowers' choice and the booking, and the loan book the park opens with."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,6 +12,7 @@ from numba import njit
 
 from parksim.banks import book as loan_book
 from parksim.banks.decisions import record_decisions
+from parksim.banks.group import GroupParams
 from parksim.banks.lending import (
     Applicants,
     BookState,
@@ -24,7 +25,6 @@ from parksim.banks.lending import (
     make_offers,
     price_warrants,
 )
-from parksim.banks.group import GroupParams
 from parksim.banks.stakes import cap_warrants
 from parksim.core.codes import LoanStatus, Product
 from parksim.core.sectors import SectorArrays
@@ -51,7 +51,7 @@ class LoanMarket:
     policy: PolicyPackage
     pool: RiskPool
     sector_mix: np.ndarray  # (n_sectors,) the park's share of firms by sector code
-    group: GroupParams = GroupParams()  # the warrants' cap and price
+    group: GroupParams = field(default_factory=GroupParams)  # the warrants' cap and price
 
     def offers(
         self,
@@ -128,7 +128,9 @@ class LoanMarket:
             group.warrant_pass_through,
         )
         offers = priced.booked
-        lender = choose_lenders(priced.compared, pop.main_bank[applicants], self.lending.outside_rate)
+        lender = choose_lenders(
+            priced.compared, pop.main_bank[applicants], self.lending.outside_rate
+        )
         borrowers = book_loans(pop, applicants, lender, offers)
         loan_book.record_new_loans(pop, banks, borrowers)
         cap_warrants(pop, borrowers, group.warrant_stake_cap)

@@ -157,7 +157,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "capital_equity",
         "万元",
-        "capital on the equity stakes the bank holds itself: 8 % × 1,250 % of their cost (商业银行资本管理办法 2023); 0 at the default holder, the group",
+        "capital on the equity stakes the bank holds itself: 8 % × 1,250 % of their "
+        "cost (商业银行资本管理办法 2023); 0 at the default holder, the group",
         "risk",
     ),
     Column(
