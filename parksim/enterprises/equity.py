@@ -219,7 +219,8 @@ def _close_rounds(
     """Each seeker's round (see `raise_equity`): it closes when `investors_fund`, at the
     stage's bar less `fund_bar_cut` where the park fund or the main bank's group fund
     co-invests (§四(三), §六(二)3). A closed round raises round_size[stage] ·
-    exp(round_size_dispersion·ε) at post-money max(amount / dilution, last valuation);
+    exp(round_size_dispersion·ε) at post-money amount / dilution (below the last valuation,
+    which has followed revenue, it is a down-round);
     each co-investing fund pays fund_ticket of it for its share of the post-money; a bank
     group's fund at most what is left of its committed capital, and none once that is spent
     (it then neither co-invests nor cuts the bar)."""
@@ -238,7 +239,7 @@ def _close_rounds(
             continue
         spread = rule.round_size_dispersion * seekers.size_error[k]
         amount = rule.round_size[s] * math.exp(spread)
-        post_money = max(amount / rule.dilution, firms.valuation[i])
+        post_money = amount / rule.dilution  # the round prices the firm: may be a down-round
         firms.equity_raised[i] += amount
         firms.valuation[i] = post_money
         firms.last_round_quarter[i] = quarter
