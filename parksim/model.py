@@ -21,6 +21,7 @@ import numpy as np
 
 from parksim.banks import book as loan_book
 from parksim.banks.bank import Bank
+from parksim.banks.group import GroupQuarter, GroupVehicle, affiliate_income, group_quarter
 from parksim.banks.income import earn_income
 from parksim.banks.market import LoanMarket
 from parksim.banks.mna import make_mna_loans
@@ -30,7 +31,17 @@ from parksim.banks.operator_lending import (
     service_operator_loans,
     take_operator_default,
 )
-from parksim.banks.stakes import fund_stakes, realise_stakes
+from parksim.banks.stakes import (
+    Gains,
+    StakeColumns,
+    book_at_bank,
+    cost_by_bank,
+    exit_multiples,
+    fund_stakes,
+    ipo_window_open,
+    mark_to_model,
+    realise_stakes,
+)
 from parksim.banks.tiers import TierTable, tier_spec
 from parksim.core.codes import EXITS, STAGES, FinanceState, LoanStatus, Stage
 from parksim.core.metrics import METRIC_NAMES
@@ -46,7 +57,7 @@ from parksim.enterprises.entry import (
     firm_draws,
     link_suppliers,
 )
-from parksim.enterprises.equity import raise_equity
+from parksim.enterprises.equity import follow_revenue, raise_equity
 from parksim.enterprises.lifecycle import (
     LifecycleEvents,
     live_through_quarter,
@@ -138,7 +149,14 @@ class ParkModel(mesa.Model):
             self.policy,
             self.risk_pool,
             np.array([cfg.park.sector_mix[name] for name in self.sectors.names]),
+            group=cfg.group,
         )
+        # Each bank group's equity vehicle (banks/group.py) and its last quarter.
+        self.groups = [GroupVehicle(room=cfg.group.committed_capital) for _ in self.banks]
+        self.group_quarters: list[GroupQuarter | None] = [None] * len(self.banks)
+        self.group_fv_income = [0.0] * len(self.banks)
+        self.macro = 0.0
+        self.last_gains: Gains | None = None
         # Room for the park to double before its columns are copied to larger buffers.
         capacity = 2 * self.config.park.enterprises + BUFFER_HEADROOM_ROWS
         self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names, capacity)
@@ -259,6 +277,7 @@ class ParkModel(mesa.Model):
         self._take_scheduled_changes()
         self._open_books()
         factors = self.credit_engine.draw_factors(self.streams.macro)
+        self.macro = float(factors.macro)
         entries = self._enter()
         self._service_loans()
         self._raise_finance()
@@ -296,7 +315,10 @@ class ParkModel(mesa.Model):
 
     def _close_books(self) -> None:
         pop = self.enterprises
-        loan_book.close_books(pop, self.banks, pop.pd, len(self.sectors.names), self.quarter)
+        bank_holds = self.config.group.holder == "bank"
+        loan_book.close_books(
+            pop, self.banks, pop.pd, len(self.sectors.names), self.quarter, bank_holds
+        )
 
     def _collect(self) -> None:
         if self.datacollector.model_reporters:
@@ -333,7 +355,8 @@ class ParkModel(mesa.Model):
         rate = 0.0 if self.operator.in_default else self.operator.params.development_loan_rate
         loan_book.service(self.enterprises, self.banks, funding)
         service_operator_loans(self.banks, rate, funding)
-        fund_stakes(self.enterprises, self.banks, funding)
+        if self.config.group.holder == "bank":
+            fund_stakes(self.enterprises, self.banks, funding)
 
     def _raise_finance(self) -> None:
         """Equity rounds, then the loan market, over all live rows (no gathers)."""
@@ -341,7 +364,12 @@ class ParkModel(mesa.Model):
         everyone = slice(None)
         bank_fund = self.tiers.fund_coinvest
         park_fund = self.operator.light and self.operator.park_fund > 0
-        rounds = raise_equity(pop, everyone, self.config.equity, park_fund, bank_fund, firms, q)
+        room = np.array([vehicle.room for vehicle in self.groups])
+        rounds = raise_equity(
+            pop, everyone, self.config.equity, park_fund, bank_fund, firms, q, bank_room=room
+        )
+        for vehicle, left in zip(self.groups, room.tolist(), strict=True):
+            vehicle.room = left
         if park_fund:
             # The last co-investments may overdraw the fund slightly; it then stops.
             spent = self.config.equity.fund_ticket * rounds.amount.sum()
@@ -366,6 +394,7 @@ class ParkModel(mesa.Model):
         """
         pop, engine = self.enterprises, self.credit_engine
         stage_before = pop.stage.copy()
+        size_before = pop.size.copy()
         _, _, operator_uplift, relocation, _ = self.operator.services()
         self._update_failure_pd()
         events = live_through_quarter(
@@ -380,7 +409,9 @@ class ParkModel(mesa.Model):
             relocation,
             self.streams.firms,
             self.quarter,
+            ipo_open=ipo_window_open(self.config.equity, self.macro),
         )
+        follow_revenue(pop.valuation, pop.size, size_before, pop.stage)
         return events, stage_before
 
     def _update_failure_pd(self) -> None:
@@ -410,7 +441,45 @@ class ParkModel(mesa.Model):
             self.quarter,
             cfg.income,
         )
-        return realise_stakes(pop, self.banks, events, cfg.income)
+        multiples = exit_multiples(cfg.income, cfg.equity, self.macro)
+        lockup = cfg.group.lockup_quarters
+        gains = realise_stakes(pop, events, multiples, self.quarter, lockup)
+        self.last_gains = gains  # for analysis: every sale's gain of the quarter
+        self._book_equity(gains)
+        return gains.operator
+
+    def _book_equity(self, gains: Gains) -> None:
+        """The quarter's equity at its holder (banks/group.py): the bank's equity income,
+        or the group vehicle's P&L; then every holder's stakes marked to model."""
+        pop, group = self.enterprises, self.config.group
+        at_bank = group.holder == "bank"
+        if at_bank:
+            book_at_bank(self.banks, gains)
+        held = cost_by_bank(pop.bank_stake_cost).tolist()
+        marks = mark_to_model(
+            StakeColumns.of(pop),
+            pop.valuation,
+            pop.pd,
+            pop.stage,
+            1.0 if at_bank else group.group_share,
+            group.illiquidity_discount,
+            group.exit_horizon_quarters,
+        )
+        fair, cost = marks.fair_value.tolist(), marks.cost.tolist()
+        fund, warrants = gains.fund.tolist(), gains.warrants.tolist()
+        for b, vehicle in enumerate(self.groups):
+            unrealised = fair[b] - cost[b]
+            if at_bank:
+                realised = fund[b] + warrants[b]
+                self.group_quarters[b] = None
+            else:
+                fund_open = bool(self.tiers.fund_coinvest[b]) or held[b] > 0
+                quarter = group_quarter(vehicle, fund[b], warrants[b], held[b], group, fund_open)
+                realised = quarter.income
+                self.group_quarters[b] = quarter
+            self.group_fv_income[b] = realised + unrealised - vehicle.unrealised
+            vehicle.unrealised = unrealised
+            vehicle.fair_value = fair[b]
 
     def _earn_income(self, events: LifecycleEvents) -> None:
         """Fees, personal finance and costs; NPLs past their workout are written off."""
@@ -443,6 +512,8 @@ class ParkModel(mesa.Model):
         pop, led, op = self.enterprises, self.focal_bank.ledger, self.operator.ledger
         risk = led.risk
         balance_sheet = led.balance_sheet
+        focal_group = self.group_quarters[0]
+        group_income = focal_group.income if focal_group is not None else 0.0
         row: dict[str, Any] = dict(zip(COUNT_KEYS, pop.count_by_stage().tolist(), strict=True))
         row.update(
             entries=entries,
@@ -477,6 +548,12 @@ class ParkModel(mesa.Model):
             fee_income=led.fee_income,
             group_fee_income=led.group_fee_income,
             equity_income=led.equity_income,
+            group_equity_income=group_income,
+            stakes_fair_value=self.groups[0].fair_value,
+            group_equity_fv_income=self.group_fv_income[0],
+            group_net_profit=led.net_profit
+            + group_income
+            + affiliate_income(led.group_fee_income, led.fee_referral, self.config.group),
             personal_finance_income=led.personal_finance_income,
             demand_deposits=led.demand_deposits,
             time_deposits=led.time_deposits,

@@ -25,7 +25,7 @@ from parksim.banks.book import (
     write_off,
 )
 from parksim.banks.decisions import record_decisions
-from parksim.banks.income import BondDraw, ClientColumns, IncomeParams, client_sums
+from parksim.banks.income import BondDraw, ClientColumns, client_sums
 from parksim.banks.lending import (
     Applicants,
     BookState,
@@ -428,9 +428,11 @@ def test_clients_revenue_bonds_and_unlocked_wealth_add_up_by_bank() -> None:
     assert client_sums(columns, N_BANKS, draw, -1, 0.3).wealth.tolist() == [0.0] * N_BANKS
 
 
-def test_stakes_are_realised_at_the_exit_value(banks) -> None:
-    income = IncomeParams(listing_multiple=1.5, acquisition_multiple=1.3)
+def test_stakes_are_realised_at_the_exit_value() -> None:
+    multiples = (1.5, 1.3)
     pop = firms(3, valuation=[100.0, 200.0, 50.0])
+    pop.stage[0] = Stage.LISTED  # listed this quarter; no lock-up: sold now
+    pop.listed_quarter[0] = 9
     pop.bank_stake[0, 0], pop.bank_stake_cost[0, 0] = 0.1, 5.0  # listed: 0.1 × 150 − 5
     pop.bank_stake[1, 0], pop.bank_stake_cost[1, 0] = 0.05, 4.0  # acquired: 0.05 × 260 − 4
     pop.bank_stake[2, 0], pop.bank_stake_cost[2, 0] = 0.2, 8.0  # failed: − 8
@@ -441,10 +443,10 @@ def test_stakes_are_realised_at_the_exit_value(banks) -> None:
         failed=np.array([2]), graduated=no, listed=np.array([0]), relocated=no,
         acquired=np.array([1]),
     )  # fmt: skip
-    operator = realise_stakes(pop, banks, events, income)
-    assert banks[0].ledger.equity_income == pytest.approx(10.0 + 9.0 - 8.0)
-    assert banks[1].ledger.equity_income == 0.0
-    assert operator == pytest.approx(0.05 * 150 - 2.0 - 1.0)
+    gains = realise_stakes(pop, events, multiples, quarter=9, lockup_quarters=0)
+    assert gains.fund[0] == pytest.approx(10.0 + 9.0 - 8.0)
+    assert gains.fund[1] == 0.0 and not gains.warrants.any()
+    assert gains.operator == pytest.approx(0.05 * 150 - 2.0 - 1.0)
     assert not pop.bank_stake.any() and not pop.warrant_notional.any()
     assert not pop.operator_stake_cost.any()
 

@@ -32,8 +32,9 @@ def test_settlement_deposits_are_the_tiers_share_of_client_revenue(model: ParkMo
 
 def test_npls_and_paid_for_stakes_cost_their_funding() -> None:
     # One quarter's loan margin (interest less FTP charge) is the performing loans' and the
-    # operator's spread less (NPL balance + what the bank paid for its stakes) × FTP / 4.
-    m = ParkModel(BASELINE, strategy="tier2_heavy", rng=4, horizon=12)
+    # operator's spread less (NPL balance + what the bank paid for its stakes) × FTP / 4,
+    # where the bank holds the stakes itself (at the default holder, the group, it pays none).
+    m = ParkModel(BASELINE, strategy="tier2_heavy", rng=4, horizon=12, group__holder="bank")
     m.run(11)
     pop, funding = m.enterprises, m.config.lending.funding_cost
     performing = (pop.lender == 0) & (pop.loan_status == LoanStatus.PERFORMING)
@@ -70,13 +71,17 @@ def test_raroc_is_annual_profit_over_mean_capital(model: ParkModel) -> None:
 
 def test_capital_beyond_the_loan_book_follows_basel_simple_approaches(model: ParkModel) -> None:
     # Basic indicator approach: 15 % of annual gross income, the last 12 quarters' mean;
-    # stakes 8 % × 400 % of cost; the operator's loans 8 % × 100 %.
+    # stakes the bank holds 8 % × 1,250 % of cost (商业银行资本管理办法 2023), none at the
+    # group; the operator's loans 8 % × 100 %.
     bank = model.focal_bank
     risk = bank.history[-1].risk
     income = [h.gross_income for h in bank.history[-12:]]
     assert risk.capital_operational == pytest.approx(0.15 * 4 * np.mean(income))
-    stakes = float(model.enterprises.bank_stake_cost[:, 0].sum())
-    assert risk.capital_equity == pytest.approx(0.32 * stakes)
+    assert model.enterprises.bank_stake_cost[:, 0].sum() > 0 and risk.capital_equity == 0.0
+    held = ParkModel(BASELINE, strategy="tier2_light", rng=6, group__holder="bank").run(8)
+    stakes = float(held.enterprises.bank_stake_cost[:, 0].sum())
+    assert stakes > 0
+    assert held.focal_bank.history[-1].risk.capital_equity == pytest.approx(1.0 * stakes)
     assert risk.capital_operator == pytest.approx(0.08 * bank.operator_loan)
     assert operational_capitals(np.array([[-50.0, -10.0]])) == [0.0]
     assert operational_capitals(np.array([[100.0] * 20])) == pytest.approx([0.15 * 400.0])

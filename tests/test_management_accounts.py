@@ -60,8 +60,9 @@ def test_ftp_credit_and_interest_expense_follow_the_deposit_split(run: ParkModel
 
 def test_ftp_charge_is_the_rate_on_every_funded_loan_and_stake() -> None:
     # One quarter's charge: FTP × (performing and non-performing balances at the quarter's
-    # start, the operator's loans, the stakes' cost) / 4; interest only on performing loans.
-    m = ParkModel(BASELINE, strategy="tier2_heavy", rng=4, horizon=12)
+    # start, the operator's loans, the stakes' cost where the bank holds them) / 4;
+    # interest only on performing loans.
+    m = ParkModel(BASELINE, strategy="tier2_heavy", rng=4, horizon=12, group__holder="bank")
     m.run(11)
     pop, ftp = m.enterprises, m.config.lending.funding_cost
     own = pop.lender == 0

@@ -305,7 +305,8 @@ def test_a_points_metric_is_the_differences_table_metric_of_the_same_run():
     from parksim.model import ParkModel
 
     scenario = load_scenario(BASELINE)
-    model = ParkModel(scenario, "tier2_light", rng=3, collect=False).run(12)
+    # The bank books the equity here, so that banking profit has a column to subtract.
+    model = ParkModel(scenario, "tier2_light", rng=3, collect=False, group__holder="bank").run(12)
     arrays = metric_arrays(model.records)
     table = model.timeseries()
     table.insert(0, "replication", 0)

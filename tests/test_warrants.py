@@ -1,15 +1,12 @@
 """Warrants as options (认股权贷款, §六(二)2): notional = coverage × the loan, strike = the
-valuation at grant; exercised at a listing or an acquisition for
+valuation at grant; exercised at a listing's lock-up end or an acquisition for
 max(exit value − strike, 0) × notional / strike, worthless at a failure or a relocation."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from parksim import ParkModel
 from parksim.banks.book import grant_warrants
 from parksim.banks.income import IncomeParams
 from parksim.banks.stakes import realise_stakes
@@ -17,16 +14,9 @@ from parksim.core.codes import Stage
 from parksim.core.population import EnterprisePopulation
 from parksim.enterprises.lifecycle import LifecycleEvents
 
-BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 INCOME = IncomeParams()
+MULTIPLES = (INCOME.listing_multiple, INCOME.acquisition_multiple)
 LOAN, VALUATION, COVERAGE = 1_000.0, 8_000.0, 0.10
-
-
-def _banks():
-    model = ParkModel(BASELINE, "tier2_heavy", rng=1, park__enterprises=20, collect=False)
-    for bank in model.banks:
-        bank.open_quarter()
-    return model.banks
 
 
 def _firms(n: int) -> EnterprisePopulation:
@@ -53,9 +43,12 @@ def test_a_warrant_is_a_share_of_the_loan_struck_at_the_valuation_and_does_not_s
 
 
 def _exit(kind: str, valuation: float) -> float:
-    """Bank 0's equity income when one warrant firm exits by `kind` at `valuation`."""
-    pop, banks = _firms(1), _banks()
+    """Bank 0's warrant gain when one warrant firm exits by `kind` at `valuation` (a listing
+    with no lock-up: its stakes are sold in the quarter it lists)."""
+    pop = _firms(1)
     pop.valuation[0] = valuation
+    if kind == "listed":
+        pop.stage[0], pop.listed_quarter[0] = Stage.LISTED, 7
     row = np.array([0])
     none = np.zeros(0, dtype=np.int64)
     events = LifecycleEvents(
@@ -65,9 +58,9 @@ def _exit(kind: str, valuation: float) -> float:
         relocated=row if kind == "relocated" else none,
         acquired=row if kind == "acquired" else none,
     )
-    realise_stakes(pop, banks, events, INCOME)
+    gains = realise_stakes(pop, events, MULTIPLES, quarter=7, lockup_quarters=0)
     assert pop.warrant_notional[0, 0] == 0.0  # exercised or lapsed: gone either way
-    return banks[0].ledger.equity_income
+    return float(gains.warrants[0])
 
 
 @pytest.mark.parametrize("kind", ["failed", "relocated"])

@@ -352,9 +352,11 @@ def close_books(
     quarterly_pd: np.ndarray,
     n_sectors: int,
     quarter: int,
+    bank_holds_equity: bool = True,
 ) -> None:
     """End-of-quarter stocks of every bank: exposure, NPL, borrowers, by stage, EL,
     concentration and capital; first, exposures above the single-name limit are sold.
+    The stakes need the bank's capital only where it holds them (`bank_holds_equity`).
 
     A failed borrower's exposure counts under the stage it held when it failed.
     """
@@ -382,11 +384,11 @@ def close_books(
     past = OPERATIONAL_QUARTERS - 1
     income = [[*bank.gross_incomes[-past:], bank.ledger.gross_income] for bank in banks]
     operational = operational_capitals(np.array(income))
-    stake_cost = cost_by_bank(pop.bank_stake_cost).tolist()
+    stake_cost = cost_by_bank(pop.bank_stake_cost) * bank_holds_equity
     measures = stocks.risk.tolist()
     for bank in banks:
         b = bank.index
-        equity, operator = stake_and_operator_capital(stake_cost[b], bank.operator_loan)
+        equity, operator = stake_and_operator_capital(float(stake_cost[b]), bank.operator_loan)
         bank.ledger.risk = BookRisk(
             *measures[b],
             capital_operational=operational[b],

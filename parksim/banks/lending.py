@@ -722,3 +722,43 @@ def _book(
         borrowers[count] = i
         count += 1
     return borrowers[:count]
+
+
+class WarrantPrices(NamedTuple):
+    """A quarter's offers with their warrants priced: `booked` carries the rate the bank
+    books (less its warrant discount), `compared` the rate each applicant weighs (the booked
+    rate plus the annual value of the warrant it gives away)."""
+
+    booked: Offers
+    compared: Offers
+
+
+def price_warrants(
+    offers: Offers,
+    stage: np.ndarray,
+    valuation: np.ndarray,
+    coverage: np.ndarray,
+    stake_cap: float,
+    option_value: float,
+    pass_through: float,
+) -> WarrantPrices:
+    """Price the warrants (认股权贷款, §六(二)2) of a quarter's offers.
+
+    A bank with warrant `coverage[b]` > 0 takes a warrant with a growth or pre-IPO loan
+    (not an M&A loan): notional min(coverage × amount, `stake_cap` × valuation), none on a
+    firm without a valuation. Its value to the bank is `option_value` × notional, spread
+    over the term: w = option_value × notional / (amount × term in years) a year. The bank
+    lowers the loan rate by `pass_through` × w (at least to zero); the applicant weighs the
+    booked rate plus w, so with `pass_through` < 1 it prefers a loan without a warrant at
+    the same base price. `stage` and `valuation` are the applicants' (one entry each)."""
+    amount, rate = offers.amount, offers.rate
+    growth = (stage >= Stage.GROWTH) & (stage <= Stage.PRE_IPO)
+    carries = (coverage[:, None] > 0) & growth[None, :] & (offers.product != Product.MNA)
+    notional = np.minimum(coverage[:, None] * amount, stake_cap * valuation[None, :])
+    years = offers.term[None, :] / QUARTERS_PER_YEAR
+    per_year = np.divide(
+        option_value * notional, amount * years, out=np.zeros_like(amount), where=amount > 0
+    )
+    per_year = np.where(carries, per_year, 0.0)
+    booked = np.maximum(rate - pass_through * per_year, 0.0)
+    return WarrantPrices(offers._replace(rate=booked), offers._replace(rate=booked + per_year))

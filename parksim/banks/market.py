@@ -4,7 +4,7 @@ borrowers' choice and the booking, and the loan book the park opens with."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,6 +12,7 @@ from numba import njit
 
 from parksim.banks import book as loan_book
 from parksim.banks.decisions import record_decisions
+from parksim.banks.group import GroupParams
 from parksim.banks.lending import (
     Applicants,
     BookState,
@@ -22,7 +23,9 @@ from parksim.banks.lending import (
     choose_lenders,
     guarantee_cover,
     make_offers,
+    price_warrants,
 )
+from parksim.banks.stakes import cap_warrants
 from parksim.core.codes import LoanStatus, Product
 from parksim.core.sectors import SectorArrays
 from parksim.core.streams import FirmStreams, Mechanism
@@ -48,6 +51,7 @@ class LoanMarket:
     policy: PolicyPackage
     pool: RiskPool
     sector_mix: np.ndarray  # (n_sectors,) the park's share of firms by sector code
+    group: GroupParams = field(default_factory=GroupParams)  # the warrants' cap and price
 
     def offers(
         self,
@@ -112,9 +116,24 @@ class LoanMarket:
         view = self.applicants(pop, applicants, need, quarter)
         book = self.book_state(pop, len(banks))
         offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit, book)
-        lender = choose_lenders(offers, pop.main_bank[applicants], self.lending.outside_rate)
+        group = self.group
+        coverage = np.array([spec.warrant_coverage for spec in tiers.specs])
+        priced = price_warrants(
+            offers,
+            pop.stage[applicants],
+            pop.valuation[applicants],
+            coverage,
+            group.warrant_stake_cap,
+            group.warrant_option_value,
+            group.warrant_pass_through,
+        )
+        offers = priced.booked
+        lender = choose_lenders(
+            priced.compared, pop.main_bank[applicants], self.lending.outside_rate
+        )
         borrowers = book_loans(pop, applicants, lender, offers)
         loan_book.record_new_loans(pop, banks, borrowers)
+        cap_warrants(pop, borrowers, group.warrant_stake_cap)
         record_decisions(pop, view, offers, lender, quarter)
         return applicants, borrowers
 

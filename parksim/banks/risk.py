@@ -34,8 +34,12 @@ CAPITAL_RATIO = 0.08  # minimum total capital ratio (Basel II para. 40; China's 
 # Operational risk, basic indicator approach: 15 % of the average annual gross income of
 # the last three years (Basel II para. 649; 商业银行资本管理办法(试行) 2012, 基本指标法 15 %).
 OPERATIONAL_ALPHA, OPERATIONAL_QUARTERS = 0.15, 12
-# Equity stakes, simple risk-weight method: 400 % for unlisted equity (Basel II para. 344).
-EQUITY_RISK_WEIGHT = 4.0
+# Equity stakes a bank holds itself (group.holder = "bank"): 商业银行资本管理办法 (2023,
+# NFRA order 2023 no. 4) weights a commercial bank's equity in commercial enterprises at
+# 250 % if held passively within the legal disposal period or approved by the State
+# Council, and 1,250 % otherwise; a park stake is the latter. (The 2012 rules' 400 % was
+# the passive/approved case.) At the default holder, the group, the bank holds none.
+EQUITY_RISK_WEIGHT = 12.5
 # The operator's development loans: a corporate exposure, standardised 100 % (para. 66).
 OPERATOR_RISK_WEIGHT = 1.0
 

@@ -157,7 +157,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "capital_equity",
         "万元",
-        "capital on the bank's equity stakes: 8 % × 400 % of their cost",
+        "capital on the equity stakes the bank holds itself: 8 % × 1,250 % of their "
+        "cost (商业银行资本管理办法 2023); 0 at the default holder, the group",
         "risk",
     ),
     Column(
@@ -245,10 +246,43 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "equity_income",
         "万元",
-        "gains on stakes realised this quarter: at a listing or an acquisition, warrants "
-        "exercised and fund stakes sold at the exit value; at a relocation, fund stakes sold "
-        "at the last valuation and warrants lapsed; at a failure, stakes written off (a "
-        "loss of their cost)",
+        "the bank's own gains on stakes and warrants, 0 unless group.holder = 'bank' (a "
+        "commercial bank may not hold equity in non-financial firms, Commercial Bank Law "
+        "art. 43). Stakes are realised at a listing once its lock-up ends "
+        "(group.lockup_quarters), at an acquisition, at a relocation and at a failure: "
+        "warrants exercised at the lock-up's end or an acquisition, lapsed at a relocation "
+        "or failure; at a failure the stakes' cost is lost",
+        "revenue",
+    ),
+    Column(
+        "group_equity_income",
+        "万元",
+        "the group equity vehicle's realised income after tax: its share of the fund's "
+        "gains, the warrants' gains, management fee and carry from the partner LPs, less the "
+        "funding of its paid-in capital and 25 % tax (0 when the bank holds the equity)",
+        "revenue",
+    ),
+    Column(
+        "stakes_fair_value",
+        "万元",
+        "the holder's stakes and warrants marked to model at quarter end: (1 − illiquidity "
+        "discount) × (1 − quarterly PD)^exit horizon × (share × stake × valuation + "
+        "warrant intrinsic value)",
+        "revenue",
+    ),
+    Column(
+        "group_equity_fv_income",
+        "万元",
+        "fair-value view of the holder's equity: realised income (group_equity_income, or "
+        "equity_income when the bank holds) + change in fair value less cost of the stakes held",
+        "revenue",
+    ),
+    Column(
+        "group_net_profit",
+        "万元",
+        "the group view: net_profit + group_equity_income + the securities affiliate's "
+        "after-tax income on the bank's clients: (group_fee_income − fee_referral) × "
+        "(1 − group.affiliate_cost_ratio) × (1 − group.tax_rate)",
         "revenue",
     ),
     Column(

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from parksim.core.codes import Stage
 from parksim.core.population import EnterprisePopulation, stage_table
 from parksim.core.streams import FirmStreams, Mechanism
 
@@ -59,6 +60,26 @@ class EquityMarketParams:
     )
     fund_ticket: float = field(
         default=0.05, metadata={"unit": "share", "help": "co-investing fund's share of a round"}
+    )
+    ipo_window_floor: float = field(
+        default=-1.0,
+        metadata={
+            "unit": "sd of the macro factor",
+            "help": "the IPO window is shut while the credit engine's macro factor is below "
+            "this (no listing; a pre-IPO graduate waits): -1 shuts about one quarter in six, "
+            "near the CSRC's IPO pauses (2012-14, 2015, the 2023-24 slowdown); range in "
+            "assumptions.toml",
+        },
+    )
+    multiple_cyclicality: float = field(
+        default=0.2,
+        metadata={
+            "min": 0.0,
+            "unit": "log multiple per sd of the macro factor",
+            "help": "exit multiples (listing, acquisition) × exp(this × macro factor): a "
+            "downturn cuts them, two sd below by a third; assumption, range in "
+            "assumptions.toml",
+        },
     )
 
 
@@ -126,10 +147,11 @@ class RoundSeekers(NamedTuple):
 
 class CoInvestors(NamedTuple):
     """Which funds co-invest: the park fund with every firm, a bank's group fund with its
-    main-bank clients."""
+    main-bank clients while it has committed capital left."""
 
     park_fund: bool
     bank_fund: np.ndarray  # by bank
+    bank_room: np.ndarray  # by bank: committed capital not yet invested, 万元 (spent here)
 
 
 class ClosedRounds(NamedTuple):
@@ -148,11 +170,14 @@ def raise_equity(
     bank_fund: np.ndarray,
     streams: FirmStreams,
     quarter: int,
+    bank_room: np.ndarray | None = None,
 ) -> EquityRounds:
     """Run the quarter's equity rounds among the active, unlisted firms at `rows`.
 
-    `bank_fund[b]` says whether bank b's group fund co-invests with its clients. Only the
-    few firms that seek a round draw an investor view and a round size.
+    `bank_fund[b]` says whether bank b's group fund co-invests with its clients, while
+    `bank_room[b]` (its committed capital not yet invested, 万元; spent in place; None:
+    unlimited) lasts. Only the few firms that seek a round draw an investor view and a
+    round size.
     """
     demand = stage_table(params.demand)
     seekers = streams.seekers(
@@ -164,7 +189,10 @@ def raise_equity(
         streams.normals(Mechanism.EQUITY_VIEW, quarter, ids),
         streams.normals(Mechanism.EQUITY_SIZE, quarter, ids),
     )
-    funds = CoInvestors(bool(park_fund), np.asarray(bank_fund, dtype=np.bool_))
+    bank_fund = np.asarray(bank_fund, dtype=np.bool_)
+    if bank_room is None:
+        bank_room = np.full(len(bank_fund), np.inf)
+    funds = CoInvestors(bool(park_fund), bank_fund, bank_room)
     closed = _close_rounds(draws, RoundColumns.of(pop), RoundRule.of(params), funds, quarter)
     return EquityRounds(
         sought=seekers, funded=closed.rows, amount=closed.amount, post_money=closed.post_money
@@ -191,8 +219,11 @@ def _close_rounds(
     """Each seeker's round (see `raise_equity`): it closes when `investors_fund`, at the
     stage's bar less `fund_bar_cut` where the park fund or the main bank's group fund
     co-invests (§四(三), §六(二)3). A closed round raises round_size[stage] ·
-    exp(round_size_dispersion·ε) at post-money max(amount / dilution, last valuation);
-    each co-investing fund pays fund_ticket of it for its share of the post-money."""
+    exp(round_size_dispersion·ε) at post-money amount / dilution (below the last valuation,
+    which has followed revenue, it is a down-round);
+    each co-investing fund pays fund_ticket of it for its share of the post-money; a bank
+    group's fund at most what is left of its committed capital, and none once that is spent
+    (it then neither co-invests nor cuts the bar)."""
     n_banks = len(funds.bank_fund)
     n = len(seekers.rows)
     closed = ClosedRounds(np.empty(n, dtype=np.int64), np.empty(n), np.empty(n))
@@ -201,13 +232,14 @@ def _close_rounds(
         i = seekers.rows[k]
         s, main = firms.stage[i], firms.main_bank[i]
         bank_backed = main >= 0 and funds.bank_fund[main % n_banks]
+        bank_backed = bank_backed and funds.bank_room[main % n_banks] > 0.0
         cut = rule.fund_bar_cut if funds.park_fund or bank_backed else 0.0
         bar = rule.bar[s] - cut
         if not investors_fund(firms.quality[i], seekers.view_error[k], bar, rule.investor_noise):
             continue
         spread = rule.round_size_dispersion * seekers.size_error[k]
         amount = rule.round_size[s] * math.exp(spread)
-        post_money = max(amount / rule.dilution, firms.valuation[i])
+        post_money = amount / rule.dilution  # the round prices the firm: may be a down-round
         firms.equity_raised[i] += amount
         firms.valuation[i] = post_money
         firms.last_round_quarter[i] = quarter
@@ -217,8 +249,22 @@ def _close_rounds(
             firms.operator_stake[i] += ticket / post_money
             firms.operator_stake_cost[i] += ticket
         if bank_backed:
-            firms.bank_stake[i, main] += ticket / post_money
-            firms.bank_stake_cost[i, main] += ticket
+            paid = min(ticket, funds.bank_room[main])
+            funds.bank_room[main] -= paid
+            firms.bank_stake[i, main] += paid / post_money
+            firms.bank_stake_cost[i, main] += paid
         closed.rows[count], closed.amount[count], closed.post_money[count] = i, amount, post_money
         count += 1
     return ClosedRounds(closed.rows[:count], closed.amount[:count], closed.post_money[:count])
+
+
+@njit(cache=True)
+def follow_revenue(
+    valuation: np.ndarray, size: np.ndarray, size_before: np.ndarray, stage: np.ndarray
+) -> None:
+    """A firm's valuation moves with its revenue between rounds: the revenue multiple of
+    its last round (or listing) is kept, valuation × size / size_before, for every firm
+    still in the park (so a graduation's jump in revenue lifts it, a fall cuts it)."""
+    for i in range(len(valuation)):
+        if stage[i] <= Stage.LISTED and size_before[i] > 0.0:
+            valuation[i] *= size[i] / size_before[i]

@@ -328,6 +328,7 @@ class QuarterDrivers(NamedTuple):
     operator_uplift: float  # graduation multiplier of the operator's services
     acquisition_uplift: np.ndarray  # by main bank (its tier)
     relocation: float  # quarterly probability of moving out, after the operator's effect
+    ipo_open: bool  # the IPO window: while shut, a pre-IPO graduate does not list
 
 
 class QuarterEvents(NamedTuple):
@@ -639,7 +640,8 @@ def _live_quarter(
             u = firm_uniform(drivers.transition_stream, firm)
             event = competing_risk(u, graduation, drivers.relocation, acquisition)
             if event == Event.GRADUATED and s == Stage.PRE_IPO:
-                event = Event.LISTED  # a pre-IPO graduate lists
+                # A pre-IPO graduate lists; while the IPO window is shut it waits.
+                event = Event.LISTED if drivers.ipo_open else Event.NONE
         if event != Event.NONE:
             rows[n_events], events[n_events] = i, event
             n_events += 1
@@ -687,6 +689,7 @@ def live_through_quarter(
     relocation_mult: float,
     streams: FirmStreams,
     quarter: int,
+    ipo_open: bool = True,
 ) -> LifecycleEvents:
     """Every live firm's quarter (§六(二)2): it fails (correlated, given the credit
     engine's systematic `shift` by sector and idiosyncratic loading `load_idio`), or
@@ -695,7 +698,8 @@ def live_through_quarter(
     chain-forming sectors become chain leaders (`grows_into_leader`).
 
     `graduation_uplift` and `acquisition_uplift` are by bank (the firm's main bank's);
-    `pd` and `default_threshold` must be this quarter's (`update_failure_pds`).
+    `pd` and `default_threshold` must be this quarter's (`update_failure_pds`). While the
+    IPO window is shut (`ipo_open` False) no firm lists: a pre-IPO graduate stays pre-IPO.
     Returns the rows of each event.
     """
     drivers = QuarterDrivers(
@@ -709,6 +713,7 @@ def live_through_quarter(
         operator_uplift=float(operator_uplift),
         acquisition_uplift=np.ascontiguousarray(acquisition_uplift, dtype=float),
         relocation=params.relocation * relocation_mult,
+        ipo_open=bool(ipo_open),
     )
     rows, event = _live_quarter(
         FirmColumns.of(pop),

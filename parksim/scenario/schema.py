@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from parksim.banks.group import GroupParams
 from parksim.banks.income import IncomeParams
 from parksim.banks.lending import LendingParams
 from parksim.banks.tiers import TIERS, Tier
@@ -169,6 +170,7 @@ class Scenario:
     equity: EquityMarketParams = field(default_factory=EquityMarketParams)
     lending: LendingParams = field(default_factory=LendingParams)
     income: IncomeParams = field(default_factory=IncomeParams)
+    group: GroupParams = field(default_factory=GroupParams)
     credit: CreditParams = field(default_factory=CreditParams)
     reference: str = field(
         default="",

@@ -91,6 +91,8 @@ UNITS = frozenset(
         "log revenue per unit of quality",
         "log IP per unit of quality",
         "sd of log",
+        "sd of the macro factor",
+        "log multiple per sd of the macro factor",
         "multiple of the sector's share of the park's firms",
     }
 )
