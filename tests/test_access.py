@@ -132,7 +132,6 @@ def small_firm_access(scenario: str, strategy: str, seeds: range, quarters: int 
     return with_loan / firms, with_loan[small].sum() / firms[small].sum()
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("scenario", "strategy"), [(BASELINE, "tier1_heavy"), (UPGRADE_PATHS, "stay_1_heavy")]
 )
