@@ -573,6 +573,8 @@ class ParkModel(mesa.Model):
             ),
             raroc=QUARTERS_PER_YEAR * led.net_profit / risk.capital if risk.capital > 0 else 0.0,
             sold_down=led.sold_down,
+            allocated_capital=led.allocated_capital,
+            single_name_limit=led.single_name_limit,
             largest_exposure_share=risk.largest_exposure_share,
             top10_exposure_share=risk.top10_exposure_share,
             hhi_exposure=risk.hhi_exposure,

@@ -52,8 +52,11 @@ VARIANTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "0.3.0 baseline (all on)": lambda d: None,
     "no warrants (coverage 0)": lambda d: _each_tier(d, "warrant_coverage", 0.0),
     "no credit cycle (macro_persistence 0)": lambda d: d["credit"].update(macro_persistence=0.0),
+    # The single-name cap is single_name_limit × tier1_capital_ratio × risk-weighted assets:
+    # at 100 % each, a name may be as large as the whole business's risk-weighted assets.
     "no limits (single name and sector 100 %)": lambda d: (
         _each_tier(d, "single_name_limit", 1.0),
+        _each_tier(d, "tier1_capital_ratio", 1.0),
         _each_tier(d, "sector_limit", 1.0),
     ),
     "no deposits (deposit_share 0)": lambda d: _each_tier(d, "deposit_share", 0.0),

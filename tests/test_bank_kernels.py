@@ -65,6 +65,7 @@ def banks(model: ParkModel):
         bank.history.clear()
         bank.gross_incomes.clear()
         bank.operator_loan = 0.0
+        bank.allocated_capital = 0.0  # no capital allocated: no single-name cap
     return banks
 
 
@@ -299,30 +300,36 @@ def test_write_off_happens_exactly_after_the_workout_quarters(banks) -> None:
     assert (pop.loan_status[0], pop.lender[0], pop.debt[0]) == (LoanStatus.NONE, -1, 0.0)
 
 
-def test_a_sale_brings_the_largest_name_down_to_the_limit(banks) -> None:
-    """Loans of 60, 20 and 20 at a 40 % limit: the 60 is cut to c = 0.4 (c + 40) = 80/3."""
-    banks[0].spec = dataclasses.replace(banks[0].spec, single_name_limit=0.4)
+def test_a_sale_brings_a_name_at_the_limit_down_to_15_percent_of_allocated_capital(
+    banks,
+) -> None:
+    """Allocated tier-1 capital 400: the cap is 15 % of it, 60, whatever the book. Loans
+    of 100, 60 and 20: the 100 is cut to 60, the one at the limit stays."""
+    banks[0].allocated_capital = 400.0
+    banks[0].spec = dataclasses.replace(banks[0].spec, single_name_limit=0.15)
+    assert banks[0].name_cap == pytest.approx(60.0)
     pop = firms(4)
-    for row, debt in enumerate((60.0, 20.0, 20.0)):
+    for row, debt in enumerate((100.0, 60.0, 20.0)):
         lend(pop, row, 0, debt)
-    lend(pop, 3, 1, 500.0)  # bank 1 holds one name: no sale can bring it under a limit
+    lend(pop, 3, 1, 500.0)  # bank 1 has no capital allocated yet: no limit
     sold = sell_down(pop, banks, quarter=5)
-    assert sold[0] == pytest.approx(60.0 - 80.0 / 3.0)
-    assert pop.debt[:3] == pytest.approx([80.0 / 3.0, 20.0, 20.0])
-    assert pop.debt[:3].max() == pytest.approx(0.4 * pop.debt[:3].sum())
+    assert sold[0] == pytest.approx(40.0)
+    assert pop.debt[:3] == pytest.approx([60.0, 60.0, 20.0])
     assert sold[1] == 0.0 and pop.debt[3] == 500.0
 
 
 def test_an_npl_is_sold_only_after_its_default_quarter(banks) -> None:
-    banks[0].spec = dataclasses.replace(banks[0].spec, single_name_limit=0.4)
+    banks[0].allocated_capital = 400.0  # cap 15 % × 400 = 60
+    banks[0].spec = dataclasses.replace(banks[0].spec, single_name_limit=0.15)
     pop = firms(3)
     npl = {"loan_lgd": 0.5, "loan_status": LoanStatus.NON_PERFORMING, "default_quarter": 5}
     lend(pop, 0, 0, 200.0, **npl)
     lend(pop, 1, 0, 20.0)
     lend(pop, 2, 0, 20.0)
-    # Counted at 200 × (1 − LGD) = 100 against the limit, it must wait a quarter.
+    # Counted at 200 × (1 − LGD) = 100 against the cap, it must wait a quarter; then it is
+    # cut to a balance that counts 60: 120.
     assert sell_down(pop, banks, quarter=5)[0] == 0.0
-    assert sell_down(pop, banks, quarter=6)[0] == pytest.approx(200.0 - 80.0 / 3.0 / 0.5)
+    assert sell_down(pop, banks, quarter=6)[0] == pytest.approx(200.0 - 60.0 / 0.5)
 
 
 def test_the_close_counts_each_loan_once_where_it_belongs(banks) -> None:

@@ -145,9 +145,14 @@ def test_differences_csv_agrees_with_a_direct_computation_from_the_time_series(
         assert rows.loc["npv_net_profit", "mean"] == pytest.approx(npv.mean())
         equity = per_rep(name, ts["equity_income"]) - per_rep("tier2_heavy", ts["equity_income"])
         assert rows.loc["cum_equity_income", "mean"] == pytest.approx(equity.mean())
+        pre_tax = per_rep(name, ts["pre_tax_profit"]) - per_rep("tier2_heavy", ts["pre_tax_profit"])
         banking = rows.loc["cum_banking_profit"]
-        assert banking["mean"] == pytest.approx((profit - equity).mean())
-        assert banking["se"] == pytest.approx((profit - equity).std(ddof=1) / 2.0)
+        assert banking["mean"] == pytest.approx((pre_tax - equity).mean())
+        assert banking["se"] == pytest.approx((pre_tax - equity).std(ddof=1) / 2.0)
+        group = per_rep(name, ts["group_net_profit"]) - per_rep(
+            "tier2_heavy", ts["group_net_profit"]
+        )
+        assert rows.loc["cum_group_net_profit", "mean"] == pytest.approx(group.mean())
         assert {"cum_credit_loss_var99", "cum_credit_loss_es95"} <= set(rows.index)
 
 

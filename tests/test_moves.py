@@ -63,9 +63,10 @@ def test_the_book_built_under_the_old_tier_is_carried_over(runs) -> None:
     # The mover opens with the tier-1.0 book, not the bigger one of a tier-2.0 bank ...
     assert move.loc[0, "exposure"] == stay.loc[0, "exposure"] != tier2.loc[0, "exposure"]
     # ... and enters the switch quarter with it: the exposure rolls forward from the
-    # tier-1.0 balance (new loans less repayments and defaults), with no fresh book.
+    # tier-1.0 balance (new loans less repayments, write-offs and what the single-name
+    # limit sold), with no fresh book.
     at, last = move.loc[SWITCH], stay.loc[SWITCH - 1, "exposure"]
-    rolled = last + at["new_loans"] - at["repayments"] - at["written_off"]
+    rolled = last + at["new_loans"] - at["repayments"] - at["written_off"] - at["sold_down"]
     assert at["exposure"] == pytest.approx(rolled, rel=1e-9, abs=1e-6)
 
 

@@ -42,14 +42,16 @@ def _total_borrower_quarters(totals: pd.DataFrame) -> pd.Series:
 
 def test_collateral_bank_rarely_lends_to_seed_and_startup_firms(baseline):
     # §五(二): a 1.0 bank underwrites on tangible collateral and history, which young
-    # firms lack. Seen: seed+startup ≈ 10% of a 1.0 bank's borrowers, ≈ 35% at 2.0.
+    # firms lack. Seen: seed+startup 16-18 % of a 1.0 bank's borrowers, 31-34 % at 2.0
+    # (≈ 10 % at 1.0 before its screen was calibrated to small firms' access to bank
+    # credit in China, issue 21: docs/model.md §7.5).
     for operator in ("heavy", "light"):
         tier1 = baseline.loc[f"tier1_{operator}"]
         tier2 = baseline.loc[f"tier2_{operator}"]
         share1 = _young_borrower_quarters(tier1).sum() / _total_borrower_quarters(tier1).sum()
         share2 = _young_borrower_quarters(tier2).sum() / _total_borrower_quarters(tier2).sum()
-        assert share1 < 0.15
-        assert share2 > 2 * share1
+        assert share1 < 0.2
+        assert share2 > 1.5 * share1
 
 
 def test_data_platform_bank_lends_more_to_seed_and_startup_firms(baseline):

@@ -86,14 +86,14 @@ def test_no_mna_loan_where_the_lenders_tier_lacks_the_product(model: ParkModel) 
 
 def test_the_single_name_limit_caps_an_mna_loan(model: ParkModel) -> None:
     buyers, price = buyers_and_prices(model, 1)
-    with_specs(model, max_expected_loss=1.0, single_name_limit=0.001)
+    with_specs(model, max_expected_loss=1.0, single_name_limit=0.05)
     pop = model.enterprises
-    book = model.loan_market.book_state(pop, len(model.banks)).exposure[:, 0]
     price *= 1e3  # so that neither the policy cap nor the capacity binds first
     pop.size[buyers] *= 1e3
     assert len(underwrite(model, buyers, price)) == 1
-    lender = pop.lender[buyers[0]]
-    assert pop.debt[buyers[0]] == pytest.approx(0.001 * book[lender])
+    lender = model.banks[pop.lender[buyers[0]]]
+    assert lender.allocated_capital > 0
+    assert pop.debt[buyers[0]] == pytest.approx(0.05 * lender.allocated_capital)
 
 
 def test_offers_respect_debt_capacity_and_the_sector_limit(model: ParkModel) -> None:
@@ -178,7 +178,7 @@ def test_a_depleted_pool_raises_the_expected_loss_and_price_of_covered_loans() -
     pop, market, cfg = model.enterprises, model.loan_market, model.config
     rows = pop.active()[pop.stage[pop.active()] <= Stage.GROWTH][:80]
     view = market.applicants(pop, rows, 0.2 * pop.size[rows], model.quarter)
-    book = market.book_state(pop, len(model.banks))
+    book = market.book_state(pop, model.banks)
     assert book.pool_availability == 1.0
     full = make_offers(view, model.tiers, cfg.lending, cfg.lifecycle, cfg.credit, book)
     empty = dataclasses.replace(book, pool_availability=0.0)
@@ -187,7 +187,7 @@ def test_a_depleted_pool_raises_the_expected_loss_and_price_of_covered_loans() -
     assert dry.approved.sum() < full.approved.sum()
     # The pool is counted on less once its capital falls short of expected claims.
     model.risk_pool.remaining = 1.0
-    assert market.book_state(pop, len(model.banks)).pool_availability < 1.0
+    assert market.book_state(pop, model.banks).pool_availability < 1.0
 
 
 def test_the_banks_prior_is_the_cohorts_mean_quality() -> None:

@@ -137,19 +137,59 @@ DIFFERENCE_METRICS: tuple[DifferenceMetric, ...] = (
     # only the tiers holding stakes earn, so no pairing removes their variance; the rest
     # of profit (lending, fees, deposits, costs) pairs tightly across strategies.
     DifferenceMetric(
+        "cum_pre_tax_profit",
+        "万元",
+        "higher",
+        "the bank's profit before tax summed over the horizon",
+        ("pre_tax_profit",),
+    ),
+    DifferenceMetric(
         "cum_banking_profit",
         "万元",
         "higher",
-        "net profit less equity income (lending, fees, deposits, costs) over the horizon",
-        ("net_profit",),
+        "pre-tax profit less the bank's own equity income (lending, fees, deposits, less "
+        "costs and credit loss) over the horizon",
+        ("pre_tax_profit",),
         minus=("equity_income",),
     ),
     DifferenceMetric(
         "cum_equity_income",
         "万元",
         "higher",
-        "equity income (warrants and fund stakes realised at exits) over the horizon",
+        "equity income booked at the bank, before tax (0 unless group.holder = 'bank'), "
+        "over the horizon",
         ("equity_income",),
+    ),
+    DifferenceMetric(
+        "cum_group_net_profit",
+        "万元",
+        "higher",
+        "the group view: the bank's net profit plus the group's equity vehicle and "
+        "securities affiliate, after tax, over the horizon",
+        ("group_net_profit",),
+    ),
+    DifferenceMetric(
+        "npv_group_net_profit",
+        "万元 at quarter 0",
+        "higher",
+        "the group view's net profit discounted to quarter 0 at the scenario's discount_rate",
+        ("group_net_profit",),
+        discounted=True,
+    ),
+    DifferenceMetric(
+        "cum_group_equity_income",
+        "万元",
+        "higher",
+        "the group equity vehicle's realised income after tax, over the horizon",
+        ("group_equity_income",),
+    ),
+    DifferenceMetric(
+        "cum_group_equity_fv_income",
+        "万元",
+        "higher",
+        "the group equity vehicle's income with its stakes marked to model (realised plus "
+        "the change in fair value), over the horizon",
+        ("group_equity_fv_income",),
     ),
     DifferenceMetric(
         "cum_credit_loss", "万元", "lower", "credit loss summed over the horizon", ("credit_loss",)

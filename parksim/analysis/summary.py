@@ -49,7 +49,12 @@ CUMULATIVE_METRICS: tuple[str, ...] = (
     "equity_income",
     "personal_finance_income",
     "operating_cost",
+    "pre_tax_profit",
+    "tax",
     "net_profit",
+    "group_fee_income",
+    "group_equity_income",
+    "group_net_profit",
     "new_loans",
     "defaults",
     "listings",
@@ -79,7 +84,12 @@ METRICS: dict[str, str] = {
     "cum_equity_income": "万元",
     "cum_personal_finance_income": "万元",
     "cum_operating_cost": "万元",
+    "cum_pre_tax_profit": "万元",
+    "cum_tax": "万元",
     "cum_net_profit": "万元",
+    "cum_group_fee_income": "万元",
+    "cum_group_equity_income": "万元",
+    "cum_group_net_profit": "万元",
     "final_npl_ratio": "share",
     "peak_exposure": "万元",
     "final_exposure": "万元",
@@ -157,7 +167,9 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
     """One row per strategy × replication (index ``strategy``, ``replication``) with every
     metric of :data:`METRICS`; strategies in order of first appearance."""
     stocks = ["npl_ratio", "exposure", "operator_leverage", "occupancy", "pool_remaining"]
-    ts = timeseries[[*KEYS, "quarter", *CUMULATIVE_METRICS, *stocks, *START_BORROWERS]].copy()
+    # Tables written before 0.6.0 lack the tax and group columns: their sums are missing.
+    flows = [c for c in CUMULATIVE_METRICS if c in timeseries.columns]
+    ts = timeseries[[*KEYS, "quarter", *flows, *stocks, *START_BORROWERS]].copy()
     # Defaults in quarter q happen among the borrowers at the start of q (the
     # borrowers_<stage> columns); the quarter-0 row only repeats the opening book.
     ts["start_borrowers"] = ts[list(START_BORROWERS)].sum(axis=1) * (ts["quarter"] >= 1)
@@ -170,7 +182,7 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
 
     per = pd.DataFrame(index=g.size().index)
     for c in CUMULATIVE_METRICS:
-        per[f"cum_{c}"] = g[c].sum()
+        per[f"cum_{c}"] = g[c].sum() if c in flows else np.nan
     # Sorted by quarter above, so "last" is the horizon quarter.
     per["final_npl_ratio"] = g["npl_ratio"].last()
     per["peak_exposure"] = g["exposure"].max()
@@ -288,7 +300,8 @@ def summarise(timeseries: pd.DataFrame, reference: str | None = None) -> pd.Data
 
     - ``cum_<flow>``: the flow summed over all quarters. Money (credit_loss,
       net_interest_income, fee_income, equity_income, personal_finance_income,
-      operating_cost, net_profit, new_loans, operator_revenue) in 万元;
+      operating_cost, pre_tax_profit, tax, net_profit, group_fee_income,
+      group_equity_income, group_net_profit, new_loans, operator_revenue) in 万元;
       defaults in loans; listings, failures, entries in firms.
     - ``final_npl_ratio``: npl_ratio at the last quarter (share, 0-1).
     - ``peak_exposure`` / ``final_exposure``: maximum / last-quarter exposure, 万元.

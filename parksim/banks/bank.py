@@ -69,7 +69,9 @@ class BankLedger:
     exposure_by_stage: np.ndarray = field(default_factory=_stage_zeros)
     borrowers_by_stage: np.ndarray = field(default_factory=_stage_zeros)
     defaults_by_stage: np.ndarray = field(default_factory=_stage_zeros)
-    sold_down: float = 0.0  # part of repayments: exposure sold to meet the single-name limit
+    sold_down: float = 0.0  # exposure sold to meet the single-name limit (not in repayments)
+    allocated_capital: float = 0.0  # tier-1 capital the limit is measured against (0: none yet)
+    single_name_limit: float = 0.0  # largest exposure allowed to one client (0: none yet)
     exposure_by_sector: np.ndarray = field(default_factory=_no_sectors)  # park sector order
     risk: BookRisk = field(default_factory=BookRisk)  # concentration and capital at close
 
@@ -152,6 +154,10 @@ class Bank(mesa.Agent):
         self.spec = spec
         self.wealth_aum = 0.0  # founders' wealth under management, 万元
         self.operator_loan = 0.0  # development loans to the operator, 万元
+        self.operator_share = 0.0  # its share of all the operator's development loans
+        # Tier-1 capital allocated to the park business at the last close (万元): what its
+        # single-name limit is measured against (`risk.allocated_capital`).
+        self.allocated_capital = 0.0
         self.investment_due = 0.0  # one-off cost of a tier move, booked next quarter, 万元
         self.ledger = BankLedger(tax_rate=tax_rate)
         self.history: list[BankLedger] = []
@@ -159,6 +165,15 @@ class Bank(mesa.Agent):
 
     def __repr__(self) -> str:
         return f"Bank({self.name!r}, tier={self.tier}, exposure={self.ledger.exposure:,.0f} 万元)"
+
+    @property
+    def name_cap(self) -> float:
+        """The largest exposure the bank may hold to one client (万元): its single-name
+        limit of the capital allocated to the park business; none (inf) before the
+        first close has allocated any."""
+        if self.allocated_capital <= 0:
+            return float("inf")
+        return self.spec.single_name_limit * self.allocated_capital
 
     def open_quarter(self) -> None:
         """Start a new ledger for the quarter; a tier move's investment is its first cost."""

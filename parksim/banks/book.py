@@ -24,9 +24,9 @@ from parksim.banks.risk import (
     BookLoans,
     BookRisk,
     Granularity,
+    allocated_capital,
     book_measures,
     ga_delta,
-    name_cap,
     operational_capitals,
     stake_and_operator_capital,
 )
@@ -267,7 +267,8 @@ def _write_off(loans: LoanColumns, last_due: int, n_banks: int) -> np.ndarray:
 
 
 def sell_down(pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int) -> np.ndarray:
-    """Bring every bank's exposures within its `single_name_limit` of its park book.
+    """Bring every bank's exposures within its single-name limit (`Bank.name_cap`, a share
+    of the tier-1 capital allocated to the park business).
 
     A bank sells the excess: of a performing loan at par to lenders outside the park (a
     syndication, the way a bank complies with a large-exposure limit), of an NPL at its
@@ -281,10 +282,10 @@ def sell_down(pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int) ->
 def _sell_down_rows(
     pop: EnterprisePopulation, banks: Sequence[Bank], quarter: int, rows: np.ndarray
 ) -> np.ndarray:
-    limits = np.empty(len(banks))
+    caps = np.empty(len(banks))
     for bank in banks:
-        limits[bank.index] = bank.spec.single_name_limit
-    return _sell_down(rows, LoanColumns.of(pop), limits, quarter)
+        caps[bank.index] = bank.name_cap
+    return _sell_down(rows, LoanColumns.of(pop), caps, quarter)
 
 
 @njit(cache=True)
@@ -319,20 +320,19 @@ def limit_exposures(rows: np.ndarray, loans: LoanColumns) -> np.ndarray:
 
 
 @njit(cache=True)
-def _sell_down(
-    rows: np.ndarray, loans: LoanColumns, limits: np.ndarray, quarter: int
-) -> np.ndarray:
-    """`sell_down` of the loans at `rows`, bank by bank (each bank's `limits`)."""
-    n_banks = len(limits)
+def _sell_down(rows: np.ndarray, loans: LoanColumns, caps: np.ndarray, quarter: int) -> np.ndarray:
+    """`sell_down` of the loans at `rows`: each bank cuts every exposure that counts for
+    more than its cap (万元, `caps` by bank; inf: no limit) down to the cap."""
+    n_banks = len(caps)
     debt, default_quarter = loans.debt, loans.default_quarter
     counted = limit_exposures(rows, loans)
     order, start = _loans_by_bank(loans.lender[rows], n_banks)
     sold = np.zeros(n_banks)
     for b in range(n_banks):
         own = order[start[b] : start[b + 1]]
-        if len(own) == 0:
+        cap = caps[b]
+        if len(own) == 0 or not np.isfinite(cap):
             continue
-        cap = name_cap(counted[own], limits[b])
         # A relative tolerance: a book just cut must not be cut again by rounding.
         over = own[counted[own] > cap * (1.0 + 1e-9)]
         over = over[default_quarter[rows[over]] < quarter]  # -1 while performing
@@ -357,6 +357,9 @@ def close_books(
     """End-of-quarter stocks of every bank: exposure, NPL, borrowers, by stage, EL,
     concentration and capital; first, exposures above the single-name limit are sold.
     The stakes need the bank's capital only where it holds them (`bank_holds_equity`).
+    Concentration counts the operator's development loans as one more name (and one more
+    sector). Last, each bank allocates tier-1 capital to the park business for the next
+    quarter's limits (`risk.allocated_capital`).
 
     A failed borrower's exposure counts under the stage it held when it failed.
     """
@@ -370,6 +373,7 @@ def close_books(
         len(banks),
         n_sectors,
         Granularity(GA_LGD_VARIANCE, ga_delta()),
+        np.array([bank.operator_loan for bank in banks]),
     )
     exposure, npl, borrowers, expected = (
         a.tolist() for a in (stocks.exposure, stocks.npl, stocks.borrowers, stocks.expected_loss)
@@ -377,6 +381,8 @@ def close_books(
     for bank in banks:
         led, b = bank.ledger, bank.index
         led.sold_down = sold[b]
+        led.allocated_capital = bank.allocated_capital
+        led.single_name_limit = bank.spec.single_name_limit * bank.allocated_capital
         led.exposure, led.npl_balance = exposure[b], npl[b]
         led.borrowers, led.expected_loss = int(borrowers[b]), expected[b]
         led.exposure_by_stage = stocks.by_stage[b]
@@ -394,6 +400,9 @@ def close_books(
             capital_operational=operational[b],
             capital_equity=equity,
             capital_operator=operator,
+        )
+        bank.allocated_capital = allocated_capital(
+            bank.ledger.risk.capital, bank.spec.tier1_capital_ratio
         )
         bank.close_quarter()
 
@@ -419,10 +428,14 @@ def _book_stocks(
     n_banks: int,
     n_sectors: int,
     granularity: Granularity,
+    operator_loans: np.ndarray,
 ) -> BookStocks:
     """Every bank's closing stocks from the loans at `rows` (`BookStocks`), and each bank's
     `book_measures` of concentration and IRB capital. A loan's net LGD is its LGD less the
-    policy cover; a failed borrower's exposure counts under the stage it last held."""
+    policy cover; a failed borrower's exposure counts under the stage it last held. A
+    bank's development loans to the operator (`operator_loans`, 万元) count as one more
+    name and sector in its concentration, not in its IRB capital (they carry their own,
+    `risk.stake_and_operator_capital`)."""
     exposure, npl = np.zeros(n_banks), np.zeros(n_banks)
     performing_count, expected = np.zeros(n_banks), np.zeros(n_banks)
     by_stage = np.zeros((n_banks, N_ACTIVE_STAGES))
@@ -459,10 +472,30 @@ def _book_stocks(
             loans.loan_irb_slope[mine],
             loans.loan_quarters_left[mine],
         )
-        measures = book_measures(book, by_sector[b], granularity)
+        sectors = by_sector[b]
+        if operator_loans[b] > 0:
+            book = _with_operator(book, operator_loans[b])
+            sectors = np.append(sectors, operator_loans[b])
+        measures = book_measures(book, sectors, granularity)
         for m in range(N_MEASURES):
             risk[b, m] = measures[m]
     return BookStocks(exposure, npl, performing_count, expected, by_stage, by_sector, risk)
+
+
+@njit(cache=True)
+def _with_operator(book: BookLoans, operator_loan: float) -> BookLoans:
+    """`book` with the operator's development loans as one more name: counted at their
+    balance, outside the IRB capital (not performing as an enterprise loan is)."""
+    zero = np.zeros(1)
+    return BookLoans(
+        np.concatenate((book.counted, np.full(1, operator_loan))),
+        np.concatenate((book.performing, np.zeros(1, dtype=np.bool_))),
+        np.concatenate((book.pd, zero)),
+        np.concatenate((book.lgd, zero)),
+        np.concatenate((book.irb_loss, zero)),
+        np.concatenate((book.irb_slope, zero)),
+        np.concatenate((book.quarters_left, np.zeros(1, dtype=book.quarters_left.dtype))),
+    )
 
 
 def close_loans(pop: EnterprisePopulation, rows: np.ndarray) -> None:

@@ -354,6 +354,9 @@ class BookState:
     by_sector: np.ndarray  # (n_banks, n_sectors) the same by the borrowers' sector, 万元
     pool_availability: float = 1.0  # share of the pool's cover the banks count on
     sector_mix: np.ndarray | None = None  # (n_sectors,) the park's share of firms by sector
+    # (n_banks,) largest exposure each bank may take to one client (`Bank.name_cap`), 万元;
+    # None or inf: no single-name limit
+    name_cap: np.ndarray | None = None
 
 
 def debt_capacity(applicants: Applicants, lending: LendingParams) -> np.ndarray:
@@ -400,12 +403,17 @@ class BookLimits(NamedTuple):
     pool_availability: float
     sector_mix: np.ndarray  # (n_sectors,) the park's share of firms; empty if unknown
     sector_headroom: float
+    name_cap: np.ndarray  # (n_banks,) single-name cap, 万元 (inf: none)
 
     @classmethod
     def of(cls, book: BookState | None, n_banks: int, lending: LendingParams) -> BookLimits:
+        none = np.full(n_banks, np.inf)
         if book is None:
-            return cls(False, np.zeros(n_banks), np.zeros((n_banks, 1)), 1.0, np.zeros(0), 0.0)
+            return cls(
+                False, np.zeros(n_banks), np.zeros((n_banks, 1)), 1.0, np.zeros(0), 0.0, none
+            )
         mix = book.sector_mix if book.sector_mix is not None else np.zeros(0)
+        cap = none if book.name_cap is None else np.asarray(book.name_cap, dtype=np.float64)
         return cls(
             True,
             book.exposure[:, 0],
@@ -413,6 +421,7 @@ class BookLimits(NamedTuple):
             book.pool_availability,
             mix,
             lending.sector_headroom,
+            cap,
         )
 
 
@@ -460,10 +469,11 @@ def make_offers(
     """Every bank's offer to every applicant: amount, price and whether it approves.
 
     Bank b (row b of `tiers`) lends what its products can secure, up to the need and the
-    applicant's debt capacity, and (given its `book`) at most `single_name_limit` of its
-    park book. It approves when the annual expected-loss rate after policy cover fits its
-    appetite and the loan keeps its exposure to the applicant's sector within
-    `sector_limit` of the book. Without `book` (the opening book) limits do not apply.
+    applicant's debt capacity, and (given its `book`) at most its single-name cap
+    (`single_name_limit` of the tier-1 capital allocated to the park business). It
+    approves when the annual expected-loss rate after policy cover fits its appetite and
+    the loan keeps its exposure to the applicant's sector within `sector_limit` of the
+    book. Without `book` (the opening book) limits do not apply.
 
     Its PD estimate is the firm's failure hazard (`firm_failure_pd`, the rule the firms
     fail by) at its posterior view of quality, for the firm funded: with prior
@@ -554,12 +564,16 @@ def _best_product(applicants, offered, k, capacity):
 
 @njit(cache=True)
 def _within_limits(applicants, banks, book, b, k, lent):
-    """The loan cut to bank b's single-name limit, and whether it keeps the bank's exposure
-    to the applicant's sector within its sector limit (a specialised park's book may hold
-    `sector_headroom` × the sector's share of the park's firms). No limits without a book."""
-    if not book.with_book or book.exposure[b] <= 0:
+    """The loan cut to bank b's single-name cap (its limit of the tier-1 capital allocated
+    to the park business, 商业银行大额风险暴露管理办法 2018; an applicant owes the bank
+    nothing yet), and whether it keeps the bank's exposure to the applicant's sector within
+    its sector limit (a specialised park's book may hold `sector_headroom` × the sector's
+    share of the park's firms). No limits without a book."""
+    if not book.with_book:
         return lent, True
-    lent = min(lent, banks.single_name_limit[b] * book.exposure[b])
+    lent = min(lent, book.name_cap[b])
+    if book.exposure[b] <= 0:
+        return lent, True
     sector = applicants.sector[k]
     limit = banks.sector_limit[b]
     if len(book.sector_mix) > 0:

@@ -74,14 +74,16 @@ class LoanMarket:
             pop, rows, need, quarter, self.lending, self.lifecycle, self.sectors, self.policy
         )
 
-    def book_state(self, pop: EnterprisePopulation, n_banks: int) -> BookState:
-        """Every bank's park book now, in total and by sector (万元)."""
+    def book_state(self, pop: EnterprisePopulation, banks: Sequence[Bank]) -> BookState:
+        """Every bank's park book now, in total and by sector (万元), and its single-name
+        cap (万元)."""
         by_sector = _book_by_sector(
-            pop.lender, pop.sector, pop.debt, n_banks, len(self.sectors.names)
+            pop.lender, pop.sector, pop.debt, len(banks), len(self.sectors.names)
         )
         exposure = by_sector.sum(axis=1, keepdims=True)
         availability = self.pool_availability(pop)
-        return BookState(exposure, by_sector, availability, self.sector_mix)
+        caps = np.array([bank.name_cap for bank in sorted(banks, key=lambda b: b.index)])
+        return BookState(exposure, by_sector, availability, self.sector_mix, caps)
 
     def pool_availability(self, pop: EnterprisePopulation) -> float:
         """Share of the risk pool's cover banks count on: 1 while the pool's capital covers
@@ -114,7 +116,7 @@ class LoanMarket:
             pop, slice(None), self.lending, self.policy, streams, quarter
         )
         view = self.applicants(pop, applicants, need, quarter)
-        book = self.book_state(pop, len(banks))
+        book = self.book_state(pop, banks)
         offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit, book)
         group = self.group
         coverage = np.array([spec.warrant_coverage for spec in tiers.specs])
@@ -162,7 +164,7 @@ class LoanMarket:
             cover=np.zeros(len(buyers)),
             term=np.full(len(buyers), self.lending.mna_term_quarters),
         )
-        book = self.book_state(pop, len(banks))
+        book = self.book_state(pop, banks)
         offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit, book)
         lender = choose_lenders(offers, pop.main_bank[buyers], self.lending.outside_rate)
         borrowers = book_loans(pop, buyers, lender, offers)

@@ -62,6 +62,14 @@ def stake_and_operator_capital(stake_cost: float, operator_loan: float) -> tuple
     )
 
 
+def allocated_capital(capital: float, tier1_ratio: float) -> float:
+    """Tier-1 capital allocated to the park business (万元): `tier1_ratio` of its
+    risk-weighted assets, which are its capital requirement (`BookRisk.capital`, at the
+    8 % minimum) / CAPITAL_RATIO. The single-name limit is a share of it (商业银行大额风险
+    暴露管理办法 2018)."""
+    return tier1_ratio * capital / CAPITAL_RATIO
+
+
 @lru_cache(maxsize=16)
 def ga_delta(confidence: float = BASEL_CONFIDENCE, precision: float = GA_PRECISION) -> float:
     """δ = (α_q − 1)(ξ + (1 − ξ)/α_q), α_q the q-quantile of a Gamma factor with mean 1 and
@@ -286,31 +294,3 @@ def book_measures(
         np.sum(ead * k),
         ga * np.sum(ead),
     )
-
-
-@njit(cache=True)
-def name_cap(debt: np.ndarray, limit: float) -> float:
-    """The balance c above which exposures must be cut so that every exposure is at most
-    `limit` of the book after the cut: c = limit · Σ min(d_i, c) (inf if none exceeds).
-
-    With fewer than 1/limit names no cut can meet the limit; the cap is then inf.
-    """
-    total = np.sum(debt)
-    if total <= 0:
-        return np.inf
-    largest = debt[0]  # debt.max(), in a loop numba compiles in a tenth of the time
-    for i in range(1, len(debt)):
-        if debt[i] > largest:
-            largest = debt[i]
-    if largest <= limit * total:
-        return np.inf
-    d = descending(debt)
-    rest = total
-    for k in range(1, len(d)):
-        rest -= d[k - 1]  # the k largest are capped at c
-        if k * limit >= 1.0:
-            return np.inf
-        cap = limit * rest / (1.0 - k * limit)
-        if d[k] <= cap <= d[k - 1]:
-            return float(cap)
-    return np.inf

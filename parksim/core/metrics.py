@@ -125,16 +125,47 @@ COLUMNS: tuple[Column, ...] = (
         "risk",
     ),
     Column(
-        "largest_exposure_share",
-        "share",
-        "largest exposure to one borrower / park book, NPLs net of booked loss",
+        "allocated_capital",
+        "万元",
+        "tier-1 capital allocated to the park business that the quarter's single-name limit "
+        "is measured against: tiers.<t>.tier1_capital_ratio × risk-weighted assets (capital "
+        "/ 8 %) at the previous close; 0 at quarter 0 (none allocated yet)",
         "risk",
     ),
     Column(
-        "top10_exposure_share", "share", "ten largest exposures / park book (same basis)", "risk"
+        "single_name_limit",
+        "万元",
+        "largest exposure allowed to one client (an enterprise or the operator): "
+        "tiers.<t>.single_name_limit (15 %, 商业银行大额风险暴露管理办法 2018) × "
+        "allocated_capital; 0 at quarter 0 (no limit yet)",
+        "risk",
     ),
-    Column("hhi_exposure", "share²", "Herfindahl index of borrower shares of exposure", "risk"),
-    Column("sector_hhi", "share²", "Herfindahl index of sector shares of exposure", "risk"),
+    Column(
+        "largest_exposure_share",
+        "share",
+        "largest exposure to one name / park book incl. the operator's development loans "
+        "(one name), NPLs net of booked loss",
+        "risk",
+    ),
+    Column(
+        "top10_exposure_share",
+        "share",
+        "ten largest exposures / park book (same basis, the operator one name)",
+        "risk",
+    ),
+    Column(
+        "hhi_exposure",
+        "share²",
+        "Herfindahl index of name shares of exposure (the operator one name)",
+        "risk",
+    ),
+    Column(
+        "sector_hhi",
+        "share²",
+        "Herfindahl index of sector shares of exposure (the operator's development loans "
+        "one sector)",
+        "risk",
+    ),
     *[
         Column(
             f"exposure_{sector}", "万元", f"focal bank's exposure to the {sector} sector", "risk"
