@@ -171,7 +171,7 @@ def step_words(step: Step, translate: Translate = _same) -> str:
                 changes=policy_words(step.policy_changes, translate)
             )
         )
-    return translate("from quarter {quarter}: {moves}").format(
+    return translate("From quarter {quarter}: {moves}").format(
         quarter=step.quarter, moves=translate("; ").join(parts)
     )
 
@@ -267,7 +267,8 @@ def parameter_text(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, float):
-        return f"{value:g}"
+        whole = value.is_integer() and abs(value) >= 1e3
+        return f"{value:,.0f}" if whole else f"{value:g}"
     if isinstance(value, tuple | list):
         return "[" + ", ".join(parameter_text(v) for v in value) + "]"
     if isinstance(value, Mapping):

@@ -103,9 +103,6 @@ ZH: dict[str, str] = {
         "园区 {park}：初始 {enterprises} 家企业，模拟 {horizon} 个季度。每个策略从随机种子 {seed} "
         "模拟 {replications} 次；各策略的第 i 次模拟使用相同的随机数，因此策略之间的差异是配对的。"
     ),
-    "{name}: the focal bank serves the park at tier {tier}, with {operator}": (
-        "{name}：本行以 {tier} 服务层级服务园区，{operator}"
-    ),
     "a heavy-asset operator (重资产: builds and owns the buildings)": (
         "重资产运营方（自建并持有物业）"
     ),
@@ -113,24 +110,82 @@ ZH: dict[str, str] = {
     "an adaptive operator (switches between heavy and light assets)": (
         "灵活运营方（在重资产与轻资产之间切换）"
     ),
-    "; policy: {changes}": "；政策：{changes}",
-    "; from quarter {quarter}: {moves}": "；自第 {quarter} 季度起：{moves}",
-    "tier {tier}": "{tier} 服务层级",
     "risk-pool (风险补偿资金池) share of a loss": "风险补偿资金池分担比例",
-    "risk-pool capital (万元)": "风险补偿资金池规模（万元）",
     "government guarantee share of a loss": "政府担保分担比例",
-    "guarantee fee (a year)": "担保费率（年）",
-    "interest subsidy (a year)": "贴息（年）",
     "REITs available": "可发行 REITs",
     "M&A loan cap (share of the deal price)": "并购贷款上限（占交易价格比例）",
     "Summary over replications": "各次模拟汇总",
-    "Means over replications; money in 万元.": "各次模拟的均值；金额单位：万元。",
+    "The focal bank serves the park at tier {tier}, with {operator}; policy: {policy}.": (
+        "本行以 {tier} 服务层级服务园区，{operator}；政策：{policy}。"
+    ),
+    "From quarter {quarter}: {moves}": "自第 {quarter} 季度起：{moves}",
+    "tier {before} → {after} (investment {investment} 万元, ramp over {ramp} quarters)": (
+        "服务层级 {before} → {after}（投入 {investment} 万元，{ramp} 个季度内逐步到位）"
+    ),
+    "the operator becomes {operator}": "运营方改为{operator}",
+    "policy: {changes}": "政策：{changes}",
+    "No scheduled changes.": "无计划中的调整。",
+    ", ": "，",
+    "; ": "；",
+    ".": "。",
+    "{value}": "{value}",
+    "{value} %": "{value}%",
+    "{value} 万元": "{value} 万元",
+    "{value} % a year": "每年 {value}%",
+    "risk-pool capital": "风险补偿资金池规模",
+    "guarantee fee": "担保费率",
+    "interest subsidy (贴息)": "贴息",
+    "yes": "是",
+    "no": "否",
+    "The risk pool paid {paid} 万元 on average and ran out in {share} % of replications.": (
+        "风险补偿资金池平均代偿 {paid} 万元，在 {share}% 的模拟中耗尽。"
+    ),
+    "A risk pool can raise the bank's credit losses: the bank approves a loan when its "
+    "expected loss after policy cover fits its appetite, so cover lets it lend to riskier "
+    "young firms, and gross defaults rise; a small pool runs out, and from then the bank "
+    "bears those loans' losses in full.": (
+        "风险补偿资金池可能提高银行的信用损失：银行在政策分担后的预期损失符合风险偏好时即批准贷款，"
+        "因此分担使银行向风险更高的初创企业放贷，违约总额上升；资金池规模小时会耗尽，"
+        "此后这些贷款的损失由银行全额承担。"
+    ),
+    "Parameters set away from their defaults": "与默认值不同的参数",
+    "Every parameter of this scenario that differs from parksim's default (dotted addresses, "
+    "as in overrides and assumptions.toml); the strategies' own tiers, operators, policies "
+    "and moves are above.": (
+        "本情景中所有与 parksim 默认值不同的参数（点分地址，与 overrides 和 assumptions.toml "
+        "相同）；各策略自身的服务层级、运营方、政策与调整见上文。"
+    ),
+    "Every parameter of this scenario has parksim's default value.": (
+        "本情景的所有参数都取 parksim 的默认值。"
+    ),
+    "this scenario": "本情景",
+    "default": "默认值",
+    "unit": "单位",
+    "{name} ({unit})": "{name}（{unit}）",
+    "{value}\n({low} to {high})": "{value}\n（{low} 至 {high}）",
+    "Means over replications with their 95 % intervals (mean ± 1.96 standard errors) below "
+    "them; money in 万元, shares in %. With few replications the intervals are wide, and an "
+    "interval of a share may reach below zero.": (
+        "各次模拟的均值，下方为其95%区间（均值 ± 1.96 个标准误）；金额单位为万元，比例以%表示。"
+        "模拟次数少时区间较宽，比例的区间可能低于零。"
+    ),
+    "Below each estimate: its 95 % bootstrap percentile interval (1,000 resamples of the "
+    "replications).": "每个估计值下方为其95%自助法百分位区间（对各次模拟重抽样1,000次）。",
+    "Every summary metric, by strategy": "各策略的全部汇总指标",
+    "difference (95 % interval)": "差异（95%区间）",
+    "better": "方向",
+    "From the sensitivity study in {study}: the parameters with the largest indices, with "
+    "the range each was drawn from (parksim/data/assumptions.toml).": (
+        "来自敏感性分析 {study}：指数最大的参数，及其取值范围（parksim/data/assumptions.toml）。"
+    ),
+    "range": "取值范围",
+    "why this range": "范围依据",
+    "× the scenario's value": "× 情景取值",
+    "{low} to {high} {kind}": "{low} 至 {high} {kind}",
+    "uniform": "均匀分布",
+    "triangular": "三角分布",
+    "log-uniform": "对数均匀分布",
     "strategy": "策略",
-    "mean cumulative net profit (万元)": "累计净利润均值（万元）",
-    "expected loss EL (万元)": "预期损失 EL（万元）",
-    "NPL ratio at the horizon (%)": "期末不良贷款率（%）",
-    "listings (firms)": "上市企业（家）",
-    "return on risk (profit / UL 99.9 %)": "风险收益比（利润/UL 99.9%）",
     "Tail risk of the cumulative credit loss (万元)": "累计信用损失的尾部风险（万元）",
     "VaR is the k-th smallest of the n simulated losses (k = ⌈α·n⌉), ES the mean of the "
     "losses at or above it. With fewer than 1,000 replications the 99.9 % figures are the "
@@ -154,16 +209,10 @@ ZH: dict[str, str] = {
         "此运行目录中没有 differences.csv（parksim 0.3.0 之前的运行没有此文件）。"
     ),
     "metric": "指标",
-    "difference (mean)": "差异（均值）",
-    "95 % interval, low": "95%区间下限",
-    "95 % interval, high": "95%区间上限",
     "replications better (%)": "更优的模拟占比（%）",
     "break-even quarter": "盈亏平衡季度",
     "Charts": "图表",
     "The assumptions that matter most": "最重要的假设",
-    "From the sensitivity study in {study}: the parameters with the largest indices.": (
-        "来自敏感性分析 {study}：指数最大的参数。"
-    ),
     "No sensitivity study of this scenario was found next to the run (parksim sensitivity "
     "writes indices.csv; name its folder with --sensitivity).": (
         "运行目录旁没有此情景的敏感性分析（parksim sensitivity 会写出 indices.csv；"
