@@ -411,9 +411,7 @@ def intervals(
         point = tail_risk(losses, profits)
         for metric in TAIL_METRICS:
             values = boot[metric][~np.isnan(boot[metric])]
-            low, high = (
-                np.quantile(values, [tail, 1.0 - tail]) if len(values) else (np.nan, np.nan)
-            )
+            low, high = np.quantile(values, [tail, 1.0 - tail]) if len(values) else (np.nan, np.nan)
             rows.append((name, metric, point[metric], float(low), float(high)))
     return pd.DataFrame(rows, columns=["strategy", "metric", "value", "low", "high"])
 

@@ -86,7 +86,7 @@ def heading(metric: str, lang: str, difference: bool = False) -> str:
 
 
 def with_interval(value: float, low: float, high: float, unit: str, lang: str, diff=False) -> str:
-    """"−0.32 (−0.49 to −0.16)": a figure and its 95 % interval, in the unit's format; the
+    """ "−0.32 (−0.49 to −0.16)": a figure and its 95 % interval, in the unit's format; the
     interval on a second line of the cell."""
     shown = format_number(value, unit, diff)
     if low != low or high != high or low == high == value:
@@ -245,9 +245,14 @@ def _sensitivity(study: Path | None, result: Run, lang: str) -> str | None:
             row[tr("range", lang)] = ""
         else:
             kind = tr("× the scenario's value", lang) if p.scale else ""
-            row[tr("range", lang)] = tr("{low} to {high} {kind}", lang).format(
-                low=f"{p.low:g}", high=f"{p.high:g}", kind=kind
-            ).strip() + " (" + tr(p.distribution, lang) + ")"
+            row[tr("range", lang)] = (
+                tr("{low} to {high} {kind}", lang)
+                .format(low=f"{p.low:g}", high=f"{p.high:g}", kind=kind)
+                .strip()
+                + " ("
+                + tr(p.distribution, lang)
+                + ")"
+            )
         row[tr("why this range", lang)] = "" if p is None else p.reason
         rows.append(row)
     return _styled(pd.DataFrame(rows), "sensitivity")
