@@ -67,14 +67,17 @@ SENSITIVITY_RANKS: tuple[str, ...] = ("mu_star", "ST")
 MOST_SENSITIVE = 10
 
 
-def _styled(shown: pd.DataFrame, table_id: str) -> str:
-    """A Styler table of strings, cells escaped, a fixed id so the page repeats."""
+def _styled(shown: pd.DataFrame, table_id: str, words: int | list[str] = 1) -> str:
+    """A Styler table of strings, cells escaped, a fixed id so the page repeats; the
+    columns of ``words`` (names, not figures; a number: the first so many) aligned left."""
+    left = list(shown.columns[:words]) if isinstance(words, int) else words
     styler: Styler = (
         shown.style.format(escape="html", na_rep="\u2013")
         .format_index(escape="html", axis=1)
         .set_uuid(table_id)
         .set_table_attributes('class="data"')
         .hide(axis="index")
+        .set_properties(subset=left, **{"text-align": "left"})
     )
     return styler.to_html()
 
@@ -133,7 +136,7 @@ def _parameters(result: Run, lang: str) -> str | None:
     if not rows:
         return None
     frame = pd.DataFrame(rows).rename(columns=lambda c: tr(c, lang))
-    return _styled(frame, "parameters")
+    return _styled(frame, "parameters", words=3)
 
 
 def _summary_tables(result: Run, lang: str) -> tuple[str, str, str]:
@@ -165,7 +168,7 @@ def _summary_tables(result: Run, lang: str) -> tuple[str, str, str]:
     return (
         wide(SUMMARY_METRICS, "summary"),
         wide(TAIL_COLUMNS, "tail"),
-        _styled(every, "all-metrics"),
+        _styled(every, "all-metrics", words=2),
     )
 
 
@@ -195,7 +198,8 @@ def _differences(folder: Path | None, lang: str) -> str | None:
                 ),
             }
         )
-    return _styled(pd.DataFrame(rows), "differences")
+    words = [tr(c, lang) for c in ("strategy", "metric", "unit", "better")]
+    return _styled(pd.DataFrame(rows), "differences", words=words)
 
 
 def find_sensitivity(result: Run) -> Path | None:
@@ -255,7 +259,7 @@ def _sensitivity(study: Path | None, result: Run, lang: str) -> str | None:
             )
         row[tr("why this range", lang)] = "" if p is None else p.reason
         rows.append(row)
-    return _styled(pd.DataFrame(rows), "sensitivity")
+    return _styled(pd.DataFrame(rows), "sensitivity", words=5)
 
 
 def _charts(result: Run, lang: str) -> list[dict[str, str]]:
