@@ -198,6 +198,8 @@ ZH: dict[str, str] = {
     "ES 99 %": "ES 99%",
     "VaR 99.9 %": "VaR 99.9%",
     "UL 99.9 %": "非预期损失 UL 99.9%",
+    "ES 99.9 %": "ES 99.9%",
+    "return on risk (profit / UL)": "风险收益比（利润/UL）",
     "Paired differences from the reference strategy": "与参照策略的配对差异",
     "Strategy minus reference ({reference}), replication by replication, with 95 % "
     "intervals; the break-even quarter is the first from which the interval of the "
@@ -212,6 +214,19 @@ ZH: dict[str, str] = {
     "replications better (%)": "更优的模拟占比（%）",
     "break-even quarter": "盈亏平衡季度",
     "Charts": "图表",
+    "Credit risk by strategy": "各策略的信用风险",
+    "Revenue and cost by strategy": "各策略的收入与成本",
+    "The park operator by strategy": "各策略下的园区运营方",
+    "NPL ratio over replications": "不良贷款率在各次模拟中的分布",
+    "Cumulative credit loss over replications": "累计信用损失在各次模拟中的分布",
+    "Cumulative revenue over replications": "累计收入在各次模拟中的分布",
+    "Cumulative net profit over replications": "累计净利润在各次模拟中的分布",
+    "Distribution of the cumulative credit loss": "累计信用损失的分布",
+    "Return against tail risk": "收益与尾部风险",
+    "Enterprises by life-cycle stage": "各生命周期阶段的企业数",
+    "Cumulative net profit, strategy minus reference": "累计净利润：策略减参照策略",
+    "Cumulative credit loss, strategy minus reference": "累计信用损失：策略减参照策略",
+    "Differences from the reference with 95 % intervals": "与参照策略的差异及95%区间",
     "The assumptions that matter most": "最重要的假设",
     "No sensitivity study of this scenario was found next to the run (parksim sensitivity "
     "writes indices.csv; name its folder with --sensitivity).": (

@@ -60,8 +60,34 @@ SUMMARY_METRICS: tuple[str, ...] = (
     "cum_young_new_loans",
     "cum_fiscal_cost",
 )
-#: The tail-risk table: estimates of the summary's tail metrics.
-TAIL_COLUMNS: tuple[str, ...] = tuple(TAIL_METRICS)
+#: The tail-risk tables: the summary's tail metrics, headed short (the section names the
+#: cumulative credit loss and 万元).
+TAIL_HEADINGS: dict[str, str] = {
+    "cum_credit_loss_var95": "VaR 95 %",
+    "cum_credit_loss_es95": "ES 95 %",
+    "cum_credit_loss_var99": "VaR 99 %",
+    "cum_credit_loss_es99": "ES 99 %",
+    "cum_credit_loss_var99_9": "VaR 99.9 %",
+    "cum_credit_loss_es99_9": "ES 99.9 %",
+    "unexpected_loss_99_9": "UL 99.9 %",
+    "return_on_risk": "return on risk (profit / UL)",
+}
+#: What each chart of a run shows, as its caption (the file name in figures/ follows).
+CHART_CAPTIONS: dict[str, str] = {
+    "risk_curves": "Credit risk by strategy",
+    "revenue_curves": "Revenue and cost by strategy",
+    "operator_curves": "The park operator by strategy",
+    "fan_npl_ratio": "NPL ratio over replications",
+    "fan_cum_credit_loss": "Cumulative credit loss over replications",
+    "fan_cum_revenue": "Cumulative revenue over replications",
+    "fan_cum_net_profit": "Cumulative net profit over replications",
+    "loss_distribution": "Distribution of the cumulative credit loss",
+    "risk_return": "Return against tail risk",
+    "stage_mix": "Enterprises by life-cycle stage",
+    "difference_fan_cum_net_profit": "Cumulative net profit, strategy minus reference",
+    "difference_fan_cum_credit_loss": "Cumulative credit loss, strategy minus reference",
+    "difference_forest": "Differences from the reference with 95 % intervals",
+}
 #: Sensitivity indices ranked by, per method (the sensitivity study's indices.csv).
 SENSITIVITY_RANKS: tuple[str, ...] = ("mu_star", "ST")
 MOST_SENSITIVE = 10
@@ -149,14 +175,16 @@ def _summary_tables(result: Run, lang: str) -> tuple[str, str, str]:
         row = found.loc[(name, metric)]
         return with_interval(row["value"], row["low"], row["high"], metric_unit(metric), lang)
 
-    def wide(metrics: tuple[str, ...], table_id: str) -> str:
+    def wide(headings: dict[str, str], table_id: str) -> str:
         frame = pd.DataFrame(
             {
                 tr("strategy", lang): names,
-                **{heading(m, lang): [cell(n, m) for n in names] for m in metrics},
+                **{title: [cell(n, m) for n in names] for m, title in headings.items()},
             }
         )
         return _styled(frame, table_id)
+
+    tail_headings = {m: TAIL_HEADINGS.get(m, metric_label(m)) for m in TAIL_METRICS}
 
     every = pd.DataFrame(
         {
@@ -166,8 +194,10 @@ def _summary_tables(result: Run, lang: str) -> tuple[str, str, str]:
         }
     )
     return (
-        wide(SUMMARY_METRICS, "summary"),
-        wide(TAIL_COLUMNS, "tail"),
+        wide({m: heading(m, lang) for m in SUMMARY_METRICS}, "summary"),
+        # In two tables (95 and 99 %; 99.9 %, UL and return on risk) that fit the page.
+        wide({m: tr(t, lang) for m, t in list(tail_headings.items())[:4]}, "tail")
+        + wide({m: tr(t, lang) for m, t in list(tail_headings.items())[4:]}, "tail-999"),
         _styled(every, "all-metrics", words=2),
     )
 
@@ -274,7 +304,8 @@ def _charts(result: Run, lang: str) -> list[dict[str, str]]:
         finally:
             fig.clear()
         data = base64.b64encode(buffer.getvalue()).decode("ascii")
-        images.append({"name": name, "src": f"data:image/png;base64,{data}"})
+        caption = tr(CHART_CAPTIONS[name], lang) if name in CHART_CAPTIONS else ""
+        images.append({"name": name, "caption": caption, "src": f"data:image/png;base64,{data}"})
     return images
 
 
