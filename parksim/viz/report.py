@@ -186,11 +186,12 @@ def _summary_tables(result: Run, lang: str) -> tuple[str, str, str]:
 
     tail_headings = {m: TAIL_HEADINGS.get(m, metric_label(m)) for m in TAIL_METRICS}
 
+    every_metric = [*METRICS, *TAIL_METRICS]
     every = pd.DataFrame(
         {
-            tr("metric", lang): [metric_label(m, lang) for m in METRICS],
-            tr("unit", lang): [unit_label(metric_unit(m), lang) for m in METRICS],
-            **{name: [cell(name, m) for m in METRICS] for name in names},
+            tr("metric", lang): [metric_label(m, lang) for m in every_metric],
+            tr("unit", lang): [unit_label(metric_unit(m), lang) for m in every_metric],
+            **{name: [cell(name, m) for m in every_metric] for name in names},
         }
     )
     return (
