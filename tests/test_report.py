@@ -56,6 +56,8 @@ PNL_COLUMNS = (
     "head_office_cost",
     "single_name_limit",
     "allocated_capital",
+    "group_fee_income",
+    "group_equity_fv_income",
 )
 EVERY_METRIC = sorted(
     {*METRIC_NAMES, *METRICS, *TAIL_METRICS, *PNL_COLUMNS}
