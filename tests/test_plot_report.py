@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from parksim.analysis.sensitivity.assumptions import load_assumptions
 from parksim.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from parksim.results import RunResult
 
@@ -124,7 +125,7 @@ def test_report_is_one_self_contained_file(reports: dict[str, Path], run_folder:
 
 def test_chinese_report_uses_the_books_terms(reports: dict[str, Path]) -> None:
     html = reports["zh"].read_text(encoding="utf-8")
-    for term in ("情景与策略", "累计净利润均值", "不良贷款率", "来源与版本"):
+    for term in ("情景与策略", "累计净利润（万元）", "期末不良贷款率（%）", "来源与版本"):
         assert term in html
     assert '<html lang="zh-CN">' in html
 
@@ -154,6 +155,12 @@ def test_report_ranks_assumptions_from_a_sensitivity_study(run_folder: Path, tmp
     assert main(["report", str(run_folder), "--out", str(out), "--sensitivity", str(study)]) == 0
     html = out.read_text(encoding="utf-8")
     assert html.index("lifecycle.quality_risk") < html.index("lending.rate_spread")
+    # Each with the range it is drawn from in parksim/data/assumptions.toml.
+    quality_risk = next(
+        p for p in load_assumptions().parameters if p.key == "lifecycle.quality_risk"
+    )
+    row = html[html.index("lifecycle.quality_risk") :].split("</tr>")[0]
+    assert f"{quality_risk.low:g} to {quality_risk.high:g}" in row
 
 
 @pytest.mark.browser
@@ -168,7 +175,10 @@ def test_report_shows_in_a_real_browser(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on(
+                "console",
+                lambda m: problems.append(m.text) if m.type in ("warning", "error") else None,
+            )
             page.on("pageerror", lambda error: problems.append(str(error)))
             page.on("requestfailed", lambda r: problems.append(f"failed: {r.url[:80]}"))
             page.goto(reports[lang].as_uri(), wait_until="load")
@@ -179,7 +189,8 @@ def test_report_shows_in_a_real_browser(
                 ".filter(i => i.complete && i.naturalWidth > 1000 && i.clientWidth > 300).length"
             )
             assert drawn == images.count()  # every chart decoded and laid out at width
-            tables = page.locator("table.data")
+            # Every table but the one of every metric, folded in a <details>, is shown.
+            tables = page.locator("table.data:not(details table)")
             assert tables.count() >= 3
             assert all(tables.nth(k).is_visible() for k in range(tables.count()))
             assert page.locator("table.data td").count() > 10

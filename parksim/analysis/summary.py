@@ -367,6 +367,68 @@ def _expected_shortfalls(samples: np.ndarray, level: float) -> np.ndarray:
 INTERVAL = 0.95
 
 
+def mean_interval(values: np.ndarray, interval: float = INTERVAL) -> tuple[float, float, float]:
+    """The mean of ``values`` (one per replication) and its normal interval of coverage
+    ``interval``: mean ± z standard errors (z = 1.96 at 95 %); NaN bounds with fewer than
+    two values, and the NaNs of a metric that is undefined in a replication left out."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return float("nan"), float("nan"), float("nan")
+    z = float(stats.norm.ppf(1.0 - (1.0 - interval) / 2.0))
+    margin = z * x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else float("nan")
+    mean = float(x.mean())
+    return mean, mean - margin, mean + margin
+
+
+def intervals(
+    per: pd.DataFrame,
+    metrics: Iterable[str] | None = None,
+    interval: float = INTERVAL,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Every figure of the summary a reader may cite, with an interval of coverage
+    ``interval`` (default 95 %) for its sampling uncertainty: one row per strategy ×
+    metric (columns ``strategy``, ``metric``, ``value``, ``low``, ``high``).
+
+    ``per`` is :func:`per_replication`'s table. A metric of :data:`METRICS` (default: all)
+    is its mean over replications with :func:`mean_interval`. The tail metrics of
+    :data:`TAIL_METRICS` are the summary's estimates (:func:`tail_risk`) with the
+    percentile interval over ``resamples`` bootstrap resamples of the replications (a
+    fixed ``seed``, so the numbers repeat); a resample whose UL is not positive has no
+    return on risk and is left out of that interval. With few replications a tail
+    interval spans the largest losses seen.
+    """
+    names = list(METRICS) if metrics is None else list(metrics)
+    rng = np.random.default_rng(seed)
+    tail = (1.0 - interval) / 2.0
+    rows = []
+    for name, group in per.groupby(level="strategy", sort=False):
+        for metric in names:
+            mean, low, high = mean_interval(group[metric].to_numpy(), interval)
+            rows.append((name, metric, mean, low, high))
+        losses = group["cum_credit_loss"].to_numpy(dtype=np.float64)
+        profits = group["cum_net_profit"].to_numpy(dtype=np.float64)
+        n = len(losses)
+        pick = rng.integers(0, n, size=(resamples, n))
+        boot: dict[str, np.ndarray] = {}
+        for suffix, level in TAIL_LEVELS:
+            boot[f"cum_credit_loss_var{suffix}"], boot[f"cum_credit_loss_es{suffix}"] = tail_rows(
+                losses[pick], level
+            )
+        unexpected = boot["cum_credit_loss_var99_9"] - losses[pick].mean(axis=1)
+        boot["unexpected_loss_99_9"] = unexpected
+        positive = np.where(unexpected > 0, unexpected, np.nan)
+        boot["return_on_risk"] = profits[pick].mean(axis=1) / positive
+        point = tail_risk(losses, profits)
+        for metric in TAIL_METRICS:
+            values = boot[metric][~np.isnan(boot[metric])]
+            low, high = np.quantile(values, [tail, 1.0 - tail]) if len(values) else (np.nan, np.nan)
+            rows.append((name, metric, point[metric], float(low), float(high)))
+    return pd.DataFrame(rows, columns=["strategy", "metric", "value", "low", "high"])
+
+
 def risk_return(
     per: pd.DataFrame,
     level: float = 0.99,
@@ -388,21 +450,19 @@ def risk_return(
     rows = {}
     rng = np.random.default_rng(seed)
     tail = (1.0 - interval) / 2.0
-    z = float(stats.norm.ppf(1.0 - tail))
     for name, group in per.groupby(level="strategy", sort=False):
         losses = group["cum_credit_loss"].to_numpy(dtype=np.float64)
         profits = group["cum_net_profit"].to_numpy(dtype=np.float64)
         n = len(losses)
         boot = _expected_shortfalls(losses[rng.integers(0, n, size=(resamples, n))], level)
-        margin = z * profits.std(ddof=1) / math.sqrt(n) if n > 1 else np.nan
-        mean = profits.mean()
+        mean, low, high = mean_interval(profits, interval)
         rows[name] = {
             "es": expected_shortfall(losses, level),
             "es_low": float(np.quantile(boot, tail)),
             "es_high": float(np.quantile(boot, 1.0 - tail)),
             "profit_mean": mean,
-            "profit_low": mean - margin,
-            "profit_high": mean + margin,
+            "profit_low": low,
+            "profit_high": high,
             "replications": n,
         }
     out = pd.DataFrame.from_dict(rows, orient="index")
