@@ -72,6 +72,17 @@ def Headline(model: app.AppModel) -> None:
 
 
 @solara.component
+def Problem(text: str) -> None:
+    """A control that Reset cannot use, in words (solara.Error fails on ipyvuetify 3)."""
+    solara.Div(
+        children=[text],
+        classes=["parksim-error"],
+        attributes={"role": "alert"},
+        style={"color": "#b00020", "font-size": "0.9em", "margin": "6px 0"},
+    )
+
+
+@solara.component
 def Controller(
     model: solara.Reactive[app.AppModel],
     values: solara.Reactive[dict[str, Any]],
@@ -124,7 +135,7 @@ def Controller(
             attributes={"aria-label": "Step"},
         )
     if error.value:
-        solara.Error(error.value)
+        Problem(error.value)
 
 
 @solara.component
@@ -149,15 +160,16 @@ def Slider(name: str, values: solara.Reactive[dict[str, Any]]) -> None:
         values.value = {**values.value, name: int(value) if integer else float(value)}
 
     widget = solara.SliderInt if integer else solara.SliderFloat
-    widget(
-        "",
-        value=current,
-        min=spec["min"],
-        max=spec["max"],
-        step=spec["step"],
-        on_value=change,
-        thumb_label=False,
-    )
+    with solara.Div(classes=[f"parksim-slider-{name}"]):
+        widget(
+            "",
+            value=current,
+            min=spec["min"],
+            max=spec["max"],
+            step=spec["step"],
+            on_value=change,
+            thumb_label=False,
+        )
 
 
 @solara.component
@@ -187,7 +199,7 @@ def Controls(values: solara.Reactive[dict[str, Any]]) -> None:
         classes=["parksim-seed"],
     )
     if seed < 0:
-        solara.Error(f"seed: expected a non-negative integer, got {seed}")
+        Problem(f"seed: expected a non-negative integer, got {seed}")
     solara.Div(
         children=["Assumed parameters (ranges of assumptions.toml)"],
         style={"margin-top": "14px", "font-weight": "500"},
@@ -305,6 +317,14 @@ def Network(model: app.AppModel) -> None:
     """Chain leaders and their suppliers, redrawn when the model steps."""
     update_counter.get()
     png = solara.use_memo(lambda: app.figure_png(app.draw_network(model)), [model, model.quarter])
+    found = solara.use_memo(lambda: app.chains(model), [model, model.quarter])
+    solara.Div(
+        children=[
+            f"{len(found)} chain leaders and {sum(map(len, found.values()))} suppliers "
+            f"in quarter {model.quarter}"
+        ],
+        classes=["parksim-network-caption"],
+    )
     solara.Image(png, width="100%", classes=["parksim-network"])
 
 
