@@ -183,7 +183,7 @@ def test_the_firm_table_is_the_active_firms_in_words(stepped: app.AppModel) -> N
     leaders = app.chains(stepped)
     for row in rows:
         if row["id"] in leaders:
-            assert row["chain"] == f"leader of {len(leaders[row['id']])}"
+            assert row["chain"] == f"leads {len(leaders[row['id']])}"
     for leader, suppliers in leaders.items():
         assert all(frame.loc[s, "leader_id"] == leader for s in suppliers)
 
@@ -436,18 +436,31 @@ def test_play_has_an_accessible_name_and_plays(page) -> None:
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible()
 
 
-def _cells(page, column: int) -> list[str]:
-    return page.locator(f".parksim-firms tbody tr td:nth-child({column + 1})").all_inner_texts()
+def _cells(page, column: int, until=lambda cells: True) -> list[str]:
+    """The texts of a column of the table's page, once `until` holds for them or after
+    10 s (the table's body reaches the browser just after its header and count)."""
+    deadline = time.monotonic() + 10
+    while True:
+        cells = page.locator(
+            f".parksim-firms tbody tr td:nth-child({column + 1})"
+        ).all_inner_texts()
+        if until(cells) or time.monotonic() > deadline:
+            return cells
+        time.sleep(0.2)
 
 
 def test_the_firm_table_sorts_and_filters(page) -> None:
     from playwright.sync_api import expect
 
-    model = app.AppModel(**app.initial_values(app.model_params(SCENARIO)))
-    rows = app.firm_table(model)
+    model = app.AppModel(**app.initial_values(app.model_params(SCENARIO))).run(STEPS)
+    rows = app.firm_table(model)  # the page's model: the same seed, as many steps
+    step = page.get_by_role("button", name="Step", exact=True)
+    for quarter in range(1, STEPS + 1):
+        step.click()
+        expect(page.locator(".parksim-headline")).to_contain_text(f"quarter {quarter} of")
     page.get_by_role("button", name="firms", exact=True).click()
     count = page.locator(".parksim-firm-count")
-    expect(count).to_contain_text(f"{len(rows)} of {len(rows)} firms")
+    expect(count).to_contain_text(f"{len(rows)} of {len(rows)} firms in the park (quarter {STEPS})")
     expect(page.locator(".parksim-firms tbody tr")).to_have_count(15)
     size = [key for key, _ in app.FIRM_COLUMNS].index("size")
     header = page.locator(".parksim-sort-size")
@@ -455,17 +468,18 @@ def test_the_firm_table_sorts_and_filters(page) -> None:
     expect(page.locator("th[aria-sort=ascending]")).to_contain_text("revenue")
     header.click()  # descending
     expect(page.locator("th[aria-sort=descending]")).to_contain_text("revenue")
+    biggest = app.sort_firms(rows, "size", descending=True)[0]
+    assert _cells(page, 0, lambda ids: ids[:1] == [str(biggest["id"])])[0] == str(biggest["id"])
     shown = [float(text.replace(",", "")) for text in _cells(page, size)]
     assert shown == sorted(shown, reverse=True)
-    biggest = app.sort_firms(rows, "size", descending=True)[0]
-    assert _cells(page, 0)[0] == str(biggest["id"])
+    FIRMS_SHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(FIRMS_SHOT), full_page=True)
     # Filter: the growth-stage firms only.
     page.locator(".parksim-filter-stage").click()
     page.get_by_role("listbox").get_by_text("growth", exact=True).click()
     growth = sum(row["stage"] == "growth" for row in rows)
     expect(count).to_contain_text(f"{growth} of {len(rows)} firms")
-    assert set(_cells(page, 1)) == {"growth"}
-    page.screenshot(path=str(FIRMS_SHOT), full_page=True)
+    assert set(_cells(page, 1, lambda stages: set(stages) == {"growth"})) == {"growth"}
 
 
 def test_the_chain_network_renders(page) -> None:
@@ -488,7 +502,7 @@ def test_a_ranged_parameter_changes_the_model(page) -> None:
     headline = page.locator(".parksim-headline")
     expect(headline).to_contain_text("occupancy 70%")
     page.locator(".parksim-group").click()
-    page.get_by_role("listbox").get_by_text("operator", exact=True).click()
+    page.get_by_role("listbox").get_by_text(app.GROUPS["operator"], exact=True).click()
     value = page.locator(".parksim-value-operator__initial_occupancy")
     expect(value).to_have_text("initial_occupancy: 0.7")
     _slider(page, "operator__initial_occupancy").press("End")  # the range's high end

@@ -504,16 +504,16 @@ FIRM_COLUMNS: tuple[tuple[str, str], ...] = (
     ("id", "firm"),
     ("stage", "stage"),
     ("sector", "sector"),
-    ("size", "revenue, 万元/yr"),
-    ("valuation", "valuation, 万元"),
-    ("debt", "loan, 万元"),
+    ("size", "revenue 万元/yr"),
+    ("valuation", "valuation 万元"),
+    ("debt", "loan 万元"),
     ("loan_status", "loan status"),
     ("loan_product", "loan product"),
     ("main_bank", "main bank"),
     ("lender", "lender"),
     ("chain", "supply chain"),
-    ("pd", "failure PD/quarter"),
-    ("entered_quarter", "entered (quarter)"),
+    ("pd", "PD/qtr"),
+    ("entered_quarter", "entered (qtr)"),
 )
 NO_BANK = "—"
 
@@ -533,7 +533,7 @@ def firm_table(model: ParkModel) -> list[dict[str, Any]]:
     rows = []
     for firm, row in zip(frame.index, frame.itertuples(index=False), strict=True):
         if row.chain_leader:
-            chain = f"leader of {int(suppliers.get(firm, 0))}"
+            chain = f"leads {int(suppliers.get(firm, 0))}"
         elif row.leader_id >= 0:
             chain = f"supplies #{row.leader_id}" + ("" if row.leader_id in leaders else " (gone)")
         else:
@@ -675,7 +675,7 @@ def draw_network(model: ParkModel) -> Figure:
                 x, y = points[leader]
                 ax.annotate(f"#{leader}", (x, y - RING - 0.12), ha="center", fontsize=7)
             ax.set_xlim(-0.6, columns - 0.4)
-            ax.set_ylim(min(y for _, y in points.values()) - 0.7, 0.6)
+            ax.set_ylim(min(y for _, y in points.values()) - 0.7, 0.9)  # room for the legend
         else:
             ax.text(0.5, 0.5, "no chain leaders in the park", ha="center", transform=ax.transAxes)
         handles = [

@@ -204,15 +204,13 @@ def Controls(values: solara.Reactive[dict[str, Any]]) -> None:
         children=["Assumed parameters (ranges of assumptions.toml)"],
         style={"margin-top": "14px", "font-weight": "500"},
     )
+    titles = {app.GROUPS.get(key, key): key for key in GROUPED}
     solara.Select(
         "parameter group",
-        values=list(GROUPED),
-        value=group,
+        values=list(titles),
+        value=app.GROUPS.get(group.value, group.value),
+        on_value=lambda title: group.set(titles[title]),
         classes=["parksim-group"],
-    )
-    solara.Div(
-        children=[app.GROUPS.get(group.value, group.value)],
-        style={"font-size": "0.85em", "color": "#555"},
     )
     for control in GROUPED[group.value]:
         Slider(control.keyword, values)
@@ -299,17 +297,18 @@ def FirmTable(model: app.AppModel) -> None:
             ipyvue.Html.element(tag="th", attributes={"aria-sort": sort}, children=[button])
         )
     body = app.firm_rows_html(shown[at * FIRMS_PER_PAGE : (at + 1) * FIRMS_PER_PAGE])
-    ipyvue.Html.element(
-        tag="table",
-        class_="parksim-firms",
-        style_=TABLE_STYLE,
-        children=[
-            ipyvue.Html.element(
-                tag="thead", children=[ipyvue.Html.element(tag="tr", children=heads)]
-            ),
-            solara.HTML(tag="tbody", unsafe_innerHTML=body),
-        ],
-    )
+    with solara.Div(style={"overflow-x": "auto"}):
+        ipyvue.Html.element(
+            tag="table",
+            class_="parksim-firms",
+            style_=TABLE_STYLE,
+            children=[
+                ipyvue.Html.element(
+                    tag="thead", children=[ipyvue.Html.element(tag="tr", children=heads)]
+                ),
+                solara.HTML(tag="tbody", unsafe_innerHTML=body),
+            ],
+        )
 
 
 @solara.component
