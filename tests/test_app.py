@@ -207,9 +207,13 @@ def test_the_firm_table_sorts_as_numbers_filters_and_searches(stepped: app.AppMo
 def test_the_network_draws_every_chain(stepped: app.AppModel) -> None:
     found = app.chains(stepped)
     assert found and any(found.values())
+    firms = set(found) | {firm for ids in found.values() for firm in ids}
     fig = app.draw_network(stepped)
-    collection = fig.axes[0].collections[0]
-    assert len(collection.get_offsets()) == len(found) + sum(map(len, found.values()))
+    offsets = fig.axes[0].collections[0].get_offsets()
+    assert len(offsets) == len(firms)  # each firm once, a leader that supplies too
+    assert len({tuple(xy) for xy in offsets}) == len(firms)  # in a place of its own
+    edges = [line for line in fig.axes[0].lines if len(line.get_xdata()) == 2]
+    assert len(edges) == sum(map(len, found.values()))
     assert app.figure_png(app.draw_network(stepped)).startswith(b"\x89PNG")
 
 

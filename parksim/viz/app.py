@@ -631,24 +631,28 @@ def draw_network(model: ParkModel) -> Figure:
         ax = fig.subplots()
         ax.set_axis_off()
         ax.set_aspect("equal")
-        n_suppliers = sum(len(ids) for ids in found.values())
+        n_suppliers = len({firm for ids in found.values() for firm in ids})
         ax.set_title(
             f"supply chains: {len(leaders)} chain leaders (链主), {n_suppliers} suppliers "
             f"(quarter {model.quarter}; colour: stage, area: revenue, red edge: "
             "non-performing loan)",
             loc="left",
         )
-        points: dict[int, tuple[float, float]] = {}
-        for k, leader in enumerate(leaders):
-            centre = (k % columns, -(k // columns))
-            points[leader] = centre
-            ids = found[leader]
-            for j, firm in enumerate(ids):
-                angle = 2 * np.pi * j / max(len(ids), 1)
+        # Leaders on the grid first: a leader may itself supply another leader, and then
+        # it keeps its place and the two are joined.
+        points: dict[int, tuple[float, float]] = {
+            leader: (k % columns, -(k // columns)) for k, leader in enumerate(leaders)
+        }
+        for leader in leaders:
+            centre = points[leader]
+            ring = [firm for firm in found[leader] if firm not in found]
+            for j, firm in enumerate(ring):
+                angle = 2 * np.pi * j / len(ring)
                 points[firm] = (
                     centre[0] + RING * np.cos(angle),
                     centre[1] + RING * np.sin(angle),
                 )
+            for firm in found[leader]:
                 ax.plot(
                     [centre[0], points[firm][0]],
                     [centre[1], points[firm][1]],
