@@ -174,7 +174,10 @@ def sweep(tiny: Path) -> pd.DataFrame:
         data_collection_period=1,
         display_progress=False,
     )
-    return pd.DataFrame(rows)
+    # One row per agent and step (Mesa's rule with agent reporters): the focal bank's
+    # rows are one per step.
+    frame = pd.DataFrame(rows)
+    return frame[frame["agent_kind"] == "focal bank"].reset_index(drop=True)
 
 
 def test_batch_run_gives_a_row_per_tier_seed_and_quarter(sweep: pd.DataFrame) -> None:
