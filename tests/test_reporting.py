@@ -43,6 +43,8 @@ def synthetic_timeseries(seed: int = 7) -> pd.DataFrame:
         unit = column(name).unit
         if unit == "share":
             data[name] = rng.uniform(0.0, 0.6, n)
+        elif unit == "heavy/light":
+            data[name] = rng.choice(["heavy", "light"], n)
         elif unit == "0/1":
             data[name] = rng.integers(0, 2, n).astype(float)
         elif unit in ("firms", "loans"):
