@@ -620,7 +620,7 @@ class ParkModel(mesa.Model):
             operator_revenue=op.revenue,
             operator_equity_income=op.equity_income,
             operator_leverage=op.leverage,
-            operator_model=self.operator.model_name,
+            operator_asset_model=self.operator.model_name,
             operator_in_default=int(op.in_default),
             occupancy=op.occupancy,
             fiscal_pool_paid=self.risk_pool.pool_paid,

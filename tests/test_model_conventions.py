@@ -3,6 +3,7 @@ prints usefully and reports its agents (the banks and the operator) per quarter.
 
 from __future__ import annotations
 
+import dataclasses
 import pydoc
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 from parksim import ParkModel
 from parksim.core.metrics import METRIC_NAMES
 from parksim.model import AGENT_REPORTERS, CUMULATIVE_COLUMNS
+from parksim.policy import PolicyPackage
+from parksim.scenario.schema import Strategy
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 QUARTERS = 3
@@ -103,10 +106,15 @@ def test_agent_rows_are_the_agents_states(model: ParkModel) -> None:
     assert focal["agent_net_profit"].tolist() == table["net_profit"].tolist()
 
 
-def test_agent_columns_never_shadow_model_columns_or_parameters_in_batch_run() -> None:
+def test_no_batch_run_column_shadows_another_or_a_parameter() -> None:
+    # A batch_run row is {parameters, model columns, agent columns}: a shared name would
+    # silently overwrite a swept value (an "adaptive" operator_model shown as "light").
     model_columns = {*METRIC_NAMES, *(f"cum_{name}" for name in CUMULATIVE_COLUMNS)}
-    parameters = {"config", "strategy", "rng", "collect", "bank_tier", "operator_model"}
-    assert not set(AGENT_REPORTERS) & (model_columns | parameters)
+    keywords = {"config", "strategy", "rng", "collect", "overrides"}
+    keywords |= {f.name for f in dataclasses.fields(Strategy)}
+    keywords |= {f.name for f in dataclasses.fields(PolicyPackage)}
+    assert not model_columns & keywords
+    assert not set(AGENT_REPORTERS) & (model_columns | keywords)
 
 
 def test_cumulative_columns_are_running_sums_of_the_flows(model: ParkModel) -> None:

@@ -254,10 +254,11 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("operator_leverage", "share", "operator's debt / total assets", "operator"),
     Column(
-        "operator_model",
+        "operator_asset_model",
         "heavy/light",
-        "the operator's asset model in force at quarter end (the strategy's operator_model; "
-        "an adaptive operator's REIT conversion or a scheduled move changes it)",
+        "the operator's asset model in force at quarter end: the strategy's operator_model, "
+        "an adaptive operator's REIT conversion or a scheduled move changes it (named apart "
+        "from the operator_model keyword, which mesa.batch_run rows also carry)",
         "operator",
     ),
     Column(
