@@ -90,6 +90,101 @@ def _metric(name: str, model: ParkModel) -> Any:
     return model.latest[name]
 
 
+#: Per-quarter flows whose running sum since quarter 0 is also reported, as
+#: ``cum_<column>`` (万元, or loans and firms for the counts), so `mesa.batch_run` rows at
+#: any step carry the totals to date beside the quarter's flow.
+CUMULATIVE_COLUMNS: tuple[str, ...] = (
+    "net_profit",
+    "credit_loss",
+    "policy_recoveries",
+    "new_loans",
+    "defaults",
+    "entries",
+    "listings",
+    "failures",
+    "fiscal_pool_paid",
+    "fiscal_guarantee_paid",
+    "fiscal_subsidy_cost",
+)
+
+
+def _cumulative(name: str, model: ParkModel) -> Any:
+    """DataCollector reporter for ``cum_<name>``: the column summed over the quarters so
+    far (quarter 0's flows are zero)."""
+    return sum(row[name] for row in model.records)
+
+
+def _agent_kind(agent: mesa.Agent) -> str:
+    """ "focal bank" (the bank whose strategy is run; the model's columns are its),
+    "bank" or "operator"."""
+    if isinstance(agent, Bank):
+        return "focal bank" if agent.index == 0 else "bank"
+    return "operator"
+
+
+def _agent_name(agent: mesa.Agent) -> str:
+    return agent.name if isinstance(agent, Bank) else "operator"
+
+
+def _bank_state(name: str, agent: mesa.Agent) -> Any:
+    """A bank's state at quarter end (None for the operator): `tier` and
+    `operator_loan` of the bank, `capital` of its book's risk, anything else of its
+    quarter's ledger."""
+    if not isinstance(agent, Bank):
+        return None
+    if name in ("tier", "operator_loan"):
+        return getattr(agent, name)
+    if name == "capital":
+        return agent.ledger.risk.capital
+    return getattr(agent.ledger, name)
+
+
+def _operator_state(name: str, agent: mesa.Agent) -> Any:
+    """The operator's state at quarter end (None for a bank): `debt`, `park_fund`,
+    `model_name` and `in_default` of the operator, anything else of its quarter's ledger."""
+    if not isinstance(agent, ParkOperator):
+        return None
+    if name in ("debt", "park_fund", "model_name", "in_default"):
+        return getattr(agent, name)
+    return getattr(agent.ledger, name)
+
+
+#: Agent reporters: one row per agent (the banks, then the operator) and quarter in
+#: `datacollector.get_agent_vars_dataframe()`; a field that is not the agent's kind is
+#: None. `mesa.batch_run` then gives one row per agent and step (Mesa's rule), each with
+#: the model's columns; ``agent_kind == "focal bank"`` keeps one row per step. Names start
+#: with ``agent_`` so that no batch_run column is both a model column and an agent's.
+#: Banks: tier in force, enterprise-loan exposure, NPL balance, development loans to the
+#: operator, deposits (万元 at quarter end), new loans, credit loss, policy recoveries,
+#: net profit (万元 this quarter), capital (万元). Operator: asset model
+#: ("heavy"/"light"), occupancy and leverage (shares), debt, park fund left (万元),
+#: revenue (万元 this quarter), in default (bool).
+AGENT_REPORTERS: dict[str, Any] = {
+    "agent_kind": _agent_kind,
+    "agent_name": _agent_name,
+    **{
+        f"agent_{field}": partial(_bank_state, field)
+        for field in (
+            "tier",
+            "exposure",
+            "npl_balance",
+            "operator_loan",
+            "deposits",
+            "new_loans",
+            "credit_loss",
+            "policy_recoveries",
+            "net_profit",
+            "capital",
+        )
+    },
+    "agent_asset_model": partial(_operator_state, "model_name"),
+    **{
+        f"agent_{field}": partial(_operator_state, field)
+        for field in ("occupancy", "leverage", "debt", "park_fund", "revenue", "in_default")
+    },
+}
+
+
 BASELINE = Path("scenarios") / "baseline.toml"
 
 
@@ -116,6 +211,12 @@ class ParkModel(mesa.Model):
     `rng` is the only source of randomness. Without `strategy` the first one is used.
     Without `config` the model is the calibrated baseline, `scenarios/baseline.toml` of
     the working directory or, failing that, of the parksim checkout it is imported from.
+
+    As in Mesa: `running` turns False once the scenario's horizon is reached (so
+    `mesa.batch_run` needs no `max_steps`); `datacollector` holds one row per quarter of
+    the time-series columns (docs/columns.md) and their running totals ``cum_<column>``
+    of :data:`CUMULATIVE_COLUMNS`, and one row per agent and quarter of
+    :data:`AGENT_REPORTERS` (`get_agent_vars_dataframe()`: the banks and the operator).
     """
 
     def __init__(
@@ -127,6 +228,24 @@ class ParkModel(mesa.Model):
         collect: bool = True,
         **overrides: Any,
     ) -> None:
+        """Build the park at quarter 0: its firms, its operator and its banks.
+
+        Args:
+            config: a scenario (parksim.scenario.schema.Scenario) or the path of its TOML
+                file; default the calibrated baseline (see the class docstring).
+            strategy: the name of one of the scenario's strategies; default its first.
+            rng: seed or numpy Generator, the model's only source of randomness.
+            collect: keep the DataCollector's tables (model and agent reporters); the
+                ensemble runner turns it off and reads `records` instead.
+            **overrides: parameters by address, with ``__`` for dots
+                (``tiers__2_0__fixed_cost=600``), or ``overrides={address: value}``;
+                ``bank_tier``, ``operator_model`` and the policy levers set the
+                strategy's own.
+
+        Raises:
+            parksim.scenario.errors.ScenarioError (a ValueError): a scenario file or an
+            override that is not valid, with the field and what was expected.
+        """
         super().__init__(rng=rng)
         scenario = config if isinstance(config, Scenario) else load_scenario(config or _baseline())
         chosen = scenario.strategy(strategy) if strategy else scenario.strategies[0]
@@ -166,16 +285,29 @@ class ParkModel(mesa.Model):
         self.loan_market.open_book(self.enterprises, self.banks, self.tiers, self.streams.firms)
         self.records: list[dict[str, float]] = []
         self.latest: dict[str, Any] = {}
+        self.collect = collect
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: partial(_metric, name) for name in METRIC_NAMES}
+            model_reporters={
+                **{name: partial(_metric, name) for name in METRIC_NAMES},
+                **{f"cum_{name}": partial(_cumulative, name) for name in CUMULATIVE_COLUMNS},
+            }
             if collect
-            else {}
+            else {},
+            agent_reporters=AGENT_REPORTERS if collect else {},
         )
         loan_book.count_borrowers(self.enterprises, self.banks)
         self.operator.open_books(self.operator.occupancy(self.enterprises))
         self._close_books()
         self._record(0, LifecycleEvents.none())
         self._collect()
+
+    def __repr__(self) -> str:
+        live = int((self.enterprises.stage <= Stage.LISTED).sum())
+        return (
+            f"ParkModel(scenario={self.config.name!r}, strategy={self.strategy.name!r}, "
+            f"quarter={self.quarter} of {self.config.horizon}, firms={live}, "
+            f"focal_tier={self.focal_bank.tier}, operator={self.operator.model_name!r})"
+        )
 
     # ---------------------------------------------------------------- construction
 
@@ -289,6 +421,7 @@ class ParkModel(mesa.Model):
         self._record(entries, events)
         self._collect()
         self._compact()
+        self.running = self.quarter < self.config.horizon
 
     def _take_scheduled_changes(self) -> None:
         """The strategy's moves due this quarter: a tier (phasing in), the operator's model,
@@ -321,7 +454,7 @@ class ParkModel(mesa.Model):
         )
 
     def _collect(self) -> None:
-        if self.datacollector.model_reporters:
+        if self.collect:
             self.datacollector.collect(self)
 
     def _compact(self) -> None:
@@ -588,7 +721,7 @@ class ParkModel(mesa.Model):
             operator_revenue=op.revenue,
             operator_equity_income=op.equity_income,
             operator_leverage=op.leverage,
-            operator_light=int(op.light),
+            operator_asset_model=self.operator.model_name,
             operator_in_default=int(op.in_default),
             occupancy=op.occupancy,
             fiscal_pool_paid=self.risk_pool.pool_paid,
@@ -617,7 +750,9 @@ class ParkModel(mesa.Model):
         self.records.append(row)
 
     def run(self, quarters: int | None = None) -> ParkModel:
-        """Run for `quarters` (default: the scenario's horizon); return self."""
+        """Run for `quarters` (default: the scenario's horizon); return self.
+
+        `quarters` may run past the horizon; `running` then stays False."""
         for _ in range(quarters if quarters is not None else self.config.horizon):
             self.step()
         return self

@@ -42,6 +42,8 @@ from parksim.scenario.schema import Scenario
 from parksim.viz import charts, difference_charts
 from parksim.viz.i18n import tr
 
+#: Strategies named in a result's repr; the rest are counted.
+REPR_STRATEGIES = 6
 # A run's charts are drawn on its workers up to this many rows of the time series (about
 # 400 replications of six strategies): each worker gets a copy of the table, and at
 # 1,000 x 6 the run's processes then peaked at 2.4 GiB together, to save seconds of a
@@ -52,7 +54,7 @@ CHARTS_ON_WORKERS_MAX_ROWS = 100_000
 # --- tables of an ensemble ----------------------------------------------------------------
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Ensemble:
     """Tables of strategies × replications and what is computed and drawn from them.
 
@@ -67,6 +69,26 @@ class Ensemble:
     _differences: pd.DataFrame | None = field(default=None, repr=False)
     #: Whether saving draws figures/ (`parksim run --no-charts`: the tables only).
     draw_charts: bool = field(default=True, repr=False)
+
+    def __repr__(self) -> str:
+        """A few lines: what was run and where it is (the tables are attributes)."""
+        strategies = [str(s) for s in pd.unique(self.timeseries["strategy"])]
+        shown = ", ".join(strategies[:REPR_STRATEGIES])
+        if len(strategies) > REPR_STRATEGIES:
+            shown += f", … ({len(strategies) - REPR_STRATEGIES} more)"
+        lines = [
+            f"{type(self).__name__}({self._title()}",
+            f"  strategies: {shown}",
+            f"  {self._sampling()}",
+            f"  folder: {self.path if self.path is not None else 'not saved'})",
+        ]
+        return "\n".join(lines)
+
+    def _title(self) -> str:
+        raise NotImplementedError
+
+    def _sampling(self) -> str:
+        raise NotImplementedError
 
     @property
     def stamp(self) -> str:
@@ -95,8 +117,9 @@ class Ensemble:
         raise NotImplementedError
 
     @property
-    def paired(self) -> bool:
-        """Whether replication i of every strategy shares its seed, so differences pair."""
+    def paired(self) -> bool | dict[str, str]:
+        """True when replication i of every strategy shares its seed, so every difference
+        pairs; else each strategy's seed group (its run), differences pairing within one."""
         return True
 
     def differences(self, reference: str | None = None) -> pd.DataFrame:
@@ -214,7 +237,7 @@ class Ensemble:
         )
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class RunResult(Ensemble):
     """The tables of a run, with plot and save methods (for notebooks and the CLI)."""
 
@@ -232,6 +255,17 @@ class RunResult(Ensemble):
             replications=m["replications"],
         )
 
+    def _title(self) -> str:
+        m = self.manifest
+        return f"scenario {m['scenario_name']!r}, {m['horizon_quarters']} quarters"
+
+    def _sampling(self) -> str:
+        m = self.manifest
+        return (
+            f"replications: {m['replications']}, seed: {m['seed']}, "
+            f"parksim {m['versions']['parksim']}"
+        )
+
     @property
     def reference(self) -> str:
         return self.scenario.reference_strategy
@@ -241,9 +275,20 @@ class RunResult(Ensemble):
         return self.scenario.discount_rate
 
     def save(self, out: str | Path | None = None, results_root: str | Path = "results") -> Path:
-        """Write the run folder; return its path. Never overwrites an existing folder."""
+        """Write the run folder; return its path. Never overwrites an existing folder.
+
+        Without `out`, a new folder under `results_root`, named after the scenario, seed
+        and start time. A result that already has a folder (loaded, or saved before) is
+        not written again without `out`: its folder holds it, and a second copy under the
+        working directory would be a surprise. Raises ResultsFolderError then.
+        """
         if out is not None:
             target = Path(out)
+        elif self.path is not None:
+            raise ResultsFolderError(
+                f"this run is already saved in {self.path}; to write a copy, give the new "
+                "folder: save(out=...)"
+            )
         else:
             target = default_run_folder(
                 results_root, self.scenario, self.manifest["seed"], self.manifest["started"]
@@ -288,7 +333,7 @@ class RunResult(Ensemble):
 # --- comparing runs -----------------------------------------------------------------------
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class Comparison(Ensemble):
     """The strategies of several runs side by side, labelled ``<run>/<strategy>``."""
 
@@ -304,6 +349,18 @@ class Comparison(Ensemble):
             version=self.manifest["versions"]["parksim"], runs=runs
         )
 
+    def _title(self) -> str:
+        labels = ", ".join(r["label"] for r in self.manifest["runs"])
+        return f"runs {labels}, {self.manifest['horizon_quarters']} quarters"
+
+    def _sampling(self) -> str:
+        runs = "; ".join(
+            f"{r['label']}: {r['replications']} replications, seed {r['seed']}"
+            for r in self.manifest["runs"]
+        )
+        paired = "paired" if self.manifest["paired"] else "paired within runs only"
+        return f"{runs} ({paired}), parksim {self.manifest['versions']['parksim']}"
+
     @property
     def reference(self) -> str:
         first = self.manifest["runs"][0]
@@ -314,13 +371,26 @@ class Comparison(Ensemble):
         return self.runs[0].discount_rate
 
     @property
-    def paired(self) -> bool:
-        return bool(self.manifest["paired"])
+    def paired(self) -> bool | dict[str, str]:
+        if self.manifest["paired"]:
+            return True
+        # Strategies of one run share its seeds: their differences stay paired.
+        return {
+            f"{run['label']}/{name}": run["label"]
+            for run, result in zip(self.manifest["runs"], self.runs, strict=True)
+            for name in result.scenario.names
+        }
 
     def save(self, out: str | Path | None = None, results_root: str | Path = "results") -> Path:
-        """Write the comparison folder (manifest, summary, figures); never overwrites."""
+        """Write the comparison folder (manifest, summary, figures); never overwrites.
+        As `RunResult.save`, a comparison already saved needs `out` for a copy."""
         if out is not None:
             target = Path(out)
+        elif self.path is not None:
+            raise ResultsFolderError(
+                f"this comparison is already saved in {self.path}; to write a copy, give "
+                "the new folder: save(out=...)"
+            )
         else:
             target = free_folder(
                 Path(results_root) / "compare" / compact_time(self.manifest["created"])
@@ -356,8 +426,9 @@ def pairing_problem(runs: Sequence[RunResult]) -> str | None:
                 f"{label} {r.manifest[key]}" for label, r in zip(_labels(runs), runs, strict=True)
             )
             return (
-                f"not paired: the runs have different {what} ({listed}); differences are "
-                "between independent samples (Welch intervals)"
+                f"not paired across runs: the runs have different {what} ({listed}); "
+                "differences between runs are between independent samples (Welch "
+                "intervals), differences within a run stay paired"
             )
     return None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
@@ -174,7 +175,10 @@ def sweep(tiny: Path) -> pd.DataFrame:
         data_collection_period=1,
         display_progress=False,
     )
-    return pd.DataFrame(rows)
+    # One row per agent and step (Mesa's rule with agent reporters): the focal bank's
+    # rows are one per step.
+    frame = pd.DataFrame(rows)
+    return frame[frame["agent_kind"] == "focal bank"].reset_index(drop=True)
 
 
 def test_batch_run_gives_a_row_per_tier_seed_and_quarter(sweep: pd.DataFrame) -> None:
@@ -262,3 +266,42 @@ def test_an_override_works_on_a_scenario_whose_reference_is_another_strategy() -
     assert model.config.income.ipo_fee == 0.0
     assert [s.name for s in model.config.strategies] == ["to2_q4_heavy"]
     assert model.config.reference_strategy == "to2_q4_heavy"
+
+
+def test_a_run_results_repr_is_a_few_lines_naming_the_run(
+    result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unsaved = copy.copy(result)
+    unsaved.path = None
+    text = repr(unsaved)
+    lines = text.splitlines()
+    assert len(lines) <= 5 and len(text) < 600
+    assert lines[0].startswith("RunResult(scenario ")
+    for part in (
+        repr(result.manifest["scenario_name"]),
+        *result.scenario.names,
+        "replications: 2",
+        "seed: 3",
+        f"parksim {parksim.__version__}",
+        "folder: not saved",
+    ):
+        assert part in text, part
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
+    folder = result.save(tmp_path / "run")
+    assert f"folder: {folder}" in repr(RunResult.load(folder))
+
+
+def test_saving_a_loaded_run_without_a_folder_refuses_rather_than_copy_it(
+    result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
+    folder = result.save(tmp_path / "run")
+    loaded = RunResult.load(folder)
+    elsewhere = tmp_path / "working"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(ResultsFolderError, match=f"already saved in {re.escape(str(folder))}"):
+        loaded.save()
+    assert list(elsewhere.iterdir()) == []
+    # A copy is one argument away.
+    assert loaded.save(tmp_path / "copy") == tmp_path / "copy"

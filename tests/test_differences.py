@@ -188,6 +188,35 @@ def test_a_table_without_a_metrics_columns_leaves_that_metric_out() -> None:
 # --- compare ---------------------------------------------------------------------------
 
 
+def test_differences_within_a_run_stay_paired_when_runs_have_different_seeds() -> None:
+    # Two runs: "a" (strategies x, y; shared seeds) and "b" (x, another seed). Worked by
+    # hand for cum_net_profit, one quarter: a/y − a/x per replication is d = 1, 1, 1, 2,
+    # mean 1.25, sd 0.5, paired se 0.5 / √4 = 0.25; the large shared luck (100, 200, 300,
+    # 400) cancels. b/x against a/x is two independent samples: Welch, se =
+    # √(var(b)/4 + var(a)/4) with var(a) = var(b) = 16,666.67, i.e. 91.29.
+    luck = np.array([100.0, 200.0, 300.0, 400.0])
+    values = {"a/x": luck, "a/y": luck + np.array([1.0, 1.0, 1.0, 2.0]), "b/x": luck[::-1] + 5.0}
+    ts = pd.DataFrame(
+        {
+            "strategy": np.repeat(list(values), 4),
+            "replication": np.tile(np.arange(4), 3),
+            "quarter": 1,
+            "net_profit": np.concatenate(list(values.values())),
+            "credit_loss": 0.0,
+        }
+    )
+    groups = {"a/x": "a", "a/y": "a", "b/x": "b"}
+    table = diff.differences(ts, "a/x", paired=groups, resamples=50)
+    rows = table[table["metric"] == "cum_net_profit"].set_index("strategy")
+    assert rows.loc["a/y", "method"] == "paired t"
+    assert rows.loc["a/y", "mean"] == pytest.approx(1.25)
+    assert rows.loc["a/y", "se"] == pytest.approx(0.25)
+    assert rows.loc["b/x", "method"] == "Welch t (unpaired)"
+    assert rows.loc["b/x", "se"] == pytest.approx(np.sqrt(2 * 16666.666666666668 / 4))
+    tails = table[table["metric"] == "cum_credit_loss_es95"].set_index("strategy")["method"]
+    assert tails.to_dict() == {"a/y": "paired bootstrap", "b/x": "independent bootstrap"}
+
+
 @pytest.mark.slow
 def test_compare_pairs_runs_with_one_seed_and_says_when_it_cannot(
     saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
@@ -207,9 +236,13 @@ def test_compare_pairs_runs_with_one_seed_and_says_when_it_cannot(
     out = tmp_path / "unpaired"
     assert main(["compare", str(saved), str(other), "--out", str(out), "--quiet"]) == EXIT_OK
     printed = capsys.readouterr().out
-    assert "not paired" in printed and "root seeds" in printed
+    assert "not paired across runs" in printed and "root seeds" in printed
     table = pd.read_csv(out / "differences.csv")
-    assert set(table["method"]) <= {"Welch t (unpaired)", "independent bootstrap"}
+    # Against the first run's reference: its own strategies pair, the other run's do not.
+    within = table["strategy"].str.startswith(f"{saved.name}/")
+    assert within.any() and (~within).any()
+    assert set(table.loc[within, "method"]) == {"paired t", "paired bootstrap"}
+    assert set(table.loc[~within, "method"]) == {"Welch t (unpaired)", "independent bootstrap"}
 
 
 # --- charts ----------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def test_a_pool_that_opens_later_pays_only_from_then_and_the_operator_can_turn_l
     assert model.loan_market.policy.risk_pool_share == 0.5
     table = model.run(3).timeseries()
     assert (table.loc[:2, "policy_recoveries"] == 0).all()
-    assert list(table["operator_light"]) == [0] * 5 + [1] * 2
+    assert list(table["operator_asset_model"]) == ["heavy"] * 5 + ["light"] * 2
 
 
 def test_default_investment_adds_up_the_tiers_climbed() -> None:

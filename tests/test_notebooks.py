@@ -27,6 +27,8 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL_NAME = "python3"
 CELL_TIMEOUT_S = 300
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+#: How Python's warnings module prints a warning: "file:line: SomeWarning: message".
+WARNING = re.compile(r"\b\w*Warning: ")
 
 
 class ThisPythonKernelSpecs(KernelSpecManager):
@@ -49,6 +51,8 @@ def _notebooks() -> list[Path]:
 
 
 def _execute(path: Path) -> None:
+    """Run the notebook; fail on a cell that raises or on a warning printed by any cell (a
+    reader sees it: 02 once printed 16 SALib RuntimeWarnings)."""
     notebook = nbformat.read(path, as_version=4)
     manager = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=ThisPythonKernelSpecs())
     client = nbclient.NotebookClient(
@@ -63,6 +67,15 @@ def _execute(path: Path) -> None:
     except CellExecutionError as error:
         message = ANSI_ESCAPE.sub("", str(error))
         pytest.fail(f"{path.name}: a cell raised\n{message}", pytrace=False)
+    printed = [
+        line
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+        for line in output.get("text", "").splitlines()
+        if WARNING.search(line)
+    ]
+    assert not printed, f"{path.name} prints warnings:\n" + "\n".join(printed)
 
 
 QUICKSTART = NOTEBOOKS / "01_quickstart.ipynb"

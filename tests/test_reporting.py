@@ -43,6 +43,8 @@ def synthetic_timeseries(seed: int = 7) -> pd.DataFrame:
         unit = column(name).unit
         if unit == "share":
             data[name] = rng.uniform(0.0, 0.6, n)
+        elif unit == "heavy/light":
+            data[name] = rng.choice(["heavy", "light"], n)
         elif unit == "0/1":
             data[name] = rng.integers(0, 2, n).astype(float)
         elif unit in ("firms", "loans"):
@@ -133,6 +135,23 @@ def test_cumulative_matches_hand_computation(ts: pd.DataFrame) -> None:
     # Input untouched, output keeps input rows and order.
     assert "cum_credit_loss" not in ts.columns
     assert out.index.equals(ts.index[::-1])
+
+
+def test_summary_has_gross_credit_loss_and_policy_recoveries(ts: pd.DataFrame) -> None:
+    # Hand-worked: one replication with quarterly credit loss (net of cover) 10, 0, 5 and
+    # policy recoveries 0, 4, 6: recoveries 10, gross loss (before cover) 15 + 10 = 25.
+    rows = ts[(ts["strategy"] == STRATEGIES[0]) & (ts["replication"] == 0)].head(3).copy()
+    rows["quarter"] = [1, 2, 3]
+    rows["credit_loss"] = [10.0, 0.0, 5.0]
+    rows["policy_recoveries"] = [0.0, 4.0, 6.0]
+    per = per_replication(rows)
+    assert per["cum_policy_recoveries"].item() == 10.0
+    assert per["cum_gross_credit_loss"].item() == 25.0
+    summary = summarise(ts)
+    means = per_replication(ts).groupby(level="strategy", sort=False).mean()
+    for name in ("cum_gross_credit_loss", "cum_policy_recoveries"):
+        assert summary[f"{name}_mean"].tolist() == pytest.approx(means[name].tolist())
+        assert f"{name}_p95" in summary.columns
 
 
 def test_trailing_mean_averages_each_replications_last_quarters(ts: pd.DataFrame) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -61,6 +62,17 @@ def test_sobol_indices_of_ishigami_match_the_analytic_ones(tmp_path):
         assert (table[conf] < 0.07).all(), table
         assert (np.abs(table[column].to_numpy() - expected) <= table[conf].to_numpy()).all(), table
     assert (tmp_path / "indices.csv").exists()
+
+
+def test_an_output_that_never_moves_has_no_sobol_indices_and_no_warning(tmp_path):
+    # A difference between two strategies the parameters do not touch is the same at
+    # every point: no variance to share out, so the indices are undefined (NaN), and
+    # SALib is not asked (it divided by zero: 16 RuntimeWarnings in notebook 02).
+    parameters = [Parameter(f"x{i}", 0.0, 1.0) for i in (1, 2, 3)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = _study_folder(tmp_path, "sobol", parameters, 16, lambda v: np.full(len(v), 3.0))
+    assert table[["S1", "S1_conf", "ST", "ST_conf"]].isna().all().all()
 
 
 def test_morris_effects_of_a_linear_function_are_its_slopes_times_the_range(tmp_path):

@@ -29,7 +29,9 @@ the bootstrap standard deviation and the interval the 2.5 / 97.5 % bootstrap per
 
 Unpaired (runs with different seeds, `parksim compare`): the same columns from two
 independent samples, Welch's interval, ``p_better`` the chance that a random replication
-of the strategy beats a random one of the reference, and an independent bootstrap.
+of the strategy beats a random one of the reference, and an independent bootstrap. Only
+the differences between runs are unpaired: two strategies of the same run share their
+seeds, so their difference stays paired (``paired`` as a mapping of strategy to run).
 
 Money in 万元. A metric whose time-series columns are absent (an older run) is left out.
 """
@@ -37,7 +39,7 @@ Money in 万元. A metric whose time-series columns are absent (an older run) is
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -406,7 +408,7 @@ def differences(
     reference: str | None = None,
     *,
     discount_rate: float = 0.0,
-    paired: bool = True,
+    paired: bool | Mapping[str, str] = True,
     seed: int = 0,
     resamples: int = RESAMPLES,
     metrics: Sequence[DifferenceMetric] = DIFFERENCE_METRICS,
@@ -416,7 +418,10 @@ def differences(
     ``metrics`` whose columns the table has and for the tail metrics.
 
     ``paired`` pairs replication i of a strategy with replication i of the reference
-    (right when they share the root seed); pairs are the replications both have.
+    (right when they share the root seed); pairs are the replications both have. As a
+    mapping of each strategy to its seed group (in `parksim compare`, its run), a
+    strategy is paired with the reference when both are of the same group, and compared
+    as an independent sample otherwise.
     ``discount_rate`` (annual) discounts ``npv_net_profit``; ``seed`` seeds the bootstrap.
     """
     names = [str(s) for s in pd.unique(timeseries["strategy"])]
@@ -433,10 +438,11 @@ def differences(
         if name == reference:
             continue
         rng = np.random.default_rng((seed, position))
+        pair = _pairs(paired, name, reference)
         for metric in present:
-            rows.append(_metric_row(name, reference, metric, paths[metric.name], paired))
+            rows.append(_metric_row(name, reference, metric, paths[metric.name], pair))
         x, r = _final(losses[name]), _final(losses[reference])
-        if paired:
+        if pair:
             x, r = _common(x, r)
         for metric_name, statistic, level in TAIL_DIFFERENCES:
             result = tail_difference(
@@ -444,17 +450,24 @@ def differences(
                 r.to_numpy(),
                 statistic,
                 level,
-                paired=paired,
+                paired=pair,
                 resamples=resamples,
                 rng=rng,
             )
             rows.append(
-                _row(name, reference, metric_name, result, "万元", "lower", len(x), paired, True)
+                _row(name, reference, metric_name, result, "万元", "lower", len(x), pair, True)
             )
     out = pd.DataFrame(rows, columns=list(DIFFERENCE_COLUMNS))
     out["breakeven_quarter"] = out["breakeven_quarter"].astype("Int64")
     out["replications"] = out["replications"].astype(np.int64)
     return out
+
+
+def _pairs(paired: bool | Mapping[str, str], name: str, reference: str) -> bool:
+    """Whether the replications of `name` and `reference` pair (see `differences`)."""
+    if isinstance(paired, bool):
+        return paired
+    return paired[name] == paired[reference]
 
 
 def _final(table: pd.DataFrame) -> pd.Series:

@@ -44,6 +44,7 @@ QUANTILES: tuple[tuple[str, float], ...] = (("p5", 0.05), ("p50", 0.50), ("p95",
 #: Per-quarter flows summed over the horizon; reported as ``cum_<column>``.
 CUMULATIVE_METRICS: tuple[str, ...] = (
     "credit_loss",
+    "policy_recoveries",
     "net_interest_income",
     "fee_income",
     "equity_income",
@@ -79,6 +80,10 @@ METRICS: dict[str, str] = {
     # Right after the tail metrics of cum_credit_loss, so RAROC sits beside return_on_risk.
     "mean_capital": "万元",
     "raroc": "share per year",
+    # Credit loss is net of the policy's cover: the gross loss is what the defaults cost
+    # before the risk pool and guarantee pay their part.
+    "cum_gross_credit_loss": "万元",
+    "cum_policy_recoveries": "万元",
     "cum_net_interest_income": "万元",
     "cum_fee_income": "万元",
     "cum_equity_income": "万元",
@@ -193,6 +198,7 @@ def per_replication(timeseries: pd.DataFrame) -> pd.DataFrame:
         per["cum_defaults"] / borrower_quarters.where(borrower_quarters > 0) * 4
     )
     per["cum_fiscal_cost"] = per[[f"cum_{c}" for c in FISCAL_COLUMNS]].sum(axis=1)
+    per["cum_gross_credit_loss"] = per["cum_credit_loss"] + per["cum_policy_recoveries"]
     per["final_pool_remaining"] = g["pool_remaining"].last()
     # RAROC: annual net profit over the mean IRB capital of quarters 1..horizon.
     years = (ts["quarter"] >= 1).groupby([ts[k] for k in KEYS], sort=False).sum() / 4.0
@@ -303,6 +309,10 @@ def summarise(timeseries: pd.DataFrame, reference: str | None = None) -> pd.Data
       operating_cost, pre_tax_profit, tax, net_profit, group_fee_income,
       group_equity_income, group_net_profit, new_loans, operator_revenue) in 万元;
       defaults in loans; listings, failures, entries in firms.
+    - ``cum_policy_recoveries``: what the risk pool and the government guarantee paid
+      the focal bank on its defaults, 万元; ``cum_gross_credit_loss`` = cum_credit_loss +
+      cum_policy_recoveries, the defaults' loss before that cover (defaulted exposure ×
+      LGD), 万元.
     - ``final_npl_ratio``: npl_ratio at the last quarter (share, 0-1).
     - ``peak_exposure`` / ``final_exposure``: maximum / last-quarter exposure, 万元.
     - ``annual_default_rate``: sum(defaults) / sum of the performing borrowers at the

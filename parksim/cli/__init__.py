@@ -61,6 +61,8 @@ exit status:
 PRINTED_COLUMNS = (
     "cum_net_profit_mean",
     "cum_credit_loss_mean",
+    "cum_gross_credit_loss_mean",
+    "cum_policy_recoveries_mean",
     "cum_credit_loss_es99",
     "return_on_risk",
     "final_npl_ratio_mean",

@@ -18,6 +18,8 @@ from parksim.core.sectors import SECTOR_NAMES
 
 #: Units that count things: their columns hold integers.
 COUNT_UNITS: tuple[str, ...] = ("firms", "loans", "0/1")
+#: Units of columns that hold words (a model's name): their columns hold strings.
+TEXT_UNITS: tuple[str, ...] = ("heavy/light",)
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,10 @@ class Column:
 
     @property
     def dtype(self) -> np.dtype:
-        """numpy dtype of a metric column: int64 for counts, float64 for everything else."""
+        """numpy dtype of a metric column: int64 for counts, object (str) for words,
+        float64 for everything else."""
+        if self.unit in TEXT_UNITS:
+            return np.dtype(object)
         return np.dtype(np.int64 if self.unit in COUNT_UNITS else np.float64)
 
 
@@ -60,7 +65,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "focal_tier",
         "tier",
-        "the focal bank's service tier in force (a scheduled move's new tier from its quarter)",
+        "the focal bank's service tier in force: the strategy's bank_tier, a scheduled "
+        "move's new tier from its quarter",
         "risk",
     ),
     Column("exposure", "万元", "focal bank's enterprise-loan balance, performing + NPL", "risk"),
@@ -405,7 +411,14 @@ COLUMNS: tuple[Column, ...] = (
         "operator",
     ),
     Column("operator_leverage", "share", "operator's debt / total assets", "operator"),
-    Column("operator_light", "0/1", "1 when the operator runs the light-asset model", "operator"),
+    Column(
+        "operator_asset_model",
+        "heavy/light",
+        "the operator's asset model in force at quarter end: the strategy's operator_model, "
+        "an adaptive operator's REIT conversion or a scheduled move changes it (named apart "
+        "from the operator_model keyword, which mesa.batch_run rows also carry)",
+        "operator",
+    ),
     Column(
         "operator_in_default",
         "0/1",

@@ -361,15 +361,14 @@ class EnterprisePopulation:
                 continue
             values = columns[col.name]
             if col.per_bank:
-                for b in range(self.n_banks):
-                    data[f"{col.name}_{b}"] = values[:, b]
+                for b, name in enumerate(self.field_names(col)):
+                    data[name] = values[:, b]
             else:
                 data[col.name] = values
         frame = pd.DataFrame(data, index=pd.Index(columns["id"], name="id"))
         for col in self.columns():
             if col.categories:
-                per_bank = [f"{col.name}_{b}" for b in range(self.n_banks)]
-                for name in per_bank if col.per_bank else [col.name]:
+                for name in self.field_names(col):
                     frame[name] = pd.Categorical.from_codes(frame[name], categories=col.categories)
         if self.sector_names:
             frame["sector"] = pd.Categorical.from_codes(
@@ -379,8 +378,16 @@ class EnterprisePopulation:
             frame = frame[frame["stage"].isin(STAGES)]
         return frame
 
+    def field_names(self, col: Column) -> list[str]:
+        """The names a column's values go by in `to_frame` and `get`: its name, or one
+        ``<name>_<bank index>`` per bank for a per-bank column (bank 0 is the focal bank)."""
+        if col.per_bank:
+            return [f"{col.name}_{b}" for b in range(self.n_banks)]
+        return [col.name]
+
     def get(self, enterprise_id: int) -> dict[str, Any]:
-        """One enterprise's attributes as a dict (stage and sector by name)."""
+        """One enterprise's attributes as a dict: the id and a row of `to_frame` (codes
+        by name, a per-bank field as ``<name>_<bank index>``)."""
         row = int(self.rows_of(np.array([enterprise_id]))[0])
         if row >= 0:
             source, index = {c.name: getattr(self, c.name) for c in self.columns()}, row
@@ -388,12 +395,9 @@ class EnterprisePopulation:
             source, index = self._archived_record(enterprise_id)
         record: dict[str, Any] = {}
         for col in self.columns():
-            value = source[col.name][index]
-            if col.categories:
-                named = [_category(col, code) for code in np.atleast_1d(value)]
-                record[col.name] = named if col.per_bank else named[0]
-            else:
-                record[col.name] = value.copy() if col.per_bank else value.item()
+            values = np.atleast_1d(source[col.name][index])
+            for name, value in zip(self.field_names(col), values, strict=True):
+                record[name] = _category(col, value) if col.categories else value.item()
         if self.sector_names:
             record["sector"] = self.sector_names[record["sector"]]
         return record

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from parksim.viz import charts as run_charts
@@ -49,21 +50,90 @@ def morris_chart(
         ecolor="0.6",
         label="parameter (μ* with its 95 % interval)",
     )
-    for _, row in rows.head(LABELLED).iterrows():
-        ax.annotate(
-            row["parameter"],
-            (row["mu_star"], row["sigma"]),
-            fontsize=6,
-            xytext=(3, 2),
-            textcoords="offset points",
-        )
     top = float(np.nanmax([rows["mu_star"].max(), rows["sigma"].max(), 1e-12]))
     ax.plot([0, top], [0, top], ls=":", color="0.5", lw=0.8, label="σ = μ* (interactions)")
     ax.set_xlabel("μ*: mean |elementary effect| over the parameter's range")
     ax.set_ylabel("σ of the elementary effects")
-    return run_charts._finish(
+    fig = run_charts._finish(
         fig, stamp, f"Morris screening · {outcome_label(strategy, versus, metric)}", lang="en"
     )
+    labelled = rows.head(LABELLED)
+    place_labels(ax, labelled["parameter"], labelled["mu_star"], labelled["sigma"])
+    return fig
+
+
+#: Where a point's label may go, tried in order: (dx, dy) directions in points, at growing
+#: distances (LABEL_STEPS_PT); the first place that overlaps no label placed before wins.
+LABEL_DIRECTIONS = ((1, 1), (1, -1), (-1, 1), (-1, -1), (0, 1), (0, -1), (1, 0), (-1, 0))
+LABEL_STEPS_PT = (3.0, 9.0, 16.0, 24.0, 34.0, 46.0)
+
+
+def place_labels(ax, texts, xs, ys, fontsize: float = 6.0) -> list:
+    """Name points without labels overlapping: each label (in the order given, the most
+    important first) takes the first place around its point, near to far, whose box meets
+    no label placed before and stays inside the axes; failing that, the place that
+    overlaps least. A label moved off its point gets a thin leader line.
+
+    Call it once the figure's layout is final: boxes are measured in display space, so
+    the labels stay out of the layout (and are clipped to the axes).
+    """
+    fig = ax.get_figure(root=True)
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)  # a renderer to measure text with (savefig picks its own)
+    fig.draw_without_rendering()  # fix the layout the boxes are measured in
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed, boxes = [], []
+    for text, x, y in zip(texts, xs, ys, strict=True):
+        best = None
+        for step in LABEL_STEPS_PT:
+            for direction in LABEL_DIRECTIONS:
+                label = _label(ax, text, (x, y), direction, step, fontsize)
+                box = label.get_window_extent(renderer)
+                label.remove()
+                cost = sum(_overlap(box, other) for other in boxes) + _outside(box, frame)
+                if best is None or cost < best[0]:
+                    best = (cost, direction, step, box)
+                if cost == 0:
+                    break
+            if best[0] == 0:
+                break
+        _, direction, step, box = best
+        placed.append(_label(ax, text, (x, y), direction, step, fontsize, leader=True))
+        boxes.append(box)
+    return placed
+
+
+def _label(ax, text, xy, direction, step, fontsize, leader=False):
+    """`text` at `step` points from `xy` in `direction` (a leader line if it is moved
+    beyond the nearest step and `leader`)."""
+    dx, dy = direction
+    label = ax.annotate(
+        text,
+        xy,
+        xytext=(dx * step, dy * step),
+        textcoords="offset points",
+        fontsize=fontsize,
+        ha={1: "left", -1: "right", 0: "center"}[dx],
+        va={1: "bottom", -1: "top", 0: "center"}[dy],
+        arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.5", "shrinkA": 0, "shrinkB": 2}
+        if leader and step > LABEL_STEPS_PT[0]
+        else None,
+    )
+    label.set_in_layout(False)
+    return label
+
+
+def _overlap(a, b) -> float:
+    """Area two display boxes share (0 when they only touch)."""
+    width = min(a.x1, b.x1) - max(a.x0, b.x0)
+    height = min(a.y1, b.y1) - max(a.y0, b.y0)
+    return max(0.0, width) * max(0.0, height)
+
+
+def _outside(box, frame) -> float:
+    """Area of `box` outside `frame`."""
+    return box.width * box.height - _overlap(box, frame)
 
 
 def sobol_chart(

@@ -99,7 +99,9 @@ def indices(design: Design, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """Morris (μ*, its interval, σ, μ) or Sobol (S1, ST, intervals) indices of one output.
 
     `y` has one value per design point (NaN where the point failed). With fewer than two
-    complete groups the indices are NaN.
+    complete groups the indices are NaN. So are the Sobol indices of an output that does
+    not vary over the design (a difference between two strategies none of the parameters
+    touch): it has no variance to share out (SALib would divide by zero and warn).
     """
     keep = complete_groups(design, y)
     problem = _problem(design.names)
@@ -119,7 +121,7 @@ def indices(design: Design, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
         )
     else:
         columns = ["S1", "S1_conf", "ST", "ST_conf"]
-        if groups < 2:
+        if groups < 2 or np.ptp(y[keep]) == 0:
             return _empty(design.names, columns)
         result = sobol_analyze.analyze(
             problem,
