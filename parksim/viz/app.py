@@ -203,6 +203,7 @@ GROUPS = {
     "equity": "equity rounds",
     "lending": "lending",
     "income": "bank income",
+    "group": "group equity vehicle",
     "credit": "credit risk",
     "operator": "park operator",
     "tiers": "service tiers (bank)",

@@ -451,6 +451,10 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
     # differences.csv's metrics (parksim.analysis.differences)
     "npv_net_profit": ("NPV of net profit", "万元 at quarter 0"),
     "cum_banking_profit": ("Cumulative banking profit", "万元"),
+    "npv_group_net_profit": ("NPV of group net profit", "万元 at quarter 0"),
+    "cum_gross_credit_loss": ("Cumulative gross credit loss", "万元"),
+    "cum_policy_recoveries": ("Cumulative policy recoveries", "万元"),
+    "operator_asset_model": ("Operator's asset model", "heavy/light"),
     "cum_expected_loss": ("Cumulative expected loss", "万元"),
     "final_raroc": ("RAROC at the horizon", "share per year"),
     # the P&L columns summed over the horizon
@@ -461,6 +465,8 @@ METRIC_LABELS: dict[str, tuple[str, str]] = {
             ("tax", "Income tax"),
             ("group_net_profit", "Group net profit"),
             ("group_equity_income", "Group equity income"),
+            ("group_equity_fv_income", "Group equity income, fair-value view"),
+            ("group_fee_income", "Group securities affiliate's sponsor and underwriting fees"),
             ("interest_income", "Interest income"),
             ("interest_expense", "Interest expense"),
             ("head_office_cost", "Head-office cost allocation"),
@@ -605,6 +611,15 @@ METRIC_ZH: dict[str, str] = {
     "Cumulative interest income": "累计利息收入",
     "Cumulative interest expense": "累计利息支出",
     "Cumulative head-office cost allocation": "累计总行费用分摊",
+    "Cumulative group equity income, fair-value view": "累计集团股权投资收益（公允价值口径）",
+    "Cumulative group securities affiliate's sponsor and underwriting fees": (
+        "累计集团券商子公司保荐与承销收入"
+    ),
+    "NPV of group net profit": "集团净利润现值",
+    "Cumulative gross credit loss": "累计信用损失（政策代偿前）",
+    "Cumulative policy recoveries": "累计政策性代偿",
+    "Operator's asset model": "运营方资产模式",
+    "heavy/light": "重/轻资产",
     **{f"Enterprises: {w[0]}": f"{w[1]}企业数" for w in STAGE_WORDS.values()},
     **{f"Loan balance: {w[0]} firms": f"对{w[1]}企业的贷款余额" for w in STAGE_WORDS.values()},
     **{f"Borrowers: {w[0]} firms": f"{w[1]}借款企业" for w in STAGE_WORDS.values()},
@@ -636,6 +651,7 @@ UNITS: dict[str, tuple[str, float, int, int, str]] = {
     "tier": ("tier", 1.0, 1, 1, "tier"),
     "standard normal": ("standard deviations", 1.0, 2, 2, "standard deviations"),
     "quarter": ("quarter", 1.0, 0, 0, "quarters"),
+    "heavy/light": ("heavy/light", 1.0, 0, 0, "heavy/light"),
 }
 UNITS_ZH: dict[str, str] = {
     "%": "%",
@@ -673,8 +689,13 @@ METRIC_TITLES = {
     for name in (
         "cum_net_profit",
         "npv_net_profit",
+        "cum_pre_tax_profit",
         "cum_banking_profit",
         "cum_equity_income",
+        "cum_group_net_profit",
+        "npv_group_net_profit",
+        "cum_group_equity_income",
+        "cum_group_equity_fv_income",
         "cum_credit_loss",
         "cum_credit_loss_es95",
         "cum_credit_loss_es99",
