@@ -50,6 +50,7 @@ from parksim.core.sectors import SECTOR_NAMES, SectorArrays
 from parksim.core.streams import Streams, stream_ids_of
 from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditRiskEngine
+from parksim.credit.stress import NO_STRESS, StressQuarter, stress_schedule
 from parksim.enterprises.entry import (
     cdf_of,
     draw_firms,
@@ -275,6 +276,10 @@ class ParkModel(mesa.Model):
         self.group_quarters: list[GroupQuarter | None] = [None] * len(self.banks)
         self.group_fv_income = [0.0] * len(self.banks)
         self.macro = 0.0
+        # The stress path this strategy runs (its own or the scenario's), by quarter.
+        self.stress_path = self.config.stress_of(self.strategy)
+        self._stress = stress_schedule(self.stress_path, self.config.horizon)
+        self.stress_now: StressQuarter = NO_STRESS
         self.last_gains: Gains | None = None
         # Room for the park to double before its columns are copied to larger buffers.
         capacity = 2 * self.config.park.enterprises + BUFFER_HEADROOM_ROWS
@@ -407,8 +412,9 @@ class ParkModel(mesa.Model):
         """Advance the park by one quarter: the schedule in the module docstring."""
         self.quarter += 1
         self._take_scheduled_changes()
+        self._take_stress()
         self._open_books()
-        factors = self.credit_engine.draw_factors(self.streams.macro)
+        factors = self.credit_engine.draw_factors(self.streams.macro, self.stress_now.macro_shift)
         self.macro = float(factors.macro)
         entries = self._enter()
         self._service_loans()
@@ -437,6 +443,23 @@ class ParkModel(mesa.Model):
             self.operator.change_model(due.operator_model)
         if due.policy:
             self.adopt_policy(replace(self.policy, **due.policy))
+
+    def _take_stress(self) -> None:
+        """This quarter's stress (credit/stress.py): its loan-rate shift prices the
+        quarter's loans; the macro shift, IPO window, valuations and funding cost are read
+        where they act."""
+        q = self.quarter
+        self.stress_now = self._stress[q] if q < len(self._stress) else NO_STRESS
+        lending = self.config.lending
+        shift = self.stress_now.loan_rate_shift
+        priced = replace(lending, base_rate=lending.base_rate + shift) if shift else lending
+        if self.loan_market.lending != priced:
+            self.loan_market = replace(self.loan_market, lending=priced)
+
+    @property
+    def funding_cost(self) -> float:
+        """The banks' annual funding cost this quarter: the scenario's plus the stress's."""
+        return self.config.lending.funding_cost + self.stress_now.funding_cost_shift
 
     def _open_books(self) -> None:
         """New ledgers; performing borrowers at quarter start (the default-rate base)."""
@@ -483,7 +506,7 @@ class ParkModel(mesa.Model):
         return count
 
     def _service_loans(self) -> None:
-        funding = self.config.lending.funding_cost
+        funding = self.funding_cost
         # Defaulted development loans in workout earn nothing and still cost funding.
         rate = 0.0 if self.operator.in_default else self.operator.params.development_loan_rate
         loan_book.service(self.enterprises, self.banks, funding)
@@ -542,10 +565,17 @@ class ParkModel(mesa.Model):
             relocation,
             self.streams.firms,
             self.quarter,
-            ipo_open=ipo_window_open(self.config.equity, self.macro),
+            ipo_open=self._ipo_open(),
         )
         follow_revenue(pop.valuation, pop.size, size_before, pop.stage)
         return events, stage_before
+
+    def _ipo_open(self) -> bool:
+        """The IPO window this quarter: forced by the stress path, else the model's rule."""
+        forced = self.stress_now.ipo_window
+        if forced is not None:
+            return forced == "open"
+        return ipo_window_open(self.config.equity, self.macro)
 
     def _update_failure_pd(self) -> None:
         """Each firm's quarterly PD and its default threshold Φ⁻¹(PD)."""
@@ -574,7 +604,9 @@ class ParkModel(mesa.Model):
             self.quarter,
             cfg.income,
         )
-        multiples = exit_multiples(cfg.income, cfg.equity, self.macro)
+        listing, acquisition = exit_multiples(cfg.income, cfg.equity, self.macro)
+        valuation = self.stress_now.valuation_factor
+        multiples = (listing * valuation, acquisition * valuation)
         lockup = cfg.group.lockup_quarters
         gains = realise_stakes(pop, events, multiples, self.quarter, lockup)
         self.last_gains = gains  # for analysis: every sale's gain of the quarter
@@ -591,7 +623,7 @@ class ParkModel(mesa.Model):
         held = cost_by_bank(pop.bank_stake_cost).tolist()
         marks = mark_to_model(
             StakeColumns.of(pop),
-            pop.valuation,
+            pop.valuation * self.stress_now.valuation_factor,
             pop.pd,
             pop.stage,
             1.0 if at_bank else group.group_share,
@@ -617,7 +649,7 @@ class ParkModel(mesa.Model):
     def _earn_income(self, events: LifecycleEvents) -> None:
         """Fees, personal finance and costs; NPLs past their workout are written off."""
         pop, cfg, q = self.enterprises, self.config, self.quarter
-        funding = cfg.lending.funding_cost
+        funding = self.funding_cost
         earn_income(pop, self.banks, cfg.income, events, self.streams.firms, q, funding)
         loan_book.write_off(pop, self.banks, q, cfg.credit.workout_quarters)
 

@@ -238,24 +238,32 @@ class CreditRiskEngine:
         self._persistence = params.macro_persistence
         self._innovation = math.sqrt(1.0 - params.macro_persistence**2)
         self._macro: float | None = None  # last quarter's macro factor; None before the first
+        # The unstressed AR(1) state: a stress shift moves the quarter's factor, not the cycle.
+        self._macro_cycle: float | None = None
 
     def __repr__(self) -> str:
         return f"CreditRiskEngine(params={self.params!r}, n_sectors={self.n_sectors})"
 
-    def draw_factors(self, rng: np.random.Generator) -> FactorDraw:
+    def draw_factors(self, rng: np.random.Generator, shift: float = 0.0) -> FactorDraw:
         """Draw the next quarter's factors: consumes exactly ``1 + n_sectors`` normals.
 
         The first normal is the macro factor's innovation η_t, the rest are sector factors
         0..n_sectors-1. The macro factor is φ·Z_{t−1} + √(1 − φ²)·η_t; the first quarter
         starts from the stationary distribution (Z_1 = η_1), so Z_t ~ N(0, 1) every
         quarter. With φ = 0 the macro factor is η_t exactly.
+
+        `shift` (a stress path's ``macro_shift``, in standard deviations) is added to this
+        quarter's factor only: the AR(1) runs on the unshifted factor, so the quarter's
+        factor is N(shift, 1) and the quarters after a stress are drawn as without it.
+        The draws consumed do not depend on the shift.
         """
         z = rng.standard_normal(1 + self.n_sectors)
-        macro = float(z[0])
-        if self._macro is not None:
-            macro = self._persistence * self._macro + self._innovation * macro
-        self._macro = macro
-        return FactorDraw(macro=macro, sector=z[1:])
+        cycle = float(z[0])
+        if self._macro_cycle is not None:
+            cycle = self._persistence * self._macro_cycle + self._innovation * cycle
+        self._macro_cycle = cycle
+        self._macro = cycle + shift
+        return FactorDraw(macro=self._macro, sector=z[1:])
 
     @property
     def macro_factor(self) -> float | None:

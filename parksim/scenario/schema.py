@@ -16,6 +16,7 @@ from parksim.banks.tiers import TIERS, Tier
 from parksim.core.codes import STAGES
 from parksim.core.sectors import SECTOR_NAMES
 from parksim.credit import CreditParams
+from parksim.credit.stress import StressPath
 from parksim.enterprises.entry import FirmProfileParams
 from parksim.enterprises.equity import EquityMarketParams
 from parksim.enterprises.lifecycle import LifecycleParams
@@ -135,6 +136,14 @@ class Strategy:
         },
     )
 
+    stress: StressPath | None = field(
+        default=None,
+        metadata={
+            "help": "[strategies.stress]: this strategy's stress path; replaces the "
+            "scenario's [stress] (absent: the scenario's)"
+        },
+    )
+
     def __post_init__(self) -> None:
         quarters = [change.quarter for change in self.changes]
         if quarters != sorted(set(quarters)):
@@ -187,6 +196,13 @@ class Scenario:
             "assumption: a bank's cost of equity, 4-12 %",
         },
     )
+    stress: StressPath = field(
+        default_factory=StressPath,
+        metadata={
+            "help": "[stress]: a stress path every strategy runs (a preset, own "
+            "[[stress.periods]], or both) unless it has its own [strategies.stress]"
+        },
+    )
     tiers: dict[str, dict[str, Any]] = field(
         default_factory=dict,
         metadata={
@@ -215,6 +231,10 @@ class Scenario:
         bank_names = [b.name for b in self.banks]
         if len(set(bank_names)) != len(bank_names):
             raise ValueError("bank names must be unique")
+
+    def stress_of(self, strategy: Strategy) -> StressPath:
+        """The stress path `strategy` runs: its own, else the scenario's."""
+        return strategy.stress if strategy.stress is not None else self.stress
 
     def strategy(self, name: str) -> Strategy:
         """The strategy called `name`."""

@@ -92,6 +92,7 @@ UNITS = frozenset(
         "log IP per unit of quality",
         "sd of log",
         "sd of the macro factor",
+        "percentage points",
         "log multiple per sd of the macro factor",
         "multiple of the sector's share of the park's firms",
     }
