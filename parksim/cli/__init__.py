@@ -33,6 +33,13 @@ from parksim.cli.common import (
 )
 from parksim.cli.sensitivity import add_arguments as add_sensitivity_arguments
 from parksim.cli.sensitivity import sensitivity_command
+from parksim.cli.stress import (
+    add_reverse_arguments,
+    add_run_arguments,
+    reverse_stress_command,
+    stress_problem,
+    with_stress,
+)
 from parksim.ensemble.executors import EXECUTOR_KINDS, Workers
 from parksim.ensemble.folders import FolderUnwritable, ResultsFolderError, disk_problem
 from parksim.results import RunResult
@@ -144,6 +151,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         help="write the tables only, no figures/ (draw them later with `parksim plot`)",
     )
 
+    add_run_arguments(run)
+
     validate = command("validate", "check a scenario file without running")
     validate.add_argument("scenario", type=Path, help="scenario TOML file")
 
@@ -209,6 +218,12 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     )
     add_sensitivity_arguments(sensitivity)
 
+    reverse = command(
+        "reverse-stress",
+        "the smallest severity of a stress preset at which a strategy stops beating its reference",
+    )
+    add_reverse_arguments(reverse)
+
     app = command("app", "watch one park run in the browser (Mesa + Solara; the app extra)")
     app.description = """\
 Serve a page of one park as it runs, at http://HOST:PORT/: enterprises by stage,
@@ -236,6 +251,7 @@ the server. Needs the app extra: pip install -e ".[app]"."""
         "plot": plot,
         "report": report,
         "app": app,
+        "reverse-stress": reverse,
     }
 
 
@@ -269,12 +285,21 @@ def _command(args: argparse.Namespace) -> int:
         return _compare(args)
     if args.command == "sensitivity":
         return sensitivity_command(args)
+    if args.command == "reverse-stress":
+        return reverse_stress_command(args)
     if args.command == "differences":
         return _differences(args)
     if args.command == "plot":
         return _plot(args)
     if args.command == "report":
         return _report(args)
+    if (
+        args.command == "run"
+        and args.stress is not None
+        and (args.resume is not None or _names_a_run(args))
+    ):
+        print("parksim run: --stress: a rerun or resumed run keeps its stress", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.command == "run" and _names_a_run(args):
         return _rerun(args)
     if args.command == "run" and args.resume is not None:
@@ -336,7 +361,12 @@ def _run(scenario, args: argparse.Namespace) -> int:
     from parksim.ensemble.folders import default_run_folder, iso_time
     from parksim.results import run
 
-    problem = executor_problem(args) or _run_problem(args) or _reference_problem(args, scenario)
+    problem = (
+        executor_problem(args)
+        or _run_problem(args)
+        or _reference_problem(args, scenario)
+        or stress_problem(args)
+    )
     if problem:
         print(f"parksim: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -344,6 +374,7 @@ def _run(scenario, args: argparse.Namespace) -> int:
         # The reference changes no number of a run, only what differences.csv pairs with;
         # the manifest's scenario records it, so the folder reloads the same.
         scenario = dataclasses.replace(scenario, reference=args.reference)
+    scenario = with_stress(scenario, args)
     seed = scenario.seed if args.seed is None else args.seed
     out = args.out or default_run_folder(args.results, scenario, seed, iso_time(time.time()))
 

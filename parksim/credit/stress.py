@@ -53,9 +53,7 @@ class StressPeriod:
     """One period of a stress path: quarters ``from_quarter``..``to_quarter`` inclusive."""
 
     from_quarter: int = field(metadata={"min": 1, "help": "first quarter of the period"})
-    to_quarter: int = field(
-        metadata={"min": 1, "help": "last quarter of the period (inclusive)"}
-    )
+    to_quarter: int = field(metadata={"min": 1, "help": "last quarter of the period (inclusive)"})
     macro_shift: float = field(
         default=0.0,
         metadata={
@@ -130,8 +128,7 @@ class StressPath:
     preset: str = field(
         default="",
         metadata={
-            "help": "a named path of parksim/data/stress_presets.toml (mild, severe); "
-            "empty: none"
+            "help": "a named path of parksim/data/stress_presets.toml (mild, severe); empty: none"
         },
     )
     severity: float = field(
@@ -159,9 +156,7 @@ class StressPath:
             )
         if not math.isfinite(self.severity):
             raise ValueError(f"severity must be finite, got {self.severity!r}")
-        quarters = sorted(
-            (p.from_quarter, p.to_quarter) for p in self.resolved()
-        )
+        quarters = sorted((p.from_quarter, p.to_quarter) for p in self.resolved())
         for (_, end), (start, _) in zip(quarters, quarters[1:], strict=False):
             if start <= end:
                 raise ValueError(
