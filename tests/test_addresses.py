@@ -32,7 +32,7 @@ STRATEGY = BASELINE.strategies[0]
 # (must name a strategy), a pool share without a pool.
 UNSETTABLE = re.compile(
     r"park\.(sector_mix|stage_mix|entrant_stage_mix)(\..*)?|tiers\.\d\.0\.products\[\d+\]"
-    r"|reference|policy\.risk_pool_share|group\.holder"
+    r"|reference|policy\.risk_pool_share|group\.holder|stress\.preset"
 )
 
 
