@@ -29,6 +29,7 @@ from parksim.credit.stress import (
 from parksim.model import ParkModel
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario, scenario_from_dict
+from parksim.scenario.validate import to_dict
 
 UPGRADE = ROOT / "scenarios" / "upgrade_paths.toml"
 
@@ -227,6 +228,21 @@ def test_bad_stress_names_file_place_and_field(stress, key, says):
         scenario_from_dict(_scenario_dict(stress=stress), file="x.toml")
     text = str(error.value)
     assert f"x.toml: {key}" in text and says in text
+
+
+def test_stress_after_the_horizon_is_refused_and_a_stressed_scenario_round_trips():
+    data = _scenario_dict()
+    data["stress"] = {"periods": [{"from_quarter": 41, "to_quarter": 44}]}
+    with pytest.raises(ScenarioError, match="after the horizon"):
+        scenario_from_dict(data, file="x.toml")
+    data["stress"] = {
+        "preset": "mild",
+        "start_quarter": 5,
+        "periods": [{"from_quarter": 30, "to_quarter": 31, "ipo_window": "shut"}],
+    }
+    scenario = scenario_from_dict(data, file="x.toml")
+    assert scenario_from_dict(to_dict(scenario)) == scenario
+    assert scenario.stress.resolved()[-1].ipo_window == "shut"
 
 
 # --- the command line -----------------------------------------------------------------------

@@ -228,6 +228,15 @@ class Scenario:
                     f"strategy {strategy.name!r}: changes in quarters {late} come after the "
                     f"horizon ({self.horizon} quarters)"
                 )
+        for where, path in [("stress", self.stress)] + [
+            (f"strategy {s.name!r}: stress", s.stress) for s in self.strategies if s.stress
+        ]:
+            late = [p.from_quarter for p in path.periods if p.from_quarter > self.horizon]
+            if late:
+                raise ValueError(
+                    f"{where}: periods start in quarters {late}, after the horizon "
+                    f"({self.horizon} quarters)"
+                )
         bank_names = [b.name for b in self.banks]
         if len(set(bank_names)) != len(bank_names):
             raise ValueError("bank names must be unique")
