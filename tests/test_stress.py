@@ -12,9 +12,8 @@ import tomllib
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from conftest import ROOT
+from scipy import stats
 
 from parksim.analysis.reverse_stress import find_threshold, metric_value, reverse_stress
 from parksim.cli import EXIT_BAD_INPUT, EXIT_OK, main

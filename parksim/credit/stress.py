@@ -23,6 +23,7 @@ window is kept for any s > 0 and dropped at s = 0.
 
 from __future__ import annotations
 
+import itertools
 import math
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -157,7 +158,7 @@ class StressPath:
         if not math.isfinite(self.severity):
             raise ValueError(f"severity must be finite, got {self.severity!r}")
         quarters = sorted((p.from_quarter, p.to_quarter) for p in self.resolved())
-        for (_, end), (start, _) in zip(quarters, quarters[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(quarters):
             if start <= end:
                 raise ValueError(
                     f"periods overlap in quarter {start} (the preset's periods count, moved "
