@@ -15,6 +15,9 @@ from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
 from parksim.scenario.schema import Scenario
 
+# `--preset scenario`: scale the scenario's own [stress] rather than a named preset.
+SCENARIO_PATH = "scenario"
+
 
 def add_run_arguments(run: argparse.ArgumentParser) -> None:
     """`--stress` and `--stress-start` of `parksim run`."""
@@ -63,8 +66,8 @@ def add_reverse_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset",
         default="severe",
-        help=f"the stress path whose severity is scaled ({', '.join(preset_names())}; "
-        "default severe)",
+        help=f"the stress path whose severity is scaled: a preset ({', '.join(preset_names())}; "
+        "default severe) or `scenario` for the scenario's own [stress]",
     )
     parser.add_argument(
         "--stress-start", type=int, default=1, metavar="QUARTER", help="preset's first quarter"
@@ -102,7 +105,11 @@ def reverse_stress_command(args: argparse.Namespace) -> int:
     if problem:
         print(f"parksim reverse-stress: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    path = StressPath(preset=args.preset, start_quarter=args.stress_start)
+    path = (
+        scenario.stress
+        if args.preset == SCENARIO_PATH
+        else StressPath(preset=args.preset, start_quarter=args.stress_start)
+    )
     try:
         result = reverse_stress(
             scenario,
@@ -134,8 +141,12 @@ def _reverse_problem(args: argparse.Namespace, scenario: Scenario, reference: st
             return f"{option}: expected one of {', '.join(names)}, got {name!r}"
     if args.strategy == reference:
         return "--strategy and --reference must differ"
-    if args.preset not in load_presets():
-        return f"--preset: expected one of {', '.join(preset_names())}, got {args.preset!r}"
+    if args.preset == SCENARIO_PATH:
+        if not scenario.stress.active:
+            return "--preset scenario: the scenario has no [stress] to scale"
+    elif args.preset not in load_presets():
+        choices = ", ".join((*preset_names(), SCENARIO_PATH))
+        return f"--preset: expected one of {choices}, got {args.preset!r}"
     if args.replications < 2:
         return f"--replications: expected at least 2, got {args.replications}"
     if args.workers < 1:
