@@ -278,6 +278,7 @@ def test_reverse_stress_command(tmp_path, capsys):
     assert result["reference"] == "stay_1_heavy" and result["evaluations"]
     assert main([*args, "--reference", "nope"]) == EXIT_BAD_INPUT
     assert main([*args, "--metric", "cum_nothing"]) == EXIT_BAD_INPUT
+    assert main([*args, "--preset", "scenario"]) == EXIT_BAD_INPUT  # it has no [stress]
     assert "nope" in capsys.readouterr().err
 
 
