@@ -126,7 +126,11 @@ def reverse_stress_command(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"parksim reverse-stress: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(result.table().round(1).to_string(index=False))
+    print(
+        result.table()
+        .round({"severity": 3, "mean": 1, "ci_low": 1, "ci_high": 1})
+        .to_string(index=False)
+    )
     print(_verdict(result, args, reference))
     if args.out is not None:
         args.out.write_text(json.dumps(_as_json(result, args, reference), indent=2) + "\n")
