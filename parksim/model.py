@@ -444,23 +444,6 @@ class ParkModel(mesa.Model):
         if due.policy:
             self.adopt_policy(replace(self.policy, **due.policy))
 
-    def _take_stress(self) -> None:
-        """This quarter's stress (credit/stress.py): its loan-rate shift prices the
-        quarter's loans; the macro shift, IPO window, valuations and funding cost are read
-        where they act."""
-        q = self.quarter
-        self.stress_now = self._stress[q] if q < len(self._stress) else NO_STRESS
-        lending = self.config.lending
-        shift = self.stress_now.loan_rate_shift
-        priced = replace(lending, base_rate=lending.base_rate + shift) if shift else lending
-        if self.loan_market.lending != priced:
-            self.loan_market = replace(self.loan_market, lending=priced)
-
-    @property
-    def funding_cost(self) -> float:
-        """The banks' annual funding cost this quarter: the scenario's plus the stress's."""
-        return self.config.lending.funding_cost + self.stress_now.funding_cost_shift
-
     def _open_books(self) -> None:
         """New ledgers; performing borrowers at quarter start (the default-rate base)."""
         self._refresh_tiers()
@@ -569,6 +552,23 @@ class ParkModel(mesa.Model):
         )
         follow_revenue(pop.valuation, pop.size, size_before, pop.stage)
         return events, stage_before
+
+    def _take_stress(self) -> None:
+        """This quarter's stress (credit/stress.py): its loan-rate shift prices the
+        quarter's loans; the macro shift, IPO window, valuations and funding cost are read
+        where they act."""
+        q = self.quarter
+        self.stress_now = self._stress[q] if q < len(self._stress) else NO_STRESS
+        lending = self.config.lending
+        shift = self.stress_now.loan_rate_shift
+        priced = replace(lending, base_rate=lending.base_rate + shift) if shift else lending
+        if self.loan_market.lending != priced:
+            self.loan_market = replace(self.loan_market, lending=priced)
+
+    @property
+    def funding_cost(self) -> float:
+        """The banks' annual funding cost this quarter: the scenario's plus the stress's."""
+        return self.config.lending.funding_cost + self.stress_now.funding_cost_shift
 
     def _ipo_open(self) -> bool:
         """The IPO window this quarter: forced by the stress path, else the model's rule."""
