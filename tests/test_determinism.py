@@ -92,8 +92,8 @@ def record_factors(model: ParkModel) -> list[tuple[float, ...]]:
     drawn: list[tuple[float, ...]] = []
     draw = model.credit_engine.draw_factors
 
-    def recording(rng: np.random.Generator):
-        factors = draw(rng)
+    def recording(rng: np.random.Generator, *shift: float):
+        factors = draw(rng, *shift)
         drawn.append((factors.macro, *factors.sector))
         return factors
 
