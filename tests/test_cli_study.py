@@ -1,5 +1,5 @@
 """`parksim plot STUDY_DIR`, a study's wide design matrix, and resuming a study with its
-worker count (issue 24)."""
+worker count."""
 
 from __future__ import annotations
 
