@@ -85,7 +85,7 @@ class IncomeParams:
         },
     )
     ipo_advisory_fee: float = field(
-        default=0.0015,
+        default=0.0012,
         metadata={
             **SHARE,
             "help": "the bank's own IPO financial-advisory fee (企业改制上市财务顾问, §六(一)2) "
@@ -111,7 +111,7 @@ class IncomeParams:
         },
     )
     referral_share: float = field(
-        default=0.15,
+        default=0.12,
         metadata={
             **SHARE,
             "help": "share of the group affiliate's fee on a mandate the bank refers that the "

@@ -47,7 +47,7 @@ class LendingParams:
         default=0.018, metadata={**RATE, "help": "bank's annual funding cost (assumption)"}
     )
     margin: float = field(
-        default=0.004616,  # calibrated: inclusive small-business loan rate
+        default=0.001466,  # calibrated: inclusive small-business loan rate
         metadata={**RATE, "help": "annual spread over LPR + expected loss"},
     )
     max_rate: float = field(
