@@ -100,8 +100,10 @@ def test_a_bank_without_a_rule_never_follows() -> None:
     assert path["tier"] == [1.0] * 20
 
 
-def test_a_follower_already_at_the_focal_tier_answers_with_its_price_alone() -> None:
-    follower = BankSpec("B", tier=2.0, follow_lag_quarters=2, follow_margin_cut=0.003)
+def test_a_follower_already_at_the_focal_tier_answers_with_price_and_appetite() -> None:
+    follower = BankSpec(
+        "B", tier=2.0, follow_lag_quarters=2, follow_margin_cut=0.003, follow_max_expected_loss=0.03
+    )
     moves = StrategyMoves((focal_move(4),), {}, [follower])
     others = [(2.0, TWO)]
     for quarter in range(1, 8):
@@ -109,8 +111,31 @@ def test_a_follower_already_at_the_focal_tier_answers_with_its_price_alone() -> 
         move = due.competitors[0]
         assert move.tier is None and move.investment == 0.0  # no move, no cost
         others = [(2.0, move.spec or others[0][1])]
-        assert others[0][1].margin_cut == (0.003 if quarter >= 6 else 0.0)
+        answered = quarter >= 6
+        assert others[0][1].margin_cut == (0.003 if answered else 0.0)
+        assert others[0][1].max_expected_loss == (0.03 if answered else TWO.max_expected_loss)
         assert others[0][1].attraction == TWO.attraction
+
+
+def test_a_followers_appetite_phases_in_with_its_ramp_and_its_price_cut_at_once() -> None:
+    follower = BankSpec(
+        "B",
+        follow_lag_quarters=1,
+        follow_ramp_quarters=2,
+        follow_margin_cut=0.001,
+        follow_max_expected_loss=0.04,
+    )
+    moves = StrategyMoves((focal_move(2),), {}, [follower])
+    others, appetite, cuts = [(1.0, ONE)], [], []
+    for quarter in range(1, 6):
+        move = moves.due(quarter, 1.0, ONE, others).competitors[0]
+        others = [(move.tier or others[0][0], move.spec or others[0][1])]
+        appetite.append(others[0][1].max_expected_loss)
+        cuts.append(others[0][1].margin_cut)
+    # From 1.0's 0.018 to 0.04: half the way in quarter 3, all of it from quarter 4.
+    low = ONE.max_expected_loss
+    assert appetite == pytest.approx([low, low, low + (0.04 - low) / 2, 0.04, 0.04])
+    assert cuts == [0.0, 0.0, 0.001, 0.001, 0.001]
 
 
 def test_a_competitors_own_change_takes_effect_in_its_quarter_with_its_investment() -> None:

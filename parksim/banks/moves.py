@@ -14,7 +14,8 @@ change also books a one-off `investment` (万元) in its quarter.
 The other banks move by the same rule (`BankMoves`): on their own schedule
 (`[[banks.changes]]`), and in response to the focal bank (`follow_lag_quarters` after each
 of its moves they move to its new tier, never down, and may cut their loan margin at once,
-`follow_margin_cut`; docs/model.md §7.12).
+`follow_margin_cut`, and change their appetite, `follow_max_expected_loss`; docs/model.md
+§7.12).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class TierMove:
     investment: float | None  # 万元; None: the upgrade_investment of the tiers climbed
     ramp_quarters: int  # quarters over which the new capabilities phase in; 0 = at once
     margin_cut: float | None = None  # the bank's margin cut from the move on; None: keeps its own
+    max_expected_loss: float | None = None  # its appetite from the move on; None: its tier's
     response: bool = False  # a response to the focal bank: never a move down
 
 
@@ -125,17 +127,22 @@ class BankMoves:
         return due
 
     def _take(self, move: TierMove, quarter: int, tier: float, spec: TierSpec) -> TierDue:
-        cut = spec.margin_cut if move.margin_cut is None else move.margin_cut
+        # The price (and appetite) the bank sets with the move.
+        terms: dict[str, float] = {
+            "margin_cut": spec.margin_cut if move.margin_cut is None else move.margin_cut
+        }
+        if move.max_expected_loss is not None:
+            terms["max_expected_loss"] = move.max_expected_loss
         if move.response and move.tier <= tier:
-            # Already at (or above) the focal bank's tier: the response is its price alone.
+            # Already at (or above) the focal bank's tier: it answers with price and appetite.
             if self.ramp is not None:
-                self.ramp.target = dataclasses.replace(self.ramp.target, margin_cut=cut)
-            return TierDue(spec=dataclasses.replace(spec, margin_cut=cut))
+                self.ramp.target = dataclasses.replace(self.ramp.target, **terms)
+            return TierDue(spec=dataclasses.replace(spec, **terms))
         investment = move.investment
         if investment is None:
             investment = upgrade_investment(tier, move.tier, self.tier_changes)
         target = tier_spec(move.tier, self.tier_changes.get(f"{move.tier:.1f}"))
-        target = dataclasses.replace(target, margin_cut=cut)
+        target = dataclasses.replace(target, **terms)
         self.ramp = TierRamp(spec, target, quarter, move.ramp_quarters)
         return TierDue(tier=move.tier, investment=investment)
 
@@ -143,8 +150,9 @@ class BankMoves:
 class CompetitorMoves:
     """The other banks' moves: each one's own `[[banks.changes]]` and its response to the
     focal bank's moves (`BankSpec.follow_lag_quarters`, `follow_ramp_quarters`,
-    `follow_margin_cut`): `lag` quarters after the focal bank moves, a follower moves to
-    the focal bank's new tier (never down) and cuts its margin."""
+    `follow_margin_cut`, `follow_max_expected_loss`): `lag` quarters after the focal bank
+    moves, a follower moves to the focal bank's new tier (never down), cuts its margin and
+    sets its appetite."""
 
     def __init__(self, banks: Sequence[Any], tier_changes: Mapping[str, Mapping[str, Any]]) -> None:
         self.banks = tuple(banks)  # BankSpecs of the competitors, in model order
@@ -167,6 +175,7 @@ class CompetitorMoves:
                         None,
                         bank.follow_ramp_quarters,
                         bank.follow_margin_cut,
+                        bank.follow_max_expected_loss,
                         response=True,
                     )
                 )

@@ -127,6 +127,20 @@ class BankSpec:
         },
     )
 
+    follow_max_expected_loss: float | None = field(
+        default=None,
+        metadata={
+            "unit": "probability",
+            "min": 0.0,
+            "max": 1.0,
+            "help": "the follower's appetite from its response on (its max_expected_loss, "
+            "the highest annual expected-loss rate it approves); absent: its tier's. "
+            "Assumption: tier 2.0's 0.025 (a specialised sub-branch) to 0.04, the regulator "
+            "tolerating an inclusive small-firm NPL ratio up to 3 points above a bank's "
+            "average (docs/model.md §7.5, §7.12)",
+        },
+    )
+
     def __post_init__(self) -> None:
         quarters = [change.quarter for change in self.changes]
         if quarters != sorted(set(quarters)):
