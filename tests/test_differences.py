@@ -324,3 +324,30 @@ def test_every_difference_metric_has_a_title_in_both_languages() -> None:
     names = [m.name for m in diff.DIFFERENCE_METRICS] + [t[0] for t in diff.TAIL_DIFFERENCES]
     for name in names:
         assert "_" not in metric_title(name, "en") and metric_title(name, "zh"), name
+
+
+def test_a_difference_fan_does_not_pair_strategies_of_runs_with_other_seeds() -> None:
+    # Two runs with other seeds: the reference a/x has 3 replications, b/y has 2. Their
+    # replications do not pair, so b/y's panel shows the difference of the means with
+    # Welch's interval and no band of replication-by-replication differences.
+    from matplotlib.collections import PolyCollection
+
+    from parksim.viz.difference_charts import difference_fan
+
+    rows = []
+    for strategy, profits in (("a/x", (10.0, 20.0, 30.0)), ("b/y", (50.0, 70.0))):
+        for replication, profit in enumerate(profits):
+            for quarter in range(3):
+                rows.append((strategy, replication, quarter, profit if quarter else 0.0))
+    ts = pd.DataFrame(rows, columns=["strategy", "replication", "quarter", "net_profit"])
+    ts["strategy"] = pd.Categorical(ts["strategy"], categories=["a/x", "b/y"])
+    fig = difference_fan(ts, "stamp", reference="a/x", paired={"a/x": "a", "b/y": "b"})
+    panel = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("b/y"))
+    bands = [c for c in panel.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 1  # the interval of the mean only
+    mean = panel.lines[0].get_ydata()
+    # Cumulative by quarter 2: b/y 2 × (60) = 120 on average, a/x 2 × 20 = 40.
+    assert mean[-1] == pytest.approx(120.0 - 40.0)
+    paired = difference_fan(ts[ts["replication"] < 2], "stamp", reference="a/x")
+    panel = next(ax for ax in paired.axes if ax.get_title(loc="left").startswith("b/y"))
+    assert len([c for c in panel.collections if isinstance(c, PolyCollection)]) == 2

@@ -438,7 +438,7 @@ def differences(
         if name == reference:
             continue
         rng = np.random.default_rng((seed, position))
-        pair = _pairs(paired, name, reference)
+        pair = replications_pair(paired, name, reference)
         for metric in present:
             rows.append(_metric_row(name, reference, metric, paths[metric.name], pair))
         x, r = _final(losses[name]), _final(losses[reference])
@@ -463,8 +463,9 @@ def differences(
     return out
 
 
-def _pairs(paired: bool | Mapping[str, str], name: str, reference: str) -> bool:
-    """Whether the replications of `name` and `reference` pair (see `differences`)."""
+def replications_pair(paired: bool | Mapping[str, str], name: str, reference: str) -> bool:
+    """Whether the replications of `name` and `reference` pair: `paired` is True or False
+    for every strategy, or each strategy's seed group (its run), pairing within one."""
     if isinstance(paired, bool):
         return paired
     return paired[name] == paired[reference]
