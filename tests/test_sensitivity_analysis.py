@@ -99,3 +99,56 @@ def test_a_failed_point_drops_its_trajectory_not_the_study(tmp_path):
 
     table = _study_folder(tmp_path, "morris", parameters, 6, with_a_failure)
     assert table["mu_star"].to_numpy() == pytest.approx([2.0, 1.0])
+
+
+# --- feature scoring with extra trees (issue 22 item 5) -------------------------------------
+
+
+def _difference_outputs(value: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "point": np.arange(len(value)),
+            "strategy": "b",
+            "versus": "a",
+            "metric": "m",
+            "value": value,
+            "se": 0.0,
+            "replications": 1,
+        }
+    )
+
+
+def test_extra_trees_score_the_parameters_that_move_a_difference():
+    """y = 10 a + 3 b² on a Sobol design, c and d inert: a scores most, then b; the inert
+    parameters score almost nothing, and the scores sum to 1."""
+    pytest.importorskip("sklearn")
+    from parksim.analysis.sensitivity.screening import feature_scores
+
+    names = ["a", "b", "c", "d"]
+    design = design_points("sobol", names, 64, 3)
+    levels = pd.DataFrame(design.levels, columns=names)
+    value = 10 * levels["a"] + 3 * levels["b"] ** 2
+    table = feature_scores(_difference_outputs(value.to_numpy()), levels, names, "sobol")
+    scores = table.set_index("parameter")["score"]
+    assert scores.sum() == pytest.approx(1.0)
+    assert list(table.sort_values("rank")["parameter"][:2]) == ["a", "b"]
+    assert scores["a"] > 0.6 and scores[["c", "d"]].max() < 0.05
+    assert table.set_index("parameter").loc["a", "rank"] == 1
+
+
+def test_without_scikit_learn_there_are_no_feature_scores(monkeypatch):
+    import builtins
+
+    from parksim.analysis.sensitivity.screening import feature_scores
+
+    real_import = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    levels = pd.DataFrame(np.random.default_rng(0).random((10, 2)), columns=["a", "b"])
+    outputs = _difference_outputs(levels["a"].to_numpy())
+    assert feature_scores(outputs, levels, ["a", "b"], "points") is None

@@ -87,8 +87,14 @@ def test_a_morris_study_writes_its_tables_and_charts(small_scenario, tmp_path):
     assert set(indices["parameter"]) == set(KEYS.split(","))
     robust = pd.read_csv(out / "robustness.csv")
     assert robust["share_wins"].between(0, 1).all()
+    assert (robust["interval"] == "bootstrap over trajectories").all()
+    assert (robust["units"] == 3).all()  # trajectories, not points
+    peeling = pd.read_csv(out / "peeling.csv")
+    assert list(peeling.columns[:4]) == ["strategy", "versus", "metric", "step"]
+    boxes = pd.read_csv(out / "flip_boxes.csv")
+    assert {"qp", "recurrence", "finding"} <= set(boxes.columns)
     assert (out / "figures" / "morris_indices.png").exists()
-    assert (out / "figures" / "tornado.svg").exists()
+    assert not (out / "figures" / "tornado.svg").exists()  # a Morris design cannot draw it
     assert not (out / "runs").exists()
 
 

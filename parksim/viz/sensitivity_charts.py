@@ -1,4 +1,5 @@
-"""Charts of a sensitivity study: Morris μ*–σ, Sobol indices with intervals, a tornado.
+"""Charts of a sensitivity study: Morris μ*–σ, Sobol indices with intervals, a tornado
+(Sobol designs only: conditional means of the space-filling rows).
 
 Each chart shows one outcome: a metric of a strategy, or the difference between two
 strategies (the study's main pair by default). They use the run charts' page style and
@@ -14,6 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from parksim.analysis.sensitivity.robustness import design_units
 from parksim.viz import charts as run_charts
 
 TOP = 15  # parameters shown in bar charts
@@ -170,6 +172,39 @@ def sobol_chart(
     )
 
 
+#: Why a Morris study has no tornado (the charts and the docs say so).
+TORNADO_NEEDS = (
+    "a tornado needs a design that measures it: on a Morris design the points with a "
+    "parameter in a quarter of its range are whole trajectories, so their means rank "
+    "parameters that do not move the outcome (issue 22); run a Sobol study "
+    "(--method sobol) for the tornado, and read a Morris study's μ* chart instead"
+)
+
+
+def tornado_swings(
+    outputs: pd.DataFrame,
+    levels: pd.DataFrame,
+    strategy: str,
+    versus: str,
+    metric: str,
+    method: str,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Per parameter the mean outcome over the space-filling points with it in the lowest
+    (`low`) and highest (`high`) quarter of its range, and the `width` between, widest
+    first; and the points' outcomes. Refuses a Morris design (ValueError)."""
+    if method == "morris":
+        raise ValueError(TORNADO_NEEDS)
+    rows = _select(outputs, strategy, versus, metric).set_index("point")["value"]
+    used, _ = design_units(method, rows.index.to_numpy(), levels.shape[1])
+    rows = rows[used]
+    levels = levels.loc[rows.index]
+    low = {p: rows[levels[p] <= 0.25].mean() for p in levels.columns}
+    high = {p: rows[levels[p] >= 0.75].mean() for p in levels.columns}
+    swing = pd.DataFrame({"low": low, "high": high})
+    swing["width"] = (swing["high"] - swing["low"]).abs()
+    return swing.sort_values("width", ascending=False), rows
+
+
 def tornado_chart(
     outputs: pd.DataFrame,
     levels: pd.DataFrame,
@@ -177,16 +212,17 @@ def tornado_chart(
     versus: str,
     metric: str,
     stamp: str,
+    method: str = "sobol",
 ) -> Figure:
     """Mean outcome with each parameter in the lowest and in the highest quarter of its
-    range, the widest swings on top; the line is the mean over all points."""
-    rows = _select(outputs, strategy, versus, metric).set_index("point")["value"]
-    levels = levels.loc[rows.index]
-    low = {p: rows[levels[p] <= 0.25].mean() for p in levels.columns}
-    high = {p: rows[levels[p] >= 0.75].mean() for p in levels.columns}
-    swing = pd.DataFrame({"low": low, "high": high})
-    swing["width"] = (swing["high"] - swing["low"]).abs()
-    swing = swing.sort_values("width", ascending=False).head(TOP).iloc[::-1]
+    range, the widest swings on top; the line is the mean over all points.
+
+    Conditional means of a space-filling design: only the base rows A and B of a Sobol'
+    design (the rows between repeat A but for one parameter). A Morris design cannot
+    measure it and is refused (ValueError, `TORNADO_NEEDS`).
+    """
+    swing, rows = tornado_swings(outputs, levels, strategy, versus, metric, method)
+    swing = swing.head(TOP).iloc[::-1]
     centre = float(rows.mean())
     fig, body = run_charts._new_figure(1.2 + 0.22 * len(swing))
     ax = body.subplots()
@@ -205,7 +241,10 @@ def tornado_chart(
     ax.axvline(centre, color="0.3", lw=0.8)
     ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
     ax.set_yticks(y, swing.index, fontsize=6)
-    ax.set_xlabel(outcome_label(strategy, versus, metric))
+    ax.set_xlabel(
+        f"{outcome_label(strategy, versus, metric)}: mean over the {len(rows)} space-filling "
+        "points with the parameter in that quarter"
+    )
     return run_charts._finish(
         fig, stamp, f"Tornado · {outcome_label(strategy, versus, metric)}", lang="en"
     )
@@ -220,14 +259,16 @@ def save_charts(
     out_dir: Path,
     stamp: str,
 ) -> list[Path]:
-    """The study's charts of the main outcome, as PNG and SVG in `out_dir`."""
+    """The study's charts of the main outcome, as PNG and SVG in `out_dir`: the indices,
+    and the tornado where the design can measure it (not on Morris: `TORNADO_NEEDS`)."""
     # Built inside the chart style, so text takes the shipped CJK font where it needs it.
     draws = {
         f"{method}_indices": lambda: (morris_chart if method == "morris" else sobol_chart)(
             indices, *main, stamp
         ),
-        "tornado": lambda: tornado_chart(outputs, levels, *main, stamp),
     }
+    if method != "morris":
+        draws["tornado"] = lambda: tornado_chart(outputs, levels, *main, stamp, method)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, draw in draws.items():

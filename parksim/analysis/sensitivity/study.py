@@ -11,9 +11,15 @@
       replications.parquet  point × strategy × replication: every metric at the horizon
       outputs.parquet    point × strategy (× versus): mean over replications and its se
       indices.csv        Morris or Sobol indices per parameter × outcome
-      robustness.csv     share of the plausible space in which each strategy wins, and
-      flip_boxes.csv     the region where the ranking flips (PRIM)
-      figures/           Morris μ*–σ, Sobol bars, tornado
+      robustness.csv     share of the plausible space in which each strategy wins (an
+                         interval that respects the design), and the region where the
+                         ranking flips (PRIM: its significant restrictions)
+      flip_boxes.csv     every PRIM restriction: bounds, quasi-p-value, recurrence over
+                         resamples, and whether it is a finding (qp <= 0.05)
+      peeling.csv        PRIM's peeling trajectory: coverage, density, mass per step
+      feature_scores.csv extra-trees score of each parameter per difference (a second
+                         screen; needs scikit-learn, the `study` extra)
+      figures/           Morris μ*–σ or Sobol bars; the tornado on Sobol designs only
 
 Common random numbers: replication r of every strategy at every point runs with child r
 of the root seed, so two points differ by their parameters, not their luck. The points run
@@ -27,6 +33,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,6 +53,7 @@ from parksim.analysis.sensitivity.analysis import (
 )
 from parksim.analysis.sensitivity.assumptions import Parameter, apply_values, load_assumptions
 from parksim.analysis.sensitivity.robustness import robustness
+from parksim.analysis.sensitivity.screening import feature_scores
 from parksim.core.metrics import metric_arrays
 from parksim.ensemble.folders import (
     STATUS_COMPLETE,
@@ -522,16 +530,35 @@ Draw = Callable[[Path, StudyTables], None]
 def write_analysis(
     out: Path, design: Design, replications: pd.DataFrame, plan: StudyPlan, scenario: Scenario
 ) -> StudyTables:
-    """outputs.parquet, indices.csv, robustness.csv and flip_boxes.csv of a study."""
+    """outputs.parquet, indices.csv, robustness.csv, flip_boxes.csv, peeling.csv and
+    feature_scores.csv of a study."""
     pairs = strategy_pairs(scenario)
     outputs = outputs_table(replications, plan.metrics, pairs)
     outputs.to_parquet(out / "outputs.parquet", index=False)
     indices = indices_from_folder(out)
     levels = pd.DataFrame(design.levels, columns=list(design.names))
     better = {m.name: m.sign for m in DIFFERENCE_METRICS}
-    table, boxes = robustness(outputs, levels, plan.parameters, better)
+    table, boxes, peeling = robustness(
+        outputs,
+        levels,
+        plan.parameters,
+        better,
+        method=plan.method,
+        indices=indices,
+        seed=plan.seed,
+    )
     table.to_csv(out / "robustness.csv", index=False)
     boxes.to_csv(out / "flip_boxes.csv", index=False)
+    peeling.to_csv(out / "peeling.csv", index=False)
+    scores = feature_scores(outputs, levels, plan.keys, plan.method, seed=plan.seed)
+    if scores is None:
+        warnings.warn(
+            "feature_scores.csv not written: the extra-trees screen needs scikit-learn "
+            "(pip install 'parksim[study]')",
+            stacklevel=2,
+        )
+    else:
+        scores.to_csv(out / "feature_scores.csv", index=False)
     return StudyTables(plan, scenario, design, outputs, indices, levels, pairs)
 
 
