@@ -242,8 +242,7 @@ def tornado_chart(
     ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
     ax.set_yticks(y, swing.index, fontsize=6)
     ax.set_xlabel(
-        f"{outcome_label(strategy, versus, metric)}: mean over the {len(rows)} space-filling "
-        "points with the parameter in that quarter"
+        f"{outcome_label(strategy, versus, metric)} · means of {len(rows)} space-filling points"
     )
     return run_charts._finish(
         fig, stamp, f"Tornado · {outcome_label(strategy, versus, metric)}", lang="en"
