@@ -152,3 +152,42 @@ def test_without_scikit_learn_there_are_no_feature_scores(monkeypatch):
     levels = pd.DataFrame(np.random.default_rng(0).random((10, 2)), columns=["a", "b"])
     outputs = _difference_outputs(levels["a"].to_numpy())
     assert feature_scores(outputs, levels, ["a", "b"], "points") is None
+
+
+# --- the one-at-a-time design (the tornado's) ------------------------------------------------
+
+
+def test_the_one_at_a_time_design_moves_one_parameter_to_its_10th_and_90th_percentiles():
+    """y = 10 a − 2 b, c inert, around centre levels (0.3, 0.5, 0.7): the swings are the
+    closed forms 10 × 0.8 = 8 and 2 × 0.8 = 1.6, c's is 0, and the centre is y there."""
+    from parksim.analysis.sensitivity.analysis import indices
+
+    design = design_points("oat", ["a", "b", "c"], 1, 0, centre=[0.3, 0.5, 0.7])
+    assert design.points == 7 and design.group_size == 7
+    assert design.levels[0].tolist() == [0.3, 0.5, 0.7]
+    assert design.levels[1].tolist() == [0.1, 0.5, 0.7]  # a at its 10th percentile
+    assert design.levels[6].tolist() == [0.3, 0.5, 0.9]  # c at its 90th
+    y = 10 * design.levels[:, 0] - 2 * design.levels[:, 1]
+    table = indices(design, y).set_index("parameter")
+    assert table["swing"].to_dict() == pytest.approx({"a": 8.0, "b": 1.6, "c": 0.0})
+    assert table.loc["b", "low"] > table.loc["b", "high"]  # b lowers y
+    assert table["centre"].to_numpy() == pytest.approx(np.full(3, 10 * 0.3 - 2 * 0.5))
+    # A failed point leaves the design's swings unknown, not wrong.
+    y[3] = np.nan
+    assert indices(design, y)["swing"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        Parameter("x", 2.0, 10.0),
+        Parameter("x", 0.5, 8.0, distribution="log-uniform"),
+        Parameter("x", 1.0, 5.0, distribution="triangular", mode=2.0),
+    ],
+    ids=["uniform", "log-uniform", "triangular"],
+)
+def test_a_values_level_inverts_the_distribution(parameter):
+    for level in (0.0, 0.1, 0.37, 0.9, 1.0):
+        value = float(parameter.from_unit(np.array(level)))
+        assert parameter.to_unit(value) == pytest.approx(level, abs=1e-9)
+    assert parameter.to_unit(parameter.high * 10) == 1.0  # outside the range: held

@@ -111,3 +111,17 @@ def test_the_tornado_refuses_a_morris_design_and_a_morris_study_draws_none(tmp_p
         "morris", indices, _outputs(value), levels, ("b", "a", "cum_net_profit"), tmp_path, "s"
     )
     assert sorted(p.name for p in paths) == ["morris_indices.png", "morris_indices.svg"]
+
+
+def test_the_tornado_of_a_one_at_a_time_design_reads_its_swings():
+    from parksim.analysis.sensitivity.analysis import design_points
+    from parksim.viz.sensitivity_charts import tornado_swings
+
+    names = ["a", "b", "c"]
+    design = design_points("oat", names, 1, 0, centre=[0.5, 0.5, 0.5])
+    levels = pd.DataFrame(design.levels, columns=names)
+    value = 3 * levels["b"].to_numpy() - 10 * levels["c"].to_numpy()
+    swing, rows = tornado_swings(_outputs(value), levels, "b", "a", "cum_net_profit", "oat")
+    assert list(swing.index) == ["c", "b", "a"]
+    assert swing["width"].tolist() == pytest.approx([8.0, 2.4, 0.0])
+    assert rows.tolist() == [value[0]]  # the centre line: the scenario's own values
