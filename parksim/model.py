@@ -259,7 +259,9 @@ class ParkModel(mesa.Model):
         self.risk_pool = RiskPool(self.policy)
         self.banks = self._make_banks()
         self.tiers = TierTable.of([bank.spec for bank in self.banks])
-        self.moves = StrategyMoves(self.strategy.changes, self.config.tiers)
+        self.moves = StrategyMoves(
+            self.strategy.changes, self.config.tiers, competitors=self.config.banks[1:]
+        )
         cfg = self.config
         self.loan_market = LoanMarket(
             cfg.lending,
@@ -431,14 +433,22 @@ class ParkModel(mesa.Model):
 
     def _take_scheduled_changes(self) -> None:
         """The strategy's moves due this quarter: a tier (phasing in), the operator's model,
-        the policy."""
-        bank = self.focal_bank
-        due = self.moves.due(self.quarter, bank.tier, bank.spec)
+        the policy; and the competitors' moves, their own and their responses."""
+        bank, others = self.focal_bank, self.banks[1:]
+        due = self.moves.due(
+            self.quarter, bank.tier, bank.spec, [(other.tier, other.spec) for other in others]
+        )
         if due.focal_tier is not None:
             bank.tier = due.focal_tier
             bank.investment_due += due.investment
         if due.focal_spec is not None:
             bank.spec = due.focal_spec
+        for other, move in zip(others, due.competitors, strict=True):
+            if move.tier is not None:
+                other.tier = move.tier
+                other.investment_due += move.investment
+            if move.spec is not None:
+                other.spec = move.spec
         if due.operator_model is not None:
             self.operator.change_model(due.operator_model)
         if due.policy:

@@ -216,14 +216,19 @@ class Ensemble:
     def difference_figures(self) -> dict[str, Any]:
         """The charts of the differences from the reference, as name → draw(lang)."""
         return difference_charts.difference_figures(
-            self.timeseries, self.stamp_in, self.reference, self.discount_rate, self.differences()
+            self.timeseries,
+            self.stamp_in,
+            self.reference,
+            self.discount_rate,
+            self.differences(),
+            paired=self.paired,
         )
 
     def plot_differences(self, measure: str = "cum_net_profit", reference: str | None = None):
         """Paired difference from the reference over time, per strategy: `measure` is
         cum_net_profit or cum_credit_loss."""
         return difference_charts.difference_fan(
-            self.timeseries, self.stamp, measure, reference or self.reference
+            self.timeseries, self.stamp, measure, reference or self.reference, paired=self.paired
         )
 
     def plot_forest(self, reference: str | None = None):

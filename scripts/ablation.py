@@ -49,7 +49,7 @@ def _without_mna(data: dict[str, Any]) -> None:
 
 # One mechanism off at a time: the value that makes it inert.
 VARIANTS: dict[str, Callable[[dict[str, Any]], None]] = {
-    "0.3.0 baseline (all on)": lambda d: None,
+    "baseline (all on)": lambda d: None,
     "no warrants (coverage 0)": lambda d: _each_tier(d, "warrant_coverage", 0.0),
     "no credit cycle (macro_persistence 0)": lambda d: d["credit"].update(macro_persistence=0.0),
     # The single-name cap is single_name_limit × tier1_capital_ratio × risk-weighted assets:

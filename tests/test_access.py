@@ -1,5 +1,5 @@
-"""Credit access at tier 1.0 and the single-name limit against allocated capital
-(issue 21 item 4): the operator's development loans within the limit and inside the
+"""Credit access at tier 1.0 and the single-name limit against allocated capital:
+the operator's development loans within the limit and inside the
 concentration measures; small firms' access to bank credit under all-1.0 within the band
 of the published figure."""
 

@@ -29,10 +29,12 @@ BASELINE = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "ba
 STRATEGY = BASELINE.strategies[0]
 # Leaves no single change can set validly: an entry of a mix that must sum to 1, an
 # element of the tier's product list (a product name alone is not a list), the reference
-# (must name a strategy), a pool share without a pool.
+# (must name a strategy), a pool share without a pool, a competitor's response lag (absent
+# by default, so no nearby value to try; tests/test_competitors.py sets banks.1.x by address).
 UNSETTABLE = re.compile(
     r"park\.(sector_mix|stage_mix|entrant_stage_mix)(\..*)?|tiers\.\d\.0\.products\[\d+\]"
     r"|reference|policy\.risk_pool_share|group\.holder|stress\.preset"
+    r"|banks\[\d+\]\.follow_(lag_quarters|max_expected_loss)"
 )
 
 

@@ -1,4 +1,4 @@
-"""The bank-economics and market moments of issue 21, on hand-made runs worked on paper.
+"""The bank-economics and market moments, on hand-made runs worked on paper.
 
 The columns they read are the focal bank's management accounts (docs/columns.md); the
 runs here are written by hand so every expected value is a sum a reader can redo.
@@ -235,7 +235,7 @@ def test_a_missed_target_lists_its_hand_set_parameters_and_their_ranges() -> Non
 
 
 def test_the_hand_set_parameters_the_targets_name_have_ranges() -> None:
-    # Keys of the management accounts (issue 21 item 1) join the schema in the same
+    # Keys of the management accounts join the schema in the same
     # release; every key the schema has must be ranged, sourced, fixed or fitted.
     from parksim.analysis.sensitivity.assumptions import load_assumptions, schema_leaves
     from parksim.viz.validation_report import assumption_text

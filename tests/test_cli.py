@@ -403,7 +403,7 @@ def test_an_unreadable_scenario_file_is_one_line(
     assert not results.exists()
 
 
-# --- issue 24: reference, differences, tables without charts, plain messages ---------------
+# --- reference, differences, tables without charts, plain messages ---------------
 
 
 @pytest.fixture(scope="module")

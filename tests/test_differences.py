@@ -60,9 +60,49 @@ def test_welch_interval_covers_a_known_difference_of_independent_samples() -> No
 
 
 def test_lower_loss_counts_as_better() -> None:
+    # Two lower, one higher, one tie (counting half).
     strategy, reference = np.array([1.0, 2.0, 9.0, 4.0]), np.array([2.0, 3.0, 5.0, 4.0])
-    assert diff.paired_difference(strategy, reference, "lower")["p_better"] == 0.5
-    assert diff.paired_difference(strategy, reference, "higher")["p_better"] == 0.25
+    assert diff.paired_difference(strategy, reference, "lower")["p_better"] == 0.625
+    assert diff.paired_difference(strategy, reference, "higher")["p_better"] == 0.375
+    assert diff.paired_difference(strategy, reference, "lower")["p_tie"] == 0.25
+
+
+def test_identical_strategies_are_even_not_worse() -> None:
+    """A tie counts half: the same results under both strategies give 0.5, not 0."""
+    x = np.random.default_rng(4).normal(100.0, 10.0, 50)
+    for better in ("higher", "lower"):
+        paired = diff.paired_difference(x, x.copy(), better)
+        assert paired["p_better"] == 0.5 and paired["p_tie"] == 1.0 and paired["median"] == 0
+        unpaired = diff.unpaired_difference(np.full(5, 3.0), np.full(7, 3.0), better)
+        assert unpaired["p_better"] == 0.5 and unpaired["p_tie"] == 1.0
+
+
+def test_unpaired_ties_count_half_and_the_median_is_of_all_differences() -> None:
+    # Differences x_i - r_j: 1-1=0, 1-2=-1, 3-1=2, 3-2=1: one win of four is lost, one tie.
+    out = diff.unpaired_difference(np.array([1.0, 3.0]), np.array([1.0, 2.0]), "higher")
+    assert out["p_better"] == pytest.approx((2 + 0.5) / 4)
+    assert out["p_tie"] == 0.25
+    assert out["median"] == pytest.approx(0.5)
+
+
+def test_a_skewed_difference_whose_mean_and_p_better_disagree_is_flagged() -> None:
+    """The strategy loses a little in 9 of 10 replications and wins big in one: the mean
+    says better, p_better says worse, and the row says they disagree."""
+    reference = np.zeros(10)
+    strategy = np.array([-1.0] * 9 + [100.0])
+    out = diff.paired_difference(strategy, reference, "higher")
+    assert out["mean"] > 0 and out["p_better"] == pytest.approx(0.1)
+    assert out["median"] == -1.0
+    assert diff.sign_disagrees(out["mean"], out["p_better"], "higher")
+    # As a loss (lower is better) they disagree the other way: worse on the mean, yet
+    # lower in 9 of 10 replications.
+    loss = diff.paired_difference(strategy, reference, "lower")
+    assert loss["p_better"] == pytest.approx(0.9)
+    assert diff.sign_disagrees(loss["mean"], loss["p_better"], "lower")
+    steady = diff.paired_difference(np.arange(1.0, 11.0), reference, "higher")
+    assert not diff.sign_disagrees(steady["mean"], steady["p_better"], "higher")
+    assert not diff.sign_disagrees(0.0, 0.5, "higher")
+    assert not diff.sign_disagrees(np.nan, np.nan, "higher")
 
 
 def test_breakeven_is_the_first_quarter_from_which_the_interval_stays_above_zero() -> None:
@@ -131,10 +171,15 @@ def test_differences_csv_agrees_with_a_direct_computation_from_the_time_series(
         got = rows.loc["cum_net_profit"]
         assert got["mean"] == pytest.approx(profit.mean())
         assert got["se"] == pytest.approx(profit.std(ddof=1) / 2.0)  # √4 replications
-        assert got["p_better"] == pytest.approx((profit > 0).mean())
+        assert got["p_better"] == pytest.approx((profit > 0).mean() + (profit == 0).mean() / 2)
+        assert got["p_tie"] == pytest.approx((profit == 0).mean())
+        assert got["median"] == pytest.approx(np.median(profit))
+        assert got["sign_disagrees"] == ((profit.mean() > 0) != (got["p_better"] > 0.5))
         loss = per_rep(name, ts["credit_loss"]) - per_rep("tier2_heavy", ts["credit_loss"])
         assert rows.loc["cum_credit_loss", "mean"] == pytest.approx(loss.mean())
-        assert rows.loc["cum_credit_loss", "p_better"] == pytest.approx((loss < 0).mean())
+        assert rows.loc["cum_credit_loss", "p_better"] == pytest.approx(
+            (loss < 0).mean() + (loss == 0).mean() / 2
+        )
         last = ts[ts["quarter"] == horizon]
         npl = per_rep(name, last["npl_ratio"]) - per_rep("tier2_heavy", last["npl_ratio"])
         assert rows.loc["final_npl_ratio", "mean"] == pytest.approx(npl.mean())
@@ -324,3 +369,30 @@ def test_every_difference_metric_has_a_title_in_both_languages() -> None:
     names = [m.name for m in diff.DIFFERENCE_METRICS] + [t[0] for t in diff.TAIL_DIFFERENCES]
     for name in names:
         assert "_" not in metric_title(name, "en") and metric_title(name, "zh"), name
+
+
+def test_a_difference_fan_does_not_pair_strategies_of_runs_with_other_seeds() -> None:
+    # Two runs with other seeds: the reference a/x has 3 replications, b/y has 2. Their
+    # replications do not pair, so b/y's panel shows the difference of the means with
+    # Welch's interval and no band of replication-by-replication differences.
+    from matplotlib.collections import PolyCollection
+
+    from parksim.viz.difference_charts import difference_fan
+
+    rows = []
+    for strategy, profits in (("a/x", (10.0, 20.0, 30.0)), ("b/y", (50.0, 70.0))):
+        for replication, profit in enumerate(profits):
+            for quarter in range(3):
+                rows.append((strategy, replication, quarter, profit if quarter else 0.0))
+    ts = pd.DataFrame(rows, columns=["strategy", "replication", "quarter", "net_profit"])
+    ts["strategy"] = pd.Categorical(ts["strategy"], categories=["a/x", "b/y"])
+    fig = difference_fan(ts, "stamp", reference="a/x", paired={"a/x": "a", "b/y": "b"})
+    panel = next(ax for ax in fig.axes if ax.get_title(loc="left").startswith("b/y"))
+    bands = [c for c in panel.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 1  # the interval of the mean only
+    mean = panel.lines[0].get_ydata()
+    # Cumulative by quarter 2: b/y 2 × (60) = 120 on average, a/x 2 × 20 = 40.
+    assert mean[-1] == pytest.approx(120.0 - 40.0)
+    paired = difference_fan(ts[ts["replication"] < 2], "stamp", reference="a/x")
+    panel = next(ax for ax in paired.axes if ax.get_title(loc="left").startswith("b/y"))
+    assert len([c for c in panel.collections if isinstance(c, PolyCollection)]) == 2

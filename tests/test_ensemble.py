@@ -426,7 +426,7 @@ def test_sigterm_stops_a_run_with_workers_as_cleanly_as_ctrl_c(
     no_figures: None,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`kill -TERM` of `parksim run --workers 2` (issue 24): once it left both workers
+    """`kill -TERM` of `parksim run --workers 2`: once it left both workers
     (~400 MB each) running and a stale .lock behind."""
     out = tmp_path / "run"
     process = start_run(scenario_file, out, STOPPED_REPLICATIONS, "--workers", "2")

@@ -1,4 +1,4 @@
-"""Equity at its legal holder (issue 21): the group vehicle's P&L, the fund's committed
+"""Equity at its legal holder: the group vehicle's P&L, the fund's committed
 capital, the lock-up, the mark to model, warrants' cap and price, valuations that follow
 revenue and the cycle, and the IPO window."""
 

@@ -1,4 +1,4 @@
-"""The park business's management accounts (issue 21 item 1): funds-transfer pricing,
+"""The park business's management accounts: funds-transfer pricing,
 demand and time deposits, fees by line, operating cost, tax and the ratios.
 
 Hand-worked cases build a few firms and one quarter's income by hand; the identities are

@@ -99,3 +99,95 @@ def test_a_failed_point_drops_its_trajectory_not_the_study(tmp_path):
 
     table = _study_folder(tmp_path, "morris", parameters, 6, with_a_failure)
     assert table["mu_star"].to_numpy() == pytest.approx([2.0, 1.0])
+
+
+# --- feature scoring with extra trees (issue 22 item 5) -------------------------------------
+
+
+def _difference_outputs(value: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "point": np.arange(len(value)),
+            "strategy": "b",
+            "versus": "a",
+            "metric": "m",
+            "value": value,
+            "se": 0.0,
+            "replications": 1,
+        }
+    )
+
+
+def test_extra_trees_score_the_parameters_that_move_a_difference():
+    """y = 10 a + 3 b² on a Sobol design, c and d inert: a scores most, then b; the inert
+    parameters score almost nothing, and the scores sum to 1."""
+    pytest.importorskip("sklearn")
+    from parksim.analysis.sensitivity.screening import feature_scores
+
+    names = ["a", "b", "c", "d"]
+    design = design_points("sobol", names, 64, 3)
+    levels = pd.DataFrame(design.levels, columns=names)
+    value = 10 * levels["a"] + 3 * levels["b"] ** 2
+    table = feature_scores(_difference_outputs(value.to_numpy()), levels, names, "sobol")
+    scores = table.set_index("parameter")["score"]
+    assert scores.sum() == pytest.approx(1.0)
+    assert list(table.sort_values("rank")["parameter"][:2]) == ["a", "b"]
+    assert scores["a"] > 0.6 and scores[["c", "d"]].max() < 0.05
+    assert table.set_index("parameter").loc["a", "rank"] == 1
+
+
+def test_without_scikit_learn_there_are_no_feature_scores(monkeypatch):
+    import builtins
+
+    from parksim.analysis.sensitivity.screening import feature_scores
+
+    real_import = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    levels = pd.DataFrame(np.random.default_rng(0).random((10, 2)), columns=["a", "b"])
+    outputs = _difference_outputs(levels["a"].to_numpy())
+    assert feature_scores(outputs, levels, ["a", "b"], "points") is None
+
+
+# --- the one-at-a-time design (the tornado's) ------------------------------------------------
+
+
+def test_the_one_at_a_time_design_moves_one_parameter_to_its_10th_and_90th_percentiles():
+    """y = 10 a − 2 b, c inert, around centre levels (0.3, 0.5, 0.7): the swings are the
+    closed forms 10 × 0.8 = 8 and 2 × 0.8 = 1.6, c's is 0, and the centre is y there."""
+    from parksim.analysis.sensitivity.analysis import indices
+
+    design = design_points("oat", ["a", "b", "c"], 1, 0, centre=[0.3, 0.5, 0.7])
+    assert design.points == 7 and design.group_size == 7
+    assert design.levels[0].tolist() == [0.3, 0.5, 0.7]
+    assert design.levels[1].tolist() == [0.1, 0.5, 0.7]  # a at its 10th percentile
+    assert design.levels[6].tolist() == [0.3, 0.5, 0.9]  # c at its 90th
+    y = 10 * design.levels[:, 0] - 2 * design.levels[:, 1]
+    table = indices(design, y).set_index("parameter")
+    assert table["swing"].to_dict() == pytest.approx({"a": 8.0, "b": 1.6, "c": 0.0})
+    assert table.loc["b", "low"] > table.loc["b", "high"]  # b lowers y
+    assert table["centre"].to_numpy() == pytest.approx(np.full(3, 10 * 0.3 - 2 * 0.5))
+    # A failed point leaves the design's swings unknown, not wrong.
+    y[3] = np.nan
+    assert indices(design, y)["swing"].isna().all()
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        Parameter("x", 2.0, 10.0),
+        Parameter("x", 0.5, 8.0, distribution="log-uniform"),
+        Parameter("x", 1.0, 5.0, distribution="triangular", mode=2.0),
+    ],
+    ids=["uniform", "log-uniform", "triangular"],
+)
+def test_a_values_level_inverts_the_distribution(parameter):
+    for level in (0.0, 0.1, 0.37, 0.9, 1.0):
+        value = float(parameter.from_unit(np.array(level)))
+        assert parameter.to_unit(value) == pytest.approx(level, abs=1e-9)
+    assert parameter.to_unit(parameter.high * 10) == 1.0  # outside the range: held

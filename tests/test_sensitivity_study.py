@@ -15,6 +15,7 @@ import tomli_w
 from parksim.analysis.sensitivity import study
 from parksim.analysis.sensitivity.study import PointSimulator, make_plan, resume_study, run_study
 from parksim.cli import EXIT_UNWRITABLE, main
+from parksim.scenario.addresses import resolve, scenario_leaves
 from parksim.scenario.loader import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
@@ -87,9 +88,37 @@ def test_a_morris_study_writes_its_tables_and_charts(small_scenario, tmp_path):
     assert set(indices["parameter"]) == set(KEYS.split(","))
     robust = pd.read_csv(out / "robustness.csv")
     assert robust["share_wins"].between(0, 1).all()
+    assert (robust["interval"] == "bootstrap over trajectories").all()
+    assert (robust["units"] == 3).all()  # trajectories, not points
+    peeling = pd.read_csv(out / "peeling.csv")
+    assert list(peeling.columns[:4]) == ["strategy", "versus", "metric", "step"]
+    boxes = pd.read_csv(out / "flip_boxes.csv")
+    assert {"qp", "recurrence", "finding"} <= set(boxes.columns)
     assert (out / "figures" / "morris_indices.png").exists()
-    assert (out / "figures" / "tornado.svg").exists()
+    assert not (out / "figures" / "tornado.svg").exists()  # a Morris design cannot draw it
     assert not (out / "runs").exists()
+
+
+def test_a_one_at_a_time_study_draws_the_tornado_around_the_scenarios_values(
+    small_scenario, tmp_path
+):
+    """`--method oat`: the scenario's values, then each parameter at its 10th and 90th
+    percentiles; indices.csv holds the swings, the shares stay empty (no sample of the
+    space) and the only chart is the tornado."""
+    out = tmp_path / "oat"
+    flags = ["--method", "oat", "--replications", "1", "--parameters", KEYS]
+    flags += ["--metrics", "cum_net_profit", "--out", str(out), "--quiet"]
+    assert main(["sensitivity", str(small_scenario), *flags]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["method"] == "oat" and manifest["points"] == 5
+    matrix = pd.read_parquet(out / "design_matrix.parquet")
+    current = scenario_leaves(load_scenario(small_scenario))
+    for key in KEYS.split(","):  # point 0 runs the scenario's own values
+        assert matrix.loc[0, key] == pytest.approx(current[resolve(key, current)])
+    indices = pd.read_csv(out / "indices.csv")
+    assert {"centre", "low", "high", "swing"} <= set(indices.columns)
+    assert pd.read_csv(out / "robustness.csv").empty
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["tornado.png", "tornado.svg"]
 
 
 def test_every_point_runs_with_the_same_seeds(small_scenario):

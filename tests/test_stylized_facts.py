@@ -44,7 +44,7 @@ def test_collateral_bank_rarely_lends_to_seed_and_startup_firms(baseline):
     # §五(二): a 1.0 bank underwrites on tangible collateral and history, which young
     # firms lack. Seen: seed+startup 16-18 % of a 1.0 bank's borrowers, 31-34 % at 2.0
     # (≈ 10 % at 1.0 before its screen was calibrated to small firms' access to bank
-    # credit in China, issue 21: docs/model.md §7.5).
+    # credit in China: docs/model.md §7.5).
     for operator in ("heavy", "light"):
         tier1 = baseline.loc[f"tier1_{operator}"]
         tier2 = baseline.loc[f"tier2_{operator}"]

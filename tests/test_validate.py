@@ -530,7 +530,7 @@ def test_int_field_accepts_only_true_integers(value: Any) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# scenario files: a strategy's [strategies.params], a byte-order mark (issue 24)
+# scenario files: a strategy's [strategies.params], a byte-order mark
 
 BASELINE_FILE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 

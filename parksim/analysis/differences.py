@@ -12,7 +12,12 @@ x_i (strategy) and r_i (reference) in replication i, d_i = x_i − r_i, n pairs:
 - ``mean`` = mean of d; ``se`` = sd(d) / √n; ``ci_low``, ``ci_high`` = mean ± t(0.975,
   n−1) · se, a 95 % interval of the mean difference;
 - ``p_better`` = share of replications in which the strategy beats the reference
-  (x_i > r_i where higher is better, x_i < r_i where lower is; a tie does not beat);
+  (x_i > r_i where higher is better, x_i < r_i where lower is), a tie counting half (so
+  two identical strategies give 0.5); ``p_tie`` = the share of ties, reported apart;
+- ``median`` = median of d: with a skewed d the mean and ``p_better`` can point different
+  ways (the mean better, yet the strategy loses in most replications, or the reverse), and
+  ``sign_disagrees`` flags that row (the mean on the better side of zero while
+  ``p_better`` < 0.5, or on the worse side while ``p_better`` > 0.5);
 - ``breakeven_quarter`` (cumulative metrics only) = the first quarter from which the
   95 % interval of the cumulative difference stays on the better side of zero to the
   horizon (above zero for profit and listings, below for losses and fiscal cost);
@@ -29,7 +34,9 @@ the bootstrap standard deviation and the interval the 2.5 / 97.5 % bootstrap per
 
 Unpaired (runs with different seeds, `parksim compare`): the same columns from two
 independent samples, Welch's interval, ``p_better`` the chance that a random replication
-of the strategy beats a random one of the reference, and an independent bootstrap. Only
+of the strategy beats a random one of the reference (ties half), ``median`` the median of
+all differences between a replication of each (the Hodges-Lehmann estimate), and an
+independent bootstrap. Only
 the differences between runs are unpaired: two strategies of the same run share their
 seeds, so their difference stays paired (``paired`` as a mapping of strategy to run).
 
@@ -72,6 +79,9 @@ DIFFERENCE_COLUMNS: tuple[str, ...] = (
     "se_unpaired",
     "correlation",
     "method",
+    "p_tie",
+    "median",
+    "sign_disagrees",
 )
 
 
@@ -310,14 +320,17 @@ def paired_difference(
         cov = ((x - x.mean(axis=0)) * (r - r.mean(axis=0))).mean(axis=0)
         correlation = np.where((sx > 0) & (sr > 0), cov / (sx * sr), np.nan)
     beats = d > 0 if better == "higher" else d < 0
+    ties = (d == 0).mean(axis=0)
     return {
         "mean": mean,
         "se": se,
         "ci_low": mean - half,
         "ci_high": mean + half,
-        "p_better": beats.mean(axis=0),
+        "p_better": beats.mean(axis=0) + ties / 2,
         "se_unpaired": unpaired,
         "correlation": correlation,
+        "p_tie": ties,
+        "median": np.median(d, axis=0),
     }
 
 
@@ -326,7 +339,8 @@ def unpaired_difference(
 ) -> dict[str, np.ndarray]:
     """As :func:`paired_difference` for independent samples (Welch's interval); the
     samples may differ in size. ``p_better`` is the chance that a random x beats a
-    random r (a tie does not beat)."""
+    random r (a tie counts half, ``p_tie`` is their share), ``median`` the median of all
+    differences x_i − r_j."""
     x, r = np.asarray(x, dtype=np.float64), np.asarray(r, dtype=np.float64)
     nx, nr = x.shape[0], r.shape[0]
     mean = x.mean(axis=0) - r.mean(axis=0)
@@ -336,16 +350,32 @@ def unpaired_difference(
         se = np.sqrt(vx + vr)
         df = (vx + vr) ** 2 / (vx**2 / max(nx - 1, 1) + vr**2 / max(nr - 1, 1))
         half = stats.t.ppf(0.5 + level / 2, np.where(np.isfinite(df) & (df > 0), df, 1.0)) * se
-    wins = x[:, None] > r[None, :] if better == "higher" else x[:, None] < r[None, :]
+    d = x[:, None] - r[None, :]
+    wins = d > 0 if better == "higher" else d < 0
+    ties = (d == 0).mean(axis=(0, 1))
     return {
         "mean": mean,
         "se": se,
         "ci_low": mean - half,
         "ci_high": mean + half,
-        "p_better": wins.mean(axis=(0, 1)),
+        "p_better": wins.mean(axis=(0, 1)) + ties / 2,
         "se_unpaired": se,
         "correlation": np.full_like(mean, np.nan),
+        "p_tie": ties,
+        "median": np.median(d, axis=(0, 1)),
     }
+
+
+def sign_disagrees(mean, p_better, better) -> np.ndarray:
+    """Whether the mean difference and ``p_better`` point different ways: the mean on the
+    better side of zero (above it where higher is better, below where lower is) while the
+    strategy beats the reference in fewer than half the replications, or the reverse.
+    False where either is zero-sided (mean 0, ``p_better`` 0.5) or missing."""
+    sign = np.where(np.asarray(better) == "higher", 1.0, -1.0)
+    side = np.sign(sign * np.asarray(mean, dtype=np.float64))
+    lean = np.sign(np.asarray(p_better, dtype=np.float64) - 0.5)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(side * lean < 0)
 
 
 def breakeven_quarter(
@@ -397,6 +427,8 @@ def tail_difference(
         "p_better": float("nan"),
         "se_unpaired": float(independent.std(ddof=1)),
         "correlation": float(np.corrcoef(x, r)[0, 1]) if paired and both else float("nan"),
+        "p_tie": float("nan"),
+        "median": float("nan"),
     }
 
 
@@ -438,7 +470,7 @@ def differences(
         if name == reference:
             continue
         rng = np.random.default_rng((seed, position))
-        pair = _pairs(paired, name, reference)
+        pair = replications_pair(paired, name, reference)
         for metric in present:
             rows.append(_metric_row(name, reference, metric, paths[metric.name], pair))
         x, r = _final(losses[name]), _final(losses[reference])
@@ -458,13 +490,15 @@ def differences(
                 _row(name, reference, metric_name, result, "万元", "lower", len(x), pair, True)
             )
     out = pd.DataFrame(rows, columns=list(DIFFERENCE_COLUMNS))
+    out["sign_disagrees"] = sign_disagrees(out["mean"], out["p_better"], out["better"])
     out["breakeven_quarter"] = out["breakeven_quarter"].astype("Int64")
     out["replications"] = out["replications"].astype(np.int64)
     return out
 
 
-def _pairs(paired: bool | Mapping[str, str], name: str, reference: str) -> bool:
-    """Whether the replications of `name` and `reference` pair (see `differences`)."""
+def replications_pair(paired: bool | Mapping[str, str], name: str, reference: str) -> bool:
+    """Whether the replications of `name` and `reference` pair: `paired` is True or False
+    for every strategy, or each strategy's seed group (its run), pairing within one."""
     if isinstance(paired, bool):
         return paired
     return paired[name] == paired[reference]
@@ -560,6 +594,7 @@ __all__ = [
     "metric_paths",
     "paired_difference",
     "replications_for",
+    "sign_disagrees",
     "tail_difference",
     "unpaired_difference",
 ]

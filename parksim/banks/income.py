@@ -47,7 +47,7 @@ class IncomeParams:
     """Fee rates, exit valuations, personal-finance margins, deposits, costs and tax."""
 
     settlement_fee: float = field(
-        default=0.0002,
+        default=0.00015,
         metadata={
             **SHARE,
             "help": "annual settlement and cash-management fees / client revenue (assumption; "
@@ -67,7 +67,7 @@ class IncomeParams:
         default=0.3, metadata={"non_negative": True, "help": "bond size / annual revenue"}
     )
     bond_fee: float = field(
-        default=0.002,
+        default=0.0015,
         metadata={
             **SHARE,
             "help": "underwriting fee / bond size on debt financing instruments a commercial "
@@ -85,7 +85,7 @@ class IncomeParams:
         },
     )
     ipo_advisory_fee: float = field(
-        default=0.003,
+        default=0.0012,
         metadata={
             **SHARE,
             "help": "the bank's own IPO financial-advisory fee (企业改制上市财务顾问, §六(一)2) "
@@ -96,7 +96,7 @@ class IncomeParams:
         default=0.25, metadata={**SHARE, "help": "IPO proceeds / listing valuation"}
     )
     mna_fee: float = field(
-        default=0.005,
+        default=0.003,
         metadata={
             **SHARE,
             "help": "the bank's M&A advisory fee (并购重组顾问) / price: 0.2-1 % for a "
@@ -111,7 +111,7 @@ class IncomeParams:
         },
     )
     referral_share: float = field(
-        default=0.3,
+        default=0.12,
         metadata={
             **SHARE,
             "help": "share of the group affiliate's fee on a mandate the bank refers that the "
@@ -192,7 +192,7 @@ class IncomeParams:
         },
     )
     head_office_share: float = field(
-        default=0.25,
+        default=0.2,
         metadata={
             **SHARE,
             "help": "head-office and shared-service allocation / the park business's direct "

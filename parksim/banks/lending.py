@@ -47,7 +47,7 @@ class LendingParams:
         default=0.018, metadata={**RATE, "help": "bank's annual funding cost (assumption)"}
     )
     margin: float = field(
-        default=0.004616,  # calibrated: inclusive small-business loan rate
+        default=0.001466,  # calibrated: inclusive small-business loan rate
         metadata={**RATE, "help": "annual spread over LPR + expected loss"},
     )
     max_rate: float = field(
@@ -381,6 +381,7 @@ class BankTerms(NamedTuple):
     max_expected_loss: np.ndarray
     single_name_limit: np.ndarray
     sector_limit: np.ndarray
+    margin_cut: np.ndarray  # annual rate off `margin` (a competitor's price response)
 
     @classmethod
     def of(cls, tiers: TierTable) -> BankTerms:
@@ -391,6 +392,7 @@ class BankTerms(NamedTuple):
             max_expected_loss=tiers.max_expected_loss[:, 0],
             single_name_limit=tiers.single_name_limit[:, 0],
             sector_limit=tiers.sector_limit[:, 0],
+            margin_cut=tiers.margin_cut[:, 0],
         )
 
 
@@ -528,7 +530,8 @@ def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing:
                 and within_sector
             )
             amount[b, k] = lent
-            rate[b, k] = min(pricing.base_rate + pricing.margin + expected_loss, pricing.max_rate)
+            margin = pricing.margin - banks.margin_cut[b]
+            rate[b, k] = min(pricing.base_rate + margin + expected_loss, pricing.max_rate)
             lgd[b, k] = loss_given_default
             annual_pd[b, k] = pd
             product[b, k] = best

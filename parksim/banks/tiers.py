@@ -138,6 +138,17 @@ class TierSpec:
             "source": "assumption (range in assumptions.toml)",
         },
     )
+    margin_cut: float = field(
+        default=0.0,
+        metadata={
+            "min": 0.0,
+            "max": 1.0,
+            "unit": "per year",
+            "help": "cut to lending.margin on the bank's loan offers (a price response); "
+            "0 at every tier: banks price at the common margin unless a competitor "
+            "follows the focal bank with BankSpec.follow_margin_cut (docs/model.md §7.12)",
+        },
+    )
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.products) - set(PRODUCTS))
@@ -235,6 +246,7 @@ class TierTable:
     max_expected_loss: np.ndarray  # (n_banks, 1)
     single_name_limit: np.ndarray  # (n_banks, 1)
     sector_limit: np.ndarray  # (n_banks, 1)
+    margin_cut: np.ndarray  # (n_banks, 1) annual rate
     graduation_uplift: np.ndarray  # (n_banks,)
     acquisition_uplift: np.ndarray  # (n_banks,)
     fund_coinvest: np.ndarray  # (n_banks,) bool
@@ -253,6 +265,7 @@ class TierTable:
             max_expected_loss=column("max_expected_loss"),
             single_name_limit=column("single_name_limit"),
             sector_limit=column("sector_limit"),
+            margin_cut=column("margin_cut"),
             graduation_uplift=column("graduation_uplift")[:, 0],
             acquisition_uplift=column("acquisition_uplift")[:, 0],
             fund_coinvest=np.array([spec.fund_coinvest for spec in specs]),

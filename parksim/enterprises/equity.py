@@ -45,11 +45,11 @@ class EquityMarketParams:
         },
     )
     bar: tuple[float, ...] = field(
-        default=(0.35, 1.275, 0.55, 0.45),  # [1] calibrated: second-round share
+        default=(0.35, 1.456, 0.55, 0.45),  # [1] calibrated: second-round share
         metadata={"help": "expected quality an investor requires, by stage"},
     )
     investor_noise: float = field(
-        default=0.3292,  # calibrated: fourth-round share
+        default=0.2489,  # calibrated: fourth-round share
         metadata={"min": 0.0, "help": "sd of investors' view error on quality"},
     )
     dilution: float = field(

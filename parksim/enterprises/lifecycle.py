@@ -49,7 +49,7 @@ class LifecycleParams:
 
     failure_pd: tuple[float, ...] = field(
         # calibrated (parksim calibrate, docs/validation.md): SAIC death rates, NPL ratios
-        default=(0.02647, 0.02272, 0.01639, 0.008138, 0.007039),
+        default=(0.02527, 0.02262, 0.01456, 0.001456, 0.0006416),
         metadata={**PROB, "help": "quarterly failure probability by stage, average quality"},
     )
     graduation: tuple[float, ...] = field(

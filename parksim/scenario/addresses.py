@@ -10,7 +10,7 @@ address                         names
 ``lifecycle.graduation``        a field of a table (here a tuple, one value per stage)
 ``lifecycle.graduation[2]``     one element of a tuple or list
 ``operator.inflow.light``       one entry of a table (``park.sector_mix.biomedicine``)
-``banks[1].tier``               a field of one bank
+``banks[1].tier``               a field of one bank (``banks.1.tier`` says the same)
 ``tiers.2.0.fixed_cost``        a field of a service tier (the tier as in ``[tiers."2.0"]``;
                                 ``tiers.2.0.fixed_cost[1]`` for an element)
 ==============================  ===========================================================
@@ -41,6 +41,7 @@ from parksim.scenario.errors import ScenarioError
 __all__ = [
     "EXPECTED",
     "address_of_keyword",
+    "canonical",
     "keyword_of",
     "leaves",
     "read",
@@ -147,6 +148,8 @@ def resolve(
     valid = list(valid)
     if isinstance(key, str) and key in valid:
         return key
+    if isinstance(key, str) and key and canonical(key) in valid:
+        return canonical(key)
     text = str(key)
     close = difflib.get_close_matches(text, valid, n=1)
     hint = f"did you mean {close[0]!r}?" if close else None
@@ -180,10 +183,20 @@ def keyword_of(address: str) -> str:
     return "__".join(str(part) for part in parts)
 
 
+def canonical(address: str) -> str:
+    """`address` with every index in brackets: `banks.1.tier` is `banks[1].tier`."""
+    parts = steps(address)
+    out = str(parts[0])
+    for part in parts[1:]:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
 def steps(address: str) -> list[str | int]:
     """The address as table keys and list indices: `tiers.2.0.x[1]` -> tiers, 2.0, x, 1."""
     parts: list[str | int] = [
-        int(index) if index else name for index, name in _STEP.findall(address)
+        int(index or name) if (index or name).isdigit() else name
+        for index, name in _STEP.findall(address)
     ]
     if parts and parts[0] == "tiers" and len(parts) > 2:
         parts[1:3] = [f"{parts[1]}.{parts[2]}"]

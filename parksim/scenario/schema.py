@@ -62,12 +62,93 @@ class ParkSpec:
                 raise ValueError(f"{name} has unknown keys {unknown}; expected some of {allowed}")
 
 
+# A tier change's investment and ramp, as a strategy's and a competitor's changes take them.
+INVESTMENT = {
+    "non_negative": True,
+    "help": "one-off cost of a tier change, 万元, booked in its quarter; "
+    'default: the upgrade_investment of the tiers climbed ([tiers."x.0"]); '
+    "0 for a move down",
+}
+RAMP_QUARTERS = {
+    "min": 0,
+    "max": 40,
+    "help": "quarters over which a new tier's capabilities phase in (0: at once); "
+    "assumption: a year to staff the sub-branch and feed the platform, plausible 0-8",
+}
+DEFAULT_RAMP_QUARTERS = 4
+
+
+@dataclass(frozen=True)
+class BankChange:
+    """A competitor's own move in a given quarter ([[banks.changes]]): its new tier, with
+    the investment and ramp a strategy's tier change has."""
+
+    quarter: int = field(metadata={"min": 1, "help": "quarter from which the change holds"})
+    tier: Tier = field(metadata={"help": f"the bank's new service tier, one of {TIERS}"})
+    investment: float | None = field(default=None, metadata=INVESTMENT)
+    ramp_quarters: int = field(default=DEFAULT_RAMP_QUARTERS, metadata=RAMP_QUARTERS)
+
+
 @dataclass(frozen=True)
 class BankSpec:
-    """A bank serving the park. Its tier is the strategy's when it is the focal bank."""
+    """A bank serving the park. Its tier is the strategy's when it is the focal bank; a
+    competitor may move on its own schedule and in response to the focal bank."""
 
     name: str = field(metadata={"help": "the bank's name"})
     tier: Tier = field(default=1.0, metadata={"help": f"service tier, one of {TIERS}"})
+    changes: tuple[BankChange, ...] = field(
+        default=(),
+        metadata={"help": "[[banks.changes]]: the competitor's own moves, in quarter order"},
+    )
+    follow_lag_quarters: int | None = field(
+        default=None,
+        metadata={
+            "min": 0,
+            "max": 400,
+            "help": "quarters after each move of the focal bank that this competitor moves "
+            "to the focal bank's new tier (never down); absent: it never follows. A strategy "
+            'turns it on with [strategies.params] "banks[1].follow_lag_quarters" = 4',
+        },
+    )
+    follow_ramp_quarters: int = field(
+        default=DEFAULT_RAMP_QUARTERS,
+        metadata={**RAMP_QUARTERS, "help": "ramp of the follower's move; " + RAMP_QUARTERS["help"]},
+    )
+    follow_margin_cut: float = field(
+        default=0.0,
+        metadata={
+            "min": 0.0,
+            "max": 1.0,
+            "unit": "per year",
+            "help": "cut to lending.margin on the follower's loan offers from its response "
+            "on (a price response); 0: none. Plausible 0-0.004, assumption: PBOC/NFRA, new "
+            "inclusive small-business loans cost 4.78 % in 2023, 0.48 pp less than in 2022 "
+            "while the 1-year LPR fell 0.20 pp, so about 0.3 pp of spread was competed away "
+            "in a year (docs/model.md §7.12)",
+        },
+    )
+
+    follow_max_expected_loss: float | None = field(
+        default=None,
+        metadata={
+            "unit": "probability",
+            "min": 0.0,
+            "max": 1.0,
+            "help": "the follower's appetite from its response on (its max_expected_loss, "
+            "the highest annual expected-loss rate it approves); absent: its tier's. "
+            "Assumption: tier 2.0's 0.025 (a specialised sub-branch) to 0.04, the regulator "
+            "tolerating an inclusive small-firm NPL ratio up to 3 points above a bank's "
+            "average (docs/model.md §7.5, §7.12)",
+        },
+    )
+
+    def __post_init__(self) -> None:
+        quarters = [change.quarter for change in self.changes]
+        if quarters != sorted(set(quarters)):
+            raise ValueError(
+                f"bank {self.name!r}: changes: expected one change per quarter in increasing "
+                f"quarters, got {quarters}"
+            )
 
 
 @dataclass(frozen=True)
@@ -86,23 +167,8 @@ class ScheduledChange:
         default_factory=dict,
         metadata={"help": "policy fields that change (any field of [policy]), e.g. a pool"},
     )
-    investment: float | None = field(
-        default=None,
-        metadata={
-            "non_negative": True,
-            "help": "one-off cost of a tier change, 万元, booked in its quarter; "
-            'default: the upgrade_investment of the tiers climbed ([tiers."x.0"]); '
-            "0 for a move down",
-        },
-    )
-    ramp_quarters: int = field(
-        default=4,
-        metadata={
-            "min": 0,
-            "max": 40,
-            "help": "quarters over which a new tier's capabilities phase in (0: at once)",
-        },
-    )
+    investment: float | None = field(default=None, metadata=INVESTMENT)
+    ramp_quarters: int = field(default=DEFAULT_RAMP_QUARTERS, metadata=RAMP_QUARTERS)
 
     def __post_init__(self) -> None:
         if self.bank_tier is None and self.operator_model is None and not self.policy:
@@ -240,6 +306,20 @@ class Scenario:
         bank_names = [b.name for b in self.banks]
         if len(set(bank_names)) != len(bank_names):
             raise ValueError("bank names must be unique")
+        focal = self.banks[0]
+        if focal.changes or focal.follow_lag_quarters is not None:
+            raise ValueError(
+                f"banks[0] ({focal.name!r}) is the focal bank: its moves are each "
+                "strategy's [[strategies.changes]], not [[banks.changes]] or "
+                "follow_lag_quarters"
+            )
+        for i, bank in enumerate(self.banks):
+            late = [c.quarter for c in bank.changes if c.quarter > self.horizon]
+            if late:
+                raise ValueError(
+                    f"banks[{i}] ({bank.name!r}): changes[].quarter {late} come after the "
+                    f"horizon ({self.horizon} quarters)"
+                )
 
     def stress_of(self, strategy: Strategy) -> StressPath:
         """The stress path `strategy` runs: its own, else the scenario's."""

@@ -15,7 +15,7 @@ so they show what differences.csv says. Styling is the other charts'
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,8 @@ from parksim.analysis.differences import (
     differences,
     metric_paths,
     paired_difference,
+    replications_pair,
+    unpaired_difference,
 )
 from parksim.viz import charts, fonts
 from parksim.viz.i18n import metric_title, tr
@@ -83,10 +85,14 @@ def difference_fan(
     reference: str | None = None,
     discount_rate: float = 0.0,
     lang: str = "en",
+    paired: bool | Mapping[str, str] = True,
 ) -> Figure:
     """One panel per strategy other than the reference, on shared axes: the paired
     difference of ``measure`` (a key of :data:`DIFFERENCE_FANS`) by quarter, its mean
-    with a 95 % interval, and the middle 90 % of replications' differences."""
+    with a 95 % interval, and the middle 90 % of replications' differences. A strategy
+    whose replications do not pair with the reference's (``paired``, as in
+    :func:`parksim.analysis.differences.differences`: runs with other seeds) gets the
+    difference of the means with Welch's interval and no band of replications."""
     spec = DIFFERENCE_FANS[measure]
     metric = next(m for m in DIFFERENCE_METRICS if m.name == spec.metric)
     reference = _reference_of(ts, reference)
@@ -104,20 +110,23 @@ def difference_fan(
         )
         for ax, name in zip(panels, others, strict=False):
             x, r = paths[name], paths[reference]
-            both = x.index.intersection(r.index)
-            x, r = x.loc[both], r.loc[both]
-            d = (x - r).to_numpy()
-            stats = paired_difference(x.to_numpy(), r.to_numpy(), metric.better)
             quarters = x.columns.to_numpy()
-            low, high = np.quantile(d, SPREAD, axis=0)
-            ax.fill_between(
-                quarters,
-                low,
-                high,
-                color=charts.FAN_GREYS[0],
-                linewidth=0,
-                label=tr("middle 90 % of replications", lang),
-            )
+            if replications_pair(paired, name, reference):
+                both = x.index.intersection(r.index)
+                x, r = x.loc[both], r.loc[both]
+                d = (x - r).to_numpy()
+                stats = paired_difference(x.to_numpy(), r.to_numpy(), metric.better)
+                low, high = np.quantile(d, SPREAD, axis=0)
+                ax.fill_between(
+                    quarters,
+                    low,
+                    high,
+                    color=charts.FAN_GREYS[0],
+                    linewidth=0,
+                    label=tr("middle 90 % of replications", lang),
+                )
+            else:  # independent samples: no replication-by-replication difference
+                stats = unpaired_difference(x.to_numpy(), r.to_numpy(), metric.better)
             ax.fill_between(
                 quarters,
                 stats["ci_low"],
@@ -251,21 +260,36 @@ def difference_figures(
     reference: str,
     discount_rate: float = 0.0,
     table: pd.DataFrame | None = None,
+    paired: bool | Mapping[str, str] = True,
 ) -> dict[str, Callable[[str], Figure]]:
     """The difference charts of one table as name → draw(lang), ``stamp(lang)`` the
-    provenance line; none when there is no other strategy to compare with the reference."""
+    provenance line; none when there is no other strategy to compare with the reference.
+    ``paired`` says which strategies' replications pair (a comparison of runs with other
+    seeds pairs only within a run); the forest reads it from ``table``."""
     if len(pd.unique(ts["strategy"])) < 2:
         return {}
     return {
         name: functools.partial(
-            _draw, chart, ts, stamp, reference, discount_rate, table if "forest" in name else None
+            _draw,
+            chart,
+            ts,
+            stamp,
+            reference,
+            discount_rate,
+            {"table": table} if "forest" in name and table is not None else {},
+            {} if "forest" in name else {"paired": paired},
         )
         for name, chart in DIFFERENCE_CHARTS.items()
     }
 
 
-def _draw(chart, ts, stamp, reference, discount_rate, table, lang: str = "en") -> Figure:
-    extra = {} if table is None else {"table": table}
+def _draw(chart, ts, stamp, reference, discount_rate, table, pairing, lang: str = "en") -> Figure:
     return chart(
-        ts, stamp(lang), reference=reference, discount_rate=discount_rate, lang=lang, **extra
+        ts,
+        stamp(lang),
+        reference=reference,
+        discount_rate=discount_rate,
+        lang=lang,
+        **table,
+        **pairing,
     )

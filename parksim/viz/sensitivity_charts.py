@@ -1,4 +1,5 @@
-"""Charts of a sensitivity study: Morris μ*–σ, Sobol indices with intervals, a tornado.
+"""Charts of a sensitivity study: Morris μ*–σ, Sobol indices with intervals, a tornado
+(Sobol designs only: conditional means of the space-filling rows).
 
 Each chart shows one outcome: a metric of a strategy, or the difference between two
 strategies (the study's main pair by default). They use the run charts' page style and
@@ -14,6 +15,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from parksim.analysis.sensitivity.robustness import design_units
 from parksim.viz import charts as run_charts
 
 TOP = 15  # parameters shown in bar charts
@@ -170,6 +172,48 @@ def sobol_chart(
     )
 
 
+#: Why a Morris study has no tornado (the charts and the docs say so).
+TORNADO_NEEDS = (
+    "a tornado needs a design that measures it: on a Morris design the points with a "
+    "parameter in a quarter of its range are whole trajectories, so their means rank "
+    "parameters that do not move the outcome (issue 22); run a Sobol study "
+    "(--method sobol) for the tornado, and read a Morris study's μ* chart instead"
+)
+
+
+def tornado_swings(
+    outputs: pd.DataFrame,
+    levels: pd.DataFrame,
+    strategy: str,
+    versus: str,
+    metric: str,
+    method: str,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Per parameter the mean outcome over the space-filling points with it in the lowest
+    (`low`) and highest (`high`) quarter of its range, and the `width` between, widest
+    first; and the points' outcomes (whose mean is the chart's centre line). On a
+    one-at-a-time design, the outcome with the parameter at its 10th and 90th
+    percentiles, the others at the scenario's values (the centre). Refuses a Morris
+    design (ValueError)."""
+    if method == "morris":
+        raise ValueError(TORNADO_NEEDS)
+    rows = _select(outputs, strategy, versus, metric).set_index("point")["value"]
+    if method == "oat":
+        # One at a time: point 0 the centre, points 2j + 1 and 2j + 2 parameter j low, high.
+        y = rows.reindex(np.arange(2 * levels.shape[1] + 1)).to_numpy(dtype=float)
+        swing = pd.DataFrame({"low": y[1::2], "high": y[2::2]}, index=levels.columns)
+        swing["width"] = (swing["high"] - swing["low"]).abs()
+        return swing.sort_values("width", ascending=False), rows.loc[[0]]
+    used, _ = design_units(method, rows.index.to_numpy(), levels.shape[1])
+    rows = rows[used]
+    levels = levels.loc[rows.index]
+    low = {p: rows[levels[p] <= 0.25].mean() for p in levels.columns}
+    high = {p: rows[levels[p] >= 0.75].mean() for p in levels.columns}
+    swing = pd.DataFrame({"low": low, "high": high})
+    swing["width"] = (swing["high"] - swing["low"]).abs()
+    return swing.sort_values("width", ascending=False), rows
+
+
 def tornado_chart(
     outputs: pd.DataFrame,
     levels: pd.DataFrame,
@@ -177,35 +221,38 @@ def tornado_chart(
     versus: str,
     metric: str,
     stamp: str,
+    method: str = "sobol",
 ) -> Figure:
     """Mean outcome with each parameter in the lowest and in the highest quarter of its
-    range, the widest swings on top; the line is the mean over all points."""
-    rows = _select(outputs, strategy, versus, metric).set_index("point")["value"]
-    levels = levels.loc[rows.index]
-    low = {p: rows[levels[p] <= 0.25].mean() for p in levels.columns}
-    high = {p: rows[levels[p] >= 0.75].mean() for p in levels.columns}
-    swing = pd.DataFrame({"low": low, "high": high})
-    swing["width"] = (swing["high"] - swing["low"]).abs()
-    swing = swing.sort_values("width", ascending=False).head(TOP).iloc[::-1]
+    range, the widest swings on top; the line is the mean over all points.
+
+    One at a time around the scenario's values (`--method oat`), or conditional means of a
+    space-filling design: only the base rows A and B of a Sobol' design (the rows between
+    repeat A but for one parameter). A Morris design cannot measure it and is refused
+    (ValueError, `TORNADO_NEEDS`).
+    """
+    swing, rows = tornado_swings(outputs, levels, strategy, versus, metric, method)
+    swing = swing.head(TOP).iloc[::-1]
     centre = float(rows.mean())
     fig, body = run_charts._new_figure(1.2 + 0.22 * len(swing))
     ax = body.subplots()
     y = np.arange(len(swing))
-    ax.barh(
-        y, swing["low"] - centre, left=centre, color="C0", label="parameter in its lowest quarter"
+    labels = (
+        ("parameter at its 10th percentile", "parameter at its 90th percentile")
+        if method == "oat"
+        else ("parameter in its lowest quarter", "parameter in its highest quarter")
     )
-    ax.barh(
-        y,
-        swing["high"] - centre,
-        left=centre,
-        color="C3",
-        alpha=0.7,
-        label="parameter in its highest quarter",
-    )
+    ax.barh(y, swing["low"] - centre, left=centre, color="C0", label=labels[0])
+    ax.barh(y, swing["high"] - centre, left=centre, color="C3", alpha=0.7, label=labels[1])
     ax.axvline(centre, color="0.3", lw=0.8)
     ax.axvline(0.0, color="0.6", lw=0.6, ls=":")
     ax.set_yticks(y, swing.index, fontsize=6)
-    ax.set_xlabel(outcome_label(strategy, versus, metric))
+    how = (
+        "one at a time around the scenario's values"
+        if method == "oat"
+        else f"means of {len(rows)} space-filling points"
+    )
+    ax.set_xlabel(f"{outcome_label(strategy, versus, metric)} · {how}")
     return run_charts._finish(
         fig, stamp, f"Tornado · {outcome_label(strategy, versus, metric)}", lang="en"
     )
@@ -220,14 +267,16 @@ def save_charts(
     out_dir: Path,
     stamp: str,
 ) -> list[Path]:
-    """The study's charts of the main outcome, as PNG and SVG in `out_dir`."""
+    """The study's charts of the main outcome, as PNG and SVG in `out_dir`: the indices,
+    and the tornado where the design can measure it (not on Morris: `TORNADO_NEEDS`)."""
     # Built inside the chart style, so text takes the shipped CJK font where it needs it.
-    draws = {
-        f"{method}_indices": lambda: (morris_chart if method == "morris" else sobol_chart)(
+    draws = {}
+    if method != "oat":  # a one-at-a-time design has swings, not indices
+        draws[f"{method}_indices"] = lambda: (morris_chart if method == "morris" else sobol_chart)(
             indices, *main, stamp
-        ),
-        "tornado": lambda: tornado_chart(outputs, levels, *main, stamp),
-    }
+        )
+    if method != "morris":
+        draws["tornado"] = lambda: tornado_chart(outputs, levels, *main, stamp, method)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, draw in draws.items():

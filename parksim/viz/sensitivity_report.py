@@ -26,6 +26,13 @@ def main_outcome(scenario: Scenario, pairs: list[tuple[str, str]], metric: str):
     return (strategy, versus, metric)
 
 
+def _size(method: str, size: int) -> str:
+    """The design's size for the stamp: `10 trajectories, `, `64 base samples, ` or none."""
+    if method == "oat":
+        return "one at a time, "
+    return f"{size} {'trajectories' if method == 'morris' else 'base samples'}, "
+
+
 def draw_study(
     out: Path,
     tables: StudyTables,
@@ -40,8 +47,8 @@ def draw_study(
     plan, design = tables.plan, tables.design
     stamp = (
         f"parksim {__version__} · {tables.scenario.name} · {plan.method} "
-        f"({plan.size} {'trajectories' if plan.method == 'morris' else 'base samples'}, "
-        f"{design.points} points × {plan.replications} replications) · seed {plan.seed}"
+        f"({_size(plan.method, plan.size)}{design.points} points × {plan.replications} "
+        f"replications) · seed {plan.seed}"
     )
     main = main or main_outcome(tables.scenario, tables.pairs, plan.metrics[0])
     return save_charts(

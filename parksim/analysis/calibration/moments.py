@@ -21,7 +21,7 @@ from parksim.core.codes import STAGES, Stage
 
 Runs = Sequence[Observation]
 
-# The management accounts' revenue of the focal bank (issue 21): net interest income after
+# The management accounts' revenue of the focal bank: net interest income after
 # funds-transfer pricing (it includes the deposits' margin), fees, bank-held equity income
 # and personal-finance income.
 REVENUE_COLUMNS = (
@@ -343,7 +343,7 @@ def bank_economics(timeseries: pd.DataFrame, from_quarter: int = 8) -> pd.DataFr
     """The bank-economics moments of every strategy of an ensemble's time series (the
     table of `timeseries.parquet`): one row per strategy, columns `cost_income`,
     `pretax_roa`, `fee_share`, `nim`, each pooled over quarters and replications as the
-    moments of the same names are. This is the check of issue 21's done-when on a
+    moments of the same names are. This is the bank-economics check on a
     40-replication run of scenarios/baseline.toml."""
     rows = {}
     for strategy, table in timeseries.groupby("strategy", sort=False, observed=True):

@@ -1,4 +1,5 @@
-"""Designs and indices: SALib's Morris screening and Sobol (Saltelli) variance indices.
+"""Designs and indices: SALib's Morris screening and Sobol (Saltelli) variance indices,
+and a one-at-a-time design around the scenario's values (the tornado's: its swings).
 
 Designs live on the unit cube of probability levels, one axis per parameter; a parameter's
 distribution turns its level into a value (`Parameter.from_unit`). The indices are computed
@@ -32,6 +33,11 @@ RESAMPLES = 1000  # bootstrap resamples behind SALib's confidence intervals
 OUTCOME_KEYS = ["strategy", "versus", "metric"]  # an outcome: a level or a difference
 MORRIS_COLUMNS = ["parameter", *OUTCOME_KEYS, "mu_star", "mu_star_conf", "sigma", "mu"]
 SOBOL_COLUMNS = ["parameter", *OUTCOME_KEYS, "S1", "S1_conf", "ST", "ST_conf"]
+OAT_COLUMNS = ["parameter", *OUTCOME_KEYS, "centre", "low", "high", "swing"]
+#: The one-at-a-time design's two levels of each parameter: the 10th and 90th percentiles
+#: of its assumed distribution, as a decision-analysis tornado takes them (Clemen &
+#: Reilly, *Making Hard Decisions*, ch. 5); the ends of a range are its least likely values.
+OAT_LOW, OAT_HIGH = 0.1, 0.9
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,10 @@ class Design:
 
     @property
     def group_size(self) -> int:
-        """Rows that belong together: a Morris trajectory, or a Sobol base sample's block."""
+        """Rows that belong together: a Morris trajectory, a Sobol base sample's block, or
+        the whole one-at-a-time design."""
         k = len(self.names)
-        return k + 1 if self.method == "morris" else k + 2
+        return {"morris": k + 1, "sobol": k + 2}.get(self.method, 2 * k + 1)
 
 
 def _problem(names: Sequence[str]) -> dict:
@@ -76,12 +83,35 @@ def sobol_design(names: Sequence[str], samples: int, seed: int) -> Design:
     return Design("sobol", tuple(names), levels)
 
 
-def design_points(method: str, names: Sequence[str], size: int, seed: int) -> Design:
-    """The design of `method`: `size` is Morris trajectories or Sobol base samples."""
+def oat_design(names: Sequence[str], centre: Sequence[float]) -> Design:
+    """One at a time around `centre` (the probability levels of the scenario's values):
+    the centre, then for each parameter in turn the centre with that parameter at
+    OAT_LOW and at OAT_HIGH: 2 × len(names) + 1 points."""
+    centre = np.asarray(centre, dtype=float)
+    rows = [centre]
+    for j in range(len(names)):
+        for level in (OAT_LOW, OAT_HIGH):
+            row = centre.copy()
+            row[j] = level
+            rows.append(row)
+    return Design("oat", tuple(names), np.array(rows))
+
+
+def design_points(
+    method: str,
+    names: Sequence[str],
+    size: int,
+    seed: int,
+    centre: Sequence[float] | None = None,
+) -> Design:
+    """The design of `method`: `size` is Morris trajectories or Sobol base samples; a
+    one-at-a-time design ("oat") takes `centre` instead (default: the middle levels)."""
     if method == "morris":
         return morris_design(names, size, seed)
     if method == "sobol":
         return sobol_design(names, size, seed)
+    if method == "oat":
+        return oat_design(names, np.full(len(names), 0.5) if centre is None else centre)
     raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {method!r}")
 
 
@@ -104,6 +134,8 @@ def indices(design: Design, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
     touch): it has no variance to share out (SALib would divide by zero and warn).
     """
     keep = complete_groups(design, y)
+    if design.method == "oat":
+        return _oat_swings(design, np.where(keep, y, np.nan))
     problem = _problem(design.names)
     groups = int(keep.sum()) // design.group_size
     if design.method == "morris":
@@ -132,6 +164,22 @@ def indices(design: Design, y: np.ndarray, seed: int = 0) -> pd.DataFrame:
             seed=seed,
         )
     frame = pd.DataFrame({c: np.asarray(result[c], dtype=float) for c in columns})
+    frame.insert(0, "parameter", list(design.names))
+    return frame
+
+
+def _oat_swings(design: Design, y: np.ndarray) -> pd.DataFrame:
+    """The one-at-a-time design's outcome at the centre and with each parameter at its
+    low and high level, and the swing |high − low| (NaN where a point failed)."""
+    low, high = y[1::2], y[2::2]
+    frame = pd.DataFrame(
+        {
+            "centre": np.full(len(design.names), y[0]),
+            "low": low,
+            "high": high,
+            "swing": np.abs(high - low),
+        }
+    )
     frame.insert(0, "parameter", list(design.names))
     return frame
 
@@ -185,7 +233,7 @@ def indices_of(
         for column, value in zip(OUTCOME_KEYS, keys, strict=True):
             frame[column] = value
         frames.append(frame)
-    columns = MORRIS_COLUMNS if method == "morris" else SOBOL_COLUMNS
+    columns = {"morris": MORRIS_COLUMNS, "sobol": SOBOL_COLUMNS}.get(method, OAT_COLUMNS)
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]

@@ -84,6 +84,19 @@ class Parameter:
             values = stats.triang.ppf(u, c, loc=self.low, scale=width)
         return np.rint(values) if self.integer else values
 
+    def to_unit(self, value: float) -> float:
+        """The probability level of `value` (the CDF; the inverse of `from_unit`), held to
+        [0, 1] for a value outside the range."""
+        if self.distribution == "uniform":
+            level = (value - self.low) / (self.high - self.low)
+        elif self.distribution == "log-uniform":
+            level = math.log(max(value, self.low) / self.low) / math.log(self.high / self.low)
+        else:
+            width = self.high - self.low
+            c = (self.peak - self.low) / width
+            level = float(stats.triang.cdf(value, c, loc=self.low, scale=width))
+        return float(min(max(level, 0.0), 1.0))
+
     @property
     def peak(self) -> float:
         """The mode of a triangular range (the default value unless `mode` is given)."""
@@ -306,6 +319,17 @@ def unranged(assumptions: Assumptions) -> list[str]:
 
 
 # --- putting a point into a scenario ---------------------------------------------------------
+
+
+def current_levels(scenario: Scenario, parameters: Sequence[Parameter]) -> np.ndarray:
+    """Each parameter's probability level at the scenario's own value (a scaled
+    parameter's multiplier is 1): the centre of a one-at-a-time design."""
+    current = scenario_leaves(scenario)
+    levels = []
+    for p in parameters:
+        value = 1.0 if p.scale else float(current[resolve(p.key, current, file=SENSITIVITY)])
+        levels.append(p.to_unit(value))
+    return np.array(levels)
 
 
 def apply_values(scenario: Scenario, values: Mapping[str, float], scaled: Iterable[str] = ()):

@@ -1,4 +1,5 @@
-"""A sensitivity study: every strategy at every point of a Morris or Sobol design.
+"""A sensitivity study: every strategy at every point of a Morris, Sobol or one-at-a-time
+design.
 
     STUDY_DIR/
       manifest.json      method, parameters and ranges, replications, seed, scenario,
@@ -11,9 +12,20 @@
       replications.parquet  point × strategy × replication: every metric at the horizon
       outputs.parquet    point × strategy (× versus): mean over replications and its se
       indices.csv        Morris or Sobol indices per parameter × outcome
-      robustness.csv     share of the plausible space in which each strategy wins, and
-      flip_boxes.csv     the region where the ranking flips (PRIM)
-      figures/           Morris μ*–σ, Sobol bars, tornado
+      robustness.csv     share of the plausible space in which each strategy wins (an
+                         interval that respects the design), and the region where the
+                         ranking flips (PRIM: its significant restrictions)
+      flip_boxes.csv     every PRIM restriction: bounds, quasi-p-value, recurrence over
+                         resamples, and whether it is a finding (qp <= 0.05)
+      peeling.csv        PRIM's peeling trajectory: coverage, density, mass per step
+      feature_scores.csv extra-trees score of each parameter per difference (a second
+                         screen; needs scikit-learn, the `study` extra)
+      figures/           Morris μ*–σ or Sobol bars; the tornado on Sobol and one-at-a-time
+                         designs only
+
+A one-at-a-time study (`--method oat`) runs the scenario's own values and each parameter
+at the 10th and 90th percentiles of its range, the others held: its indices.csv holds
+the swings and its robustness tables stay empty (its points sample no space).
 
 Common random numbers: replication r of every strategy at every point runs with child r
 of the root seed, so two points differ by their parameters, not their luck. The points run
@@ -27,6 +39,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -44,8 +57,14 @@ from parksim.analysis.sensitivity.analysis import (
     design_table,
     indices_of,
 )
-from parksim.analysis.sensitivity.assumptions import Parameter, apply_values, load_assumptions
+from parksim.analysis.sensitivity.assumptions import (
+    Parameter,
+    apply_values,
+    current_levels,
+    load_assumptions,
+)
 from parksim.analysis.sensitivity.robustness import robustness
+from parksim.analysis.sensitivity.screening import feature_scores
 from parksim.core.metrics import metric_arrays
 from parksim.ensemble.folders import (
     STATUS_COMPLETE,
@@ -173,9 +192,11 @@ def make_plan(
     """Check a study's options; raise ValueError naming the option and what was expected."""
     if method not in METHODS:
         raise ValueError(f"--method: expected one of {', '.join(METHODS)}, got {method!r}")
-    size = (10 if method == "morris" else 64) if size is None else size
+    size = {"morris": 10, "sobol": 64}.get(method, 1) if size is None else size
+    if method == "oat":
+        size = 1  # one centre: the scenario's values
     option = "--trajectories" if method == "morris" else "--samples"
-    if size < 2:
+    if size < 2 and method != "oat":
         raise ValueError(f"{option}: expected an integer of at least 2, got {size}")
     if method == "sobol" and size & (size - 1):
         raise ValueError(f"--samples: expected a power of two (Sobol' sequence), got {size}")
@@ -334,7 +355,8 @@ def run_study(
     the runs done and `resume_study(out)` finishes it.
     """
     out = Path(out)
-    design = design_points(plan.method, plan.keys, plan.size, plan.seed)
+    centre = current_levels(scenario, plan.parameters) if plan.method == "oat" else None
+    design = design_points(plan.method, plan.keys, plan.size, plan.seed, centre)
     values = design_values(plan, design)
     manifest = study_manifest(scenario, plan, design)
     # How many run at once: `parksim sensitivity --resume` continues with as many.
@@ -522,16 +544,39 @@ Draw = Callable[[Path, StudyTables], None]
 def write_analysis(
     out: Path, design: Design, replications: pd.DataFrame, plan: StudyPlan, scenario: Scenario
 ) -> StudyTables:
-    """outputs.parquet, indices.csv, robustness.csv and flip_boxes.csv of a study."""
+    """outputs.parquet, indices.csv, robustness.csv, flip_boxes.csv, peeling.csv and
+    feature_scores.csv of a study."""
     pairs = strategy_pairs(scenario)
     outputs = outputs_table(replications, plan.metrics, pairs)
     outputs.to_parquet(out / "outputs.parquet", index=False)
     indices = indices_from_folder(out)
     levels = pd.DataFrame(design.levels, columns=list(design.names))
     better = {m.name: m.sign for m in DIFFERENCE_METRICS}
-    table, boxes = robustness(outputs, levels, plan.parameters, better)
+    # A one-at-a-time design is no sample of the space: no shares, no PRIM and no
+    # feature scores (the tables keep their columns, empty).
+    sample = outputs.iloc[:0] if plan.method == "oat" else outputs
+    table, boxes, peeling = robustness(
+        sample,
+        levels,
+        plan.parameters,
+        better,
+        method=plan.method,
+        indices=indices,
+        seed=plan.seed,
+    )
     table.to_csv(out / "robustness.csv", index=False)
     boxes.to_csv(out / "flip_boxes.csv", index=False)
+    peeling.to_csv(out / "peeling.csv", index=False)
+    if plan.method != "oat":
+        scores = feature_scores(outputs, levels, plan.keys, plan.method, seed=plan.seed)
+        if scores is None:
+            warnings.warn(
+                "feature_scores.csv not written: the extra-trees screen needs scikit-learn "
+                "(pip install 'parksim[study]')",
+                stacklevel=2,
+            )
+        else:
+            scores.to_csv(out / "feature_scores.csv", index=False)
     return StudyTables(plan, scenario, design, outputs, indices, levels, pairs)
 
 
