@@ -37,6 +37,7 @@ FILES = (
     "scenarios/shenzhen_bay.toml",
     "scenarios/xian_qinchuangyuan.toml",
     "scenarios/jinan_qilu.toml",
+    "scenarios/upgrade_paths.toml",
 )
 
 

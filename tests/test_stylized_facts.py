@@ -138,9 +138,13 @@ def test_light_operator_earns_equity_income_when_tenants_list():
     assert by_listing[True] > by_listing[False]
 
 
-def test_tier_two_bank_earns_equity_and_advisory_income_tier_one_does_not(baseline):
-    # §六(二)2-3: warrants, fund stakes and IPO/M&A advisory are 2.0 products.
-    income = baseline.groupby("strategy", observed=True)[["equity_income"]].mean()
-    assert income.loc["tier1_heavy", "equity_income"] == 0
-    assert income.loc["tier2_heavy", "equity_income"] > 0
+def test_tier_two_group_earns_equity_and_advisory_income_tier_one_does_not(baseline):
+    # §六(二)2-3: warrants, fund stakes and IPO/M&A advisory are 2.0 products; the
+    # equity sits with the group (Commercial Bank Law art. 43), never in the bank's P&L.
+    columns = ["equity_income", "group_equity_income", "fee_advisory"]
+    income = baseline.groupby("strategy", observed=True)[columns].mean()
+    assert (income["equity_income"] == 0).all()
+    assert income.loc["tier1_heavy", "group_equity_income"] == 0
+    assert income.loc["tier2_heavy", "group_equity_income"] > 0
+    assert income.loc["tier2_heavy", "fee_advisory"] > income.loc["tier1_heavy", "fee_advisory"]
     assert np.isfinite(income.to_numpy()).all()
