@@ -457,6 +457,60 @@ def test_sigterm_stops_a_run_with_workers_as_cleanly_as_ctrl_c(
     assert capsys.readouterr().err == ""
 
 
+def test_a_resumed_command_runs_on_the_workers_the_run_had(
+    scenario_file: Path,
+    reference: RunResult,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`parksim run --workers 2`, stopped, resumes on 2 workers without --workers (at
+    most the machine's CPUs), on 1 with --workers 1, and ends with the serial tables."""
+    import parksim.ensemble.executors as executors
+    import parksim.ensemble.runner as runner
+
+    real_run_missing, real_open = runner.run_missing, executors.open_executor
+    opened: list[tuple] = []
+
+    def recording_open(workers=1, kind=None, scheduler=None):
+        opened.append((workers, kind, scheduler))
+        return real_open(workers, kind, scheduler)
+
+    def stopped_after_4(folder, scenario, **options):
+        # The first session's replications run in this process: Ctrl-C after four.
+        options = {**options, "executor": "serial", "simulate": StopAfter(4)}
+        return real_run_missing(folder, scenario, **options)
+
+    monkeypatch.setattr(executors, "open_executor", recording_open)
+    monkeypatch.setattr(runner, "run_missing", stopped_after_4)
+    out = tmp_path / "run"
+    command = [*("run", str(scenario_file), "--out", str(out), "--seed", str(SEED))]
+    command += [*("--replications", str(REPLICATIONS), "--chunk-size", "2", "--quiet")]
+    assert main([*command, "--no-charts", "--workers", "2"]) == EXIT_INTERRUPTED
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["workers"] == 2
+    assert opened == [(2, None, None)]
+    assert RunFolder.open(out).progress()[0] == 4
+
+    def stopped_at_once(folder, scenario, **options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "run_missing", stopped_at_once)
+    resume = ["run", "--resume", str(out), "--quiet", "--no-charts"]
+    assert main([*resume, "--workers", "1"]) == EXIT_INTERRUPTED  # an explicit count wins
+    assert opened[-1] == (1, None, None)
+    # The session that ran last set the count; the run had 2: put them back.
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["workers"] == 1
+    (out / "manifest.json").write_text(json.dumps({**manifest, "workers": 2}), encoding="utf-8")
+
+    monkeypatch.setattr(runner, "run_missing", real_run_missing)
+    capsys.readouterr()
+    assert main(resume) == EXIT_OK
+    assert opened[-1] == (min(2, os.cpu_count() or 1), None, None)
+    assert_same_tables(RunResult.load(out), reference)
+    assert capsys.readouterr().err == ""
+
+
 def test_resume_refuses_another_scenario_other_code_and_other_options(
     scenario: Scenario, scenario_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

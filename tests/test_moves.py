@@ -190,3 +190,56 @@ def test_validate_prints_each_strategys_tier_operator_policy_and_changes(capsys)
     assert "policy risk_pool_share=0.5 risk_pool_size=20000" in out
     n_strategies = len(parksim.load_scenario(BASELINE.parent / "upgrade_paths.toml").strategies)
     assert out.count("risk_pool_share=0 ") == n_strategies  # pools open by a change
+
+
+def _validate(path: Path, capsys) -> str:
+    from parksim.cli import EXIT_OK, main
+
+    assert main(["validate", str(path)]) == EXIT_OK
+    return capsys.readouterr().out
+
+
+def _block(out: str, strategy: str) -> str:
+    """The lines `parksim validate` prints for one strategy."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{strategy}: "))
+    end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")), None)
+    return "\n".join(lines[start:end])
+
+
+def test_validate_prints_params_and_the_follower_a_strategy_turns_on(capsys) -> None:
+    out = _validate(BASELINE.parent / "upgrade_paths.toml", capsys)
+    follow = _block(out, "to2_q4_follow4_heavy")
+    assert "    params: banks.1.follow_lag_quarters=4" in follow
+    assert "competitor Bank B: tier 1.0, follow_lag_quarters=4 follow_ramp_quarters=4" in follow
+    assert "competitor Bank C: tier 1.0, no moves" in follow
+    cut = _block(out, "to2_q4_follow4_cut_heavy")
+    assert "follow_lag_quarters=4 follow_ramp_quarters=4 follow_margin_cut=0.002" in cut
+    # The reference turns nothing on: Bank B does not follow there.
+    assert "competitor Bank B: tier 1.0, no moves" in _block(out, "stay_1_heavy")
+    assert "competitor Bank B: tier 2.0, no moves" in _block(out, "stay_1_rival2_heavy")
+    assert "    stress: none" in follow
+
+
+def test_validate_prints_a_competitors_own_changes_and_the_stress_in_force(
+    tmp_path: Path, capsys
+) -> None:
+    text = BASELINE.read_text(encoding="utf-8")
+    extra = (
+        '\n[stress]\npreset = "severe"\nstart_quarter = 3\n'
+        # Bank D's own move: 1.0 -> 3.0 climbs 2.0 and 3.0 (2,000 + 3,000 万元).
+        '\n[[banks]]\nname = "Bank D"\n[[banks.changes]]\nquarter = 6\ntier = 3.0\n'
+        "ramp_quarters = 2\n"
+    )
+    scenario = tmp_path / "stressed.toml"
+    scenario.write_text(text + extra, encoding="utf-8")
+    out = _validate(scenario, capsys)
+    first = _block(out, parksim.load_scenario(scenario).strategies[0].name)
+    assert "stress ([stress]): preset severe severity=1 start_quarter=3" in first
+    # The preset's first year (quarters 1-4) falls in the scenario's quarters 3-6.
+    assert "stress quarters 3-6: macro_shift=-2.7" in first
+    assert "competitor Bank D: tier 1.0" in first
+    assert (
+        "competitor Bank D change quarter 6: tier 1.0 -> 3.0 (investment 5,000 万元, "
+        "ramp 2 quarters)" in first
+    )

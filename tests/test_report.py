@@ -24,7 +24,8 @@ from parksim.analysis.differences import DIFFERENCE_METRICS, TAIL_DIFFERENCES
 from parksim.analysis.summary import METRICS, TAIL_METRICS, intervals, mean_interval
 from parksim.core.metrics import METRIC_NAMES
 from parksim.scenario.describe import changed_parameters, strategy_path, strategy_words
-from parksim.scenario.loader import load_scenario
+from parksim.scenario.loader import load_scenario, scenario_from_dict
+from parksim.scenario.validate import to_dict
 from parksim.viz.i18n import METRIC_LABELS, UNITS, format_number, metric_label, tr
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,6 +91,65 @@ def test_a_scheduled_pool_is_in_the_strategy_words() -> None:
     zh = _words("to2_q4_pool_heavy", "zh")
     assert zh[-1].startswith("自第 4 季度起：服务层级 1.0 → 2.0（投入 2,000 万元")
     assert "风险补偿资金池分担比例 50%" in zh[-1] and "风险补偿资金池规模 20,000 万元" in zh[-1]
+
+
+def _words_in(scenario, strategy: str, lang: str) -> list[str]:
+    """The words the report shows: the path resolved with the scenario."""
+    path = strategy_path(scenario.strategy(strategy), scenario.tiers, scenario)
+    return strategy_words(path, lambda text: tr(text, lang))
+
+
+def test_params_and_a_follower_are_in_the_words() -> None:
+    scenario = load_scenario(UPGRADE_PATHS)
+    en = _words_in(scenario, "to2_q4_follow4_cut_heavy", "en")
+    assert (
+        "Model parameters this strategy changes: banks.1.follow_lag_quarters = 4, "
+        "banks.1.follow_margin_cut = 0.002." in en
+    )
+    assert (
+        "Competitor Bank B (tier 1.0): follows the focal bank to its new tier 4 quarters "
+        "after each of its moves (never down; ramp over 4 quarters); cuts its loan margin "
+        "by 0.2 pp a year as it follows." in en
+    )
+    assert "Competitors that do not move: Bank C (tier 1.0)." in en
+    zh = _words_in(scenario, "to2_q4_follow4_cut_heavy", "zh")
+    assert "本策略调整的模型参数：banks.1.follow_lag_quarters = 4，" in zh[2]
+    assert zh[3].startswith("竞争银行 Bank B（服务层级 1.0）：在本行每次调整后 4 个季度跟进")
+    assert "每年下调 0.2 个百分点" in zh[3]
+    assert all(CJK.search(line) for line in zh)
+    # The reference turns nothing on: no parameters, no follower.
+    stay = _words_in(scenario, "stay_1_heavy", "en")
+    assert stay[-1] == "Competitors that do not move: Bank B (tier 1.0), Bank C (tier 1.0)."
+    assert not any(line.startswith("Model parameters") for line in stay)
+
+
+def test_the_stress_in_force_is_in_the_words() -> None:
+    data = to_dict(load_scenario(UPGRADE_PATHS))
+    data["stress"] = {"preset": "severe", "start_quarter": 3, "severity": 0.5}
+    data["banks"][2]["changes"] = [{"quarter": 6, "tier": 3.0, "ramp_quarters": 2}]
+    scenario = scenario_from_dict(data)
+    en = _words_in(scenario, "stay_1_heavy", "en")
+    stress = en[en.index(next(line for line in en if line.startswith("Stress path"))) :]
+    assert stress[0] == (
+        "Stress path (the scenario's [stress]): preset severe, its quarter 1 in quarter 3, "
+        "at severity 0.5."
+    )
+    # The preset's first year at half severity: -2.7 sd x 0.5, valuations 0.8 ^ 0.5.
+    assert stress[1].startswith("Quarters 3–6: macro factor −1.35 sd, valuations × 0.894")
+    # Bank C's own move climbs tiers 2.0 and 3.0: 2,000 + 3,000 万元.
+    assert (
+        "Competitor Bank C (tier 1.0): from quarter 6: tier 1.0 → 3.0 (investment 5,000 万元, "
+        "ramp over 2 quarters)." in en
+    )
+    zh = _words_in(scenario, "stay_1_heavy", "zh")
+    assert (
+        "竞争银行 Bank C（服务层级 1.0）：自第 6 季度起服务层级 1.0 → 3.0（投入 5,000 万元"
+        in "".join(zh)
+    )
+    zh_stress = zh[-len(stress) :]
+    assert zh_stress[0].startswith("压力路径（情景设定 [stress]）：预设情景 severe")
+    assert zh_stress[1].startswith("第 3–6 季度：宏观因子 −1.35 个标准差")
+    assert all(CJK.search(line) for line in zh_stress)
 
 
 def test_every_change_of_a_two_step_move_is_in_the_words() -> None:

@@ -28,6 +28,7 @@ from parksim.cli.common import (
     EXIT_UNWRITABLE,
     executor_problem,
     interrupted_status,
+    recorded_workers,
     stop_on_sigterm,
     workers_option,
 )
@@ -126,7 +127,10 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         help="continue an interrupted or failed run: keep its finished replications",
     )
     run.add_argument(
-        "--workers", type=int, default=1, help="worker processes on this machine (default 1)"
+        "--workers",
+        type=int,
+        help="worker processes on this machine (default 1; with --resume: as many as the "
+        "run had, at most this machine's CPUs)",
     )
     run.add_argument(
         "--executor",
@@ -416,6 +420,8 @@ def _resume(args: argparse.Namespace) -> int:
     except ResultsFolderError as error:
         print(f"parksim: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.workers is None and args.scheduler is None and args.executor is None:
+        args.workers = recorded_workers(folder.manifest)
     for option, value in (("--seed", args.seed), ("--replications", args.replications)):
         recorded = folder.manifest[option.lstrip("-")]
         if value is not None and value != recorded:
@@ -453,7 +459,7 @@ def _run_and_report(
 
     started = time.perf_counter()
     try:
-        with open_executor(args.workers, args.executor, args.scheduler) as workers:
+        with open_executor(args.workers or 1, args.executor, args.scheduler) as workers:
             result = start(workers)
     except ExecutorUnavailable as error:
         print(f"parksim: {error}", file=sys.stderr)

@@ -4,6 +4,7 @@ commands that run ensembles (`run`, `sensitivity`) check of their options."""
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -67,3 +68,14 @@ def executor_problem(args: argparse.Namespace) -> str | None:
 def workers_option(workers: int | None) -> str:
     """` --workers N` for a resume hint when the stopped command had several, else ""."""
     return f" --workers {workers}" if workers is not None and workers > 1 else ""
+
+
+def recorded_workers(manifest: dict) -> int | None:
+    """The worker count a run or study last ran with (its manifest's "workers"), to resume
+    as it ran: at most this machine's CPUs (a Dask cluster counted its threads); None
+    when the manifest has none (a folder from before workers were recorded)."""
+    try:
+        workers = int(manifest["workers"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return max(1, min(workers, os.cpu_count() or 1)) if workers >= 1 else None

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from parksim.cli.common import (
     EXIT_UNWRITABLE,
     executor_problem,
     interrupted_status,
+    recorded_workers,
     workers_option,
 )
 from parksim.ensemble.executors import EXECUTOR_KINDS
@@ -139,11 +139,9 @@ def _recorded_workers(folder: Path) -> int | None:
     """The worker count the study ran with (its manifest's), to resume as it ran."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        workers = int(manifest["workers"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         return None  # the resume itself says what is wrong with the folder
-    # A study run on a Dask cluster counted its threads: here, at most this machine's CPUs.
-    return max(1, min(workers, os.cpu_count() or 1)) if workers >= 1 else None
+    return recorded_workers(manifest) if isinstance(manifest, dict) else None
 
 
 def _default_folder(results: Path, name: str, method: str) -> Path:

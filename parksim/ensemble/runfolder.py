@@ -142,6 +142,12 @@ class RunFolder:
         self.manifest = {**self.manifest, "resumed": [*self.manifest.get("resumed", []), entry]}
         write_json(self.path / "manifest.json", self.manifest)
 
+    def record_workers(self, slots: int) -> None:
+        """Note in the manifest how many workers this session runs on (`parksim run
+        --resume` reuses the count); it changes no result."""
+        self.manifest = {**self.manifest, "workers": slots}
+        write_json(self.path / "manifest.json", self.manifest)
+
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the folder's lock: two processes must never add parts to one run."""

@@ -434,6 +434,9 @@ def _run_locked(
     with folder.locked(), _workers(executor, workers, scheduler) as opened:
         if resumed:
             folder.start_session()
+        # The count asked for (an executor the caller owns, such as the command's, is
+        # `workers` large: its slots are guessed), which `parksim run --resume` reuses.
+        folder.record_workers(workers if isinstance(executor, Executor) else opened.slots)
         started = time.perf_counter()
         run_missing(
             folder,

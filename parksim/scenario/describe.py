@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from parksim.banks.moves import upgrade_investment
+from parksim.credit.stress import StressPath, StressPeriod
 from parksim.policy import PolicyPackage
 from parksim.scenario.addresses import leaves, scenario_leaves, tier_leaves
+from parksim.scenario.loader import apply_overrides
 from parksim.scenario.schema import BankSpec, ParkSpec, Scenario, Strategy
 
 #: A translation of an English template (identity for English).
@@ -67,22 +69,97 @@ class Step:
 
 
 @dataclass(frozen=True)
+class CompetitorStep:
+    """One of a competitor's own scheduled moves ([[banks.changes]]), resolved."""
+
+    quarter: int
+    tier_before: float
+    tier_after: float
+    investment: float  # 万元, booked in the move's quarter
+    ramp_quarters: int
+
+
+@dataclass(frozen=True)
+class Competitor:
+    """A competitor as a strategy runs it (its [strategies.params] applied): its tier, its
+    own moves and how it follows the focal bank (`BankSpec.follow_*`)."""
+
+    name: str
+    tier: float
+    steps: tuple[CompetitorStep, ...]
+    follow_lag_quarters: int | None  # None: it never follows
+    follow_ramp_quarters: int
+    follow_margin_cut: float  # per year
+    follow_max_expected_loss: float | None  # None: its tier's appetite
+
+    @property
+    def moves(self) -> bool:
+        """Whether it ever moves (on its own schedule or after the focal bank)."""
+        return bool(self.steps) or self.follow_lag_quarters is not None
+
+
+@dataclass(frozen=True)
 class StrategyPath:
-    """A strategy as the model runs it: how it starts and every change after."""
+    """A strategy as the model runs it: how it starts and every change after, with the
+    parameters it changes, the competitors and the stress path it runs under (these three
+    are resolved only when the scenario is given to :func:`strategy_path`)."""
 
     name: str
     tier: float
     operator_model: str
     policy: PolicyPackage
     steps: tuple[Step, ...]
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)  # [strategies.params]
+    competitors: tuple[Competitor, ...] = ()
+    stress: StressPath | None = None  # the stress path in force; None: none
+    own_stress: bool = False  # the strategy's own [strategies.stress], not the scenario's
+
+
+def _competitor(bank: BankSpec, tier_changes: Mapping[str, Mapping[str, Any]]) -> Competitor:
+    tier, steps = bank.tier, []
+    for change in bank.changes:
+        investment = change.investment
+        if investment is None:
+            investment = upgrade_investment(tier, change.tier, tier_changes)
+        steps.append(
+            CompetitorStep(change.quarter, tier, change.tier, investment, change.ramp_quarters)
+        )
+        tier = change.tier
+    return Competitor(
+        bank.name,
+        bank.tier,
+        tuple(steps),
+        bank.follow_lag_quarters,
+        bank.follow_ramp_quarters,
+        bank.follow_margin_cut,
+        bank.follow_max_expected_loss,
+    )
 
 
 def strategy_path(
-    strategy: Strategy, tier_changes: Mapping[str, Mapping[str, Any]] | None = None
+    strategy: Strategy,
+    tier_changes: Mapping[str, Mapping[str, Any]] | None = None,
+    scenario: Scenario | None = None,
 ) -> StrategyPath:
     """The resolved path of `strategy` under the scenario's `tier_changes` (its
     [tiers."x.0"] tables): investments default to `upgrade_investment`, and a change's
-    policy fields are laid over the package in force before it (as the model does)."""
+    policy fields are laid over the package in force before it (as the model does).
+
+    Given the `scenario`, the path is the one the model runs: the strategy's
+    [strategies.params] applied to the scenario (`apply_overrides`, as `ParkModel` does;
+    its tier tables replace `tier_changes`), with the competitors (banks after the first)
+    and the stress path in force (`Scenario.stress_of`)."""
+    extra: dict[str, Any] = {}
+    if scenario is not None:
+        config, run = apply_overrides(scenario, strategy)
+        tier_changes = config.tiers
+        stress = config.stress_of(run)
+        extra = {
+            "params": dict(strategy.params),
+            "competitors": tuple(_competitor(b, config.tiers) for b in config.banks[1:]),
+            "stress": stress if stress.active else None,
+            "own_stress": run.stress is not None,
+        }
     tier, policy, steps = strategy.bank_tier, strategy.policy, []
     for change in strategy.changes:
         policy = dataclasses.replace(policy, **change.policy) if change.policy else policy
@@ -106,7 +183,12 @@ def strategy_path(
         )
         tier = change.bank_tier if change.bank_tier is not None else tier
     return StrategyPath(
-        strategy.name, strategy.bank_tier, strategy.operator_model, strategy.policy, tuple(steps)
+        strategy.name,
+        strategy.bank_tier,
+        strategy.operator_model,
+        strategy.policy,
+        tuple(steps),
+        **extra,
     )
 
 
@@ -190,7 +272,135 @@ def strategy_words(path: StrategyPath, translate: Translate = _same) -> list[str
     lines += [step_words(step, translate) + translate(".") for step in path.steps]
     if not path.steps:
         lines.append(translate("No scheduled changes."))
+    if path.params:
+        lines.append(
+            translate("Model parameters this strategy changes: {params}.").format(
+                params=translate(", ").join(
+                    f"{key} = {parameter_text(value)}" for key, value in path.params.items()
+                )
+            )
+        )
+    lines += competitor_words(path.competitors, translate)
+    if path.stress is not None:
+        lines += stress_words(path.stress, path.own_stress, translate)
     return lines
+
+
+def _moves_words(competitor: Competitor, translate: Translate) -> list[str]:
+    parts = [
+        translate(
+            "from quarter {quarter}: tier {before} → {after} (investment {investment} 万元, "
+            "ramp over {ramp} quarters)"
+        ).format(
+            quarter=step.quarter,
+            before=f"{step.tier_before:.1f}",
+            after=f"{step.tier_after:.1f}",
+            investment=_number(step.investment, 0),
+            ramp=step.ramp_quarters,
+        )
+        for step in competitor.steps
+    ]
+    if competitor.follow_lag_quarters is not None:
+        parts.append(
+            translate(
+                "follows the focal bank to its new tier {lag} quarters after each of its moves "
+                "(never down; ramp over {ramp} quarters)"
+            ).format(lag=competitor.follow_lag_quarters, ramp=competitor.follow_ramp_quarters)
+        )
+        if competitor.follow_margin_cut:
+            parts.append(
+                translate("cuts its loan margin by {cut} pp a year as it follows").format(
+                    cut=_number(100.0 * competitor.follow_margin_cut, 3)
+                )
+            )
+        if competitor.follow_max_expected_loss is not None:
+            parts.append(
+                translate("accepts an expected loss of up to {loss} % a year as it follows").format(
+                    loss=_number(100.0 * competitor.follow_max_expected_loss, 3)
+                )
+            )
+    return parts
+
+
+def competitor_words(
+    competitors: tuple[Competitor, ...], translate: Translate = _same
+) -> list[str]:
+    """The competitors in sentences: one for each that moves (its own moves, how it follows
+    the focal bank), one naming those that do not."""
+    lines = [
+        translate("Competitor {name} (tier {tier}): {moves}.").format(
+            name=c.name,
+            tier=f"{c.tier:.1f}",
+            moves=translate("; ").join(_moves_words(c, translate)),
+        )
+        for c in competitors
+        if c.moves
+    ]
+    still = [c for c in competitors if not c.moves]
+    if still:
+        lines.append(
+            translate("Competitors that do not move: {banks}.").format(
+                banks=translate(", ").join(
+                    translate("{name} (tier {tier})").format(name=c.name, tier=f"{c.tier:.1f}")
+                    for c in still
+                )
+            )
+        )
+    return lines
+
+
+def _shift(value: float) -> str:
+    return f"{value:+.3g}".replace("-", "−")
+
+
+def period_words(period: StressPeriod, translate: Translate = _same) -> str:
+    """One stress period in words: "Quarters 1–4: macro factor −2.7 sd, ..." (what it
+    leaves at no stress is not said)."""
+    parts = []
+    if period.macro_shift:
+        parts.append(translate("macro factor {value} sd").format(value=_shift(period.macro_shift)))
+    if period.valuation_factor != 1.0:
+        parts.append(
+            translate("valuations × {value}").format(value=f"{period.valuation_factor:.3g}")
+        )
+    if period.loan_rate_shift:
+        parts.append(
+            translate("loan reference rate {value} pp").format(value=_shift(period.loan_rate_shift))
+        )
+    if period.funding_cost_shift:
+        parts.append(
+            translate("funding cost {value} pp").format(value=_shift(period.funding_cost_shift))
+        )
+    if period.ipo_window is not None:
+        parts.append(
+            translate("IPO window {value}").format(value=translate(str(period.ipo_window)))
+        )
+    if not parts:
+        parts.append(translate("no change"))
+    return translate("Quarters {start}–{end}: {effects}.").format(
+        start=period.from_quarter, end=period.to_quarter, effects=translate(", ").join(parts)
+    )
+
+
+def stress_words(stress: StressPath, own: bool = False, translate: Translate = _same) -> list[str]:
+    """The stress path in force in sentences: where it is set, its preset, severity and
+    start, then each period as the model runs it (scenario quarters, at the severity)."""
+    where = translate(
+        "the strategy's own [strategies.stress]" if own else "the scenario's [stress]"
+    )
+    what = []
+    if stress.preset:
+        what.append(
+            translate("preset {preset}, its quarter 1 in quarter {start}").format(
+                preset=stress.preset, start=stress.start_quarter
+            )
+        )
+    if stress.periods:
+        what.append(translate("{n} own periods").format(n=len(stress.periods)))
+    head = translate("Stress path ({where}): {what}, at severity {severity}.").format(
+        where=where, what=translate(", ").join(what), severity=f"{stress.severity:g}"
+    )
+    return [head] + [period_words(p, translate) for p in stress.resolved()]
 
 
 # --- parameters set away from their defaults ------------------------------------------------
@@ -305,11 +515,14 @@ def _step_text(step: Step) -> str:
 
 
 def describe_strategy(
-    strategy: Strategy, tier_changes: Mapping[str, Mapping[str, Any]] | None = None
+    strategy: Strategy,
+    tier_changes: Mapping[str, Mapping[str, Any]] | None = None,
+    scenario: Scenario | None = None,
 ) -> list[str]:
     """Lines describing one strategy as the model will run it, under the scenario's
-    `tier_changes` (its [tiers."x.0"] tables)."""
-    path = strategy_path(strategy, tier_changes)
+    `tier_changes` (its [tiers."x.0"] tables); given the `scenario`, also its params, the
+    competitors and the stress path (:func:`context_text`)."""
+    path = strategy_path(strategy, tier_changes, scenario)
     lines = [
         f"{path.name}: tier {path.tier:.1f}, operator {path.operator_model}",
         f"    policy: {policy_text(path.policy)}",
@@ -317,6 +530,58 @@ def describe_strategy(
     lines += [f"    change {_step_text(step)}" for step in path.steps]
     if not path.steps:
         lines.append("    changes: none")
+    return lines + context_text(path)
+
+
+def _value_text(value: Any) -> str:
+    return _field_text(value) if isinstance(value, bool | int | float) else parameter_text(value)
+
+
+def _period_text(period: StressPeriod) -> str:
+    fields = ("macro_shift", "valuation_factor", "loan_rate_shift", "funding_cost_shift")
+    parts = [f"{name}={getattr(period, name):g}" for name in fields]
+    if period.ipo_window is not None:
+        parts.append(f"ipo_window={period.ipo_window}")
+    return f"quarters {period.from_quarter}-{period.to_quarter}: " + " ".join(parts)
+
+
+def context_text(path: StrategyPath) -> list[str]:
+    """The terse lines of what a strategy runs under, when resolved with the scenario: its
+    [strategies.params], each competitor (its own changes, its follow rule) and the stress
+    path in force."""
+    lines = []
+    if path.params:
+        lines.append(
+            "    params: " + " ".join(f"{k}={_value_text(v)}" for k, v in path.params.items())
+        )
+    for c in path.competitors:
+        rule = "no moves" if not c.moves else ""
+        if c.follow_lag_quarters is not None:
+            rule = (
+                f"follow_lag_quarters={c.follow_lag_quarters} "
+                f"follow_ramp_quarters={c.follow_ramp_quarters} "
+                f"follow_margin_cut={c.follow_margin_cut:g}"
+            )
+            if c.follow_max_expected_loss is not None:
+                rule += f" follow_max_expected_loss={c.follow_max_expected_loss:g}"
+        lines.append(f"    competitor {c.name}: tier {c.tier:.1f}" + (f", {rule}" if rule else ""))
+        lines += [
+            f"    competitor {c.name} change quarter {step.quarter}: tier "
+            f"{step.tier_before:.1f} -> {step.tier_after:.1f} (investment "
+            f"{step.investment:,.0f} 万元, ramp {step.ramp_quarters} quarters)"
+            for step in c.steps
+        ]
+    stress = path.stress
+    if stress is None:
+        lines.append("    stress: none")
+        return lines
+    where = "[strategies.stress]" if path.own_stress else "[stress]"
+    head = f"    stress ({where}): preset {stress.preset or 'none'} severity={stress.severity:g}"
+    if stress.preset:
+        head += f" start_quarter={stress.start_quarter}"
+    head += f", {len(stress.periods)} own periods"
+    lines.append(head)
+    lines += [f"    stress {_period_text(p)}" for p in stress.resolved()]
     return lines
 
 
@@ -324,5 +589,5 @@ def describe(scenario: Scenario) -> list[str]:
     """Lines describing every strategy, and the reference of differences.csv."""
     lines = [f"reference strategy (differences.csv): {scenario.reference_strategy}"]
     for strategy in scenario.strategies:
-        lines += describe_strategy(strategy, scenario.tiers)
+        lines += describe_strategy(strategy, scenario.tiers, scenario)
     return lines

@@ -125,6 +125,43 @@ ZH: dict[str, str] = {
     "the operator becomes {operator}": "运营方改为{operator}",
     "policy: {changes}": "政策：{changes}",
     "No scheduled changes.": "无计划中的调整。",
+    "Model parameters this strategy changes: {params}.": "本策略调整的模型参数：{params}。",
+    "from quarter {quarter}: tier {before} → {after} (investment {investment} 万元, "
+    "ramp over {ramp} quarters)": (
+        "自第 {quarter} 季度起服务层级 {before} → {after}（投入 {investment} 万元，"
+        "{ramp} 个季度内逐步到位）"
+    ),
+    "follows the focal bank to its new tier {lag} quarters after each of its moves "
+    "(never down; ramp over {ramp} quarters)": (
+        "在本行每次调整后 {lag} 个季度跟进至本行的新服务层级（只升不降；{ramp} 个季度内逐步到位）"
+    ),
+    "cuts its loan margin by {cut} pp a year as it follows": (
+        "跟进时将贷款利差每年下调 {cut} 个百分点"
+    ),
+    "accepts an expected loss of up to {loss} % a year as it follows": (
+        "跟进时可接受的预期损失率上限为每年 {loss}%"
+    ),
+    "Competitor {name} (tier {tier}): {moves}.": "竞争银行 {name}（服务层级 {tier}）：{moves}。",
+    "Competitors that do not move: {banks}.": "不作调整的竞争银行：{banks}。",
+    "{name} (tier {tier})": "{name}（服务层级 {tier}）",
+    "macro factor {value} sd": "宏观因子 {value} 个标准差",
+    "valuations × {value}": "估值 × {value}",
+    "loan reference rate {value} pp": "贷款参考利率（LPR）{value} 个百分点",
+    "funding cost {value} pp": "资金成本（FTP）{value} 个百分点",
+    "IPO window {value}": "IPO 窗口{value}",
+    "open": "开启",
+    "shut": "关闭",
+    "no change": "无变化",
+    "Quarters {start}–{end}: {effects}.": "第 {start}–{end} 季度：{effects}。",
+    "the strategy's own [strategies.stress]": "本策略自设 [strategies.stress]",
+    "the scenario's [stress]": "情景设定 [stress]",
+    "preset {preset}, its quarter 1 in quarter {start}": (
+        "预设情景 {preset}，其第 1 季度为情景第 {start} 季度"
+    ),
+    "{n} own periods": "{n} 个自定义时段",
+    "Stress path ({where}): {what}, at severity {severity}.": (
+        "压力路径（{where}）：{what}，严重程度 {severity}。"
+    ),
     ", ": "，",
     "; ": "；",
     ".": "。",

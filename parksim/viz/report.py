@@ -131,7 +131,8 @@ def _strategy_words(result: Run, lang: str) -> list[dict[str, Any]]:
     summary = result.summary
     out = []
     for s in scenario.strategies:
-        lines = strategy_words(strategy_path(s, scenario.tiers), lambda t: tr(t, lang))
+        path = strategy_path(s, scenario.tiers, scenario)
+        lines = strategy_words(path, lambda t: tr(t, lang))
         note = _policy_note(summary, s.name, lang)
         out.append({"name": s.name, "lines": lines, "note": note})
     return out
