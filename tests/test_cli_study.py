@@ -76,7 +76,7 @@ def test_plot_draws_a_studys_charts(
     assert sorted(p.name for p in default.iterdir()) == [
         "morris_indices.png",
         "morris_indices.svg",
-    ]  # no tornado: a Morris design cannot measure it (issue 22)
+    ]  # no tornado: a Morris design cannot measure it
     assert "cum_net_profit: tier2_heavy − tier1_heavy" in capsys.readouterr().out
 
     status = main(

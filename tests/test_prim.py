@@ -86,7 +86,7 @@ def test_robustness_reports_where_a_strategy_wins_and_where_it_flips():
     assert peeling["coverage"].iloc[0] == 1.0  # the whole space holds every case
 
 
-# --- significance and stability (issue 22 item 5) -------------------------------------------
+# --- significance and stability ------------------------------------------------------------
 
 
 def test_binomial_tail_is_the_upper_tail_of_a_binomial():

@@ -101,7 +101,7 @@ def test_a_failed_point_drops_its_trajectory_not_the_study(tmp_path):
     assert table["mu_star"].to_numpy() == pytest.approx([2.0, 1.0])
 
 
-# --- feature scoring with extra trees (issue 22 item 5) -------------------------------------
+# --- feature scoring with extra trees ------------------------------------------------------
 
 
 def _difference_outputs(value: np.ndarray) -> pd.DataFrame:

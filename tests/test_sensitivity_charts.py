@@ -58,7 +58,7 @@ def test_morris_labels_do_not_overlap(case) -> None:
         assert frame.y0 <= box.y0 and box.y1 <= frame.y1
 
 
-# --- the tornado (issue 22 item 5) ----------------------------------------------------------
+# --- the tornado ---------------------------------------------------------------------------
 
 
 def _outputs(value: np.ndarray) -> pd.DataFrame:

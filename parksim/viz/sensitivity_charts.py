@@ -176,7 +176,7 @@ def sobol_chart(
 TORNADO_NEEDS = (
     "a tornado needs a design that measures it: on a Morris design the points with a "
     "parameter in a quarter of its range are whole trajectories, so their means rank "
-    "parameters that do not move the outcome (issue 22); run a Sobol study "
+    "parameters that do not move the outcome; run a Sobol study "
     "(--method sobol) for the tornado, and read a Morris study's μ* chart instead"
 )
 
