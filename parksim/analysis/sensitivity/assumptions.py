@@ -168,7 +168,7 @@ class Parameter:
         "never"), an integer for an integer field (or one whose `default` is), else a
         float."""
         if self.levels:
-            level = self.levels[round(value)] if self.categorical else value
+            level = self.levels[int(np.rint(value))] if self.categorical else value
             if level == NEVER:
                 return None
             if self.categorical:
