@@ -237,3 +237,14 @@ def test_a_parameter_keeps_its_levels_through_the_manifest():
     parameter = BY_KEY["banks[1].follow_lag_quarters"]
     again = Parameter(**json.loads(json.dumps(dataclasses.asdict(parameter))))
     assert again == parameter and again.levels[-1] == "never"
+
+
+def test_a_structural_parameter_the_scenario_lacks_is_named_before_the_study(
+    tiny_upgrade_paths, tmp_path
+):
+    data = to_dict(load_scenario(tiny_upgrade_paths))
+    data["banks"] = data["banks"][:1]
+    data["strategies"] = [s for s in data["strategies"] if not s.get("params")]
+    alone = scenario_from_dict(data)
+    with pytest.raises(ValueError, match=r"--parameters: banks\[1\]\.tier.*1 bank"):
+        study.make_plan(alone, structural=True, pairs=[":".join(PAIR)])

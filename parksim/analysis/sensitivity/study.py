@@ -85,6 +85,7 @@ from parksim.ensemble.folders import (
 from parksim.ensemble.runfolder import RunFolder
 from parksim.ensemble.runner import RunIncomplete, replication_seed, run_missing
 from parksim.model import ParkModel
+from parksim.scenario.addresses import scenario_leaves
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import to_dict
@@ -219,6 +220,13 @@ def make_plan(
     chosen = assumptions.ranged(parameters)  # a ScenarioError (a ValueError) names the key
     if structural:
         chosen += [p for p in assumptions.structural() if p not in chosen]
+    here = scenario_leaves(scenario)
+    absent = [p.key for p in chosen if p.key not in here]
+    if absent:  # a bank the scenario does not have
+        raise ValueError(
+            f"--parameters: {', '.join(absent)} not in scenario {scenario.name} "
+            f"(it has {len(scenario.banks)} bank(s)); name parameters it has"
+        )
     if len(chosen) < 2:
         raise ValueError("--parameters: expected at least two ranged parameters")
     known = available_metrics(scenario)
