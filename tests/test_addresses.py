@@ -207,7 +207,9 @@ def test_an_unknown_field_in_the_assumptions_file_is_an_error(tmp_path):
     path = assumptions_with(tmp_path, entry)
     with pytest.raises(ScenarioError) as error:
         load_assumptions(path)
-    fields = "key, low, high, distribution, mode, scale, reason, source"
+    fields = (
+        "key, low, high, levels, structural, defaults, distribution, mode, scale, reason, source"
+    )
     assert str(error.value).splitlines() == [
         f"{path}: parameters[1].unit: unknown key; expected one of: {fields}",
         f"{path}: parameters[1].reasno: unknown key; expected one of: {fields}; "

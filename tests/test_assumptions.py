@@ -13,8 +13,10 @@ from parksim.analysis.sensitivity.assumptions import (
     load_assumptions,
     parents,
     schema_leaves,
+    structural_leaves,
     unranged,
 )
+from parksim.scenario.addresses import read
 from parksim.scenario.loader import load_scenario
 
 ASSUMPTIONS = load_assumptions()
@@ -54,7 +56,8 @@ def test_every_entry_names_a_scenario_parameter_once():
         + list(ASSUMPTIONS.fixed)
         + list(ASSUMPTIONS.fitted)
     )
-    leaves = schema_leaves()
+    # A range may also name the park and the banks (structural parameters).
+    leaves = {**schema_leaves(), **structural_leaves()}
     stale = [k for k in keys if k not in leaves]
     assert not stale, f"{ASSUMPTIONS_FILE.name} names keys the scenario schema lacks: {stale}"
     repeated = sorted({k for k in keys if keys.count(k) > 1})
@@ -68,7 +71,13 @@ def test_range_is_valid_and_holds_the_default(parameter):
     assert parameter.distribution in DISTRIBUTIONS, parameter.key
     assert parameter.low < parameter.high, parameter.key
     assert parameter.reason, f"{parameter.key}: give a reason or a source for the range"
-    default = 1.0 if parameter.scale else default_value(parameter.key)
+    if parameter.key in structural_leaves():  # the baseline's park and banks
+        default = read(BASELINE, parameter.key)
+    else:
+        default = 1.0 if parameter.scale else default_value(parameter.key)
+    if parameter.levels:  # the default is one of the levels ("never": absent)
+        assert ("never" if default is None else default) in parameter.levels, parameter.key
+        return
     assert parameter.low <= default <= parameter.high, (
         f"{parameter.key}: default {default} outside [{parameter.low}, {parameter.high}]"
     )
@@ -80,7 +89,9 @@ def test_range_is_valid_and_holds_the_default(parameter):
 def test_both_ends_of_every_range_make_a_valid_scenario(end):
     values = {p.key: getattr(p, end) for p in ASSUMPTIONS.parameters}
     scaled = [p.key for p in ASSUMPTIONS.parameters if p.scale]
-    scenario = apply_values(BASELINE, values, scaled)  # raises ScenarioError if invalid
+    by_key = {p.key: p for p in ASSUMPTIONS.parameters}
+    # raises ScenarioError if invalid; a parameter with levels takes its first or last level
+    scenario = apply_values(BASELINE, values, scaled, by_key)
     assert scenario.lifecycle.refused_failure_mult == values["lifecycle.refused_failure_mult"]
 
 

@@ -52,6 +52,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "e.g. tiers.2.0.signal_noise,lifecycle.refused_failure_mult (default: every ranged one)",
     )
     parser.add_argument(
+        "--structural",
+        action="store_true",
+        help="also vary the structural assumptions (park size and entry rate, the main "
+        "competitor's tier and response lag, where equity is booked, stress severity)",
+    )
+    parser.add_argument(
+        "--pair",
+        action="append",
+        metavar="STRATEGY:VERSUS",
+        help="a difference to study, e.g. to2_q4_heavy:stay_1_heavy (repeatable); the study "
+        "runs only these pairs' strategies (default: every strategy, the rule's pairs)",
+    )
+    parser.add_argument(
         "--metrics", help="comma-separated metrics of differences.csv (default: all)"
     )
     parser.add_argument("--seed", type=int, help="root random seed (default: the scenario's)")
@@ -111,6 +124,8 @@ def sensitivity_command(args: argparse.Namespace) -> int:
             args.seed,
             _keys(args.parameters),
             _keys(args.metrics),
+            pairs=args.pair,
+            structural=args.structural,
         )
     except ValueError as error:
         print(f"parksim: {error}", file=sys.stderr)

@@ -279,6 +279,8 @@ def _sensitivity(study: Path | None, result: Run, lang: str) -> str | None:
         row[tr("this scenario", lang)] = parameter_text(values[key]) if key in values else ""
         if p is None:
             row[tr("range", lang)] = ""
+        elif p.levels:  # discrete levels or choices, each of equal mass
+            row[tr("range", lang)] = " / ".join(str(level) for level in p.levels)
         else:
             kind = tr("× the scenario's value", lang) if p.scale else ""
             row[tr("range", lang)] = (

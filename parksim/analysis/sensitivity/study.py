@@ -62,6 +62,7 @@ from parksim.analysis.sensitivity.assumptions import (
     apply_values,
     current_levels,
     load_assumptions,
+    with_defaults,
 )
 from parksim.analysis.sensitivity.robustness import robustness
 from parksim.analysis.sensitivity.screening import feature_scores
@@ -84,6 +85,7 @@ from parksim.ensemble.folders import (
 from parksim.ensemble.runfolder import RunFolder
 from parksim.ensemble.runner import RunIncomplete, replication_seed, run_missing
 from parksim.model import ParkModel
+from parksim.scenario.addresses import scenario_leaves
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.schema import Scenario
 from parksim.scenario.validate import to_dict
@@ -120,6 +122,7 @@ class PointSimulator:
     replications: int
     root_seed: int
     metrics: tuple[str, ...]
+    parameters: tuple[Parameter, ...] = ()  # those with levels write their level
     _last: tuple[int, Scenario] | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -129,7 +132,8 @@ class PointSimulator:
         """The scenario with the parameters of `point`."""
         if self._last is None or self._last[0] != point:
             values = dict(zip(self.keys, self.values[point].tolist(), strict=True))
-            self._last = (point, apply_values(self.scenario, values, self.scaled))
+            by_key = {p.key: p for p in self.parameters}
+            self._last = (point, apply_values(self.scenario, values, self.scaled, by_key))
         return self._last[1]
 
     def __call__(
@@ -167,6 +171,7 @@ class StudyPlan:
     replications: int
     seed: int
     metrics: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...] = ()  # --pair: the pairs compared (else the rule's)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -188,8 +193,14 @@ def make_plan(
     seed: int | None = None,
     parameters: Sequence[str] | None = None,
     metrics: Sequence[str] | None = None,
+    pairs: Sequence[str] | None = None,
+    structural: bool = False,
 ) -> StudyPlan:
-    """Check a study's options; raise ValueError naming the option and what was expected."""
+    """Check a study's options; raise ValueError naming the option and what was expected.
+
+    `pairs` ("A:B", strategy A against B) choose the differences the study reports; the
+    study then runs only their strategies. `structural` adds the structural parameters
+    (the park, the competitors, equity booking, stress severity) to those chosen."""
     if method not in METHODS:
         raise ValueError(f"--method: expected one of {', '.join(METHODS)}, got {method!r}")
     size = {"morris": 10, "sobol": 64}.get(method, 1) if size is None else size
@@ -207,6 +218,15 @@ def make_plan(
         raise ValueError(f"--seed: expected a non-negative integer, got {seed}")
     assumptions = load_assumptions()
     chosen = assumptions.ranged(parameters)  # a ScenarioError (a ValueError) names the key
+    if structural:
+        chosen += [p for p in assumptions.structural() if p not in chosen]
+    here = scenario_leaves(scenario)
+    absent = [p.key for p in chosen if p.key not in here]
+    if absent:  # a bank the scenario does not have
+        raise ValueError(
+            f"--parameters: {', '.join(absent)} not in scenario {scenario.name} "
+            f"(it has {len(scenario.banks)} bank(s)); name parameters it has"
+        )
     if len(chosen) < 2:
         raise ValueError("--parameters: expected at least two ranged parameters")
     known = available_metrics(scenario)
@@ -214,7 +234,43 @@ def make_plan(
     unknown = [m for m in metrics if m not in known]
     if unknown or not metrics:
         raise ValueError(f"--metrics: expected some of {', '.join(known)}, got {unknown or '[]'}")
-    return StudyPlan(method, tuple(chosen), size, replications, seed, tuple(metrics))
+    chosen_pairs = parse_pairs(scenario, pairs or ())
+    return StudyPlan(method, tuple(chosen), size, replications, seed, tuple(metrics), chosen_pairs)
+
+
+def parse_pairs(scenario: Scenario, pairs: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """`--pair A:B` options as (strategy, versus); ValueError naming a bad one."""
+    out = []
+    for text in pairs:
+        strategy, sep, versus = str(text).partition(":")
+        unknown = [n for n in (strategy, versus) if n not in scenario.names]
+        if not sep or not strategy or not versus or strategy == versus or unknown:
+            raise ValueError(
+                f"--pair: expected STRATEGY:VERSUS, two different strategies of "
+                f"{scenario.name} ({', '.join(scenario.names)}), got {text!r}"
+            )
+        if (strategy, versus) not in out:
+            out.append((strategy, versus))
+    return tuple(out)
+
+
+def study_scenario(scenario: Scenario, plan: StudyPlan) -> Scenario:
+    """The scenario a study runs: the parameters' `defaults` added (a severity gets its
+    preset) and, with --pair, only the strategies of the pairs (the first pair's `versus`
+    the reference)."""
+    scenario = with_defaults(scenario, plan.parameters)
+    if not plan.pairs:
+        return scenario
+    names = {name for pair in plan.pairs for name in pair}
+    data = to_dict(scenario)
+    data["strategies"] = [s for s in data["strategies"] if s["name"] in names]
+    data["reference"] = plan.pairs[0][1]
+    return scenario_from_dict(data, file="<sensitivity --pair>")
+
+
+def study_pairs(scenario: Scenario, plan: StudyPlan) -> list[tuple[str, str]]:
+    """The pairs a study reports: those of --pair, else `strategy_pairs`."""
+    return list(plan.pairs) if plan.pairs else strategy_pairs(scenario)
 
 
 def design_matrix(keys: Sequence[str], values: np.ndarray) -> pd.DataFrame:
@@ -312,7 +368,8 @@ def study_manifest(scenario: Scenario, plan: StudyPlan, design: Design) -> dict[
         "metrics": list(plan.metrics),
         "parameters": [asdict(p) for p in plan.parameters],
         "strategies": scenario.names,
-        "pairs": [list(p) for p in strategy_pairs(scenario)],
+        "pairs": [list(p) for p in study_pairs(scenario, plan)],
+        "chosen_pairs": [list(p) for p in plan.pairs],
         "scenario": to_dict(scenario),
         "versions": code_versions(),
         "command": command_line(),
@@ -330,6 +387,7 @@ def plan_of(manifest: dict[str, Any]) -> StudyPlan:
         manifest["replications"],
         manifest["seed"],
         tuple(manifest["metrics"]),
+        tuple((a, b) for a, b in manifest.get("chosen_pairs", [])),
     )
 
 
@@ -355,6 +413,7 @@ def run_study(
     the runs done and `resume_study(out)` finishes it.
     """
     out = Path(out)
+    scenario = study_scenario(scenario, plan)
     centre = current_levels(scenario, plan.parameters) if plan.method == "oat" else None
     design = design_points(plan.method, plan.keys, plan.size, plan.seed, centre)
     values = design_values(plan, design)
@@ -473,6 +532,7 @@ def _run_and_analyse(
         plan.replications,
         plan.seed,
         plan.metrics,
+        plan.parameters,
     )
     started = time.perf_counter()
     incomplete: RunIncomplete | None = None
@@ -546,7 +606,7 @@ def write_analysis(
 ) -> StudyTables:
     """outputs.parquet, indices.csv, robustness.csv, flip_boxes.csv, peeling.csv and
     feature_scores.csv of a study."""
-    pairs = strategy_pairs(scenario)
+    pairs = study_pairs(scenario, plan)
     outputs = outputs_table(replications, plan.metrics, pairs)
     outputs.to_parquet(out / "outputs.parquet", index=False)
     indices = indices_from_folder(out)
