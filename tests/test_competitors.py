@@ -17,7 +17,7 @@ from parksim.banks.moves import StrategyMoves
 from parksim.banks.tiers import TIER_SPECS, TierTable
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import apply_overrides, scenario_from_dict
-from parksim.scenario.schema import BankSpec, ScheduledChange
+from parksim.scenario.schema import BankChange, BankSpec, ScheduledChange
 from parksim.scenario.validate import to_dict
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
@@ -141,7 +141,7 @@ def test_a_followers_appetite_phases_in_with_its_ramp_and_its_price_cut_at_once(
 def test_a_competitors_own_change_takes_effect_in_its_quarter_with_its_investment() -> None:
     data = {"name": "B", "changes": [{"quarter": 6, "tier": 2.0, "investment": 800.0}]}
     own = scenario_from_dict(bank_scenario(data), file="competitors.toml").banks[1]
-    assert own.changes[0].ramp_quarters == 4  # the default ramp, as a strategy's change
+    assert own.changes[0].ramp_quarters is None  # the new tier's ramp (4), as a strategy's
     path = walk(StrategyMoves((), {}, [own]), 10)
     assert path["tier"] == [1.0] * 5 + [2.0] * 5
     ramp = [ONE.attraction + GAP * k / 4 for k in (1, 2, 3, 4)]
@@ -243,3 +243,22 @@ def test_the_focal_bank_moves_only_by_its_strategies() -> None:
     data["banks"][0]["follow_lag_quarters"] = 2
     with pytest.raises(ScenarioError, match=r"banks\[0\] \('Focal bank'\) is the focal bank"):
         scenario_from_dict(data, file="competitors.toml")
+
+
+def test_a_change_without_its_own_ramp_takes_the_new_tiers_ramp() -> None:
+    # Tier 2.0's ramp_quarters (a [tiers."2.0"] field, ranged for studies) is the default
+    # of every move to 2.0 that gives none; a change's own ramp wins over it.
+    at_once = {"2.0": {"ramp_quarters": 0}}
+    two_quarters = {"2.0": {"ramp_quarters": 2}}
+    own = BankChange(quarter=3, tier=2.0, investment=0.0)
+    explicit = BankChange(quarter=3, tier=2.0, investment=0.0, ramp_quarters=4)
+    bank = BankSpec(name="B", changes=(own,))
+    path = walk(StrategyMoves((), at_once, [bank]), 5)
+    assert path["attraction"] == pytest.approx([1.0, 1.0] + [TWO.attraction] * 3)
+    path = walk(StrategyMoves((), two_quarters, [bank]), 5)
+    half = ONE.attraction + GAP / 2
+    assert path["attraction"] == pytest.approx([1.0, 1.0, half, TWO.attraction, TWO.attraction])
+    bank = BankSpec(name="B", changes=(explicit,))
+    path = walk(StrategyMoves((), at_once, [bank]), 6)
+    quarter = [ONE.attraction + GAP * k / 4 for k in (1, 2, 3, 4)]
+    assert path["attraction"] == pytest.approx([1.0, 1.0, *quarter])

@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSUMPTIONS = load_assumptions()
 BY_KEY = {p.key: p for p in ASSUMPTIONS.parameters}
 STRUCTURAL = (
+    "tiers.2.0.ramp_quarters",
+    "tiers.3.0.ramp_quarters",
     "park.enterprises",
     "park.entries_per_quarter",
     "banks[1].tier",

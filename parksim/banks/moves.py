@@ -44,6 +44,18 @@ def upgrade_investment(
     return sum(tier_spec(tier, changes.get(f"{tier:.1f}")).upgrade_investment for tier in climbed)
 
 
+def ramp_quarters(
+    new_tier: float,
+    ramp: int | None,
+    tier_changes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> int:
+    """Quarters over which a move to `new_tier` phases in: the change's own `ramp`, else
+    the new tier's `TierSpec.ramp_quarters` (with a scenario's `tier_changes` applied)."""
+    if ramp is not None:
+        return ramp
+    return tier_spec(new_tier, (tier_changes or {}).get(f"{new_tier:.1f}")).ramp_quarters
+
+
 def ramped_spec(old: TierSpec, new: TierSpec, weight: float) -> TierSpec:
     """`new` with its numeric capabilities a share `weight` of the way from `old`
     (costs and discrete capabilities are `new`'s)."""
@@ -83,7 +95,7 @@ class TierMove:
     quarter: int
     tier: float
     investment: float | None  # 万元; None: the upgrade_investment of the tiers climbed
-    ramp_quarters: int  # quarters over which the new capabilities phase in; 0 = at once
+    ramp_quarters: int | None  # quarters the new capabilities phase in over; None: the tier's
     margin_cut: float | None = None  # the bank's margin cut from the move on; None: keeps its own
     max_expected_loss: float | None = None  # its appetite from the move on; None: its tier's
     response: bool = False  # a response to the focal bank: never a move down
@@ -143,7 +155,8 @@ class BankMoves:
             investment = upgrade_investment(tier, move.tier, self.tier_changes)
         target = tier_spec(move.tier, self.tier_changes.get(f"{move.tier:.1f}"))
         target = dataclasses.replace(target, **terms)
-        self.ramp = TierRamp(spec, target, quarter, move.ramp_quarters)
+        ramp = ramp_quarters(move.tier, move.ramp_quarters, self.tier_changes)
+        self.ramp = TierRamp(spec, target, quarter, ramp)
         return TierDue(tier=move.tier, investment=investment)
 
 

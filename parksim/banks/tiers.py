@@ -138,6 +138,18 @@ class TierSpec:
             "source": "assumption (range in assumptions.toml)",
         },
     )
+    ramp_quarters: int = field(
+        default=4,
+        metadata={
+            "min": 0,
+            "max": 40,
+            "unit": "quarters",
+            "help": "quarters over which this tier's capabilities phase in after a move to "
+            "it, where the change gives none (0: at once): a year to staff the sub-branch and "
+            "feed the platform",
+            "source": "assumption (range in assumptions.toml)",
+        },
+    )
     margin_cut: float = field(
         default=0.0,
         metadata={

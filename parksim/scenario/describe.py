@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from parksim.banks.moves import upgrade_investment
+from parksim.banks.moves import ramp_quarters, upgrade_investment
 from parksim.credit.stress import StressPath, StressPeriod
 from parksim.policy import PolicyPackage
 from parksim.scenario.addresses import leaves, scenario_leaves, tier_leaves
@@ -122,7 +122,13 @@ def _competitor(bank: BankSpec, tier_changes: Mapping[str, Mapping[str, Any]]) -
         if investment is None:
             investment = upgrade_investment(tier, change.tier, tier_changes)
         steps.append(
-            CompetitorStep(change.quarter, tier, change.tier, investment, change.ramp_quarters)
+            CompetitorStep(
+                change.quarter,
+                tier,
+                change.tier,
+                investment,
+                ramp_quarters(change.tier, change.ramp_quarters, tier_changes),
+            )
         )
         tier = change.tier
     return Competitor(
@@ -168,7 +174,7 @@ def strategy_path(
             investment = change.investment
             if investment is None:
                 investment = upgrade_investment(tier, change.bank_tier, tier_changes)
-            ramp = change.ramp_quarters
+            ramp = ramp_quarters(change.bank_tier, change.ramp_quarters, tier_changes)
         steps.append(
             Step(
                 change.quarter,

@@ -73,9 +73,8 @@ RAMP_QUARTERS = {
     "min": 0,
     "max": 40,
     "help": "quarters over which a new tier's capabilities phase in (0: at once); "
-    "assumption: a year to staff the sub-branch and feed the platform, plausible 0-8",
+    'default: the ramp_quarters of the new tier ([tiers."x.0"], 4)',
 }
-DEFAULT_RAMP_QUARTERS = 4
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ class BankChange:
     quarter: int = field(metadata={"min": 1, "help": "quarter from which the change holds"})
     tier: Tier = field(metadata={"help": f"the bank's new service tier, one of {TIERS}"})
     investment: float | None = field(default=None, metadata=INVESTMENT)
-    ramp_quarters: int = field(default=DEFAULT_RAMP_QUARTERS, metadata=RAMP_QUARTERS)
+    ramp_quarters: int | None = field(default=None, metadata=RAMP_QUARTERS)
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,12 @@ class BankSpec:
         },
     )
     follow_ramp_quarters: int = field(
-        default=DEFAULT_RAMP_QUARTERS,
-        metadata={**RAMP_QUARTERS, "help": "ramp of the follower's move; " + RAMP_QUARTERS["help"]},
+        default=4,
+        metadata={
+            **RAMP_QUARTERS,
+            "help": "quarters over which the follower's move phases in (0: at once); "
+            "assumption: a year, as a tier's own ramp_quarters",
+        },
     )
     follow_margin_cut: float = field(
         default=0.0,
@@ -168,7 +171,7 @@ class ScheduledChange:
         metadata={"help": "policy fields that change (any field of [policy]), e.g. a pool"},
     )
     investment: float | None = field(default=None, metadata=INVESTMENT)
-    ramp_quarters: int = field(default=DEFAULT_RAMP_QUARTERS, metadata=RAMP_QUARTERS)
+    ramp_quarters: int | None = field(default=None, metadata=RAMP_QUARTERS)
 
     def __post_init__(self) -> None:
         if self.bank_tier is None and self.operator_model is None and not self.policy:
