@@ -187,6 +187,17 @@ def _value(parameter: Parameter, level: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
+def restricts(limit: dict, parameter: Parameter) -> bool:
+    """Whether a restriction excludes anything a reader can name: one on a parameter with
+    `levels` that still holds every level (PRIM trimmed only within the end levels' mass)
+    does not."""
+    if not parameter.levels:
+        return True
+    first = int(parameter.level_index(np.array([limit["level_low"]]))[0])
+    last = int(parameter.level_index(np.array([limit["level_high"]]))[0])
+    return last - first + 1 < len(parameter.levels)
+
+
 def words(limit: dict, parameter: Parameter) -> str:
     """One significant restriction in words and ranges."""
     key = f"`{parameter.key}`"
@@ -226,9 +237,13 @@ def region(x: np.ndarray, cases: np.ndarray, groups: np.ndarray, study: Study, s
     dropped = tuple(
         f"`{limit['parameter']}` (qp {limit['qp']:.2f})" for limit in limits if not limit["finding"]
     )
-    if found.box is None:
+    kept = [
+        limit
+        for limit in limits
+        if limit["finding"] and restricts(limit, by_key[limit["parameter"]])
+    ]
+    if found.box is None or not kept:
         return Region("no significant restriction: the class is spread over the space", "", dropped)
-    kept = [limit for limit in limits if limit["finding"]]
     short = " and ".join(words(limit, by_key[limit["parameter"]]) for limit in kept)
     parts = [
         f"{words(limit, by_key[limit['parameter']])} (qp {limit['qp']:.3f}, "

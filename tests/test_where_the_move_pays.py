@@ -215,3 +215,13 @@ def test_the_page_has_every_section(study):
     assert "python scripts/where_the_move_pays.py X" in page
     assert "seed 11" in page
     assert "The move 1.0 → 2.0 pays the bank with ≥ 90 % probability in" in page
+
+
+def test_a_restriction_within_the_levels_is_no_restriction():
+    tier = wmp.Parameter(**_parameters()[1])
+    size = wmp.Parameter(**_parameters()[0])
+    # levels 1.0, 2.0, 3.0 at probability thirds: 0.02-0.98 keeps all three
+    assert not wmp.restricts({"level_low": 0.02, "level_high": 0.98}, tier)
+    assert wmp.restricts({"level_low": 0.4, "level_high": 0.98}, tier)
+    assert wmp.words({"level_low": 0.4, "level_high": 0.98}, tier) == "`banks[1].tier` ∈ {2.0, 3.0}"
+    assert wmp.restricts({"level_low": 0.02, "level_high": 0.98}, size)
