@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser_watch import watch
 
 from parksim.analysis.sensitivity.assumptions import load_assumptions
 from parksim.cli import EXIT_BAD_INPUT, EXIT_OK, main
@@ -170,17 +171,11 @@ def test_report_shows_in_a_real_browser(
     reports: dict[str, Path], run_folder: Path, lang: str, tmp_path: Path
 ) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
-    problems: list[str] = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on(
-                "console",
-                lambda m: problems.append(m.text) if m.type in ("warning", "error") else None,
-            )
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url[:80]}"))
+            problems = watch(page, "")  # a file: the page must need no other host
             page.goto(reports[lang].as_uri(), wait_until="load")
             images = page.locator("figure img")
             assert images.count() == len(RunResult.load(run_folder).figures())

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from browser_watch import watch
 
 from parksim.analysis.differences import DIFFERENCE_METRICS, TAIL_DIFFERENCES
 from parksim.analysis.summary import METRICS, TAIL_METRICS, intervals, mean_interval
@@ -299,21 +300,11 @@ def browser_problems(page_path: Path) -> tuple[list[str], dict]:
     """Open ``page_path`` in chromium; every console warning or error, page error and
     failed request (fonts included), and what the page shows."""
     sync_api = pytest.importorskip("playwright.sync_api")
-    problems: list[str] = []
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on(
-                "console",
-                lambda m: (
-                    problems.append(f"{m.type}: {m.text}")
-                    if m.type in ("warning", "error")
-                    else None
-                ),
-            )
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-            page.on("requestfailed", lambda r: problems.append(f"failed: {r.url[:80]}"))
+            problems = watch(page, "")  # a file: the page must need no other host
             page.goto(page_path.as_uri(), wait_until="load")
             shown = page.evaluate(
                 """document.fonts.ready.then(() => ({
