@@ -27,10 +27,12 @@ def main_outcome(scenario: Scenario, pairs: list[tuple[str, str]], metric: str):
 
 
 def _size(method: str, size: int) -> str:
-    """The design's size for the stamp: `10 trajectories, `, `64 base samples, ` or none."""
+    """The design's size for the stamp: `10 trajectories`, `64 base samples` or `one at a
+    time` (the point count follows from it and the parameters, so it stays off the line
+    that must fit the page)."""
     if method == "oat":
-        return "one at a time, "
-    return f"{size} {'trajectories' if method == 'morris' else 'base samples'}, "
+        return "one at a time"
+    return f"{size} {'trajectories' if method == 'morris' else 'base samples'}"
 
 
 def draw_study(
@@ -44,11 +46,11 @@ def draw_study(
     `main` (strategy, versus, metric) chooses another outcome than `main_outcome`'s;
     `figures` another folder than `out/figures` (`parksim plot STUDY_DIR`).
     """
-    plan, design = tables.plan, tables.design
+    plan = tables.plan
     stamp = (
-        f"parksim {__version__} · {tables.scenario.name} · {plan.method} "
-        f"({_size(plan.method, plan.size)}{design.points} points × {plan.replications} "
-        f"replications) · seed {plan.seed}"
+        f"parksim {__version__} · {tables.scenario.name} · {plan.method}, "
+        f"{_size(plan.method, plan.size)} × {plan.replications} "
+        f"replication{'s' if plan.replications != 1 else ''} · seed {plan.seed}"
     )
     main = main or main_outcome(tables.scenario, tables.pairs, plan.metrics[0])
     return save_charts(
