@@ -328,3 +328,15 @@ def test_reverse_stress_on_the_model_checks_its_input():
         reverse_stress(scenario, "to2_q4_heavy", "stay_1_heavy", StressPath())
     with pytest.raises(KeyError):
         reverse_stress(scenario, "nope", "stay_1_heavy", StressPath(preset="mild"))
+
+
+def test_metric_value_of_a_differences_metric_is_its_horizon_value():
+    # npv_net_profit and cum_banking_profit are defined by differences.csv, not by a column.
+    metrics = {
+        "net_profit": np.array([0.0, 2.0, 3.0]),
+        "pre_tax_profit": np.array([0.0, 4.0, 4.0]),
+        "equity_income": np.array([0.0, 1.0, 0.0]),
+    }
+    assert metric_value(metrics, "cum_banking_profit") == 7.0
+    npv = 2.0 * 1.08**-0.25 + 3.0 * 1.08**-0.5
+    assert metric_value(metrics, "npv_net_profit", 0.08) == pytest.approx(npv)

@@ -29,6 +29,7 @@ import numpy as np
 from scipy import stats
 
 from parksim.analysis.differences import LEVEL, paired_difference
+from parksim.analysis.sensitivity.study import METRICS_BY_NAME, horizon_value
 from parksim.credit.stress import StressPath
 from parksim.ensemble.runner import replication_seed, simulate_replication
 from parksim.scenario.schema import Scenario
@@ -199,9 +200,13 @@ def _bootstrap_interval(
 # --- the model ---------------------------------------------------------------------------
 
 
-def metric_value(metrics: dict[str, np.ndarray], metric: str) -> float:
-    """One replication's value of `metric`: ``cum_X`` is column X summed over the
-    quarters, any other column its value at the horizon."""
+def metric_value(metrics: dict[str, np.ndarray], metric: str, discount_rate: float = 0.0) -> float:
+    """One replication's value of `metric`: a metric of differences.csv as it defines it
+    (`horizon_value`: `npv_net_profit` discounted at `discount_rate`, `cum_banking_profit`
+    less equity income, ...); else ``cum_X`` is column X summed over the quarters and any
+    other column its value at the horizon."""
+    if metric in METRICS_BY_NAME:
+        return horizon_value(metrics, METRICS_BY_NAME[metric], discount_rate)
     column = metric.removeprefix("cum_")
     if column not in metrics:
         raise ValueError(f"metric: {metric!r} is not a time-series column (docs/columns.md)")
@@ -221,8 +226,9 @@ def stressed_scenario(scenario: Scenario, path: StressPath) -> Scenario:
 def _one_pair(args: tuple[Scenario, str, str, int, int, str]) -> float:
     scenario, strategy, reference, seed, replication, metric = args
     seq = replication_seed(seed, replication)
-    x = metric_value(simulate_replication(scenario, strategy, seq), metric)
-    r = metric_value(simulate_replication(scenario, reference, seq), metric)
+    rate = scenario.discount_rate
+    x = metric_value(simulate_replication(scenario, strategy, seq), metric, rate)
+    r = metric_value(simulate_replication(scenario, reference, seq), metric, rate)
     return x - r
 
 
