@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import tracemalloc
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from parksim.analysis.summary import (
 )
 from parksim.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, main
 from parksim.core.metrics import COLUMN_NAMES
+from parksim.ensemble.executors import SerialExecutor
 from parksim.ensemble.folders import ResultsFolderError
 from parksim.ensemble.runfolder import RunFolder
 from parksim.ensemble.runner import (
@@ -361,6 +363,63 @@ STOPPED_REPLICATIONS = 60
 def uninterrupted(scenario: Scenario) -> RunResult:
     """The run a stopped command must resume to, the same for Ctrl-C and a kill."""
     return parksim.run(scenario, STOPPED_REPLICATIONS, SEED, progress=False)
+
+
+def _stopped_midway(signum: int, value: int) -> int:
+    """A task that is sent `signum` while it runs, then finishes its work."""
+    os.kill(os.getpid(), signum)
+    time.sleep(0.01)  # a signal is handled between bytecodes, so it has arrived by now
+    return value
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt here, as in a terminal: a suite started in the
+    background by a shell without job control ignores SIGINT."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_the_serial_executor_holds_ctrl_c_and_sigterm_until_its_task_has_finished(
+    ctrl_c_raises: None,
+) -> None:
+    """Ctrl-C in the middle of a replication must not land inside compiled code (it crashed
+    the process with SIGSEGV, or failed the replication): the task finishes and is kept,
+    and the stop comes at the next submit."""
+
+    class Stop(Exception):
+        pass
+
+    def on_term(signum: int, frame: object) -> None:
+        raise Stop
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        executor = SerialExecutor()
+        for signum, raised in ((signal.SIGINT, KeyboardInterrupt), (signal.SIGTERM, Stop)):
+            future = executor.submit(_stopped_midway, signum, 7)
+            assert future.result() == 7
+            with pytest.raises(raised):
+                executor.submit(_stopped_midway, signum, 8)
+        assert executor.submit(int, "3").result() == 3  # nothing held any more
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _stopped_twice() -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.01)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.01)
+    pytest.fail("a second Ctrl-C while one is held must stop at once")
+
+
+def test_a_second_ctrl_c_stops_the_serial_executor_at_once(ctrl_c_raises: None) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        SerialExecutor().submit(_stopped_twice)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 @pytest.mark.slow
