@@ -424,6 +424,7 @@ def test_clients_revenue_bonds_and_unlocked_wealth_add_up_by_bank() -> None:
         stream_id=[1, 2, 3, 4],
     )
     lend(pop, 0, 1, 10.0)  # a client of bank 0 that borrows from bank 1
+    lend(pop, 2, 0, 5.0)  # a failed firm's loan in workout: still owed, no longer a client
     columns = ClientColumns.of(pop)
     for probability, bonds in ((1.0, [100.0, 30.0, 0.0]), (0.0, [0.0, 0.0, 0.0])):
         draw = BondDraw(np.uint64(12345), probability)
@@ -432,6 +433,7 @@ def test_clients_revenue_bonds_and_unlocked_wealth_add_up_by_bank() -> None:
         assert sums.clients.tolist() == [2.0, 2.0, 0.0]
         assert sums.bonds.tolist() == bonds
         assert sums.wealth.tolist() == [300.0, 0.0, 0.0]
+        assert sums.loans.tolist() == [5.0, 10.0, 0.0]
     assert client_sums(columns, N_BANKS, draw, -1, 0.3).wealth.tolist() == [0.0] * N_BANKS
 
 

@@ -390,7 +390,7 @@ def close_books(
     past = OPERATIONAL_QUARTERS - 1
     income = [[*bank.gross_incomes[-past:], bank.ledger.gross_income] for bank in banks]
     operational = operational_capitals(np.array(income))
-    stake_cost = cost_by_bank(pop.bank_stake_cost) * bank_holds_equity
+    stake_cost = cost_by_bank(pop.bank_stake_cost) if bank_holds_equity else np.zeros(len(banks))
     measures = stocks.risk.tolist()
     for bank in banks:
         b = bank.index

@@ -226,7 +226,7 @@ def earn_income(
     n_banks, main = len(banks), pop.main_bank
     unlock_quarter = quarter - income.lockup_quarters  # listings whose lock-up ends now
     bond_draw = BondDraw(streams.base(Mechanism.BOND_ISSUE, quarter), income.bond_issue_prob)
-    client_revenue, clients, bonds, wealth = client_sums(
+    client_revenue, clients, bonds, wealth, loans = client_sums(
         ClientColumns.of(pop), n_banks, bond_draw, unlock_quarter, income.founder_share
     )
     proceeds = np.bincount(
@@ -239,8 +239,6 @@ def earn_income(
         weights=income.mna_fee * income.acquisition_multiple * pop.valuation[events.acquired],
         minlength=n_banks,
     )
-    lent = pop.lender >= 0
-    loans = np.bincount(pop.lender[lent], weights=pop.debt[lent], minlength=n_banks)
     # Python floats: a handful of scalar sums per bank, cheaper than numpy scalars.
     client_revenue, bonds, proceeds, mna, wealth, clients, loans = (
         a.tolist() for a in (client_revenue, bonds, proceeds, mna, wealth, clients, loans)
@@ -289,6 +287,7 @@ class ClientColumns(NamedTuple):
     stream_id: np.ndarray
     listed_quarter: np.ndarray
     valuation: np.ndarray  # 万元
+    debt: np.ndarray  # 万元 owed to `lender`
 
     @classmethod
     def of(cls, pop: EnterprisePopulation) -> ClientColumns:
@@ -309,6 +308,7 @@ class ClientSums(NamedTuple):
     clients: np.ndarray  # its clients and other banks' clients that borrow from it
     bonds: np.ndarray  # revenue of its clients that issue a bond, 万元
     wealth: np.ndarray  # founders' wealth freed by the end of a lock-up, 万元
+    loans: np.ndarray  # what every firm owes it, 万元 (the balance its loan cost is on)
 
 
 @njit(cache=True)
@@ -323,14 +323,18 @@ def client_sums(
     revenue (active firms it is the main bank of; settlement fees and retail, §六(一)2);
     its clients (those firms, plus active borrowers of another main bank); the revenue of
     its pre-IPO and listed clients that issue a bond it underwrites (each draws its own
-    uniform of the quarter); and the founders' wealth freed by the end of a lock-up
-    (listings of `unlock_quarter`, none if it is negative; §六(二)2 (三))."""
+    uniform of the quarter); the founders' wealth freed by the end of a lock-up
+    (listings of `unlock_quarter`, none if it is negative; §六(二)2 (三)); and the loans
+    it holds, whatever their borrowers' stage (what the firms owe it)."""
     revenue = np.zeros(n_banks)
     clients = np.zeros(n_banks)
     bonds = np.zeros(n_banks)
     wealth = np.zeros(n_banks)
+    loans = np.zeros(n_banks)
     for i in range(len(firms.main_bank)):
         bank, stage = firms.main_bank[i], firms.stage[i]
+        if firms.lender[i] >= 0:
+            loans[firms.lender[i]] += firms.debt[i]
         if stage <= Stage.LISTED:  # active
             revenue[bank] += firms.size[i]
             clients[bank] += 1.0
@@ -342,4 +346,4 @@ def client_sums(
                 bonds[bank] += firms.size[i]
         if unlock_quarter >= 0 and firms.listed_quarter[i] == unlock_quarter:
             wealth[bank] += founder_share * firms.valuation[i]
-    return ClientSums(revenue, clients, bonds, wealth)
+    return ClientSums(revenue, clients, bonds, wealth, loans)
