@@ -136,6 +136,25 @@ def test_extra_trees_score_the_parameters_that_move_a_difference():
     assert table.set_index("parameter").loc["a", "rank"] == 1
 
 
+def test_extra_trees_that_explain_nothing_score_zero_without_a_warning():
+    """A small Morris study's outcome that no split of leaves of two explains (a tiny
+    study printed numpy's 'invalid value encountered in divide' from scikit-learn's
+    0/0): every score is zero, and nothing warns."""
+    pytest.importorskip("sklearn")
+    import warnings
+
+    from parksim.analysis.sensitivity.screening import extra_trees_scores
+
+    third, two_thirds = 1 / 3, 2 / 3
+    x = [[third, 0.0], [1.0, 0.0], [1.0, two_thirds], [1.0, two_thirds], [third, two_thirds]]
+    x.append([third, 0.0])
+    y = [19.0, 19.5, 19.0, 19.0, 19.5, 19.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = extra_trees_scores(np.array(x), np.array(y))
+    assert scores.tolist() == [0.0, 0.0]
+
+
 def test_without_scikit_learn_there_are_no_feature_scores(monkeypatch):
     import builtins
 

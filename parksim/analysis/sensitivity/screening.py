@@ -30,7 +30,8 @@ SCORE_COLUMNS = ["strategy", "versus", "metric", "parameter", "score", "rank"]
 
 def extra_trees_scores(x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray | None:
     """Each column's extra-trees importance for `y` (a regression; booleans are scored
-    as 0/1); None without scikit-learn. Zero everywhere when `y` does not vary."""
+    as 0/1); None without scikit-learn. Zero everywhere when `y` does not vary, or when
+    no tree could split (too few points for `MIN_SAMPLES_LEAF` on each side)."""
     try:
         from sklearn.ensemble import ExtraTreesRegressor
     except ImportError:
@@ -45,7 +46,11 @@ def extra_trees_scores(x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarra
         random_state=seed,
         n_jobs=1,
     )
-    return forest.fit(x, y).feature_importances_
+    forest.fit(x, y)
+    # scikit-learn divides by the summed importance, 0 when no tree split: 0/0 warned.
+    with np.errstate(invalid="ignore"):
+        scores = forest.feature_importances_
+    return np.nan_to_num(scores, nan=0.0)
 
 
 def feature_scores(
