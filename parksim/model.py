@@ -46,6 +46,7 @@ from parksim.core.codes import EXITS, STAGES, FinanceState, LoanStatus, Stage
 from parksim.core.metrics import METRIC_NAMES
 from parksim.core.population import EnterprisePopulation
 from parksim.core.sectors import SECTOR_NAMES, SectorArrays
+from parksim.core.stops import Held, holds_stops
 from parksim.core.streams import Streams, stream_ids_of
 from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditRiskEngine
@@ -219,6 +220,7 @@ class ParkModel(mesa.Model):
     :data:`AGENT_REPORTERS` (`get_agent_vars_dataframe()`: the banks and the operator).
     """
 
+    @holds_stops
     def __init__(
         self,
         config: Scenario | str | Path | None = None,
@@ -247,6 +249,7 @@ class ParkModel(mesa.Model):
             override that is not valid, with the field and what was expected.
         """
         super().__init__(rng=rng)
+        self.step = Held(self.step)  # Mesa's step, under a hold; see `step`
         scenario = config if isinstance(config, Scenario) else load_scenario(config or _baseline())
         chosen = scenario.strategy(strategy) if strategy else scenario.strategies[0]
         self.config, self.strategy = apply_overrides(scenario, chosen, **overrides)
@@ -410,7 +413,13 @@ class ParkModel(mesa.Model):
     # ---------------------------------------------------------------- the quarter
 
     def step(self) -> None:
-        """Advance the park by one quarter: the schedule in the module docstring."""
+        """Advance the park by one quarter: the schedule in the module docstring.
+
+        `model.step()` (Mesa's: its clock, then this as the scheduled event) raises a
+        Ctrl-C or SIGTERM of the quarter once the quarter has finished and Mesa has
+        scheduled the next one (parksim.core.stops): a stop inside a compiled kernel
+        could crash the process, and one raised inside Mesa's event would leave a model
+        that no longer steps."""
         self.quarter += 1
         self._take_scheduled_changes()
         self._take_stress()

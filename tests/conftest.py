@@ -17,6 +17,8 @@ kernel alone takes seconds to start.
 from __future__ import annotations
 
 import re
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,12 @@ def tiny_run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     args = ["run", str(scenario), "--replications", str(TINY_RUN_REPLICATIONS)]
     assert main([*args, "--out", str(out), "--quiet"]) == EXIT_OK
     return out
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt here, as in a terminal: a suite started in the
+    background by a shell without job control ignores SIGINT."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -370,15 +369,6 @@ def _stopped_midway(signum: int, value: int) -> int:
     os.kill(os.getpid(), signum)
     time.sleep(0.01)  # a signal is handled between bytecodes, so it has arrived by now
     return value
-
-
-@pytest.fixture
-def ctrl_c_raises() -> Iterator[None]:
-    """Ctrl-C raises KeyboardInterrupt here, as in a terminal: a suite started in the
-    background by a shell without job control ignores SIGINT."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
 
 
 def test_the_serial_executor_holds_ctrl_c_and_sigterm_until_its_task_has_finished(

@@ -17,12 +17,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
+
+from parksim.core.stops import deliver_held_stop, holding_stops
 
 ExecutorKind = Literal["serial", "processes", "dask"]
 EXECUTOR_KINDS: tuple[str, ...] = ("serial", "processes", "dask")
@@ -48,21 +49,16 @@ class SerialExecutor(Executor):
     """Runs each task when it is submitted, here: the plain loop, as an Executor.
 
     A task's exception is kept in its future, as any executor would. Ctrl-C
-    (KeyboardInterrupt) and SIGTERM are not exceptions of the task: they are held while a
-    task runs and delivered at the next `submit`, so the task that was running finishes and
-    is kept, as a worker process finishes its chunk. Delivered inside a task they would land
-    in compiled (numba) code, which cannot take them: the process crashed (SIGSEGV) or the
-    stop became a failed replication ("returned a result with an exception set"). A second
-    Ctrl-C while one is held stops at once.
+    (KeyboardInterrupt) and SIGTERM are not exceptions of the task: they are held while it
+    runs and delivered at the next `submit` (parksim.core.stops), so the task that was
+    running finishes and is kept, as a worker process finishes its chunk. A second Ctrl-C
+    while one is held stops at once.
     """
 
-    def __init__(self) -> None:
-        self._held: list[tuple[Callable, int]] = []
-
     def submit(self, fn, /, *args, **kwargs) -> Future:
-        self._deliver_held()
+        deliver_held_stop()
         future: Future = Future()
-        with self._holding_stops():
+        with holding_stops():
             try:
                 result = fn(*args, **kwargs)
             except Exception as error:
@@ -70,39 +66,6 @@ class SerialExecutor(Executor):
             else:
                 future.set_result(result)
         return future
-
-    def _deliver_held(self) -> None:
-        if self._held:
-            handler, signum = self._held.pop(0)
-            self._held.clear()
-            handler(signum, None)  # raises KeyboardInterrupt, or what the SIGTERM handler raises
-
-    @contextmanager
-    def _holding_stops(self) -> Iterator[None]:
-        if threading.current_thread() is not threading.main_thread():
-            yield  # signal handlers belong to the main thread
-            return
-        previous = {}
-        for signum in HELD_SIGNALS:
-            handler = signal.getsignal(signum)
-            if callable(handler):  # only a handler that raises; SIG_DFL and SIG_IGN stay
-
-                def hold(number: int, frame: object, handler: Callable = handler) -> None:
-                    if self._held:  # asked twice: stop now
-                        self._held.clear()
-                        handler(number, frame)
-                    self._held.append((handler, number))
-
-                previous[signum] = signal.signal(signum, hold)
-        try:
-            yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-
-#: The stops `SerialExecutor` holds until its task has finished.
-HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
