@@ -3,10 +3,12 @@
 It reads each study's manifest.json, indices.csv and robustness.csv (nothing is rerun)
 and writes, for the differences a strategy team asks about, the parameters that decide
 them with their indices and intervals, and the share of the plausible space in which
-each headline ranking holds. Run from the repository root:
+each headline ranking holds. The page's sections from its first "## Method" heading on
+are written by hand; they are carried over from the page being replaced. Run from the
+repository root:
 
     .venv/bin/python scripts/sensitivity_summary.py --morris results/.../morris \
-        --sobol results/.../sobol > docs/sensitivity.md
+        --sobol results/.../sobol --remark "..." --out docs/sensitivity.md
 """
 
 from __future__ import annotations
@@ -24,10 +26,19 @@ PAIRS = {
     "3.0 − 2.0, heavy": ("tier3_heavy", "tier2_heavy"),
 }
 METRICS = {
-    "cum_net_profit": "ten-year net profit",
-    "cum_banking_profit": "ten-year banking profit (without stakes)",
+    "cum_net_profit": "the bank's ten-year net profit (after tax)",
+    "cum_group_net_profit": "the group's ten-year net profit (bank, equity vehicle, "
+    "securities affiliate)",
     "cum_credit_loss": "ten-year credit loss",
 }
+#: The robustness table's columns: (metric, what "better" is called there).
+ROBUST_METRICS = {
+    "cum_net_profit": "bank profit",
+    "cum_group_net_profit": "group profit",
+    "cum_credit_loss": "lower loss",
+}
+#: Where the hand-written part of the page starts.
+HAND_WRITTEN = "\n## Method"
 RANKINGS = {
     "2.0 over 1.0, heavy": ("tier2_heavy", "tier1_heavy"),
     "2.0 over 1.0, light": ("tier2_light", "tier1_light"),
@@ -145,18 +156,20 @@ def robustness_section(studies: dict[str, pd.DataFrame]) -> list[str]:
         "## How robust the rankings are",
         "",
         "The share of the study's design points at which the strategy does better (higher "
-        "profit, lower loss), with a 95 % Wilson interval. The Morris points walk the whole "
-        "ranged space; the Sobol points cover the ten parameters above (others at default).",
+        "profit, lower loss), with its 95 % interval (Wilson over a Sobol study's base "
+        "rows; whole trajectories bootstrapped for a Morris study: see the method below). "
+        "The Morris points walk the whole ranged space; the Sobol points cover the ten "
+        "parameters above (others at default).",
         "",
     ]
     header = ["ranking"]
     for study in studies:
-        header += [f"profit, {study}", f"lower loss, {study}"]
+        header += [f"{better}, {study}" for better in ROBUST_METRICS.values()]
     rows = []
     for label, (strategy, versus) in RANKINGS.items():
         row = [label]
         for robust in studies.values():
-            for metric in ("cum_net_profit", "cum_credit_loss"):
+            for metric in ROBUST_METRICS:
                 r = _of(robust, strategy, versus, metric)
                 if r.empty:
                     row.append("")
@@ -179,6 +192,11 @@ def main() -> None:
     parser.add_argument("--morris", type=Path, required=True, help="a Morris study folder")
     parser.add_argument("--sobol", type=Path, help="a Sobol study folder")
     parser.add_argument("--remark", action="append", default=[], help="a line for the top")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="the page to write (default: standard output), keeping its hand-written sections",
+    )
     args = parser.parse_args()
     morris = _study(args.morris)
     lines = [
@@ -198,7 +216,14 @@ def main() -> None:
         lines += sobol_section(sobol[0], sobol[1])
         studies["Sobol"] = sobol[2]
     lines += robustness_section(studies)
-    print("\n".join(lines))
+    page = "\n".join(lines)
+    if args.out is None:
+        print(page)
+        return
+    kept = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
+    start = kept.find(HAND_WRITTEN)
+    hand_written = kept[start:] if start >= 0 else ""
+    args.out.write_text(page.rstrip() + "\n" + hand_written, encoding="utf-8")
 
 
 if __name__ == "__main__":
