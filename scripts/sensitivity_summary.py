@@ -62,7 +62,11 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def _study(folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    indices = pd.read_csv(folder / "indices.csv", keep_default_na=False)
+    indices = pd.read_csv(folder / "indices.csv", keep_default_na=False)  # versus "" stays
+    # An index is empty where the outcome does not vary (a metric that is 0 everywhere).
+    labels = {"parameter", "strategy", "versus", "metric"}
+    for column in indices.columns.difference(list(labels)):
+        indices[column] = pd.to_numeric(indices[column], errors="coerce")
     robust = pd.read_csv(folder / "robustness.csv", keep_default_na=False)
     return manifest, indices, robust
 
@@ -130,7 +134,8 @@ def sobol_section(manifest: dict, indices: pd.DataFrame) -> list[str]:
     ]
     for label, (strategy, versus) in PAIRS.items():
         for metric, words in METRICS.items():
-            rows = _of(indices, strategy, versus, metric).sort_values("ST", ascending=False)
+            rows = _of(indices, strategy, versus, metric).dropna(subset=["ST"])
+            rows = rows.sort_values("ST", ascending=False)
             if rows.empty:
                 continue
             lines += [f"**{label}: {words}**", ""]
