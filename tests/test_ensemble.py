@@ -38,6 +38,7 @@ from parksim.analysis.summary import (
 )
 from parksim.cli import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, main
 from parksim.core.metrics import COLUMN_NAMES
+from parksim.core.stops import deliver_held_stop
 from parksim.ensemble.executors import SerialExecutor
 from parksim.ensemble.folders import ResultsFolderError
 from parksim.ensemble.runfolder import RunFolder
@@ -396,6 +397,16 @@ def test_the_serial_executor_holds_ctrl_c_and_sigterm_until_its_task_has_finishe
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_stop_during_the_last_task_is_dropped_when_the_serial_executor_shuts_down(
+    ctrl_c_raises: None,
+) -> None:
+    """Ctrl-C in a run's last chunk: the run completes, and the stop must not outlive it
+    to break off whatever runs next in the process (a notebook's next model step)."""
+    with SerialExecutor() as executor:
+        assert executor.submit(_stopped_midway, signal.SIGINT, 7).result() == 7
+    deliver_held_stop()  # where a later model step would raise it: nothing is left
 
 
 def _stopped_twice() -> None:

@@ -10,7 +10,8 @@ holds the stop and delivers it after:
 - `stops_held()`: a model's quarter (or its construction) finishes, then the stop is
   raised; a notebook's interrupt leaves a whole quarter behind it;
 - `holding_stops()` and `deliver_held_stop()`: the serial executor holds the stop while a
-  chunk runs and delivers it at its next submit, so the finished chunk is kept.
+  chunk runs and delivers it at its next submit, so the finished chunk is kept; a stop
+  during the last chunk is discarded when the executor shuts down (the run is complete).
 
 Holds nest: only the outermost installs handlers, and a held stop is delivered only
 outside every hold. A second stop while one is held is delivered at once (the user asked
@@ -81,6 +82,12 @@ def deliver_held_stop() -> None:
         handler, signum = _held[0]
         _held.clear()
         handler(signum, None)  # KeyboardInterrupt, or what the SIGTERM handler raises
+
+
+def discard_held_stop() -> None:
+    """Forget a held stop: the work it would have stopped has finished (a serial run's
+    last chunk), and a stop left held would break off whatever runs next."""
+    _held.clear()
 
 
 @contextmanager

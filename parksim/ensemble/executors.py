@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-from parksim.core.stops import deliver_held_stop, holding_stops
+from parksim.core.stops import deliver_held_stop, discard_held_stop, holding_stops
 
 ExecutorKind = Literal["serial", "processes", "dask"]
 EXECUTOR_KINDS: tuple[str, ...] = ("serial", "processes", "dask")
@@ -66,6 +66,10 @@ class SerialExecutor(Executor):
             else:
                 future.set_result(result)
         return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """A stop held through the last task is dropped: everything submitted finished."""
+        discard_held_stop()
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,11 @@ def open_executor(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     else:
-        yield Workers(SerialExecutor(), 1, "this process")
+        serial = SerialExecutor()
+        try:
+            yield Workers(serial, 1, "this process")
+        finally:
+            serial.shutdown()
 
 
 @contextmanager
