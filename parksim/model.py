@@ -35,6 +35,7 @@ from parksim.banks.stakes import (
     Gains,
     StakeColumns,
     book_at_bank,
+    cost_by_bank,
     exit_multiples,
     fund_stakes,
     ipo_window_open,
@@ -638,6 +639,7 @@ class ParkModel(mesa.Model):
         at_bank = group.holder == "bank"
         if at_bank:
             book_at_bank(self.banks, gains)
+        held = cost_by_bank(pop.bank_stake_cost).tolist()
         marks = mark_to_model(
             StakeColumns.of(pop),
             pop.valuation,
@@ -648,7 +650,7 @@ class ParkModel(mesa.Model):
             group.illiquidity_discount,
             group.exit_horizon_quarters,
         )
-        fair, cost, held = marks.fair_value.tolist(), marks.cost.tolist(), marks.held.tolist()
+        fair, cost = marks.fair_value.tolist(), marks.cost.tolist()
         fund, warrants = gains.fund.tolist(), gains.warrants.tolist()
         for b, vehicle in enumerate(self.groups):
             unrealised = fair[b] - cost[b]

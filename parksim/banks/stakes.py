@@ -172,7 +172,6 @@ class Marks(NamedTuple):
 
     fair_value: np.ndarray  # by bank: holder's share of stakes + warrants, marked
     cost: np.ndarray  # by bank: holder's share of what the stakes cost
-    held: np.ndarray  # by bank: what its group's fund paid for every stake it holds
 
 
 @njit(cache=True)
@@ -191,17 +190,17 @@ def mark_to_model(
     (1 − `discount`) × (1 − PD)^`horizon` × (`fund_share` × stake × v + the warrant's
     intrinsic value max(v − strike, 0) × notional / strike), PD the
     firm's quarterly failure PD. A firm that cannot fail, with no discount, is worth
-    `fund_share` × stake × v (plus its warrant's intrinsic value). Also what each fund
-    paid for all it holds (`Marks.held`, the sum `cost_by_bank` gives), in the same pass."""
+    `fund_share` × stake × v (plus its warrant's intrinsic value)."""
     n_banks = stakes.bank_stake.shape[1]
-    fair, cost, held = np.zeros(n_banks), np.zeros(n_banks), np.zeros(n_banks)
+    fair, cost = np.zeros(n_banks), np.zeros(n_banks)
     stake, paid, strikes = stakes.bank_stake, stakes.bank_stake_cost, stakes.warrant_strike
     for i in range(len(valuation)):
+        if stage[i] > Stage.LISTED:
+            continue
         holds = False
         for b in range(n_banks):
-            held[b] += paid[i, b]  # as `cost_by_bank`, in the same order
             holds |= (paid[i, b] != 0) | (stake[i, b] != 0) | (strikes[i, b] > 0)
-        if not holds or stage[i] > Stage.LISTED:
+        if not holds:
             continue  # adds nothing: skipping it saves a power per firm of a large park
         survive = (1.0 - discount) * (1.0 - max(pd[i], 0.0)) ** horizon
         v = valuation[i] * valuation_factor
@@ -212,4 +211,4 @@ def mark_to_model(
                 value += max(v - strike, 0.0) * stakes.warrant_notional[i, b] / strike
             fair[b] += survive * value
             cost[b] += fund_share * paid[i, b]
-    return Marks(fair, cost, held)
+    return Marks(fair, cost)
