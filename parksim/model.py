@@ -11,10 +11,11 @@ scheduling") describes each of its steps and where its mechanism lives.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import numpy as np
@@ -48,7 +49,7 @@ from parksim.core.metrics import METRIC_NAMES
 from parksim.core.population import EnterprisePopulation
 from parksim.core.sectors import SECTOR_NAMES, SectorArrays
 from parksim.core.stops import Held, holds_stops
-from parksim.core.streams import Streams, stream_ids_of
+from parksim.core.streams import FirmStreams, Streams, stream_ids_of
 from parksim.core.units import QUARTERS_PER_YEAR
 from parksim.credit import CreditRiskEngine
 from parksim.credit.stress import NO_STRESS, StressQuarter, stress_schedule
@@ -67,7 +68,7 @@ from parksim.enterprises.lifecycle import (
     set_firm_multipliers,
     update_failure_pds,
 )
-from parksim.operators.operator import ParkOperator
+from parksim.operators.operator import ParkOperator, space_used
 from parksim.policy import PolicyPackage, RiskPool, interest_subsidy_cost
 from parksim.scenario.loader import apply_overrides, load_scenario
 from parksim.scenario.schema import Scenario
@@ -84,6 +85,18 @@ STAGE_KEYS = tuple(
     (f"exposure_{s}", f"borrowers_{s}", f"defaults_{s}", f"default_rate_{s}") for s in STAGES
 )
 NO_SECTOR_EXPOSURE = {f"exposure_{sector}": 0.0 for sector in SECTOR_NAMES}
+
+
+class ParkTotals(NamedTuple):
+    """A quarter's counts and sums over each replication's firms (lists by replication)."""
+
+    entries: list[int]
+    listings: list[int]
+    failures: list[int]
+    chain_leaders: list[int]
+    counts: list[list[int]]  # firms ever in the park, by Stage code
+    output: list[float]  # annual revenue of the firms in the park, 万元
+    subsidy: list[float]  # the government's interest subsidy of the quarter, 万元
 
 
 def _metric(name: str, model: ParkModel) -> Any:
@@ -190,6 +203,18 @@ AGENT_REPORTERS: dict[str, Any] = {
 BASELINE = Path("scenarios") / "baseline.toml"
 
 
+def _generator_of(seed: Any) -> np.random.Generator:
+    """The generator a model of one park seeded with `seed` spawns its streams from:
+    `mesa.Model` makes it with `np.random.default_rng(seed)` and, unless the seed is an
+    int, first draws the seed of its stdlib `random` from it. A batch's replications
+    after the first (the first is Mesa's own) are made the same way, so each is the run
+    of its seed alone."""
+    generator = np.random.default_rng(seed)
+    if not isinstance(seed, int | np.integer):
+        generator.integers(np.iinfo(np.int32).max)
+    return generator
+
+
 def _baseline() -> Path:
     """The baseline scenario: the working directory's, else the checkout's (a notebook
     opened in another folder still gets the calibrated baseline)."""
@@ -229,6 +254,7 @@ class ParkModel(mesa.Model):
         *,
         rng: Any = None,
         collect: bool = True,
+        replications: Sequence[Any] | None = None,
         **overrides: Any,
     ) -> None:
         """Build the park at quarter 0: its firms, its operator and its banks.
@@ -240,6 +266,8 @@ class ParkModel(mesa.Model):
             rng: seed or numpy Generator, the model's only source of randomness.
             collect: keep the DataCollector's tables (model and agent reporters); the
                 ensemble runner turns it off and reads `records` instead.
+            replications: the seeds of a batch, one per replication, in place of `rng`
+                (see `ParkModel.batch`).
             **overrides: parameters by address, with ``__`` for dots
                 (``tiers__2_0__fixed_cost=600``), or ``overrides={address: value}``;
                 ``bank_tier``, ``operator_model`` and the policy levers set the
@@ -249,17 +277,28 @@ class ParkModel(mesa.Model):
             parksim.scenario.errors.ScenarioError (a ValueError): a scenario file or an
             override that is not valid, with the field and what was expected.
         """
-        super().__init__(rng=rng)
+        seeds = [rng] if replications is None else list(replications)
+        if replications is not None and (rng is not None or not seeds):
+            raise ValueError("give `rng` (one park) or `replications` (a batch), not both")
+        generators = [_generator_of(seed) for seed in seeds[1:]]
+        super().__init__(rng=seeds[0])
         self.step = Held(self.step)  # Mesa's step, under a hold; see `step`
         scenario = config if isinstance(config, Scenario) else load_scenario(config or _baseline())
         chosen = scenario.strategy(strategy) if strategy else scenario.strategies[0]
         self.config, self.strategy = apply_overrides(scenario, chosen, **overrides)
         self.policy = self.strategy.policy
         self.quarter = 0
-        self.streams = Streams.spawn(self.rng)
+        self.replications = len(seeds)
+        # Each replication's streams, its own as in a run of it alone.
+        self.streams_of = [Streams.spawn(g) for g in (self.rng, *generators)]
+        self.firm_streams = FirmStreams(tuple(s.firms.keys[0] for s in self.streams_of))
         self.sectors = SectorArrays.of(tuple(self.config.park.sector_mix))
-        self.credit_engine = CreditRiskEngine(self.config.credit, len(self.sectors.names))
-        self.risk_pool = RiskPool(self.policy)
+        n_sectors = len(self.sectors.names)
+        self.credit_engines = [
+            CreditRiskEngine(self.config.credit, n_sectors) for _ in self.streams_of
+        ]
+        self.risk_pools = [RiskPool(self.policy) for _ in self.streams_of]
+        self.n_banks = len(self.config.banks)  # a park's banks
         self.banks = self._make_banks()
         self.tiers = TierTable.of([bank.spec for bank in self.banks])
         self.moves = StrategyMoves(
@@ -272,7 +311,7 @@ class ParkModel(mesa.Model):
             cfg.credit,
             self.sectors,
             self.policy,
-            self.risk_pool,
+            tuple(self.risk_pools),
             np.array([cfg.park.sector_mix[name] for name in self.sectors.names]),
             group=cfg.group,
         )
@@ -280,21 +319,25 @@ class ParkModel(mesa.Model):
         self.groups = [GroupVehicle(room=cfg.group.committed_capital) for _ in self.banks]
         self.group_quarters: list[GroupQuarter | None] = [None] * len(self.banks)
         self.group_fv_income = [0.0] * len(self.banks)
-        self.macro = 0.0
+        self.macros = [0.0] * self.replications
         # The stress path this strategy runs (its own or the scenario's), by quarter.
         self.stress_path = self.config.stress_of(self.strategy)
         self._stress = stress_schedule(self.stress_path, self.config.horizon)
         self.stress_now: StressQuarter = NO_STRESS
         self.last_gains: Gains | None = None
-        # Room for the park to double before its columns are copied to larger buffers.
-        capacity = 2 * self.config.park.enterprises + BUFFER_HEADROOM_ROWS
-        self.enterprises = EnterprisePopulation(len(self.banks), self.sectors.names, capacity)
+        # Room for each park to double before its columns are copied to larger buffers.
+        capacity = self.replications * (2 * cfg.park.enterprises + BUFFER_HEADROOM_ROWS)
+        self.enterprises = EnterprisePopulation(
+            self.n_banks, self.sectors.names, capacity, self.replications
+        )
         self._populate()
         self._update_failure_pd()
-        self.operator = self._make_operator()
-        self.loan_market.open_book(self.enterprises, self.banks, self.tiers, self.streams.firms)
-        self.records: list[dict[str, float]] = []
-        self.latest: dict[str, Any] = {}
+        self.operators = [self._make_operator(r) for r in range(self.replications)]
+        self.loan_market.open_book(self.enterprises, self.banks, self.tiers, self.firm_streams)
+        self.replication_records: list[list[dict[str, Any]]] = [
+            [] for _ in range(self.replications)
+        ]
+        self.latest_of: list[dict[str, Any]] = [{} for _ in range(self.replications)]
         self.collect = collect
         self.datacollector = mesa.DataCollector(
             model_reporters={
@@ -306,28 +349,99 @@ class ParkModel(mesa.Model):
             agent_reporters=AGENT_REPORTERS if collect else {},
         )
         loan_book.count_borrowers(self.enterprises, self.banks)
-        self.operator.open_books(self.operator.occupancy(self.enterprises))
+        for operator, occupancy in zip(self.operators, self._occupancies(), strict=True):
+            operator.open_books(occupancy)
         self._close_books()
-        self._record(0, LifecycleEvents.none())
+        self._record(np.zeros(self.replications, dtype=np.int64), LifecycleEvents.none())
         self._collect()
+
+    @classmethod
+    def batch(
+        cls,
+        config: Scenario | str | Path | None,
+        strategy: str | None,
+        seeds: Sequence[Any],
+        *,
+        collect: bool = False,
+        **overrides: Any,
+    ) -> ParkModel:
+        """R replications of one strategy in one model: `seeds[r]` is replication r's.
+
+        The replications share one population (its `replication` column tells their
+        firms apart) and every kernel runs once a quarter for all of them, so a quarter's
+        fixed cost is paid once. Each replication is the run of its seed alone:
+        `records_of(r)` equals `ParkModel(config, strategy, rng=seeds[r]).records`, to the
+        bit (tests/test_batches.py). Replication r's banks are `banks_of(r)`; its
+        operator, streams and risk pool are `operators[r]`, `streams_of[r]` and
+        `risk_pools[r]`.
+        """
+        return cls(config, strategy, collect=collect, replications=seeds, **overrides)
 
     def __repr__(self) -> str:
         live = int((self.enterprises.stage <= Stage.LISTED).sum())
+        batch = f", replications={self.replications}" if self.replications > 1 else ""
         return (
             f"ParkModel(scenario={self.config.name!r}, strategy={self.strategy.name!r}, "
             f"quarter={self.quarter} of {self.config.horizon}, firms={live}, "
-            f"focal_tier={self.focal_bank.tier}, operator={self.operator.model_name!r})"
+            f"focal_tier={self.focal_bank.tier}, operator={self.operator.model_name!r}{batch})"
         )
+
+    # ------------------------------------------------- a model of one park (R = 1)
+
+    @property
+    def operator(self) -> ParkOperator:
+        """The park's operator (of the first replication in a batch)."""
+        return self.operators[0]
+
+    @property
+    def streams(self) -> Streams:
+        """The run's random streams (of the first replication in a batch)."""
+        return self.streams_of[0]
+
+    @property
+    def risk_pool(self) -> RiskPool:
+        """The park's risk-compensation pool (of the first replication in a batch)."""
+        return self.risk_pools[0]
+
+    @property
+    def credit_engine(self) -> CreditRiskEngine:
+        """The park's credit engine (of the first replication in a batch)."""
+        return self.credit_engines[0]
+
+    @property
+    def macro(self) -> float:
+        """This quarter's macro factor (of the first replication in a batch)."""
+        return self.macros[0]
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """One dict of time-series columns per quarter run (the first replication's)."""
+        return self.replication_records[0]
+
+    @property
+    def latest(self) -> dict[str, Any]:
+        """The last quarter's record (the first replication's)."""
+        return self.latest_of[0]
+
+    def records_of(self, replication: int) -> list[dict[str, Any]]:
+        """One replication's records: one dict of time-series columns per quarter run."""
+        return self.replication_records[replication]
+
+    def banks_of(self, replication: int) -> list[Bank]:
+        """One replication's banks, the focal bank first."""
+        return self.banks[replication * self.n_banks : (replication + 1) * self.n_banks]
 
     # ---------------------------------------------------------------- construction
 
     def _make_banks(self) -> list[Bank]:
         banks = []
-        for index, spec in enumerate(self.config.banks):
-            tier = self.strategy.bank_tier if index == 0 else spec.tier
-            changes = self.config.tiers.get(f"{tier:.1f}")
-            tax = self.config.income.tax_rate
-            banks.append(Bank(self, index, spec.name, tier, tier_spec(tier, changes), tax))
+        tax = self.config.income.tax_rate
+        for replication in range(self.replications):
+            for position, spec in enumerate(self.config.banks):
+                tier = self.strategy.bank_tier if position == 0 else spec.tier
+                changes = self.config.tiers.get(f"{tier:.1f}")
+                index = replication * self.n_banks + position
+                banks.append(Bank(self, index, spec.name, tier, tier_spec(tier, changes), tax))
         return banks
 
     def _refresh_tiers(self) -> None:
@@ -335,16 +449,20 @@ class ParkModel(mesa.Model):
         user may swap one between steps)."""
         specs = self.tiers.specs
         if any(bank.spec is not spec for bank, spec in zip(self.banks, specs, strict=True)):
+            park = self.banks_of(0)
+            if any(bank.spec != park[bank.index % self.n_banks].spec for bank in self.banks):
+                raise ValueError("every replication of a batch must give its banks the same tiers")
             self.tiers = TierTable.of([bank.spec for bank in self.banks])
-            self._main_bank_cdf = cdf_of(np.array([b.spec.attraction for b in self.banks]))
+            self._main_bank_cdf = cdf_of(np.array([b.spec.attraction for b in park]))
 
     def adopt_policy(self, policy: PolicyPackage) -> None:
         """A new policy package from this quarter on (a scheduled change): loans already
         booked keep the cover they were booked with."""
         self.policy = policy
         self.loan_market = replace(self.loan_market, policy=policy)
-        self.risk_pool.adopt(policy)
-        self.operator.reits_available = policy.reits_available
+        for pool, operator in zip(self.risk_pools, self.operators, strict=True):
+            pool.adopt(policy)
+            operator.reits_available = policy.reits_available
 
     @property
     def focal_bank(self) -> Bank:
@@ -352,46 +470,64 @@ class ParkModel(mesa.Model):
 
     def _populate(self) -> None:
         park = self.config.park
-        rng = self.streams.entry_in(0)
         park_mix = np.array([park.stage_mix.get(s, 0.0) for s in STAGES])
         entrant_mix = np.array([park.entrant_stage_mix.get(s, 0.0) for s in STAGES])
         self._entrant_stage_cdf = cdf_of(entrant_mix)
         self._sector_cdf = cdf_of(np.array(list(park.sector_mix.values())))
-        self._main_bank_cdf = cdf_of(np.array([b.spec.attraction for b in self.banks]))
-        u = firm_draws(rng, park.enterprises, len(self.banks))
-        ids = self._add_firms(u, cdf_of(park_mix), quality_shift=0.0)
-        stages = self.enterprises.stage[ids]
+        self._main_bank_cdf = cdf_of(np.array([b.spec.attraction for b in self.banks_of(0)]))
         firms = self.config.firms
-        low = np.asarray(firms.initial_age_low)[stages]
-        high = np.asarray(firms.initial_age_high)[stages]
-        age = (low + rng.random(len(ids)) * (high - low)).astype(int)
-        self.enterprises.entered_quarter[ids] = -age
-        self.enterprises.stage_quarter[ids] = -np.minimum(age, firms.initial_stage_tenure)
-        promote_chain_leaders(self.enterprises, ids, self.config.lifecycle, self.sectors)
-        link_suppliers(self.enterprises, ids, firms.initial_chain_link, u)
+        count = np.array([park.enterprises])
+        for replication, streams in enumerate(self.streams_of):
+            rng = streams.entry_in(0)
+            u = firm_draws(rng, park.enterprises, self.n_banks)
+            ids = self._add_firms(u, cdf_of(park_mix), [0.0], count, replication)
+            stages = self.enterprises.stage[ids]
+            low = np.asarray(firms.initial_age_low)[stages]
+            high = np.asarray(firms.initial_age_high)[stages]
+            age = (low + rng.random(len(ids)) * (high - low)).astype(int)
+            self.enterprises.entered_quarter[ids] = -age
+            self.enterprises.stage_quarter[ids] = -np.minimum(age, firms.initial_stage_tenure)
+            promote_chain_leaders(self.enterprises, ids, self.config.lifecycle, self.sectors)
+            leaders = self.enterprises.chain_leaders(replication)
+            link_suppliers(self.enterprises, ids, firms.initial_chain_link, u, leaders)
 
-    def _add_firms(self, u: np.ndarray, stage_cdf: np.ndarray, quality_shift: float) -> np.ndarray:
+    def _add_firms(
+        self,
+        u: np.ndarray,
+        stage_cdf: np.ndarray,
+        quality_shift: Sequence[float],
+        counts: np.ndarray,
+        first_replication: int = 0,
+    ) -> np.ndarray:
+        """Add new firms of consecutive replications from their draws `u`: `counts[k]`
+        firms of replication `first_replication + k`, whose cohort's quality is
+        `quality_shift[k]`. Returns their rows."""
+        replication = np.repeat(np.arange(len(counts)) + first_replication, counts)
+        shift = np.repeat(np.asarray(quality_shift, dtype=float), counts)
         columns = draw_firms(
             u,
             stage_cdf,
-            quality_shift,
+            shift,
             self._sector_cdf,
             self.sectors,
             self.config.firms,
             self._main_bank_cdf,
         )
-        columns["quality_prior"] = np.full(len(u), quality_shift)
+        columns["main_bank"] += replication * self.n_banks
+        columns["replication"] = replication
+        columns["quality_prior"] = shift
         columns["entered_quarter"] = np.full(len(u), self.quarter)
-        columns["stream_id"] = stream_ids_of(self.quarter, len(u))
+        columns["stream_id"] = np.concatenate(
+            [stream_ids_of(self.quarter, int(count)) for count in counts]
+        )
         columns["stage_quarter"] = np.full(len(u), self.quarter)
         rows = self.enterprises.add(**columns)
         set_firm_multipliers(self.enterprises, rows, self.config.lifecycle, self.sectors)
         return rows
 
-    def _make_operator(self) -> ParkOperator:
+    def _make_operator(self, replication: int) -> ParkOperator:
         params = self.config.operator
-        pop = self.enterprises
-        used = np.asarray(params.space_per_firm)[pop.stage].sum()
+        used = space_used(self.enterprises, params)[replication]
         operator = ParkOperator(
             self,
             params,
@@ -400,11 +536,15 @@ class ParkModel(mesa.Model):
             reits_available=self.policy.reits_available,
             park_fund=self.config.park.park_fund,
         )
-        self._lend_to_operator(operator)
+        self._lend_to_operator(operator, replication)
         return operator
 
-    def _lend_to_operator(self, operator: ParkOperator) -> None:
-        lend_to_operator(self.banks, operator.development_loans, operator.params.focal_loan_share)
+    def _lend_to_operator(self, operator: ParkOperator, replication: int) -> None:
+        lend_to_operator(
+            self.banks_of(replication),
+            operator.development_loans,
+            operator.params.focal_loan_share,
+        )
 
     @property
     def pool_remaining(self) -> float:
@@ -425,8 +565,7 @@ class ParkModel(mesa.Model):
         self._take_scheduled_changes()
         self._take_stress()
         self._open_books()
-        factors = self.credit_engine.draw_factors(self.streams.macro, self.stress_now.macro_shift)
-        self.macro = float(factors.macro)
+        factors = self._draw_factors()
         entries = self._enter()
         self._service_loans()
         self._raise_finance()
@@ -442,34 +581,51 @@ class ParkModel(mesa.Model):
 
     def _take_scheduled_changes(self) -> None:
         """The strategy's moves due this quarter: a tier (phasing in), the operator's model,
-        the policy; and the competitors' moves, their own and their responses."""
-        bank, others = self.focal_bank, self.banks[1:]
+        the policy; and the competitors' moves, their own and their responses. They are
+        scheduled, so every replication of a batch takes the same."""
+        park = self.banks_of(0)
+        bank, others = park[0], park[1:]
         due = self.moves.due(
             self.quarter, bank.tier, bank.spec, [(other.tier, other.spec) for other in others]
         )
-        if due.focal_tier is not None:
-            bank.tier = due.focal_tier
-            bank.investment_due += due.investment
-        if due.focal_spec is not None:
-            bank.spec = due.focal_spec
-        for other, move in zip(others, due.competitors, strict=True):
-            if move.tier is not None:
-                other.tier = move.tier
-                other.investment_due += move.investment
-            if move.spec is not None:
-                other.spec = move.spec
-        if due.operator_model is not None:
-            self.operator.change_model(due.operator_model)
+        for replication in range(self.replications):
+            bank, *others = self.banks_of(replication)
+            if due.focal_tier is not None:
+                bank.tier = due.focal_tier
+                bank.investment_due += due.investment
+            if due.focal_spec is not None:
+                bank.spec = due.focal_spec
+            for other, move in zip(others, due.competitors, strict=True):
+                if move.tier is not None:
+                    other.tier = move.tier
+                    other.investment_due += move.investment
+                if move.spec is not None:
+                    other.spec = move.spec
+            if due.operator_model is not None:
+                self.operators[replication].change_model(due.operator_model)
         if due.policy:
             self.adopt_policy(replace(self.policy, **due.policy))
 
     def _open_books(self) -> None:
         """New ledgers; performing borrowers at quarter start (the default-rate base)."""
         self._refresh_tiers()
-        self.risk_pool.open_quarter()
+        for pool in self.risk_pools:
+            pool.open_quarter()
         for bank in self.banks:
             bank.open_quarter()
         loan_book.count_borrowers(self.enterprises, self.banks)
+
+    def _draw_factors(self) -> list[Any]:
+        """Each replication's systematic factors of the quarter, from its macro stream."""
+        factors = []
+        shift = self.stress_now.macro_shift
+        for r, (engine, streams) in enumerate(
+            zip(self.credit_engines, self.streams_of, strict=True)
+        ):
+            drawn = engine.draw_factors(streams.macro, shift)
+            self.macros[r] = float(drawn.macro)
+            factors.append(drawn)
+        return factors
 
     def _close_books(self) -> None:
         pop = self.enterprises
@@ -488,50 +644,71 @@ class ParkModel(mesa.Model):
         if pop.exited_share() > COMPACT_AT_EXITED_SHARE:
             pop.compact((pop.stage > Stage.LISTED) & (pop.loan_status == LoanStatus.NONE))
 
-    def _enter(self) -> int:
-        rng = self.streams.entry_in(self.quarter)
-        inflow, quality, _, _, link = self.operator.services()
+    def _occupancies(self) -> list[float]:
+        """Each park's occupancy now (its operator's floor area in use)."""
+        used = space_used(self.enterprises, self.config.operator).tolist()
+        return [op.occupancy_of(u) for op, u in zip(self.operators, used, strict=True)]
+
+    def _enter(self) -> np.ndarray:
+        """Each park's entrants of the quarter; returns how many entered each."""
         best = self.tiers.brand
-        occupancy = self.operator.occupancy(self.enterprises)
-        rate = (
-            self.config.park.entries_per_quarter
-            * inflow
-            * best.inflow_uplift
-            * self.operator.vacancy_room(occupancy)
-        )
-        count = entrant_count(rng.random(), rate)
-        u = firm_draws(rng, count, len(self.banks))
-        rows = self._add_firms(u, self._entrant_stage_cdf, quality + best.entrant_quality)
+        counts = np.zeros(self.replications, dtype=np.int64)
+        occupancies = self._occupancies()
+        draws, shifts, links = [], [], []
+        for r, (streams, operator) in enumerate(zip(self.streams_of, self.operators, strict=True)):
+            rng = streams.entry_in(self.quarter)
+            inflow, quality, _, _, link = operator.services()
+            rate = (
+                self.config.park.entries_per_quarter
+                * inflow
+                * best.inflow_uplift
+                * operator.vacancy_room(occupancies[r])
+            )
+            counts[r] = entrant_count(rng.random(), rate)
+            draws.append(firm_draws(rng, int(counts[r]), self.n_banks))
+            shifts.append(quality + best.entrant_quality)
+            links.append(link)
+        rows = self._add_firms(np.concatenate(draws), self._entrant_stage_cdf, shifts, counts)
         promote_chain_leaders(self.enterprises, rows, self.config.lifecycle, self.sectors)
-        link_suppliers(self.enterprises, rows, link, u)
-        self.operator.take_service_stakes(self.enterprises, rows)
-        return count
+        leaders = self.enterprises.by_replication(self.enterprises.chain_leaders())
+        first = 0
+        for r, operator in enumerate(self.operators):
+            new = rows[first : first + counts[r]]
+            link_suppliers(self.enterprises, new, links[r], draws[r], leaders[r])
+            operator.take_service_stakes(self.enterprises, new)
+            first += counts[r]
+        return counts
 
     def _service_loans(self) -> None:
         funding = self.funding_cost
-        # Defaulted development loans in workout earn nothing and still cost funding.
-        rate = 0.0 if self.operator.in_default else self.operator.params.development_loan_rate
         loan_book.service(self.enterprises, self.banks, funding)
-        service_operator_loans(self.banks, rate, funding)
+        for r, operator in enumerate(self.operators):
+            # Defaulted development loans in workout earn nothing and still cost funding.
+            rate = 0.0 if operator.in_default else operator.params.development_loan_rate
+            service_operator_loans(self.banks_of(r), rate, funding)
         if self.config.group.holder == "bank":
             fund_stakes(self.enterprises, self.banks, funding)
 
     def _raise_finance(self) -> None:
         """Equity rounds, then the loan market, over all live rows (no gathers)."""
-        pop, firms, q = self.enterprises, self.streams.firms, self.quarter
+        pop, firms, q = self.enterprises, self.firm_streams, self.quarter
         everyone = slice(None)
         bank_fund = self.tiers.fund_coinvest
-        park_fund = self.operator.light and self.operator.park_fund > 0
+        park_fund = np.array([op.light and op.park_fund > 0 for op in self.operators])
         room = np.array([vehicle.room for vehicle in self.groups])
         rounds = raise_equity(
             pop, everyone, self.config.equity, park_fund, bank_fund, firms, q, bank_room=room
         )
         for vehicle, left in zip(self.groups, room.tolist(), strict=True):
             vehicle.room = left
-        if park_fund:
+        if park_fund.any():
             # The last co-investments may overdraw the fund slightly; it then stops.
-            spent = self.config.equity.fund_ticket * rounds.amount.sum()
-            self.operator.park_fund = max(0.0, self.operator.park_fund - spent)
+            ticket = self.config.equity.fund_ticket
+            of = pop.replication[rounds.funded]
+            for r, operator in enumerate(self.operators):
+                if park_fund[r]:
+                    amount = rounds.amount if self.replications == 1 else rounds.amount[of == r]
+                    operator.park_fund = max(0.0, operator.park_fund - ticket * amount.sum())
 
         applicants, borrowers = self.loan_market.lend(pop, self.banks, self.tiers, firms, q)
 
@@ -545,7 +722,7 @@ class ParkModel(mesa.Model):
         pop.finance_state[rounds.funded] = FinanceState.FUNDED
         pop.finance_state[borrowers] = FinanceState.FUNDED
 
-    def _live_through_quarter(self, factors) -> tuple[LifecycleEvents, np.ndarray]:
+    def _live_through_quarter(self, factors: list[Any]) -> tuple[LifecycleEvents, np.ndarray]:
         """Correlated failures, then graduation, relocation, acquisition; revenue grows.
 
         Returns the events and every row's stage at quarter start.
@@ -553,21 +730,23 @@ class ParkModel(mesa.Model):
         pop, engine = self.enterprises, self.credit_engine
         stage_before = pop.stage.copy()
         size_before = pop.size.copy()
-        _, _, operator_uplift, relocation, _ = self.operator.services()
+        services = [operator.services() for operator in self.operators]
         self._update_failure_pd()
         events = live_through_quarter(
             pop,
             self.config.lifecycle,
             self.sectors,
-            engine.systematic_shift(factors),
+            np.array(
+                [e.systematic_shift(f) for e, f in zip(self.credit_engines, factors, strict=True)]
+            ),
             engine.idiosyncratic_loading,
             self.tiers.graduation_uplift,
-            operator_uplift,
+            np.array([uplift for _, _, uplift, _, _ in services]),
             self.tiers.acquisition_uplift,
-            relocation,
-            self.streams.firms,
+            np.array([relocation for _, _, _, relocation, _ in services]),
+            self.firm_streams,
             self.quarter,
-            ipo_open=self._ipo_open(),
+            ipo_open=np.array([self._ipo_open(r) for r in range(self.replications)]),
         )
         follow_revenue(pop.valuation, pop.size, size_before, pop.stage)
         return events, stage_before
@@ -589,27 +768,27 @@ class ParkModel(mesa.Model):
         """The banks' annual funding cost this quarter: the scenario's plus the stress's."""
         return self.config.lending.funding_cost + self.stress_now.funding_cost_shift
 
-    def _ipo_open(self) -> bool:
+    def _ipo_open(self, replication: int = 0) -> bool:
         """The IPO window this quarter: forced by the stress path, else the model's rule."""
         forced = self.stress_now.ipo_window
         if forced is not None:
             return forced == "open"
-        return ipo_window_open(self.config.equity, self.macro)
+        return ipo_window_open(self.config.equity, self.macros[replication])
 
     def _update_failure_pd(self) -> None:
         """Each firm's quarterly PD and its default threshold Φ⁻¹(PD)."""
         update_failure_pds(self.enterprises, self.config.lifecycle)
 
-    def _settle_exits(self, events: LifecycleEvents, stage_before: np.ndarray) -> float:
+    def _settle_exits(self, events: LifecycleEvents, stage_before: np.ndarray) -> np.ndarray:
         """Defaults (less guarantee and pool), early repayments, M&A loans, stakes.
 
-        Returns the operator's equity income of the quarter.
+        Returns each replication's operator equity income of the quarter.
         """
         pop, cfg = self.enterprises, self.config
         rows, gross = loan_book.take_defaults(
             pop, self.banks, events.failed, stage_before, self.quarter
         )
-        loan_book.take_losses(pop, self.banks, rows, gross, self.risk_pool)
+        loan_book.take_losses(pop, self.banks, rows, gross, self.risk_pools)
         loan_book.repay_in_full(
             pop, self.banks, np.concatenate([events.relocated, events.acquired])
         )
@@ -619,15 +798,18 @@ class ParkModel(mesa.Model):
             self.loan_market,
             self.tiers,
             events.acquired,
-            self.streams.firms,
+            self.firm_streams,
             self.quarter,
             cfg.income,
         )
-        listing, acquisition = exit_multiples(cfg.income, cfg.equity, self.macro)
         valuation = self.stress_now.valuation_factor
-        multiples = (listing * valuation, acquisition * valuation)
+        cycle = [exit_multiples(cfg.income, cfg.equity, macro) for macro in self.macros]
+        multiples = (
+            np.array([listing * valuation for listing, _ in cycle]),
+            np.array([acquisition * valuation for _, acquisition in cycle]),
+        )
         lockup = cfg.group.lockup_quarters
-        gains = realise_stakes(pop, events, multiples, self.quarter, lockup)
+        gains = realise_stakes(pop, events, multiples, self.quarter, lockup, len(self.banks))
         self.last_gains = gains  # for analysis: every sale's gain of the quarter
         self._book_equity(gains)
         return gains.operator
@@ -639,7 +821,8 @@ class ParkModel(mesa.Model):
         at_bank = group.holder == "bank"
         if at_bank:
             book_at_bank(self.banks, gains)
-        held = cost_by_bank(pop.bank_stake_cost).tolist()
+        n_banks = len(self.banks)
+        held = cost_by_bank(pop.bank_stake_cost, pop.replication, n_banks).tolist()
         marks = mark_to_model(
             StakeColumns.of(pop),
             pop.valuation,
@@ -649,16 +832,18 @@ class ParkModel(mesa.Model):
             1.0 if at_bank else group.group_share,
             group.illiquidity_discount,
             group.exit_horizon_quarters,
+            n_banks,
         )
         fair, cost = marks.fair_value.tolist(), marks.cost.tolist()
         fund, warrants = gains.fund.tolist(), gains.warrants.tolist()
+        fund_coinvest = self.tiers.fund_coinvest
         for b, vehicle in enumerate(self.groups):
             unrealised = fair[b] - cost[b]
             if at_bank:
                 realised = fund[b] + warrants[b]
                 self.group_quarters[b] = None
             else:
-                fund_open = bool(self.tiers.fund_coinvest[b]) or held[b] > 0
+                fund_open = bool(fund_coinvest[b]) or held[b] > 0
                 quarter = group_quarter(vehicle, fund[b], warrants[b], held[b], group, fund_open)
                 realised = quarter.income
                 self.group_quarters[b] = quarter
@@ -670,42 +855,72 @@ class ParkModel(mesa.Model):
         """Fees, personal finance and costs; NPLs past their workout are written off."""
         pop, cfg, q = self.enterprises, self.config, self.quarter
         funding = self.funding_cost
-        earn_income(pop, self.banks, cfg.income, events, self.streams.firms, q, funding)
+        earn_income(pop, self.banks, cfg.income, events, self.firm_streams, q, funding)
         loan_book.write_off(pop, self.banks, q, cfg.credit.workout_quarters)
 
-    def _operator_quarter(self, equity_income: float) -> None:
-        operator = self.operator
-        occupancy = operator.occupancy(self.enterprises)
-        reit = operator.consider_conversion(occupancy)
-        if reit > 0:
-            self._lend_to_operator(operator)
-            advisers = [b for b in self.banks if b.spec.advisory]
-            if advisers:
-                lead = max(advisers, key=lambda b: (b.tier, -b.index))
-                lead.ledger.fee_reit += self.config.income.reit_fee * reit
-        operator.settle_quarter(self.enterprises, occupancy, equity_income)
-        if operator.past_due:
-            credit = self.config.credit
-            _, written_off = operator.restructure(credit.lgd_secured, credit.workout_quarters)
-            take_operator_default(self.banks, written_off)
-        # The banks hold what the operator now owes them: amortised, new deficit loans.
-        self._lend_to_operator(operator)
+    def _operator_quarter(self, equity_income: np.ndarray) -> None:
+        """Each park's operator: a REIT, its quarter's accounts, a default on its loans."""
+        pop = self.enterprises
+        occupancies = self._occupancies()
+        active = pop.stage <= Stage.LISTED
+        tenants = np.bincount(pop.replication[active], minlength=self.replications).tolist()
+        for r, operator in enumerate(self.operators):
+            banks, occupancy = self.banks_of(r), occupancies[r]
+            reit = operator.consider_conversion(occupancy)
+            if reit > 0:
+                self._lend_to_operator(operator, r)
+                advisers = [b for b in banks if b.spec.advisory]
+                if advisers:
+                    lead = max(advisers, key=lambda b: (b.tier, -b.index))
+                    lead.ledger.fee_reit += self.config.income.reit_fee * reit
+            operator.settle_quarter(pop, occupancy, float(equity_income[r]), tenants[r])
+            if operator.past_due:
+                credit = self.config.credit
+                _, written_off = operator.restructure(credit.lgd_secured, credit.workout_quarters)
+                take_operator_default(banks, written_off)
+            # The banks hold what the operator now owes them: amortised, new deficit loans.
+            self._lend_to_operator(operator, r)
 
     # ---------------------------------------------------------------- data
 
-    def _record(self, entries: int, events: LifecycleEvents) -> None:
-        pop, led, op = self.enterprises, self.focal_bank.ledger, self.operator.ledger
+    def _record(self, entries: np.ndarray, events: LifecycleEvents) -> None:
+        """Each replication's row of time-series columns for the quarter."""
+        pop, replications = self.enterprises, self.replications
+        of = pop.replication
+
+        def by_replication(rows: np.ndarray) -> list[int]:
+            return np.bincount(of[rows], minlength=replications).tolist()
+
+        park = ParkTotals(
+            entries=entries.tolist(),
+            listings=by_replication(events.listed),
+            failures=by_replication(events.failed),
+            chain_leaders=by_replication(pop.chain_leaders()),
+            counts=pop.counts_by_stage().tolist(),
+            output=(pop.sum_by_replication(pop.size * (pop.stage <= Stage.LISTED))).tolist(),
+            subsidy=interest_subsidy_cost(pop, self.policy).tolist(),
+        )
+        for r in range(replications):
+            row = self._record_of(r, park)
+            self.latest_of[r] = row
+            self.replication_records[r].append(row)
+
+    def _record_of(self, r: int, park: ParkTotals) -> dict[str, Any]:
+        op = self.operators[r].ledger
+        banks = self.banks_of(r)
+        focal = banks[0]
+        led = focal.ledger
         risk = led.risk
         balance_sheet = led.balance_sheet
-        focal_group = self.group_quarters[0]
+        focal_group = self.group_quarters[focal.index]
         group_income = focal_group.income if focal_group is not None else 0.0
-        row: dict[str, Any] = dict(zip(COUNT_KEYS, pop.count_by_stage().tolist(), strict=True))
+        row: dict[str, Any] = dict(zip(COUNT_KEYS, park.counts[r], strict=True))
         row.update(
-            entries=entries,
-            listings=len(events.listed),
-            failures=len(events.failed),
-            n_chain_leaders=len(pop.chain_leaders()),
-            output=float((pop.size * (pop.stage <= Stage.LISTED)).sum()) / QUARTERS_PER_YEAR,
+            entries=park.entries[r],
+            listings=park.listings[r],
+            failures=park.failures[r],
+            n_chain_leaders=park.chain_leaders[r],
+            output=park.output[r] / QUARTERS_PER_YEAR,
             exposure=led.exposure,
             new_loans=led.new_loans,
             repayments=led.repayments,
@@ -734,8 +949,8 @@ class ParkModel(mesa.Model):
             group_fee_income=led.group_fee_income,
             equity_income=led.equity_income,
             group_equity_income=group_income,
-            stakes_fair_value=self.groups[0].fair_value,
-            group_equity_fv_income=self.group_fv_income[0],
+            stakes_fair_value=self.groups[focal.index].fair_value,
+            group_equity_fv_income=self.group_fv_income[focal.index],
             group_net_profit=led.net_profit
             + group_income
             + affiliate_income(led.group_fee_income, led.fee_referral, self.config.group),
@@ -746,7 +961,7 @@ class ParkModel(mesa.Model):
             operating_cost=led.operating_cost,
             head_office_cost=led.head_office_cost,
             investment=led.investment,
-            focal_tier=self.focal_bank.tier,
+            focal_tier=focal.tier,
             pre_tax_profit=led.pre_tax_profit,
             tax=led.tax,
             net_profit=led.net_profit,
@@ -773,15 +988,15 @@ class ParkModel(mesa.Model):
             operator_revenue=op.revenue,
             operator_equity_income=op.equity_income,
             operator_leverage=op.leverage,
-            operator_asset_model=self.operator.model_name,
+            operator_asset_model=self.operators[r].model_name,
             operator_in_default=int(op.in_default),
             occupancy=op.occupancy,
-            fiscal_pool_paid=self.risk_pool.pool_paid,
-            fiscal_guarantee_paid=self.risk_pool.guarantee_paid,
-            fiscal_subsidy_cost=interest_subsidy_cost(pop, self.policy),
-            pool_remaining=self.risk_pool.remaining,
-            young_new_loans=sum(bank.ledger.new_loans_young for bank in self.banks),
-            macro_factor=self.credit_engine.macro_factor or 0.0,
+            fiscal_pool_paid=self.risk_pools[r].pool_paid,
+            fiscal_guarantee_paid=self.risk_pools[r].guarantee_paid,
+            fiscal_subsidy_cost=park.subsidy[r],
+            pool_remaining=self.risk_pools[r].remaining,
+            young_new_loans=sum(bank.ledger.new_loans_young for bank in banks),
+            macro_factor=self.credit_engines[r].macro_factor or 0.0,
         )
         by_stage = zip(
             STAGE_KEYS,
@@ -798,8 +1013,7 @@ class ParkModel(mesa.Model):
         row.update(NO_SECTOR_EXPOSURE)
         by_sector = led.exposure_by_sector.tolist()
         row.update(zip((f"exposure_{name}" for name in self.sectors.names), by_sector, strict=True))
-        self.latest = row
-        self.records.append(row)
+        return row
 
     def run(self, quarters: int | None = None) -> ParkModel:
         """Run for `quarters` (default: the scenario's horizon); return self.

@@ -6,6 +6,7 @@ the local programmes the brief lists. Defaults are "no policy".
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -107,26 +108,43 @@ class RiskPool:
         )
         self.policy = policy
 
-    def pay_claims(
-        self, lender: np.ndarray, cover: np.ndarray, gross: np.ndarray, n_banks: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Settle defaulted loans (lender, policy cover, gross loss, 万元) of one quarter.
-
-        Returns each bank's gross loss and what guarantee and pool paid it, by bank.
-        """
-        loss, guarantee, pool_ask = claims_by_bank(
-            lender, cover, gross, self.policy.guarantee_share, n_banks
-        )
+    def pay(self, guarantee: np.ndarray, pool_ask: np.ndarray) -> np.ndarray:
+        """Pay its banks' claims of one quarter (what the guarantor pays each, and what
+        each asks of the pool, 万元): pro rata while the capital lasts. Returns what the
+        pool paid each bank."""
         total_ask = pool_ask.sum()
         scale = min(1.0, self.remaining / total_ask) if total_ask > 0 else 0.0
-        paid = np.zeros(n_banks)
-        for b in range(n_banks):
+        paid = np.zeros(len(pool_ask))
+        for b in range(len(pool_ask)):
             # Rounding must not take the pool below zero, or it would charge banks later.
             paid[b] = min(pool_ask[b] * scale, self.remaining)
             self.remaining = max(0.0, self.remaining - paid[b])
         self.pool_paid += float(paid.sum())
         self.guarantee_paid += float(guarantee.sum())
-        return loss, guarantee + paid
+        return paid
+
+
+def pay_claims(
+    pools: Sequence[RiskPool],
+    lender: np.ndarray,
+    cover: np.ndarray,
+    gross: np.ndarray,
+    n_banks: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Settle defaulted loans (lender, policy cover, gross loss, 万元) of one quarter:
+    each replication's pool pays its own park's banks (the batch's banks are the parks'
+    in turn, `n_banks` in all).
+
+    Returns each bank's gross loss and what guarantee and pool paid it, by bank.
+    """
+    guarantee_share = pools[0].policy.guarantee_share
+    loss, guarantee, pool_ask = claims_by_bank(lender, cover, gross, guarantee_share, n_banks)
+    paid = np.zeros(n_banks)
+    park_banks = n_banks // len(pools)
+    for r, pool in enumerate(pools):
+        park = slice(r * park_banks, (r + 1) * park_banks)
+        paid[park] = pool.pay(guarantee[park], pool_ask[park])
+    return loss, guarantee + paid
 
 
 @njit(cache=True)
@@ -145,10 +163,12 @@ def claims_by_bank(lender, cover, gross, guarantee_share, n_banks):
     return loss, guarantee, pool_ask
 
 
-def interest_subsidy_cost(pop: EnterprisePopulation, policy: PolicyPackage) -> float:
-    """The government's interest subsidy (贴息) of one quarter, 万元: the subsidy rate on
-    the performing balance of loans to eligible (seed, startup, growth) firms, all banks."""
+def interest_subsidy_cost(pop: EnterprisePopulation, policy: PolicyPackage) -> np.ndarray:
+    """The government's interest subsidy (贴息) of one quarter in each replication's park,
+    万元: the subsidy rate on the performing balance of loans to eligible (seed, startup,
+    growth) firms, all banks."""
     if policy.interest_subsidy == 0:
-        return 0.0
+        return np.zeros(pop.replications)
     eligible = (pop.loan_status == LoanStatus.PERFORMING) & (pop.stage <= Stage.GROWTH)
-    return float(pop.debt[eligible].sum()) * policy.interest_subsidy / QUARTERS_PER_YEAR
+    balance = pop.sum_by_replication(pop.debt * eligible)
+    return balance * policy.interest_subsidy / QUARTERS_PER_YEAR

@@ -427,7 +427,7 @@ def test_clients_revenue_bonds_and_unlocked_wealth_add_up_by_bank() -> None:
     lend(pop, 2, 0, 5.0)  # a failed firm's loan in workout: still owed, no longer a client
     columns = ClientColumns.of(pop)
     for probability, bonds in ((1.0, [100.0, 30.0, 0.0]), (0.0, [0.0, 0.0, 0.0])):
-        draw = BondDraw(np.uint64(12345), probability)
+        draw = BondDraw(np.array([12345], dtype=np.uint64), probability)
         sums = client_sums(columns, N_BANKS, draw, 2, 0.3)
         assert sums.revenue.tolist() == [150.0, 30.0, 0.0]
         assert sums.clients.tolist() == [2.0, 2.0, 0.0]
@@ -455,14 +455,17 @@ def test_stakes_are_realised_at_the_exit_value() -> None:
     gains = realise_stakes(pop, events, multiples, quarter=9, lockup_quarters=0)
     assert gains.fund[0] == pytest.approx(10.0 + 9.0 - 8.0)
     assert gains.fund[1] == 0.0 and not gains.warrants.any()
-    assert gains.operator == pytest.approx(0.05 * 150 - 2.0 - 1.0)
+    assert gains.operator.tolist() == [pytest.approx(0.05 * 150 - 2.0 - 1.0)]
     assert not pop.bank_stake.any() and not pop.warrant_notional.any()
     assert not pop.operator_stake_cost.any()
 
 
 def test_stake_costs_are_added_up_by_bank() -> None:
     cost = np.array([[1.0, 2.0, 0.0], [3.0, 0.0, 5.0], [0.5, 0.0, 0.0]])
-    assert cost_by_bank(cost).tolist() == [4.5, 2.0, 5.0]
+    assert cost_by_bank(cost, np.zeros(len(cost), np.intp), 3).tolist() == [4.5, 2.0, 5.0]
+    # In a batch a firm's columns are its own park's banks: replication 1's are 3, 4, 5.
+    in_batch = cost_by_bank(cost, np.array([1, 0, 1]), 6).tolist()
+    assert in_batch == [3.0, 0.0, 5.0, 1.5, 2.0, 0.0]
 
 
 # --------------------------------------------------------------------- M&A deals

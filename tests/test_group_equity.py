@@ -140,19 +140,19 @@ def _stakes(valuation: float, pd: float) -> tuple[StakeColumns, np.ndarray, np.n
 
 def test_a_firm_that_cannot_fail_without_discount_is_worth_stake_times_valuation() -> None:
     stakes, valuation, pd = _stakes(2_000.0, 0.0)
-    marks = mark_to_model(stakes, valuation, 1.0, pd, np.array([Stage.GROWTH]), 1.0, 0.0, 12)
+    marks = mark_to_model(stakes, valuation, 1.0, pd, np.array([Stage.GROWTH]), 1.0, 0.0, 12, 1)
     assert marks.fair_value[0] == pytest.approx(0.04 * 2_000.0)
     assert marks.cost[0] == pytest.approx(30.0)
     # The group's share, a discount and a failure risk each lower it, as the rule says.
     stakes, valuation, pd = _stakes(2_000.0, 0.02)
-    marks = mark_to_model(stakes, valuation, 1.0, pd, np.array([Stage.GROWTH]), 0.2, 0.25, 12)
+    marks = mark_to_model(stakes, valuation, 1.0, pd, np.array([Stage.GROWTH]), 0.2, 0.25, 12, 1)
     assert marks.fair_value[0] == pytest.approx(0.75 * 0.98**12 * 0.2 * 0.04 * 2_000.0)
     # A firm that has left the park is worth nothing.
-    marks = mark_to_model(stakes, valuation, 1.0, pd, np.array([Stage.FAILED]), 1.0, 0.0, 12)
+    marks = mark_to_model(stakes, valuation, 1.0, pd, np.array([Stage.FAILED]), 1.0, 0.0, 12, 1)
     assert marks.fair_value[0] == 0.0
     # A stress path's markdown of valuations marks the stake down with them.
     stakes, valuation, pd = _stakes(2_000.0, 0.0)
-    halved = mark_to_model(stakes, valuation, 0.5, pd, np.array([Stage.GROWTH]), 1.0, 0.0, 12)
+    halved = mark_to_model(stakes, valuation, 0.5, pd, np.array([Stage.GROWTH]), 1.0, 0.0, 12, 1)
     assert halved.fair_value[0] == pytest.approx(0.5 * 0.04 * 2_000.0)
 
 

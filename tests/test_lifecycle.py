@@ -588,7 +588,7 @@ def test_failures_follow_the_latent_variable_test_firm_by_firm() -> None:
     pop, _ = park([Stage.SEED] * 4, [0.0] * 4)
     pop.stream_id[:] = np.arange(4)
     streams, q = FirmStreams(7), 3
-    u = np.array([firm_uniform(streams.base(Mechanism.DEFAULT, q), s) for s in range(4)])
+    u = np.array([firm_uniform(streams.base(Mechanism.DEFAULT, q)[0], s) for s in range(4)])
     pop.default_threshold[:] = ndtri(u) + np.array([1e-9, -1e-9, 8.0, -np.inf])
     no_growth = dataclasses.replace(PARAMS, graduation=(0.0,) * 4, relocation=0.0)
     zero = np.zeros(1)
@@ -618,7 +618,7 @@ def test_a_hand_worked_graduate_jumps_then_grows() -> None:
     assert pop.stage.tolist() == [Stage.LISTED, Stage.PRE_IPO]
     assert pop.listed_quarter.tolist() == [q, -1]
     growth = GrowthRates.of(certain)
-    u = [firm_uniform(streams.base(Mechanism.REVENUE, q), s) for s in (11, 12)]
+    u = [firm_uniform(streams.base(Mechanism.REVENUE, q)[0], s) for s in (11, 12)]
     factor = np.array([revenue_growth_factor(0.5, True, x, growth) for x in u])
     jump, step = PARAMS.graduation_size_jump, PARAMS.collateral_step
     np.testing.assert_allclose(pop.size, 1000.0 * jump * factor, rtol=1e-15)

@@ -7,7 +7,6 @@ look like independent uniforms.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 
 import numpy as np
@@ -128,18 +127,18 @@ class RecordingStreams(FirmStreams):
     """Firm streams that keep every draw by (mechanism, quarter, stream id), and every
     stream base a kernel asked for (a kernel draws firm_uniform(base, stream id) itself)."""
 
-    def __init__(self, key: int) -> None:
-        super().__init__(key)
+    def __init__(self, keys) -> None:
+        super().__init__(keys)
         object.__setattr__(self, "drawn", defaultdict(dict))
         object.__setattr__(self, "bases", {})
 
     def base(self, mechanism, quarter):
         value = super().base(mechanism, quarter)
-        self.bases[(Mechanism(mechanism), quarter)] = int(value)
+        self.bases[(Mechanism(mechanism), quarter)] = int(value[0])
         return value
 
-    def uniforms(self, mechanism, quarter, stream_ids):
-        u = super().uniforms(mechanism, quarter, stream_ids)
+    def uniforms(self, mechanism, quarter, stream_ids, replication=None):
+        u = super().uniforms(mechanism, quarter, stream_ids, replication)
         self.drawn[(Mechanism(mechanism), quarter)].update(
             zip(np.asarray(stream_ids).tolist(), u.tolist(), strict=True)
         )
@@ -148,8 +147,8 @@ class RecordingStreams(FirmStreams):
 
 def recorded_run(strategy: str) -> dict:
     model = ParkModel(BASELINE, strategy, rng=11, collect=False, park__enterprises=300)
-    recording = RecordingStreams(model.streams.firms.key)
-    model.streams = dataclasses.replace(model.streams, firms=recording)
+    recording = RecordingStreams(model.firm_streams.keys)
+    model.firm_streams = recording
     model.run(12)
     return recording
 

@@ -119,9 +119,9 @@ def test_valuation_factor_scales_exit_multiples(monkeypatch):
     seen: dict[float, list] = {}
     real = model_module.realise_stakes
 
-    def spy(pop, events, multiples, quarter, lockup):
+    def spy(pop, events, multiples, *rest):
         seen.setdefault(factor, []).append(multiples)
-        return real(pop, events, multiples, quarter, lockup)
+        return real(pop, events, multiples, *rest)
 
     monkeypatch.setattr(model_module, "realise_stakes", spy)
     scenario = _small(horizon=4)

@@ -27,7 +27,10 @@ def _firms(n: int) -> EnterprisePopulation:
         valuation=np.full(n, VALUATION),
         debt=np.full(n, LOAN),
     )
-    assert grant_warrants(pop, 0, rows, COVERAGE).tolist() == rows.tolist()
+    assert (
+        grant_warrants(pop, rows, np.zeros(n, np.intp), np.full(n, COVERAGE)).tolist()
+        == rows.tolist()
+    )
     return pop
 
 
@@ -37,7 +40,7 @@ def test_a_warrant_is_a_share_of_the_loan_struck_at_the_valuation_and_does_not_s
     assert pop.warrant_strike[:, 0].tolist() == [VALUATION] * 2
     # A second loan, at a higher valuation, adds no second warrant.
     pop.valuation[0], pop.debt[0] = 3 * VALUATION, 5 * LOAN
-    assert len(grant_warrants(pop, 0, np.array([0]), COVERAGE)) == 0
+    assert len(grant_warrants(pop, np.array([0]), np.array([0]), np.array([COVERAGE]))) == 0
     assert pop.warrant_notional[0, 0] == COVERAGE * LOAN
     assert pop.warrant_strike[0, 0] == VALUATION
 

@@ -34,10 +34,10 @@ from parksim.banks.stakes import cost_by_bank
 from parksim.core.codes import LoanStatus, Product, Stage
 from parksim.core.population import N_ACTIVE_STAGES, EnterprisePopulation
 from parksim.core.units import QUARTERS_PER_YEAR
+from parksim.policy import RiskPool, pay_claims
 
 if TYPE_CHECKING:
     from parksim.banks.bank import Bank
-    from parksim.policy import RiskPool
 
 
 class LoanColumns(NamedTuple):
@@ -149,29 +149,33 @@ def record_new_loans(pop: EnterprisePopulation, banks: Sequence[Bank], rows: np.
     growth = (stage >= Stage.GROWTH) & (stage <= Stage.PRE_IPO)
     growth &= pop.loan_product[rows] != Product.MNA  # M&A loans carry no warrants
     young = _per_bank(lender, pop.debt[rows] * (stage <= Stage.STARTUP), len(banks))
+    coverage = np.zeros(len(banks))
     for bank in banks:
         bank.ledger.new_loans += drawn[bank.index]
         bank.ledger.new_loans_young += young[bank.index]
-        if bank.spec.warrant_coverage > 0:
-            grant_warrants(
-                pop,
-                bank.index,
-                rows[(growth & (lender == bank.index)).nonzero()[0]],
-                bank.spec.warrant_coverage,
-            )
+        coverage[bank.index] = bank.spec.warrant_coverage
+    carried = growth.nonzero()[0]
+    carried = carried[(coverage[lender[carried]] > 0).nonzero()[0]]
+    if len(carried):
+        held = rows[carried]
+        grant_warrants(pop, held, lender[carried], coverage[lender[carried]])
 
 
 def grant_warrants(
-    pop: EnterprisePopulation, bank: int, rows: np.ndarray, coverage: float
+    pop: EnterprisePopulation, rows: np.ndarray, lender: np.ndarray, coverage: np.ndarray
 ) -> np.ndarray:
-    """Bank `bank` takes a warrant on each firm at `rows` that it has no warrant on yet:
-    notional `coverage` × the loan just drawn, strike the firm's valuation now (万元).
+    """Each firm at `rows` gives its `lender` (a bank index) a warrant unless that bank
+    has one on it already: notional `coverage` (each firm's) × the loan just drawn,
+    strike the firm's valuation now (万元). A bank's warrants are its column of the
+    per-bank columns, its place in its park.
 
     One warrant per firm and bank: a later loan adds none, so warrants do not stack.
     Returns the rows granted."""
-    rows = rows[((pop.warrant_notional[rows, bank] == 0) & (pop.valuation[rows] > 0)).nonzero()[0]]
-    pop.warrant_notional[rows, bank] = coverage * pop.debt[rows]
-    pop.warrant_strike[rows, bank] = pop.valuation[rows]
+    column = lender % pop.n_banks
+    new = ((pop.warrant_notional[rows, column] == 0) & (pop.valuation[rows] > 0)).nonzero()[0]
+    rows, column = rows[new], column[new]
+    pop.warrant_notional[rows, column] = coverage[new] * pop.debt[rows]
+    pop.warrant_strike[rows, column] = pop.valuation[rows]
     return rows
 
 
@@ -390,7 +394,11 @@ def close_books(
     past = OPERATIONAL_QUARTERS - 1
     income = [[*bank.gross_incomes[-past:], bank.ledger.gross_income] for bank in banks]
     operational = operational_capitals(np.array(income))
-    stake_cost = cost_by_bank(pop.bank_stake_cost) if bank_holds_equity else np.zeros(len(banks))
+    stake_cost = (
+        cost_by_bank(pop.bank_stake_cost, pop.replication, len(banks))
+        if bank_holds_equity
+        else np.zeros(len(banks))
+    )
     measures = stocks.risk.tolist()
     for bank in banks:
         b = bank.index
@@ -510,11 +518,13 @@ def take_losses(
     banks: Sequence[Bank],
     rows: np.ndarray,
     gross: np.ndarray,
-    pool: RiskPool,
+    pools: RiskPool | Sequence[RiskPool],
 ) -> None:
     """Post the gross losses (万元) of loans just defaulted, less what guarantee and risk
-    pool pay, to each lender's credit loss."""
+    pool pay, to each lender's credit loss. In a batch each replication's pool (one of
+    `pools`) pays its own park's banks."""
     lender, cover = pop.lender[rows], pop.loan_policy_cover[rows]
-    loss, paid = pool.pay_claims(lender, cover, gross, len(banks))
+    pools = (pools,) if isinstance(pools, RiskPool) else tuple(pools)
+    loss, paid = pay_claims(pools, lender, cover, gross, len(banks))
     for bank in banks:
         bank.book_credit_loss(loss[bank.index], paid[bank.index])

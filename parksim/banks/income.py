@@ -288,6 +288,7 @@ class ClientColumns(NamedTuple):
     listed_quarter: np.ndarray
     valuation: np.ndarray  # 万元
     debt: np.ndarray  # 万元 owed to `lender`
+    replication: np.ndarray
 
     @classmethod
     def of(cls, pop: EnterprisePopulation) -> ClientColumns:
@@ -297,7 +298,7 @@ class ClientColumns(NamedTuple):
 class BondDraw(NamedTuple):
     """This quarter's bond issues: each firm's own uniform against `probability`."""
 
-    base: np.uint64  # the quarter's stream base (`FirmStreams.base`)
+    base: np.ndarray  # the quarter's stream base by replication (`FirmStreams.base`)
     probability: float
 
 
@@ -324,7 +325,8 @@ def client_sums(
     its clients (those firms, plus active borrowers of another main bank); the revenue of
     its pre-IPO and listed clients that issue a bond it underwrites (each draws its own
     uniform of the quarter); the founders' wealth freed by the end of a lock-up
-    (listings of `unlock_quarter`, none if it is negative; §六(二)2 (三)); and the loans
+    (firms listed in `unlock_quarter` and listed still, none if it is negative;
+    §六(二)2 (三)); and the loans
     it holds, whatever their borrowers' stage (what the firms owe it)."""
     revenue = np.zeros(n_banks)
     clients = np.zeros(n_banks)
@@ -342,8 +344,15 @@ def client_sums(
             if lender >= 0 and lender != bank:
                 clients[lender] += 1.0
             issuer = stage >= Stage.PRE_IPO
-            if issuer and firm_uniform(bond_draw.base, firms.stream_id[i]) < bond_draw.probability:
+            if (
+                issuer
+                and firm_uniform(bond_draw.base[firms.replication[i]], firms.stream_id[i])
+                < bond_draw.probability
+            ):
                 bonds[bank] += firms.size[i]
-        if unlock_quarter >= 0 and firms.listed_quarter[i] == unlock_quarter:
+        # Founders of a firm still listed when its lock-up ends (one that has left the
+        # park since sold out at its exit).
+        unlocks = stage == Stage.LISTED and firms.listed_quarter[i] == unlock_quarter
+        if unlock_quarter >= 0 and unlocks:
             wealth[bank] += founder_share * firms.valuation[i]
     return ClientSums(revenue, clients, bonds, wealth, loans)

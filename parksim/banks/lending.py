@@ -180,6 +180,7 @@ def applications(
         demand,
         rows,
         engaged=pop.loan_status,
+        replication=pop.replication,
     )
     return seekers, stage_table(params.need_ratio)[pop.stage[seekers]] * pop.size[seekers]
 
@@ -199,6 +200,7 @@ class ApplicantColumns(NamedTuple):
     last_round_quarter: np.ndarray
     last_round_size: np.ndarray
     leader_row: np.ndarray
+    replication: np.ndarray
 
     @classmethod
     def of(cls, pop: EnterprisePopulation) -> ApplicantColumns:
@@ -267,6 +269,8 @@ class Applicants(NamedTuple):
     revenue: np.ndarray  # annual revenue, 万元
     sector: np.ndarray  # sector code
     term: np.ndarray  # term of the loan sought, quarters
+    replication: np.ndarray  # the applicant's replication: its banks are the batch's
+    # banks replication × n_banks + 0 .. n_banks - 1 (n_banks: a park's banks)
 
     @classmethod
     def of(
@@ -310,8 +314,10 @@ def _applicant_view(
     base_pd, sector_failure = np.empty(n), np.empty(n)
     cover, guarantee = np.empty(n), np.empty(n)
     limits = np.zeros((N_PRODUCTS, n))
+    replication = np.empty(n, dtype=firms.replication.dtype)
     for k in range(n):
         i = rows[k]
+        replication[k] = firms.replication[i]
         s, revenue_i = firms.stage[i], firms.size[i]
         stage[k], sector[k] = s, firms.sector[i]
         age[k] = quarter - firms.entered_quarter[i]
@@ -342,7 +348,7 @@ def _applicant_view(
             limits[Product.TRADE_FINANCE, k] = terms.trade_finance_ratio * revenue_i
     return Applicants(
         rows, need, stage, age, quality, errors, base_pd, sector_failure, limits, cover,
-        guarantee, prior, revenue, sector, term,
+        guarantee, prior, revenue, sector, term, replication,
     )  # fmt: skip
 
 
@@ -352,7 +358,8 @@ class BookState:
 
     exposure: np.ndarray  # (n_banks, 1) enterprise-loan balance, 万元
     by_sector: np.ndarray  # (n_banks, n_sectors) the same by the borrowers' sector, 万元
-    pool_availability: float = 1.0  # share of the pool's cover the banks count on
+    # share of the pool's cover the banks count on, one per replication (a float: all)
+    pool_availability: np.ndarray | float = 1.0
     sector_mix: np.ndarray | None = None  # (n_sectors,) the park's share of firms by sector
     # (n_banks,) largest exposure each bank may take to one client (`Bank.name_cap`), 万元;
     # None or inf: no single-name limit
@@ -384,15 +391,18 @@ class BankTerms(NamedTuple):
     margin_cut: np.ndarray  # annual rate off `margin` (a competitor's price response)
 
     @classmethod
-    def of(cls, tiers: TierTable) -> BankTerms:
+    def of(cls, tiers: TierTable, n_banks: int) -> BankTerms:
+        """The first `n_banks` rows of the table: a park's banks. In a batch every
+        replication's banks have these tiers (moves are scheduled, the same in each)."""
+        park = slice(0, n_banks)
         return cls(
-            offered=tiers.offered,
-            signal_noise=tiers.signal_noise[:, 0],
-            history_quarters=tiers.history_quarters[:, 0],
-            max_expected_loss=tiers.max_expected_loss[:, 0],
-            single_name_limit=tiers.single_name_limit[:, 0],
-            sector_limit=tiers.sector_limit[:, 0],
-            margin_cut=tiers.margin_cut[:, 0],
+            offered=tiers.offered[park],
+            signal_noise=tiers.signal_noise[park, 0],
+            history_quarters=tiers.history_quarters[park, 0],
+            max_expected_loss=tiers.max_expected_loss[park, 0],
+            single_name_limit=tiers.single_name_limit[park, 0],
+            sector_limit=tiers.sector_limit[park, 0],
+            margin_cut=tiers.margin_cut[park, 0],
         )
 
 
@@ -400,9 +410,9 @@ class BookLimits(NamedTuple):
     """Each bank's book as its large-exposure and sector limits see it."""
 
     with_book: bool  # False for the opening book: no limits apply
-    exposure: np.ndarray  # (n_banks,) 万元
-    by_sector: np.ndarray  # (n_banks, n_sectors) 万元
-    pool_availability: float
+    exposure: np.ndarray  # (all banks,) 万元: indexed by bank in the batch
+    by_sector: np.ndarray  # (all banks, n_sectors) 万元
+    pool_availability: np.ndarray  # (replications,) or one entry for every replication
     sector_mix: np.ndarray  # (n_sectors,) the park's share of firms; empty if unknown
     sector_headroom: float
     name_cap: np.ndarray  # (n_banks,) single-name cap, 万元 (inf: none)
@@ -412,7 +422,13 @@ class BookLimits(NamedTuple):
         none = np.full(n_banks, np.inf)
         if book is None:
             return cls(
-                False, np.zeros(n_banks), np.zeros((n_banks, 1)), 1.0, np.zeros(0), 0.0, none
+                False,
+                np.zeros(n_banks),
+                np.zeros((n_banks, 1)),
+                np.ones(1),
+                np.zeros(0),
+                0.0,
+                none,
             )
         mix = book.sector_mix if book.sector_mix is not None else np.zeros(0)
         cap = none if book.name_cap is None else np.asarray(book.name_cap, dtype=np.float64)
@@ -420,7 +436,7 @@ class BookLimits(NamedTuple):
             True,
             book.exposure[:, 0],
             book.by_sector,
-            book.pool_availability,
+            np.atleast_1d(np.asarray(book.pool_availability, dtype=np.float64)),
             mix,
             lending.sector_headroom,
             cap,
@@ -487,8 +503,8 @@ def make_offers(
     """
     return _offers(
         applicants,
-        BankTerms.of(tiers),
-        BookLimits.of(book, len(tiers.offered), lending),
+        BankTerms.of(tiers, applicants.signal_error.shape[1]),
+        BookLimits.of(book, len(tiers.specs), lending),
         Pricing.of(lending, lifecycle, credit),
     )
 
@@ -518,7 +534,7 @@ def _offers(applicants: Applicants, banks: BankTerms, book: BookLimits, pricing:
         )
         for k in range(n):
             best, lent = _best_product(applicants, banks.offered[b], k, capacity[k])
-            lent, within_sector = _within_limits(applicants, banks, book, b, k, lent)
+            lent, within_sector = _within_limits(applicants, banks, book, b, k, lent, n_banks)
             loss_given_default = _loss_given_default(applicants.limits, k, lent, pricing)
             a = age[k] - youngest
             post_mean = _posterior_mean(applicants, posterior, b, k, a)
@@ -566,23 +582,25 @@ def _best_product(applicants, offered, k, capacity):
 
 
 @njit(cache=True)
-def _within_limits(applicants, banks, book, b, k, lent):
+def _within_limits(applicants, banks, book, b, k, lent, n_banks):
     """The loan cut to bank b's single-name cap (its limit of the tier-1 capital allocated
     to the park business, 商业银行大额风险暴露管理办法 2018; an applicant owes the bank
     nothing yet), and whether it keeps the bank's exposure to the applicant's sector within
     its sector limit (a specialised park's book may hold `sector_headroom` × the sector's
-    share of the park's firms). No limits without a book."""
+    share of the park's firms). No limits without a book. Bank b is the b-th of the
+    applicant's park; its book is the batch's bank replication × n_banks + b."""
     if not book.with_book:
         return lent, True
-    lent = min(lent, book.name_cap[b])
-    if book.exposure[b] <= 0:
+    g = applicants.replication[k] * n_banks + b
+    lent = min(lent, book.name_cap[g])
+    if book.exposure[g] <= 0:
         return lent, True
     sector = applicants.sector[k]
     limit = banks.sector_limit[b]
     if len(book.sector_mix) > 0:
         limit = max(limit, book.sector_headroom * book.sector_mix[sector])
-    after = book.by_sector[b, sector] + lent
-    return lent, after <= limit * (book.exposure[b] + lent)
+    after = book.by_sector[g, sector] + lent
+    return lent, after <= limit * (book.exposure[g] + lent)
 
 
 @njit(cache=True)
@@ -629,9 +647,11 @@ def _cover(applicants, book, k):
     """Policy cover of applicant k's loss that the bank counts on: the guarantee in full,
     the risk pool's part as far as the pool is available."""
     cover = applicants.cover[k]
-    if book.with_book and book.pool_availability < 1.0:
+    availability = book.pool_availability
+    share = availability[applicants.replication[k] % len(availability)]
+    if book.with_book and share < 1.0:
         guarantee = applicants.guarantee[k]
-        return guarantee + (cover - guarantee) * book.pool_availability
+        return guarantee + (cover - guarantee) * share
     return cover
 
 
@@ -703,8 +723,13 @@ def book_loans(
     chosen: np.ndarray,
     offers: Offers,
 ) -> np.ndarray:
-    """Write the chosen offers into the borrowers' loan columns; return the borrowers."""
-    rows = _book(np.asarray(applicants, np.int64), chosen, offers, LoanColumns.of(pop))
+    """Write the chosen offers into the borrowers' loan columns; return the borrowers.
+
+    `chosen` is the b-th bank of each applicant's park; the loan's `lender` is that bank
+    of the batch, replication × n_banks + b."""
+    rows = _book(
+        np.asarray(applicants, np.int64), chosen, offers, LoanColumns.of(pop), pop.replication
+    )
     if len(rows):
         # PD and net LGD are fixed while the loan lives: the IRB terms that depend only
         # on them are worked once here, not at every quarter's close.
@@ -716,18 +741,23 @@ def book_loans(
 
 @njit(cache=True)
 def _book(
-    applicants: np.ndarray, chosen: np.ndarray, offers: Offers, loans: LoanColumns
+    applicants: np.ndarray,
+    chosen: np.ndarray,
+    offers: Offers,
+    loans: LoanColumns,
+    replication: np.ndarray,
 ) -> np.ndarray:
     """Each applicant with a lender takes its offer (a performing loan of the offer's
     amount, rate, LGD, PD, product, term and policy cover): the borrowers' rows, in order."""
     borrowers = np.empty(len(applicants), dtype=np.int64)
+    n_banks = offers.amount.shape[0]
     count = 0
     for k in range(len(applicants)):
         b = chosen[k]
         if b < 0:
             continue
         i = applicants[k]
-        loans.lender[i] = b
+        loans.lender[i] = replication[i] * n_banks + b
         loans.debt[i] = offers.amount[b, k]
         loans.loan_rate[i] = offers.rate[b, k]
         loans.loan_lgd[i] = offers.lgd[b, k]

@@ -49,7 +49,7 @@ class LoanMarket:
     credit: CreditParams
     sectors: SectorArrays
     policy: PolicyPackage
-    pool: RiskPool
+    pools: tuple[RiskPool, ...]  # each replication's risk pool
     sector_mix: np.ndarray  # (n_sectors,) the park's share of firms by sector code
     group: GroupParams = field(default_factory=GroupParams)  # the warrants' cap and price
 
@@ -81,24 +81,30 @@ class LoanMarket:
             pop.lender, pop.sector, pop.debt, len(banks), len(self.sectors.names)
         )
         exposure = by_sector.sum(axis=1, keepdims=True)
-        availability = self.pool_availability(pop)
+        availability = self.pool_availability(pop, len(banks) // pop.n_banks)
         caps = np.array([bank.name_cap for bank in sorted(banks, key=lambda b: b.index)])
         return BookState(exposure, by_sector, availability, self.sector_mix, caps)
 
-    def pool_availability(self, pop: EnterprisePopulation) -> float:
-        """Share of the risk pool's cover banks count on: 1 while the pool's capital covers
-        the claims the loans now on the book are expected to make over their remaining
-        terms, and the ratio of the two once it does not (a depleting pool pays less)."""
+    def pool_availability(self, pop: EnterprisePopulation, replications: int = 1) -> np.ndarray:
+        """Share of the risk pool's cover banks count on, in each replication: 1 while the
+        pool's capital covers the claims the loans now on the book are expected to make
+        over their remaining terms, and the ratio of the two once it does not (a
+        depleting pool pays less)."""
         policy = self.policy
+        availability = np.ones(replications)
         if policy.risk_pool_share == 0:
-            return 1.0
-        rows = pop.loan_rows()
-        pool_part = pop.loan_policy_cover[rows] - guarantee_cover(pop.stage[rows], policy)
-        years_left = pop.loan_quarters_left[rows] / QUARTERS_PER_YEAR
-        performing = pop.loan_status[rows] == LoanStatus.PERFORMING
-        lgd_pd = pop.loan_lgd[rows] * np.minimum(pop.loan_pd[rows] * years_left, 1.0)
-        claims = float((pop.debt[rows] * lgd_pd * np.maximum(pool_part, 0.0) * performing).sum())
-        return 1.0 if claims <= self.pool.remaining else self.pool.remaining / claims
+            return availability
+        for r, pool in enumerate(self.pools):
+            rows = pop.loan_rows(r)
+            pool_part = pop.loan_policy_cover[rows] - guarantee_cover(pop.stage[rows], policy)
+            years_left = pop.loan_quarters_left[rows] / QUARTERS_PER_YEAR
+            performing = pop.loan_status[rows] == LoanStatus.PERFORMING
+            lgd_pd = pop.loan_lgd[rows] * np.minimum(pop.loan_pd[rows] * years_left, 1.0)
+            at_risk = pop.debt[rows] * lgd_pd * np.maximum(pool_part, 0.0) * performing
+            claims = float(at_risk.sum())
+            if claims > pool.remaining:
+                availability[r] = pool.remaining / claims
+        return availability
 
     def lend(
         self,
@@ -119,7 +125,7 @@ class LoanMarket:
         book = self.book_state(pop, banks)
         offers = make_offers(view, tiers, self.lending, self.lifecycle, self.credit, book)
         group = self.group
-        coverage = np.array([spec.warrant_coverage for spec in tiers.specs])
+        coverage = np.array([spec.warrant_coverage for spec in tiers.specs[: pop.n_banks]])
         priced = price_warrants(
             offers,
             pop.stage[applicants],
@@ -194,7 +200,9 @@ class LoanMarket:
         lender = choose_lenders(offers, pop.main_bank[applicants], self.lending.outside_rate)
         book_loans(pop, applicants, lender, offers)
         record_decisions(pop, view, offers, lender, 0)
-        elapsed = streams.uniforms(Mechanism.OPENING_TERM, 0, pop.stream_id[applicants])
+        elapsed = streams.uniforms(
+            Mechanism.OPENING_TERM, 0, pop.stream_id[applicants], pop.replication[applicants]
+        )
         left = 1 + (elapsed * term).astype(np.int16)
         taken = lender >= 0
         borrowers = applicants[taken]

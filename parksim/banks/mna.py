@@ -32,22 +32,34 @@ def in_park_deals(
     (`LendingParams.mna_in_park_share`) is bought inside the park.
 
     Each acquired firm draws two uniforms of its own; at most one deal per buyer and quarter.
+    In a batch each replication's acquired firms go to its own park's leaders.
     """
     none = np.empty(0, dtype=np.intp)
     if len(acquired) == 0:
         return none, none
+    in_park_bases = streams.base(Mechanism.MNA_IN_PARK, quarter)
+    pick_bases = streams.base(Mechanism.MNA_PICK, quarter)
+    acquired = np.asarray(acquired, dtype=np.int64)
+    deals = []
     leaders = pop.chain_leaders()
-    leaders = leaders[(pop.loan_status[leaders] == LoanStatus.NONE).nonzero()[0]]
-    if len(leaders) == 0:
+    free = pop.by_replication(leaders[(pop.loan_status[leaders] == LoanStatus.NONE).nonzero()[0]])
+    for r in np.unique(pop.replication[acquired]).tolist():
+        leaders = free[r]
+        if len(leaders) > 0:
+            deals.append(
+                _deals(
+                    in_park_bases[r],
+                    pick_bases[r],
+                    pop.stream_id,
+                    pop.of_replication(acquired, r),
+                    leaders,
+                    in_park_share,
+                )
+            )
+    if not deals:
         return none, none
-    buyers, targets = _deals(
-        streams.base(Mechanism.MNA_IN_PARK, quarter),
-        streams.base(Mechanism.MNA_PICK, quarter),
-        pop.stream_id,
-        np.asarray(acquired, dtype=np.int64),
-        leaders,
-        in_park_share,
-    )
+    buyers = np.concatenate([b for b, _ in deals])
+    targets = np.concatenate([t for _, t in deals])
     # Sorted here, not in the kernel: numba's argsort compiles for a second; a handful
     # of distinct buyers (no ties to break) sort in microseconds either way.
     order = np.argsort(buyers)

@@ -32,14 +32,18 @@ if TYPE_CHECKING:
 
 
 @njit(cache=True)
-def cost_by_bank(stake_cost: np.ndarray) -> np.ndarray:
-    """What each bank group's fund paid for the stakes it holds (column sums of the
-    firms × banks costs, 万元). A loop: numpy's column sum of a few columns is four times
-    slower, and the close, the stakes' funding and the group's P&L ask every quarter."""
-    held = np.zeros(stake_cost.shape[1])
+def cost_by_bank(stake_cost: np.ndarray, replication: np.ndarray, n_banks: int) -> np.ndarray:
+    """What each of the `n_banks` bank groups' funds paid for the stakes it holds (万元):
+    the firms × (a park's banks) costs summed by bank, a firm's b-th column going to bank
+    replication × (a park's banks) + b. A loop: numpy's column sum of a few columns is
+    four times slower, and the close, the stakes' funding and the group's P&L ask every
+    quarter."""
+    park_banks = stake_cost.shape[1]
+    held = np.zeros(n_banks)
     for i in range(stake_cost.shape[0]):
-        for b in range(stake_cost.shape[1]):
-            held[b] += stake_cost[i, b]
+        first = replication[i] * park_banks
+        for b in range(park_banks):
+            held[first + b] += stake_cost[i, b]
     return held
 
 
@@ -47,7 +51,7 @@ def fund_stakes(pop: EnterprisePopulation, banks: Sequence[Bank], funding_cost: 
     """A quarter's funding cost of what the banks paid for the stakes they hold (warrants
     cost nothing), charged to net interest income as part of the FTP charge. Only where
     the bank itself holds the stakes (`group.holder = "bank"`)."""
-    held = cost_by_bank(pop.bank_stake_cost)
+    held = cost_by_bank(pop.bank_stake_cost, pop.replication, len(banks))
     for bank in banks:
         bank.ledger.ftp_charge += float(held[bank.index]) * funding_cost / QUARTERS_PER_YEAR
 
@@ -78,6 +82,7 @@ class StakeColumns(NamedTuple):
     warrant_strike: np.ndarray  # the firm's valuation at grant, 万元; 0 without a warrant
     operator_stake: np.ndarray
     operator_stake_cost: np.ndarray
+    replication: np.ndarray  # a firm's b-th column is bank replication × n + b of the batch
 
     @classmethod
     def of(cls, pop: EnterprisePopulation) -> StakeColumns:
@@ -89,33 +94,43 @@ class Gains(NamedTuple):
 
     fund: np.ndarray  # by bank: the fund's stakes
     warrants: np.ndarray  # by bank
-    operator: float
+    operator: np.ndarray  # by replication: the operator's stakes
     by_sale: np.ndarray  # every bank's fund and warrant gain of each sale, in sale order
 
 
 @njit(cache=True)
-def _realise(sales: np.ndarray, value: np.ndarray, exercised: int, stakes: StakeColumns) -> Gains:
+def _realise(
+    sales: np.ndarray,
+    value: np.ndarray,
+    exercised: int,
+    stakes: StakeColumns,
+    n_banks: int,
+    replications: int,
+) -> Gains:
     """Every stake in the `sales` is sold at value `value`: gain = stake × value − cost;
     the first `exercised` sales (lock-up ends, acquisitions) also exercise the banks'
     warrants, which pay max(value − strike, 0) × notional / strike, and at the others
-    lapse. Clears the sold stakes and warrants."""
-    n_banks = stakes.bank_stake.shape[1]
-    fund, warrants, operator = np.zeros(n_banks), np.zeros(n_banks), 0.0
+    lapse. Clears the sold stakes and warrants. Gains are by bank of the batch (`n_banks`)
+    and, the operator's, by replication."""
+    park_banks = stakes.bank_stake.shape[1]
+    fund, warrants, operator = np.zeros(n_banks), np.zeros(n_banks), np.zeros(replications)
     by_sale = np.zeros(len(sales))
     for k in range(len(sales)):
         i, v = sales[k], value[k]
-        for b in range(n_banks):
+        first = stakes.replication[i] * park_banks
+        for b in range(park_banks):
             gain = stakes.bank_stake[i, b] * v - stakes.bank_stake_cost[i, b]
             strike = stakes.warrant_strike[i, b]
             paid = 0.0
             if k < exercised and strike > 0:
                 paid = max(v - strike, 0.0) * stakes.warrant_notional[i, b] / strike
-            fund[b] += gain
-            warrants[b] += paid
+            fund[first + b] += gain
+            warrants[first + b] += paid
             by_sale[k] += gain + paid
             stakes.bank_stake[i, b] = stakes.bank_stake_cost[i, b] = 0.0
             stakes.warrant_notional[i, b] = stakes.warrant_strike[i, b] = 0.0
-        operator += stakes.operator_stake[i] * v - stakes.operator_stake_cost[i]
+        gain = stakes.operator_stake[i] * v - stakes.operator_stake_cost[i]
+        operator[stakes.replication[i]] += gain
         stakes.operator_stake[i] = stakes.operator_stake_cost[i] = 0.0
     return Gains(fund, warrants, operator, by_sale)
 
@@ -130,26 +145,33 @@ def unlocked(pop: EnterprisePopulation, quarter: int, lockup_quarters: int) -> n
 def realise_stakes(
     pop: EnterprisePopulation,
     events: LifecycleEvents,
-    multiples: tuple[float, float],
+    multiples: tuple[np.ndarray, np.ndarray],
     quarter: int,
     lockup_quarters: int,
+    n_banks: int | None = None,
 ) -> Gains:
     """List this quarter's IPOs at the listing multiple; sell the stakes in firms whose
     lock-up ends now (at their valuation) or that left (acquisition multiple × valuation,
-    relocation at the valuation, failure at 0); clear them. Returns the gains."""
-    listing, acquisition = multiples
-    pop.valuation[events.listed] *= listing
+    relocation at the valuation, failure at 0); clear them. Returns the gains.
+
+    `multiples` are (listing, acquisition), one of each per replication (or one for
+    all); `n_banks` is the batch's banks (default: a park's)."""
+    listing, acquisition = (np.atleast_1d(np.asarray(m, dtype=float)) for m in multiples)
+    replications = pop.replications
+    n_banks = pop.bank_stake.shape[1] * replications if n_banks is None else n_banks
+    of = pop.replication
+    pop.valuation[events.listed] *= listing[of[events.listed] % len(listing)]
     sold = unlocked(pop, quarter, lockup_quarters)
     sales = np.concatenate([sold, events.acquired, events.relocated, events.failed])
     if len(sales) == 0:
-        n_banks = pop.bank_stake.shape[1]
-        return Gains(np.zeros(n_banks), np.zeros(n_banks), 0.0, np.zeros(0))
+        return Gains(np.zeros(n_banks), np.zeros(n_banks), np.zeros(replications), np.zeros(0))
     value = pop.valuation[sales]
     start = len(sold)
-    value[start : start + len(events.acquired)] *= acquisition
+    acquired = slice(start, start + len(events.acquired))
+    value[acquired] *= acquisition[of[events.acquired] % len(acquisition)]
     value[len(sales) - len(events.failed) :] = 0.0
     exercised = start + len(events.acquired)  # lock-up ends and acquisitions come first
-    return _realise(sales, value, exercised, StakeColumns.of(pop))
+    return _realise(sales, value, exercised, StakeColumns.of(pop), n_banks, replications)
 
 
 def book_at_bank(banks: Sequence[Bank], gains: Gains) -> None:
@@ -184,31 +206,34 @@ def mark_to_model(
     fund_share: float,
     discount: float,
     horizon: int,
+    n_banks: int,
 ) -> Marks:
     """Every bank's stakes and warrants marked to model: for each firm still in the park,
     with v = `valuation` × `valuation_factor` (a stress path's markdown),
     (1 − `discount`) × (1 − PD)^`horizon` × (`fund_share` × stake × v + the warrant's
     intrinsic value max(v − strike, 0) × notional / strike), PD the
     firm's quarterly failure PD. A firm that cannot fail, with no discount, is worth
-    `fund_share` × stake × v (plus its warrant's intrinsic value)."""
-    n_banks = stakes.bank_stake.shape[1]
+    `fund_share` × stake × v (plus its warrant's intrinsic value). By bank of the batch
+    (`n_banks`): a firm's b-th column is bank replication × (a park's banks) + b."""
+    park_banks = stakes.bank_stake.shape[1]
     fair, cost = np.zeros(n_banks), np.zeros(n_banks)
     stake, paid, strikes = stakes.bank_stake, stakes.bank_stake_cost, stakes.warrant_strike
     for i in range(len(valuation)):
         if stage[i] > Stage.LISTED:
             continue
         holds = False
-        for b in range(n_banks):
+        for b in range(park_banks):
             holds |= (paid[i, b] != 0) | (stake[i, b] != 0) | (strikes[i, b] > 0)
         if not holds:
             continue  # adds nothing: skipping it saves a power per firm of a large park
         survive = (1.0 - discount) * (1.0 - max(pd[i], 0.0)) ** horizon
         v = valuation[i] * valuation_factor
-        for b in range(n_banks):
+        first = stakes.replication[i] * park_banks
+        for b in range(park_banks):
             value = fund_share * stake[i, b] * v
             strike = strikes[i, b]
             if strike > 0:
                 value += max(v - strike, 0.0) * stakes.warrant_notional[i, b] / strike
-            fair[b] += survive * value
-            cost[b] += fund_share * paid[i, b]
+            fair[first + b] += survive * value
+            cost[first + b] += fund_share * paid[i, b]
     return Marks(fair, cost)

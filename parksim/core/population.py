@@ -98,6 +98,9 @@ class EnterprisePopulation:
     stream_id = Column(
         np.int64, -1, "key of the firm's random draws: entry quarter × 2**24 + order of entry"
     )
+    replication = Column(
+        np.intp, 0, "the replication of a batch the firm is in (0 in a model of one park)"
+    )
     stage = Column(np.intp, -1, "lifecycle stage code (Stage)", categories=STAGE_NAMES)
     sector = Column(np.intp, -1, "sector index into the scenario's sector list")
     entered_quarter = Column(np.int16, -1, "quarter the enterprise entered the park")
@@ -124,6 +127,8 @@ class EnterprisePopulation:
     chain_leader = Column(np.bool_, False, "chain leader (链主) with linked suppliers")
     leader_id = Column(np.int64, -1, "id of the chain leader this firm supplies, -1 if none")
     leader_row = Column(np.intp, -1, "live row of that chain leader, -1 if none or archived")
+    # A bank's index is its place among the model's banks: in a batch of replications,
+    # replication × (banks of a park) + its place in the park (Bank.index).
     main_bank = Column(np.intp, -1, "index of the enterprise's settlement (main) bank")
     lender = Column(np.intp, -1, "index of the bank holding the enterprise's loan, -1 if none")
     debt = Column(np.float64, 0.0, "outstanding bank loan balance, 万元")
@@ -203,9 +208,14 @@ class EnterprisePopulation:
     )
 
     def __init__(
-        self, n_banks: int, sector_names: tuple[str, ...] = (), capacity: int = 1024
+        self,
+        n_banks: int,
+        sector_names: tuple[str, ...] = (),
+        capacity: int = 1024,
+        replications: int = 1,
     ) -> None:
-        self.n_banks = n_banks
+        self.n_banks = n_banks  # a park's banks (per-bank columns have one each)
+        self.replications = replications  # parks of a batch, told apart by `replication`
         self.sector_names = tuple(sector_names)
         self.n = 0  # live rows
         self.next_id = 0
@@ -219,7 +229,7 @@ class EnterprisePopulation:
             self._buffers[col.name] = np.empty(shape, dtype=col.dtype)
         self._archive: list[dict[str, np.ndarray]] = []
         self._archived_ids = np.zeros(0, dtype=np.int64)
-        self.archived_by_stage = np.zeros(len(Stage), dtype=np.int64)
+        self.archived_by_stage = np.zeros((replications, len(Stage)), dtype=np.int64)
         self._refresh_views()
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -288,14 +298,37 @@ class EnterprisePopulation:
         """Rows of enterprises still in the park (seed to listed)."""
         return (self.stage <= Stage.LISTED).nonzero()[0]
 
-    def chain_leaders(self) -> np.ndarray:
-        """Rows of chain leaders (链主) still in the park."""
+    def chain_leaders(self, replication: int | None = None) -> np.ndarray:
+        """Rows of chain leaders (链主) still in the park (of one replication's park)."""
         leaders = self.chain_leader.nonzero()[0]
-        return leaders[(self.stage[leaders] <= Stage.LISTED).nonzero()[0]]
+        leaders = leaders[(self.stage[leaders] <= Stage.LISTED).nonzero()[0]]
+        return self.of_replication(leaders, replication)
 
-    def loan_rows(self) -> np.ndarray:
-        """Rows of firms that owe a bank (performing or not)."""
-        return (self.lender >= 0).nonzero()[0]
+    def loan_rows(self, replication: int | None = None) -> np.ndarray:
+        """Rows of firms that owe a bank, performing or not (of one replication's park)."""
+        return self.of_replication((self.lender >= 0).nonzero()[0], replication)
+
+    def by_replication(self, rows: np.ndarray) -> list[np.ndarray]:
+        """`rows` split by replication: entry r holds replication r's, in order."""
+        if self.replications == 1:
+            return [rows]
+        of = self.replication[rows]
+        order = np.argsort(of, kind="stable")
+        ends = np.cumsum(np.bincount(of, minlength=self.replications))
+        return np.split(rows[order], ends[:-1])
+
+    def of_replication(self, rows: np.ndarray, replication: int | None) -> np.ndarray:
+        """Those of `rows` in `replication`'s park, in order (all of them for None or in
+        a population of one park)."""
+        if replication is None or self.replications == 1:
+            return rows
+        return rows[(self.replication[rows] == replication).nonzero()[0]]
+
+    def sum_by_replication(self, values: np.ndarray) -> np.ndarray:
+        """`values` (one per live row) summed over each replication's rows, in row order
+        (`np.bincount` adds them one by one: rows that add 0, such as firms that left and
+        are not yet archived, change no sum)."""
+        return np.bincount(self.replication, weights=values, minlength=self.replications)
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Live rows of the given ids; -1 for ids that are archived or unknown."""
@@ -334,16 +367,23 @@ class EnterprisePopulation:
             moved[col.name] = part[:n_gone]
         self._archive.append(moved)
         self._archived_ids = np.concatenate([self._archived_ids, moved["id"]])
-        self.archived_by_stage += np.bincount(moved["stage"], minlength=len(Stage))
+        np.add.at(self.archived_by_stage, (moved["replication"], moved["stage"]), 1)
         self.n = kept
         self._refresh_views()
         # Rows moved: point suppliers at their leaders' new rows (or -1 if archived).
         linked = (self.leader_id >= 0).nonzero()[0]
         self.leader_row[linked] = self.rows_of(self.leader_id[linked])
 
-    def count_by_stage(self) -> np.ndarray:
-        """Number of enterprises ever in the park in each Stage (all eight codes)."""
-        return np.bincount(self.stage, minlength=len(Stage)) + self.archived_by_stage
+    def count_by_stage(self, replication: int = 0) -> np.ndarray:
+        """Number of enterprises ever in one park in each Stage (all eight codes)."""
+        return self.counts_by_stage()[replication]
+
+    def counts_by_stage(self) -> np.ndarray:
+        """`count_by_stage` of every replication: (replications, eight stage codes)."""
+        stages = len(Stage)
+        key = self.replication * stages + self.stage
+        live = np.bincount(key, minlength=self.replications * stages)
+        return live.reshape(self.replications, stages) + self.archived_by_stage
 
     def _all_columns(self) -> dict[str, np.ndarray]:
         """Every column over archived and live firms, in id order."""

@@ -24,6 +24,7 @@ bases are 64-bit hashes, so two mechanisms' sequences overlap with negligible pr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -95,24 +96,60 @@ def firm_uniforms(base: np.uint64, stream_ids: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def batch_uniforms(
+    bases: np.ndarray, stream_ids: np.ndarray, replication: np.ndarray
+) -> np.ndarray:
+    """`firm_uniforms` of firms from several replications: firm i draws from the base of
+    its own replication, `bases[replication[i]]`."""
+    out = np.empty(len(stream_ids))
+    for i in range(len(stream_ids)):
+        out[i] = firm_uniform(bases[replication[i]], stream_ids[i])
+    return out
+
+
 @dataclass(frozen=True)
 class FirmStreams:
-    """Per-firm draws of one run, keyed by (run key, stream id, quarter, mechanism)."""
+    """Per-firm draws, keyed by (run key, stream id, quarter, mechanism): of one run, or of
+    a batch of replications, one run key each (`keys[r]` is replication r's).
 
-    key: int
+    The draws of a firm of replication r are those it gets in a run of r alone: a batch
+    passes each firm's replication (`pop.replication`) and draws from that run's base."""
 
-    def base(self, mechanism: Mechanism, quarter: int) -> np.uint64:
-        # numba returns the base as a Python int: kernels must get it as a uint64.
-        return np.uint64(stream_base(self.key, quarter, int(mechanism)))
+    keys: tuple[int, ...]
 
-    def uniforms(self, mechanism: Mechanism, quarter: int, stream_ids: np.ndarray) -> np.ndarray:
-        """One uniform in (0, 1) per firm: the same for a firm whatever else is drawn."""
+    def __init__(self, keys: int | Sequence[int]) -> None:
+        keys = (keys,) if isinstance(keys, int | np.integer) else tuple(keys)
+        object.__setattr__(self, "keys", tuple(int(key) for key in keys))
+
+    def base(self, mechanism: Mechanism, quarter: int) -> np.ndarray:
+        """Each replication's starting point of `mechanism`'s sequence in `quarter`, as
+        uint64 (numba returns a base as a Python int: kernels must get it as a uint64)."""
+        return np.array(
+            [stream_base(key, quarter, int(mechanism)) for key in self.keys], dtype=np.uint64
+        )
+
+    def uniforms(
+        self,
+        mechanism: Mechanism,
+        quarter: int,
+        stream_ids: np.ndarray,
+        replication: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """One uniform in (0, 1) per firm: the same for a firm whatever else is drawn.
+        `replication` gives each firm's replication (default: all of the first)."""
         ids = np.ascontiguousarray(stream_ids, dtype=np.int64)
-        return firm_uniforms(self.base(mechanism, quarter), ids)
+        return batch_uniforms(self.base(mechanism, quarter), ids, _replication_of(ids, replication))
 
-    def normals(self, mechanism: Mechanism, quarter: int, stream_ids: np.ndarray) -> np.ndarray:
+    def normals(
+        self,
+        mechanism: Mechanism,
+        quarter: int,
+        stream_ids: np.ndarray,
+        replication: np.ndarray | None = None,
+    ) -> np.ndarray:
         """One standard normal per firm, Φ⁻¹ of its uniform."""
-        return ndtri(self.uniforms(mechanism, quarter, stream_ids))
+        return ndtri(self.uniforms(mechanism, quarter, stream_ids, replication))
 
     def seekers(
         self,
@@ -123,11 +160,12 @@ class FirmStreams:
         chance: np.ndarray,
         rows: np.ndarray | slice,
         engaged: np.ndarray | None = None,
+        replication: np.ndarray | None = None,
     ) -> np.ndarray:
         """The rows among `rows` (indices, or a slice of the columns) whose own uniform of
         `mechanism` in `quarter` falls below the chance of their stage, `chance[stage]`:
         the firms that seek a loan or a round. Rows where `engaged` is nonzero (a loan
-        status, say) are not among them."""
+        status, say) are not among them. `replication` is every row's (a column)."""
         every = isinstance(rows, slice) and rows == slice(None)
         if every:
             index = np.zeros(0, dtype=np.int64)
@@ -135,14 +173,23 @@ class FirmStreams:
             index = np.arange(len(stage))[rows]
         else:
             index = np.asarray(rows, np.int64)
-        base = self.base(mechanism, quarter)
-        return _seekers(base, stream_id, stage, chance, engaged, index, every)
+        bases = self.base(mechanism, quarter)
+        replication = _replication_of(stream_id, replication)
+        return _seekers(bases, stream_id, replication, stage, chance, engaged, index, every)
+
+
+def _replication_of(ids: np.ndarray, replication: np.ndarray | None) -> np.ndarray:
+    """Each firm's replication: as given, or the first for all (a single run)."""
+    if replication is None:
+        return np.zeros(len(ids), dtype=np.intp)
+    return replication
 
 
 @njit(cache=True)
 def _seekers(
-    base: np.uint64,
+    bases: np.ndarray,
     stream_id: np.ndarray,
+    replication: np.ndarray,
     stage: np.ndarray,
     chance: np.ndarray,
     engaged: np.ndarray | None,
@@ -159,7 +206,7 @@ def _seekers(
         i = k if every else rows[k]
         # Branch-free: a random test per firm is a mispredicted branch half the time.
         seekers[count] = i
-        seeks = firm_uniform(base, stream_id[i]) < chance[stage[i]]
+        seeks = firm_uniform(bases[replication[i]], stream_id[i]) < chance[stage[i]]
         if engaged is not None:
             seeks &= engaged[i] == 0
         count += seeks

@@ -209,7 +209,7 @@ class EntryMixes(NamedTuple):
     stage_cdf: np.ndarray
     sector_cdf: np.ndarray
     main_bank_cdf: np.ndarray
-    quality_mean: float
+    quality_mean: np.ndarray  # one per new firm: its cohort's mean quality
 
 
 class ProfileTables(NamedTuple):
@@ -257,7 +257,7 @@ class Entrants(NamedTuple):
 def draw_firms(
     u: np.ndarray,
     stage_cdf: np.ndarray,
-    quality_mean: float,
+    quality_mean: float | np.ndarray,
     sector_cdf: np.ndarray,
     sectors: SectorArrays,
     profile: FirmProfileParams,
@@ -270,7 +270,8 @@ def draw_firms(
     The mixes come as cumulative shares (`cdf_of`): stages, sectors, and the banks'
     attraction as a new firm's main bank.
     """
-    mixes = EntryMixes(stage_cdf, sector_cdf, main_bank_cdf, float(quality_mean))
+    quality = np.broadcast_to(np.asarray(quality_mean, dtype=float), (len(u),))
+    mixes = EntryMixes(stage_cdf, sector_cdf, main_bank_cdf, np.ascontiguousarray(quality))
     new = _profiles(EntrantDraws.of(u), mixes, ProfileTables.of(profile, sectors))
     return {
         "stage": new.stage,
@@ -311,7 +312,7 @@ def _profiles(draws: EntrantDraws, mixes: EntryMixes, tables: ProfileTables) -> 
     for k in range(n):
         s = _category(draws.stage_u[k], mixes.stage_cdf)
         c = _category(draws.sector_u[k], mixes.sector_cdf)
-        q = mixes.quality_mean + draws.quality_z[k]
+        q = mixes.quality_mean[k] + draws.quality_z[k]
         log_spread = tables.revenue_dispersion * draws.revenue_z[k]
         revenue = tables.revenue_median[s] * math.exp(
             log_spread + tables.revenue_quality_loading * q
@@ -337,10 +338,16 @@ def _category(u, cdf):
 
 
 def link_suppliers(
-    pop: EnterprisePopulation, new_ids: np.ndarray, link_prob: float, u: np.ndarray
+    pop: EnterprisePopulation,
+    new_ids: np.ndarray,
+    link_prob: float,
+    u: np.ndarray,
+    leaders: np.ndarray | None = None,
 ) -> None:
-    """Link some new non-leader firms to an active chain leader (vertical clustering, §四(一))."""
-    leaders = pop.chain_leaders()
+    """Link some new non-leader firms to an active chain leader of their park (vertical
+    clustering, §四(一)): to one of `leaders`, the rows of their park's active chain
+    leaders (default: all of `pop`'s, a population of one park)."""
+    leaders = pop.chain_leaders() if leaders is None else leaders
     if len(leaders) == 0:
         return
     picks = leaders[(u[:, Draw.LINK_PICK] * len(leaders)).astype(np.int64)]

@@ -107,6 +107,7 @@ class RoundColumns(NamedTuple):
     operator_stake_cost: np.ndarray
     bank_stake: np.ndarray  # rows × banks
     bank_stake_cost: np.ndarray  # rows × banks
+    replication: np.ndarray
 
     @classmethod
     def of(cls, pop: EnterprisePopulation) -> RoundColumns:
@@ -149,7 +150,7 @@ class CoInvestors(NamedTuple):
     """Which funds co-invest: the park fund with every firm, a bank's group fund with its
     main-bank clients while it has committed capital left."""
 
-    park_fund: bool
+    park_fund: np.ndarray  # by replication: whether its park fund co-invests
     bank_fund: np.ndarray  # by bank
     bank_room: np.ndarray  # by bank: committed capital not yet invested, 万元 (spent here)
 
@@ -166,7 +167,7 @@ def raise_equity(
     pop: EnterprisePopulation,
     rows: np.ndarray | slice,
     params: EquityMarketParams,
-    park_fund: bool,
+    park_fund: bool | np.ndarray,
     bank_fund: np.ndarray,
     streams: FirmStreams,
     quarter: int,
@@ -174,25 +175,34 @@ def raise_equity(
 ) -> EquityRounds:
     """Run the quarter's equity rounds among the active, unlisted firms at `rows`.
 
-    `bank_fund[b]` says whether bank b's group fund co-invests with its clients, while
-    `bank_room[b]` (its committed capital not yet invested, 万元; spent in place; None:
-    unlimited) lasts. Only the few firms that seek a round draw an investor view and a
-    round size.
+    `park_fund` says whether the park fund co-invests with every firm (one for all, or
+    one per replication of a batch). `bank_fund[b]` says whether bank b's group fund
+    co-invests with its clients, while `bank_room[b]` (its committed capital not yet
+    invested, 万元; spent in place; None: unlimited) lasts. Only the few firms that seek a
+    round draw an investor view and a round size.
     """
     demand = stage_table(params.demand)
+    replication = pop.replication
     seekers = streams.seekers(
-        Mechanism.EQUITY_DEMAND, quarter, pop.stream_id, pop.stage, demand, rows
+        Mechanism.EQUITY_DEMAND,
+        quarter,
+        pop.stream_id,
+        pop.stage,
+        demand,
+        rows,
+        replication=replication,
     )
-    ids = pop.stream_id[seekers]
+    ids, of = pop.stream_id[seekers], replication[seekers]
     draws = RoundSeekers(
         seekers,
-        streams.normals(Mechanism.EQUITY_VIEW, quarter, ids),
-        streams.normals(Mechanism.EQUITY_SIZE, quarter, ids),
+        streams.normals(Mechanism.EQUITY_VIEW, quarter, ids, of),
+        streams.normals(Mechanism.EQUITY_SIZE, quarter, ids, of),
     )
     bank_fund = np.asarray(bank_fund, dtype=np.bool_)
     if bank_room is None:
         bank_room = np.full(len(bank_fund), np.inf)
-    funds = CoInvestors(bool(park_fund), bank_fund, bank_room)
+    park = np.atleast_1d(np.asarray(park_fund, dtype=np.bool_))
+    funds = CoInvestors(park, bank_fund, bank_room)
     closed = _close_rounds(draws, RoundColumns.of(pop), RoundRule.of(params), funds, quarter)
     return EquityRounds(
         sought=seekers, funded=closed.rows, amount=closed.amount, post_money=closed.post_money
@@ -224,7 +234,8 @@ def _close_rounds(
     each co-investing fund pays fund_ticket of it for its share of the post-money; a bank
     group's fund at most what is left of its committed capital, and none once that is spent
     (it then neither co-invests nor cuts the bar)."""
-    n_banks = len(funds.bank_fund)
+    n_banks = len(funds.bank_fund)  # every bank of the batch
+    park_banks = firms.bank_stake.shape[1]  # a park's: the per-bank columns' width
     n = len(seekers.rows)
     closed = ClosedRounds(np.empty(n, dtype=np.int64), np.empty(n), np.empty(n))
     count = 0
@@ -233,7 +244,8 @@ def _close_rounds(
         s, main = firms.stage[i], firms.main_bank[i]
         bank_backed = main >= 0 and funds.bank_fund[main % n_banks]
         bank_backed = bank_backed and funds.bank_room[main % n_banks] > 0.0
-        cut = rule.fund_bar_cut if funds.park_fund or bank_backed else 0.0
+        park_fund = funds.park_fund[firms.replication[i] % len(funds.park_fund)]
+        cut = rule.fund_bar_cut if park_fund or bank_backed else 0.0
         bar = rule.bar[s] - cut
         if not investors_fund(firms.quality[i], seekers.view_error[k], bar, rule.investor_noise):
             continue
@@ -245,14 +257,15 @@ def _close_rounds(
         firms.last_round_quarter[i] = quarter
         firms.last_round_size[i] = amount
         ticket = rule.fund_ticket * amount
-        if funds.park_fund:
+        if park_fund:
             firms.operator_stake[i] += ticket / post_money
             firms.operator_stake_cost[i] += ticket
         if bank_backed:
             paid = min(ticket, funds.bank_room[main])
             funds.bank_room[main] -= paid
-            firms.bank_stake[i, main] += paid / post_money
-            firms.bank_stake_cost[i, main] += paid
+            position = main % park_banks  # its place among the park's banks
+            firms.bank_stake[i, position] += paid / post_money
+            firms.bank_stake_cost[i, position] += paid
         closed.rows[count], closed.amount[count], closed.post_money[count] = i, amount, post_money
         count += 1
     return ClosedRounds(closed.rows[:count], closed.amount[:count], closed.post_money[:count])

@@ -235,6 +235,7 @@ class FirmColumns(NamedTuple):
     ip_value: np.ndarray
     chain_leader: np.ndarray
     leader_row: np.ndarray
+    replication: np.ndarray
 
     @classmethod
     def of(cls, pop: EnterprisePopulation) -> FirmColumns:
@@ -318,17 +319,19 @@ class QuarterDrivers(NamedTuple):
     """What drives this quarter's events besides the firm: the credit engine's systematic
     shift, the banks' and operator's uplifts, and the quarter's random streams."""
 
+    # By replication (a firm reads its own replication's): the streams' bases, the
+    # systematic shift, the operator's effects and the IPO window.
     quarter: int
-    default_stream: np.uint64
-    transition_stream: np.uint64
-    revenue_stream: np.uint64
-    shift: np.ndarray  # systematic shift of the latent variable, by sector
+    default_stream: np.ndarray  # uint64
+    transition_stream: np.ndarray  # uint64
+    revenue_stream: np.ndarray  # uint64
+    shift: np.ndarray  # (replications, sectors) systematic shift of the latent variable
     load_idio: float  # idiosyncratic loading of the latent variable
     graduation_uplift: np.ndarray  # by main bank (its tier)
-    operator_uplift: float  # graduation multiplier of the operator's services
+    operator_uplift: np.ndarray  # graduation multiplier of the operator's services
     acquisition_uplift: np.ndarray  # by main bank (its tier)
-    relocation: float  # quarterly probability of moving out, after the operator's effect
-    ipo_open: bool  # the IPO window: while shut, a pre-IPO graduate does not list
+    relocation: np.ndarray  # quarterly probability of moving out, after the operator's effect
+    ipo_open: np.ndarray  # bool, the IPO window: while shut, a pre-IPO graduate does not list
 
 
 class QuarterEvents(NamedTuple):
@@ -620,11 +623,11 @@ def _live_quarter(
         s = firms.stage[i]
         if s > Stage.LISTED:  # left the park before this quarter
             continue
-        firm, bank = firms.stream_id[i], firms.main_bank[i]
+        firm, bank, r = firms.stream_id[i], firms.main_bank[i], firms.replication[i]
         # 1. Correlated failure: the credit engine's latent-variable test; else
         # 2. competing risks on one uniform: graduation, relocation, acquisition.
-        u = firm_uniform(drivers.default_stream, firm)
-        shift = drivers.shift[firms.sector[i]]
+        u = firm_uniform(drivers.default_stream[r], firm)
+        shift = drivers.shift[r, firms.sector[i]]
         if defaults_given(u, firms.default_threshold[i], shift, drivers.load_idio):
             event = Event.FAILED
         else:
@@ -632,16 +635,16 @@ def _live_quarter(
                 transition.graduation[s],
                 firms.graduation_drive[i],
                 transition.graduation_finance[firms.finance_state[i]],
-                drivers.graduation_uplift[bank] * drivers.operator_uplift,
+                drivers.graduation_uplift[bank] * drivers.operator_uplift[r],
                 transition.max_graduation,
             )
             acquisition = transition.acquisition[s] * drivers.acquisition_uplift[bank]
             acquisition = min(acquisition, transition.max_acquisition)
-            u = firm_uniform(drivers.transition_stream, firm)
-            event = competing_risk(u, graduation, drivers.relocation, acquisition)
+            u = firm_uniform(drivers.transition_stream[r], firm)
+            event = competing_risk(u, graduation, drivers.relocation[r], acquisition)
             if event == Event.GRADUATED and s == Stage.PRE_IPO:
                 # A pre-IPO graduate lists; while the IPO window is shut it waits.
-                event = Event.LISTED if drivers.ipo_open else Event.NONE
+                event = Event.LISTED if drivers.ipo_open[r] else Event.NONE
         if event != Event.NONE:
             rows[n_events], events[n_events] = i, event
             n_events += 1
@@ -662,7 +665,7 @@ def _live_quarter(
                 firms.listed_quarter[i] = q
         # 3. Revenue grows with quality, faster after funding.
         funded = firms.finance_state[i] == FinanceState.FUNDED
-        u = firm_uniform(drivers.revenue_stream, firm)
+        u = firm_uniform(drivers.revenue_stream[r], firm)
         factor = revenue_growth_factor(firms.quality[i], funded, u, growth)
         firms.size[i] *= factor
         firms.collateral[i] *= factor
@@ -684,12 +687,12 @@ def live_through_quarter(
     shift: np.ndarray,
     load_idio: float,
     graduation_uplift: np.ndarray,
-    operator_uplift: float,
+    operator_uplift: float | np.ndarray,
     acquisition_uplift: np.ndarray,
-    relocation_mult: float,
+    relocation_mult: float | np.ndarray,
     streams: FirmStreams,
     quarter: int,
-    ipo_open: bool = True,
+    ipo_open: bool | np.ndarray = True,
 ) -> LifecycleEvents:
     """Every live firm's quarter (§六(二)2): it fails (correlated, given the credit
     engine's systematic `shift` by sector and idiosyncratic loading `load_idio`), or
@@ -700,20 +703,22 @@ def live_through_quarter(
     `graduation_uplift` and `acquisition_uplift` are by bank (the firm's main bank's);
     `pd` and `default_threshold` must be this quarter's (`update_failure_pds`). While the
     IPO window is shut (`ipo_open` False) no firm lists: a pre-IPO graduate stays pre-IPO.
-    Returns the rows of each event.
+    In a batch, `shift` (replications × sectors), `operator_uplift`, `relocation_mult` and
+    `ipo_open` are by replication, and each firm reads its own. Returns the rows of each
+    event.
     """
     drivers = QuarterDrivers(
         quarter=quarter,
         default_stream=streams.base(Mechanism.DEFAULT, quarter),
         transition_stream=streams.base(Mechanism.TRANSITION, quarter),
         revenue_stream=streams.base(Mechanism.REVENUE, quarter),
-        shift=np.ascontiguousarray(shift, dtype=float),
+        shift=np.ascontiguousarray(np.atleast_2d(shift), dtype=float),
         load_idio=float(load_idio),
         graduation_uplift=np.ascontiguousarray(graduation_uplift, dtype=float),
-        operator_uplift=float(operator_uplift),
+        operator_uplift=np.atleast_1d(np.asarray(operator_uplift, dtype=float)),
         acquisition_uplift=np.ascontiguousarray(acquisition_uplift, dtype=float),
-        relocation=params.relocation * relocation_mult,
-        ipo_open=bool(ipo_open),
+        relocation=params.relocation * np.atleast_1d(np.asarray(relocation_mult, dtype=float)),
+        ipo_open=np.atleast_1d(np.asarray(ipo_open, dtype=np.bool_)),
     )
     rows, event = _live_quarter(
         FirmColumns.of(pop),

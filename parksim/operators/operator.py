@@ -281,9 +281,13 @@ class ParkOperator(mesa.Agent):
     def model_name(self) -> str:
         return "light" if self.light else "heavy"
 
-    def occupancy(self, pop: EnterprisePopulation) -> float:
-        """Occupied floor area / park floor area (firms that left use none)."""
-        used = stage_table(self.params.space_per_firm)[pop.stage].sum()
+    def occupancy(self, pop: EnterprisePopulation, replication: int = 0) -> float:
+        """Occupied floor area / park floor area (firms that left use none), of the park
+        of `replication` in a batch."""
+        return self.occupancy_of(space_used(pop, self.params)[replication])
+
+    def occupancy_of(self, used: float) -> float:
+        """Occupancy when the park's firms use `used` floor area (`space_used`)."""
         return float(min(1.0, used / self.floor_area)) if self.floor_area > 0 else 0.0
 
     def vacancy_room(self, occupancy: float) -> float:
@@ -355,17 +359,23 @@ class ParkOperator(mesa.Agent):
         return reit_size
 
     def settle_quarter(
-        self, pop: EnterprisePopulation, occupancy: float, equity_income: float
+        self,
+        pop: EnterprisePopulation,
+        occupancy: float,
+        equity_income: float,
+        tenants: int | None = None,
     ) -> OperatorLedger:
         """Revenue, debt service and leverage for the quarter.
 
         Debt service (interest, scheduled principal and any arrears) is paid from cash
         and the quarter's operating income; a shortfall is borrowed from the banks as new
         development loans while debt stays within `max_leverage` of the appraised
-        assets, and what is still unpaid is in arrears (see `past_due`).
+        assets, and what is still unpaid is in arrears (see `past_due`). `tenants` are the
+        park's firms (default: counted in `pop`, a population of one park).
         """
         p = self.params
-        tenants = int(np.count_nonzero(pop.stage <= Stage.LISTED))
+        if tenants is None:
+            tenants = int(np.count_nonzero(pop.stage <= Stage.LISTED))
         rent_roll = p.rent * occupancy * self.floor_area / QUARTERS_PER_YEAR
         if self.light:
             fees = p.management_fee * rent_roll + p.service_fee * tenants
@@ -434,3 +444,9 @@ class ParkOperator(mesa.Agent):
             p.relocation[m],
             p.chain_link[m],
         )
+
+
+def space_used(pop: EnterprisePopulation, params: OperatorParams) -> np.ndarray:
+    """Floor area the firms of each replication's park occupy (firms that left use none),
+    by replication."""
+    return pop.sum_by_replication(stage_table(params.space_per_firm)[pop.stage])
