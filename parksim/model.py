@@ -371,7 +371,7 @@ class ParkModel(mesa.Model):
         firms apart) and every kernel runs once a quarter for all of them, so a quarter's
         fixed cost is paid once. Each replication is the run of its seed alone:
         `records_of(r)` equals `ParkModel(config, strategy, rng=seeds[r]).records`, to the
-        bit (tests/test_batches.py). Replication r's banks are `banks_of(r)`; its
+        bit (tests/test_model_batch.py). Replication r's banks are `banks_of(r)`; its
         operator, streams and risk pool are `operators[r]`, `streams_of[r]` and
         `risk_pools[r]`.
         """
