@@ -7,10 +7,11 @@ each replication is a pure function of (scenario, strategy, root seed, i).
 Chunks. Work goes to the executor (parksim.ensemble.executors) in chunks: one strategy × up to
 `MAX_CHUNK` of its replications, or a batch when that is more. A chunk is a few seconds of
 work, so the scenario (a few kB, already parsed) is pickled once per chunk, not per model
-run, and results come back as numpy arrays, not one DataFrame per run. Chunks of one strategy rather than of one
-replication: any number of strategies chunks the same way, and the chunks are submitted
-replication block by block (every strategy's first block, then every second block...),
-so all strategies progress together and an interrupted run holds comparable subsets.
+run, and results come back as numpy arrays, not one DataFrame per run. Chunks of one
+strategy rather than of one replication: any number of strategies chunks the same way,
+and the chunks are submitted replication block by block (every strategy's first block,
+then every second block...), so all strategies progress together and an interrupted run
+holds comparable subsets.
 
 Parts. Each finished chunk is written to the run folder by itself, atomically, as soon
 as it comes back (parksim.ensemble.runfolder); the tables are assembled from the parts at the end.
@@ -27,7 +28,6 @@ the replications that raise on their own are recorded as failures.
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import sys
@@ -78,9 +78,7 @@ PROBE_QUARTERS = 4
 #: (scenario, strategy, seeds) -> one dict of metric arrays by column name per seed, in
 #: the seeds' order. The runner also calls it with a single seed, to rerun the
 #: replications of a batch that raised one at a time.
-Simulate = Callable[
-    [Scenario, str, Sequence[np.random.SeedSequence]], list[dict[str, np.ndarray]]
-]
+Simulate = Callable[[Scenario, str, Sequence[np.random.SeedSequence]], list[dict[str, np.ndarray]]]
 
 
 @dataclass(kw_only=True)
@@ -311,9 +309,11 @@ def run_chunk(
     chunk: Chunk,
     simulate: Simulate | None = None,
     batch_size: int | None = None,
+    align: int = 1,
 ) -> ChunkResult:
     """Run a chunk's replications in batches of at most `batch_size` (default: the whole
-    chunk); a replication that raises is recorded, not fatal.
+    chunk), cut between groups of `align` as chunks are (`make_chunks`); a replication
+    that raises is recorded, not fatal.
 
     `simulate` defaults to `simulate_batch`, looked up when the chunk runs. A batch that
     raises is run again one replication at a time (by `simulate_replication`, or by
@@ -321,7 +321,7 @@ def run_chunk(
     """
     pieces: list[dict[str, np.ndarray]] = []
     failures = []
-    for batch in itertools.batched(chunk.replications, batch_size or len(chunk.replications)):
+    for batch in _blocks(chunk.replications, batch_size or len(chunk.replications), align):
         outcomes = _batch_outcomes(scenario, chunk, batch, simulate)
         for replication, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, Exception):
@@ -615,7 +615,8 @@ def run_missing(
         chunks = make_chunks(scenario.names, todo, seed, size, align)
         ledger = _FailureLedger(folder)
         bar = _Bar(scenario.name, total, total - n_todo, progress, unit, per_unit)
-        broken = _execute(folder, scenario, chunks, opened, ledger, bar, simulate, batch)
+        batching = (batch, align)
+        broken = _execute(folder, scenario, chunks, opened, ledger, bar, simulate, batching)
     if ledger.failures or broken:
         done = sum(len(r) for r in folder.finished().values())
         where = folder.path if report_folder else None
@@ -695,12 +696,13 @@ def _execute(
     ledger: _FailureLedger,
     progress: _Bar,
     simulate: Simulate | None,
-    batch_size: int,
+    batching: tuple[int, int],
 ) -> str | None:
     """Submit the chunks, a window at a time; write each result as it comes back.
 
-    Returns the executor's error if it broke (the chunks not run stay missing). On
-    KeyboardInterrupt: stop submitting, keep what finished, and re-raise.
+    `batching` is run_chunk's (batch size, align). Returns the executor's error if it broke
+    (the chunks not run stay missing). On KeyboardInterrupt: stop submitting, keep what
+    finished, and re-raise.
     """
     from tqdm.auto import tqdm
 
@@ -737,7 +739,7 @@ def _execute(
                 if chunk is None:
                     break
                 try:
-                    task = workers.executor.submit(run_chunk, scenario, chunk, simulate, batch_size)
+                    task = workers.executor.submit(run_chunk, scenario, chunk, simulate, *batching)
                     in_flight[task] = chunk
                 except Exception as error:  # a broken pool, a closed client
                     broken = f"{type(error).__name__}: {error}"
