@@ -366,6 +366,7 @@ def _batch_outcomes(
 def _simulated(
     simulate: Simulate, scenario: Scenario, strategy: str, seeds: list[np.random.SeedSequence]
 ) -> list[dict[str, np.ndarray]]:
+    """`simulate`'s results, one per seed (a hook that returns another count raises)."""
     results = list(simulate(scenario, strategy, seeds))
     if len(results) != len(seeds):
         raise RuntimeError(f"simulate returned {len(results)} results for {len(seeds)} seeds")
