@@ -49,6 +49,7 @@ from parksim.ensemble.runner import (
     remaining,
     replication_seed,
     replication_seeds,
+    simulate_batch,
     simulate_replication,
 )
 
@@ -166,11 +167,11 @@ def test_completion_order_does_not_change_the_table(
     finished: list[tuple[str, int]] = []
     lock = threading.Lock()
 
-    def late_first(scenario: Scenario, strategy: str, seed: np.random.SeedSequence):
+    def late_first(scenario: Scenario, strategy: str, seeds: list[np.random.SeedSequence]):
         # Earlier replications sleep longer, so chunks finish roughly in reverse.
-        replication = seed.spawn_key[0]
+        [replication] = [seed.spawn_key[0] for seed in seeds]  # chunks of one
         time.sleep(0.01 * (REPLICATIONS - replication))
-        metrics = simulate_replication(scenario, strategy, seed)
+        metrics = simulate_batch(scenario, strategy, seeds)
         with lock:
             finished.append((strategy, replication))
         return metrics
@@ -262,16 +263,17 @@ def test_an_unreachable_scheduler_is_bad_input_and_writes_nothing(
 
 
 class StopAfter:
-    """A simulate function that presses Ctrl-C after `n` replications."""
+    """A simulate function that presses Ctrl-C in the batch that would take it past `n`
+    replications; `calls` counts the replications asked for."""
 
     def __init__(self, n: int) -> None:
         self.n, self.calls = n, 0
 
-    def __call__(self, scenario: Scenario, strategy: str, seed: np.random.SeedSequence):
-        self.calls += 1
+    def __call__(self, scenario: Scenario, strategy: str, seeds: list[np.random.SeedSequence]):
+        self.calls += len(seeds)
         if self.calls > self.n:
             raise KeyboardInterrupt
-        return simulate_replication(scenario, strategy, seed)
+        return simulate_batch(scenario, strategy, seeds)
 
 
 def test_a_huge_run_says_its_projected_time_and_plans_without_allocating(
@@ -624,11 +626,11 @@ def test_resume_of_a_complete_run_or_of_no_run_folder(
     assert "--resume" in capsys.readouterr().err
 
 
-def die_at_replication_3(scenario: Scenario, strategy: str, seed: np.random.SeedSequence):
+def die_at_replication_3(scenario: Scenario, strategy: str, seeds: list[np.random.SeedSequence]):
     """A worker process that dies mid-run (a lost worker), as an OOM kill would end it."""
-    if seed.spawn_key[0] == 3:
+    if any(seed.spawn_key[0] == 3 for seed in seeds):
         os._exit(1)
-    return simulate_replication(scenario, strategy, seed)
+    return simulate_batch(scenario, strategy, seeds)
 
 
 @pytest.mark.slow
@@ -658,6 +660,19 @@ def test_a_lost_worker_process_leaves_a_resumable_run(
 
 
 def failing_on(strategy: str, replication: int):
+    """A simulate function whose batches raise when they hold `replication` of `strategy`."""
+
+    def simulate(scenario: Scenario, name: str, seeds: list[np.random.SeedSequence]):
+        if name == strategy and any(seed.spawn_key[0] == replication for seed in seeds):
+            raise ValueError("deliberately broken replication")
+        return simulate_batch(scenario, name, seeds)
+
+    return simulate
+
+
+def failing_alone_on(strategy: str, replication: int):
+    """`simulate_replication`, raising for `replication` of `strategy`."""
+
     def simulate(scenario: Scenario, name: str, seed: np.random.SeedSequence):
         if (name, seed.spawn_key[0]) == (strategy, replication):
             raise ValueError("deliberately broken replication")
@@ -703,8 +718,11 @@ def test_the_command_reports_failures_exits_1_and_resume_retries_only_them(
 ) -> None:
     out = tmp_path / "run"
     args = ["run", str(scenario_file), "--replications", str(REPLICATIONS), "--seed", str(SEED)]
-    broken = failing_on(scenario.names[0], 2)
-    monkeypatch.setattr("parksim.ensemble.runner.simulate_replication", broken)
+    # The runner's batches and its one-at-a-time reruns of a batch that raised.
+    monkeypatch.setattr("parksim.ensemble.runner.simulate_batch", failing_on(scenario.names[0], 2))
+    monkeypatch.setattr(
+        "parksim.ensemble.runner.simulate_replication", failing_alone_on(scenario.names[0], 2)
+    )
     assert main([*args, "--out", str(out), "--quiet"]) == EXIT_FAILED
     err = capsys.readouterr().err
     assert f"{scenario.names[0]} replication 2" in err
@@ -714,11 +732,12 @@ def test_the_command_reports_failures_exits_1_and_resume_retries_only_them(
 
     calls: list[int] = []
 
-    def counting(scenario: Scenario, name: str, seed: np.random.SeedSequence):
-        calls.append(seed.spawn_key[0])
-        return simulate_replication(scenario, name, seed)
+    def counting(scenario: Scenario, name: str, seeds: list[np.random.SeedSequence]):
+        calls.extend(seed.spawn_key[0] for seed in seeds)
+        return simulate_batch(scenario, name, seeds)
 
-    monkeypatch.setattr("parksim.ensemble.runner.simulate_replication", counting)
+    monkeypatch.setattr("parksim.ensemble.runner.simulate_batch", counting)
+    monkeypatch.setattr("parksim.ensemble.runner.simulate_replication", simulate_replication)
     assert main(["run", "--resume", str(out), "--quiet"]) == EXIT_OK
     assert calls == [2]
     assert_same_tables(RunResult.load(out), reference)

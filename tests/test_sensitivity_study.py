@@ -129,12 +129,15 @@ def test_every_point_runs_with_the_same_seeds(small_scenario):
     )
     seed = np.random.SeedSequence
 
-    def run(k):
-        return simulate(scenario, "tier2_heavy", seed(7, spawn_key=(k,)))["cum_net_profit"][0]
+    def run(*ks):
+        seeds = [seed(7, spawn_key=(k,)) for k in ks]
+        return [r["cum_net_profit"][0] for r in simulate(scenario, "tier2_heavy", seeds)]
 
     assert run(0) == run(2)  # replication 0 of points 0 and 1
     assert run(1) == run(3)
     assert run(0) != run(1)
+    # A batch of both points, in any order, gives each seed its own run, in order.
+    assert run(3, 0, 2, 1) == [*run(3), *run(0), *run(2), *run(1)]
 
 
 @pytest.mark.slow
@@ -147,10 +150,10 @@ def test_a_failing_point_is_recorded_and_a_resumed_study_equals_an_uninterrupted
 
     real = PointSimulator.__call__
 
-    def fails_at_point_4(self, scenario, strategy, seed):
-        if seed.spawn_key[0] // self.replications == 4:
+    def fails_at_point_4(self, scenario, strategy, seeds):
+        if any(seed.spawn_key[0] // self.replications == 4 for seed in seeds):
             raise RuntimeError("boom")
-        return real(self, scenario, strategy, seed)
+        return real(self, scenario, strategy, seeds)
 
     monkeypatch.setattr(PointSimulator, "__call__", fails_at_point_4)
     with pytest.raises(study.RunIncomplete):

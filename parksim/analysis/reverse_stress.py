@@ -20,6 +20,7 @@ points bracket it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -31,7 +32,8 @@ from scipy import stats
 from parksim.analysis.differences import LEVEL, paired_difference
 from parksim.analysis.sensitivity.study import METRICS_BY_NAME, horizon_value
 from parksim.credit.stress import StressPath
-from parksim.ensemble.runner import replication_seed, simulate_replication
+from parksim.ensemble.batches import batch_size_for, checked_batch_size
+from parksim.ensemble.runner import replication_seed, simulate_batch
 from parksim.scenario.schema import Scenario
 
 __all__ = [
@@ -223,13 +225,14 @@ def stressed_scenario(scenario: Scenario, path: StressPath) -> Scenario:
     )
 
 
-def _one_pair(args: tuple[Scenario, str, str, int, int, str]) -> float:
-    scenario, strategy, reference, seed, replication, metric = args
-    seq = replication_seed(seed, replication)
+def _pairs(args: tuple[Scenario, str, str, int, tuple[int, ...], str]) -> np.ndarray:
+    """Strategy − reference for a block of replications: one batch of each strategy."""
+    scenario, strategy, reference, seed, replications, metric = args
+    seeds = [replication_seed(seed, r) for r in replications]
     rate = scenario.discount_rate
-    x = metric_value(simulate_replication(scenario, strategy, seq), metric, rate)
-    r = metric_value(simulate_replication(scenario, reference, seq), metric, rate)
-    return x - r
+    x = [metric_value(m, metric, rate) for m in simulate_batch(scenario, strategy, seeds)]
+    r = [metric_value(m, metric, rate) for m in simulate_batch(scenario, reference, seeds)]
+    return np.subtract(x, r, dtype=np.float64)
 
 
 def reverse_stress(
@@ -242,11 +245,17 @@ def reverse_stress(
     replications: int = 50,
     seed: int | None = None,
     workers: int = 1,
+    batch_size: int | None = None,
     **options,
 ) -> ReverseStress:
     """The reverse stress test of `strategy` against `reference` on the severity of
     `path` (e.g. ``StressPath(preset="severe")``), `replications` pairs per severity;
-    `options` go to `find_threshold` (max_severity, tolerance, level, ...)."""
+    `options` go to `find_threshold` (max_severity, tolerance, level, ...).
+
+    The replications run in batches (`simulate_batch`) of at most `batch_size` (default:
+    chosen from the park's size and the free memory), split so that each of the
+    `workers` gets some."""
+    batch_size = checked_batch_size(batch_size)
     for name in (strategy, reference):
         scenario.strategy(name)  # KeyError naming the strategies if unknown
     if strategy == reference:
@@ -259,13 +268,16 @@ def reverse_stress(
     metric_value(  # a bad metric fails before any run
         {name: np.zeros(1) for name in _columns()}, metric
     )
+    batch = batch_size or batch_size_for(scenario, workers)
+    share = -(-replications // max(1, workers))  # every worker gets a block
+    blocks = list(itertools.batched(range(replications), min(batch, share)))
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
 
     def evaluate(severity: float) -> np.ndarray:
         stressed = stressed_scenario(scenario, path.at_severity(severity))
-        jobs = [(stressed, strategy, reference, root, r, metric) for r in range(replications)]
-        mapped = pool.map(_one_pair, jobs) if pool is not None else map(_one_pair, jobs)
-        return np.fromiter(mapped, dtype=np.float64, count=replications)
+        jobs = [(stressed, strategy, reference, root, block, metric) for block in blocks]
+        mapped = pool.map(_pairs, jobs) if pool is not None else map(_pairs, jobs)
+        return np.concatenate(list(mapped))
 
     try:
         return find_threshold(evaluate, **options)

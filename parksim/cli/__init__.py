@@ -26,6 +26,7 @@ from parksim.cli.common import (
     EXIT_OK,
     EXIT_TERMINATED,
     EXIT_UNWRITABLE,
+    add_batch_size_argument,
     executor_problem,
     interrupted_status,
     recorded_workers,
@@ -143,6 +144,7 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     run.add_argument(
         "--chunk-size", type=int, help="replications per task (default: chosen for the workers)"
     )
+    add_batch_size_argument(run)
     run.add_argument(
         "--reference",
         metavar="STRATEGY",
@@ -391,6 +393,7 @@ def _run(scenario, args: argparse.Namespace) -> int:
             executor=workers.executor,
             workers=workers.slots,
             chunk_size=args.chunk_size,
+            batch_size=args.batch_size,
             progress=not args.quiet,
             charts=not args.no_charts,
         )
@@ -439,6 +442,7 @@ def _resume(args: argparse.Namespace) -> int:
             executor=workers.executor,
             workers=workers.slots,
             chunk_size=args.chunk_size,
+            batch_size=args.batch_size,
             progress=not args.quiet,
             charts=not args.no_charts,
         )

@@ -49,6 +49,26 @@ def stop_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def add_batch_size_argument(parser: argparse.ArgumentParser) -> None:
+    """`--batch-size` of the commands that run replications (run, sensitivity,
+    reverse-stress)."""
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help="replications a worker runs together (default: chosen from the park's size and "
+        "the free memory, at most 32); the tables do not depend on it",
+    )
+
+
+def batch_size_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with --batch-size (argparse made it an int), or None."""
+    batch_size = getattr(args, "batch_size", None)
+    if batch_size is not None and batch_size < 1:
+        return f"--batch-size: expected a positive integer, got {batch_size}"
+    return None
+
+
 def executor_problem(args: argparse.Namespace) -> str | None:
     """Why the executor options cannot work together, or None."""
     workers = 1 if args.workers is None else args.workers
@@ -56,6 +76,8 @@ def executor_problem(args: argparse.Namespace) -> str | None:
         return f"--workers: expected a positive integer, got {workers}"
     if args.chunk_size is not None and args.chunk_size < 1:
         return f"--chunk-size: expected a positive integer, got {args.chunk_size}"
+    if batch_size_problem(args):
+        return batch_size_problem(args)
     if args.scheduler is not None and args.executor not in (None, "dask"):
         return f"--scheduler runs on Dask; it cannot be combined with --executor {args.executor}"
     if args.scheduler is not None and workers != 1:

@@ -22,6 +22,7 @@ from parksim.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_UNWRITABLE,
+    add_batch_size_argument,
     executor_problem,
     interrupted_status,
     recorded_workers,
@@ -88,6 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write the tables only, no figures/ (draw them later with `parksim plot STUDY_DIR`)",
     )
+    add_batch_size_argument(parser)
     # The run command's checks read these; a study sizes its own chunks.
     parser.set_defaults(chunk_size=None)
 
@@ -183,6 +185,7 @@ def _execute(args: argparse.Namespace, out: Path, scenario, plan) -> int:
                 "executor": workers.executor,
                 "workers": workers.slots,
                 "progress": not args.quiet,
+                "batch_size": args.batch_size,
             }
             if plan is None:
                 folder = resume_study(out, draw=draw, **options)

@@ -9,7 +9,12 @@ import math
 import sys
 from pathlib import Path
 
-from parksim.cli.common import EXIT_BAD_INPUT, EXIT_OK
+from parksim.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    add_batch_size_argument,
+    batch_size_problem,
+)
 from parksim.credit.stress import StressPath, load_presets, preset_names
 from parksim.scenario.errors import ScenarioError
 from parksim.scenario.loader import load_scenario
@@ -89,6 +94,7 @@ def add_reverse_arguments(parser: argparse.ArgumentParser) -> None:
         "--tolerance", type=float, default=0.05, help="bisection bracket width (default 0.05)"
     )
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    add_batch_size_argument(parser)
     parser.add_argument("--out", type=Path, help="also write the result as JSON to this file")
 
 
@@ -120,6 +126,7 @@ def reverse_stress_command(args: argparse.Namespace) -> int:
             replications=args.replications,
             seed=args.seed,
             workers=args.workers,
+            batch_size=args.batch_size,
             max_severity=args.max_severity,
             tolerance=args.tolerance,
         )
@@ -155,6 +162,8 @@ def _reverse_problem(args: argparse.Namespace, scenario: Scenario, reference: st
         return f"--replications: expected at least 2, got {args.replications}"
     if args.workers < 1:
         return f"--workers: expected a positive integer, got {args.workers}"
+    if batch_size_problem(args):
+        return batch_size_problem(args)
     if not (args.max_severity > 0 and math.isfinite(args.max_severity)):
         return f"--max-severity: expected a positive number, got {args.max_severity}"
     if not args.tolerance > 0:

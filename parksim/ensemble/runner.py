@@ -5,23 +5,29 @@ Seeds. Replication i of every strategy gets child i of the run's root seed (nump
 each replication is a pure function of (scenario, strategy, root seed, i).
 
 Chunks. Work goes to the executor (parksim.ensemble.executors) in chunks: one strategy × up to
-`MAX_CHUNK` of its replications. A chunk is a few seconds of work, so the scenario (a few
-kB, already parsed) is pickled once per chunk, not per model run, and results come back
-as numpy arrays, not one DataFrame per run. Chunks of one strategy rather than of one
-replication: any number of strategies chunks the same way, and the chunks are submitted
-replication block by block (every strategy's first block, then every second block...),
-so all strategies progress together and an interrupted run holds comparable subsets.
+`MAX_CHUNK` of its replications, or a batch when that is more. A chunk is a few seconds of
+work, so the scenario (a few kB, already parsed) is pickled once per chunk, not per model
+run, and results come back as numpy arrays, not one DataFrame per run. Chunks of one
+strategy rather than of one replication: any number of strategies chunks the same way,
+and the chunks are submitted replication block by block (every strategy's first block,
+then every second block...), so all strategies progress together and an interrupted run
+holds comparable subsets.
 
 Parts. Each finished chunk is written to the run folder by itself, atomically, as soon
 as it comes back (parksim.ensemble.runfolder); the tables are assembled from the parts at the end.
 A run can therefore stop at any moment (Ctrl-C, a killed process, a lost worker) and be
 resumed, and its tables never depend on the executor, the chunking or the completion
 order. A replication that raises is recorded and the others go on.
+
+Batches. A worker runs its chunk's replications together, in batches of at most the
+batch size (parksim.ensemble.batches: from the park's size and the free memory, or as
+asked), through `simulate_batch`, the one function every ensemble of this package runs
+replications with. A batch that raises is run again one replication at a time, so only
+the replications that raise on their own are recorded as failures.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
 import sys
@@ -40,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from parksim.core.metrics import metric_arrays
+from parksim.ensemble.batches import batch_size_for, checked_batch_size
 from parksim.ensemble.executors import ExecutorKind, Workers, open_executor
 from parksim.ensemble.folders import (
     STATUS_INCOMPLETE,
@@ -67,8 +74,11 @@ PROJECT_ABOVE_RUNS = 10_000
 #: Quarters of the probe run, scaled to the horizon.
 PROBE_QUARTERS = 4
 
-#: Simulates one replication: (scenario, strategy, seed) -> metric arrays by column name.
-Simulate = Callable[[Scenario, str, np.random.SeedSequence], dict[str, np.ndarray]]
+#: Simulates replications of one strategy together, as `simulate_batch` does:
+#: (scenario, strategy, seeds) -> one dict of metric arrays by column name per seed, in
+#: the seeds' order. The runner also calls it with a single seed, to rerun the
+#: replications of a batch that raised one at a time.
+Simulate = Callable[[Scenario, str, Sequence[np.random.SeedSequence]], list[dict[str, np.ndarray]]]
 
 
 @dataclass(kw_only=True)
@@ -138,15 +148,39 @@ def default_chunk_size(replications_to_run: int, slots: int) -> int:
     return max(1, min(MAX_CHUNK, math.ceil(replications_to_run / (slots * CHUNKS_PER_SLOT))))
 
 
+def chunk_size_for(
+    replications_to_run: int,
+    slots: int,
+    batch_size: int,
+    chunk_size: int | None = None,
+    batch_asked: bool = False,
+) -> int:
+    """Replications per chunk: `chunk_size` if given, else `default_chunk_size` raised to
+    the batch size (a chunk is what a worker batches) as far as every slot still gets a
+    chunk. A batch size the caller asked for raises a given chunk size too."""
+    if chunk_size is None:
+        share = math.ceil(replications_to_run / slots)
+        chunk_size = max(default_chunk_size(replications_to_run, slots), min(batch_size, share))
+    return max(chunk_size, batch_size) if batch_asked else chunk_size
+
+
 def make_chunks(
-    names: Sequence[str], todo: Mapping[str, Iterable[int]], root_seed: int, size: int
+    names: Sequence[str],
+    todo: Mapping[str, Iterable[int]],
+    root_seed: int,
+    size: int,
+    align: int = 1,
 ) -> Iterator[Chunk]:
     """Chunks of `size` replications of one strategy, block by block across strategies.
+
+    With `align` > 1, replications come in groups of `align` (r // align: a design point
+    of a study) and a chunk never mixes part of one group with another: it holds whole
+    groups, as many as fit in `size`, or a part of one group when a group is larger.
 
     Lazy: a chunk is made when the runner is ready to submit it, so planning a run costs
     the same memory whatever the number of replications asked.
     """
-    blocks = {s: itertools.batched(todo[s], size) for s in names}
+    blocks = {s: _blocks(todo[s], size, align) for s in names}
     while blocks:
         for s in list(blocks):
             block = next(blocks[s], None)
@@ -154,6 +188,23 @@ def make_chunks(
                 del blocks[s]
             else:
                 yield Chunk(s, block, root_seed)
+
+
+def _blocks(replications: Iterable[int], size: int, align: int) -> Iterator[tuple[int, ...]]:
+    """Consecutive blocks of at most `size` replications, cut between groups r // align
+    (at most max(1, size // align) groups a block)."""
+    groups_per_block = max(1, size // align)
+    block: list[int] = []
+    groups = 0
+    for r in replications:
+        new_group = not block or r // align != block[-1] // align
+        if block and (len(block) == size or (new_group and groups == groups_per_block)):
+            yield tuple(block)
+            block, groups, new_group = [], 0, True
+        block.append(r)
+        groups += new_group
+    if block:
+        yield tuple(block)
 
 
 def remaining(replications: int, finished: AbstractSet[int]) -> Iterator[int]:
@@ -206,6 +257,18 @@ def simulate_replication(
     return metric_arrays(model.records)
 
 
+def simulate_batch(
+    scenario: Scenario, strategy: str, seeds: Sequence[np.random.SeedSequence]
+) -> list[dict[str, np.ndarray]]:
+    """Run replications of one strategy together; return each one's metric arrays, in order.
+
+    Replication i equals `simulate_replication(scenario, strategy, seeds[i])`. Every
+    ensemble of parksim (runs, studies, reverse stress, the degenerate-park check) runs
+    its replications through this function.
+    """
+    return [simulate_replication(scenario, strategy, seed) for seed in seeds]
+
+
 @dataclass(frozen=True)
 class Failure:
     """A replication that raised instead of finishing."""
@@ -241,33 +304,73 @@ class ChunkResult:
         return len(self.chunk.replications) - len(self.failures)
 
 
-def run_chunk(scenario: Scenario, chunk: Chunk, simulate: Simulate | None = None) -> ChunkResult:
-    """Run a chunk's replications; a replication that raises is recorded, not fatal.
+def run_chunk(
+    scenario: Scenario,
+    chunk: Chunk,
+    simulate: Simulate | None = None,
+    batch_size: int | None = None,
+    align: int = 1,
+) -> ChunkResult:
+    """Run a chunk's replications in batches of at most `batch_size` (default: the whole
+    chunk), cut between groups of `align` as chunks are (`make_chunks`); a replication
+    that raises is recorded, not fatal.
 
-    `simulate` defaults to `simulate_replication`, looked up when the chunk runs.
+    `simulate` defaults to `simulate_batch`, looked up when the chunk runs. A batch that
+    raises is run again one replication at a time (by `simulate_replication`, or by
+    `simulate` with one seed when it is given), so the others of the batch are kept.
     """
-    simulate = simulate or simulate_replication
     pieces: list[dict[str, np.ndarray]] = []
     failures = []
-    for replication in chunk.replications:
-        seed = replication_seed(chunk.root_seed, replication)
-        try:
-            metrics = simulate(scenario, chunk.strategy, seed)
-        except Exception as error:
-            failures.append(Failure.of(chunk.strategy, replication, chunk.root_seed, error))
-            continue
-        quarters = len(next(iter(metrics.values())))
-        pieces.append(
-            {
-                "replication": np.full(quarters, replication, dtype=np.int64),
-                "quarter": np.arange(quarters, dtype=np.int64),
-                **metrics,
-            }
-        )
+    for batch in _blocks(chunk.replications, batch_size or len(chunk.replications), align):
+        outcomes = _batch_outcomes(scenario, chunk, batch, simulate)
+        for replication, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                failures.append(Failure.of(chunk.strategy, replication, chunk.root_seed, outcome))
+                continue
+            quarters = len(next(iter(outcome.values())))
+            pieces.append(
+                {
+                    "replication": np.full(quarters, replication, dtype=np.int64),
+                    "quarter": np.arange(quarters, dtype=np.int64),
+                    **outcome,
+                }
+            )
     columns = (
         {name: np.concatenate([p[name] for p in pieces]) for name in pieces[0]} if pieces else {}
     )
     return ChunkResult(chunk, columns, tuple(failures), source_fingerprint())
+
+
+def _batch_outcomes(
+    scenario: Scenario, chunk: Chunk, batch: Sequence[int], simulate: Simulate | None
+) -> list[dict[str, np.ndarray] | Exception]:
+    """The metric arrays of each replication of `batch`, or the exception it raised."""
+    seeds = [replication_seed(chunk.root_seed, r) for r in batch]
+    try:
+        return _simulated(simulate or simulate_batch, scenario, chunk.strategy, seeds)
+    except Exception as error:
+        if len(seeds) == 1:
+            return [error]
+    outcomes: list[dict[str, np.ndarray] | Exception] = []
+    for seed in seeds:
+        try:
+            if simulate is None:
+                outcomes.append(simulate_replication(scenario, chunk.strategy, seed))
+            else:
+                outcomes.extend(_simulated(simulate, scenario, chunk.strategy, [seed]))
+        except Exception as error:
+            outcomes.append(error)
+    return outcomes
+
+
+def _simulated(
+    simulate: Simulate, scenario: Scenario, strategy: str, seeds: list[np.random.SeedSequence]
+) -> list[dict[str, np.ndarray]]:
+    """`simulate`'s results, one per seed (a hook that returns another count raises)."""
+    results = list(simulate(scenario, strategy, seeds))
+    if len(results) != len(seeds):
+        raise RuntimeError(f"simulate returned {len(results)} results for {len(seeds)} seeds")
+    return results
 
 
 # --- running -------------------------------------------------------------------------------
@@ -307,6 +410,7 @@ def run(
     workers: int = 1,
     scheduler: str | None = None,
     chunk_size: int | None = None,
+    batch_size: int | None = None,
     progress: bool = True,
     simulate: Simulate | None = None,
     outcome: Outcome = Tables,
@@ -323,12 +427,16 @@ def run(
     "serial", "processes", "dask" (a local Dask cluster), started for this run with
     `workers` workers; `scheduler` is a Dask scheduler address. The default: this process
     for one worker, processes for more. Results are identical, bit for bit, either way.
+    `batch_size` is how many replications a worker runs together (default: chosen from the
+    park's size and this machine's free memory, parksim.ensemble.batches); chunks are
+    made at least that large. It changes no number of the tables either.
 
     Raises RunIncomplete when a replication fails or the executor breaks (the finished
     ones stay in `out`), and lets KeyboardInterrupt through after saving finished chunks.
-    `simulate` replaces `simulate_replication`, the model run of one replication (tests
+    `simulate` replaces `simulate_batch`, the model runs of a batch of replications (tests
     use it to make a replication fail; it must pickle to run in other processes).
     """
+    batch_size = checked_batch_size(batch_size)
     replications = scenario.replications if replications is None else replications
     seed = scenario.seed if seed is None else seed
     if replications < 1:
@@ -341,6 +449,7 @@ def run(
         "workers": workers,
         "scheduler": scheduler,
         "chunk_size": chunk_size,
+        "batch_size": batch_size,
         "progress": progress,
         "simulate": simulate,
         "outcome": outcome,
@@ -360,6 +469,7 @@ def resume(
     workers: int = 1,
     scheduler: str | None = None,
     chunk_size: int | None = None,
+    batch_size: int | None = None,
     progress: bool = True,
     simulate: Simulate | None = None,
     outcome: Outcome = Tables,
@@ -370,6 +480,7 @@ def resume(
     Refuses (ResultsFolderError) a folder that is complete, that other code started, or
     whose scenario differs from `scenario` when one is given. Options are `run`'s.
     """
+    batch_size = checked_batch_size(batch_size)
     run_folder = RunFolder.open(folder)
     scenario = run_folder.resumable_scenario(scenario)
     return _run_in(
@@ -381,6 +492,7 @@ def resume(
         workers=workers,
         scheduler=scheduler,
         chunk_size=chunk_size,
+        batch_size=batch_size,
         progress=progress,
         simulate=simulate,
         outcome=outcome,
@@ -427,6 +539,7 @@ def _run_locked(
     workers: int,
     scheduler: str | None,
     chunk_size: int | None,
+    batch_size: int | None,
     progress: bool,
     simulate: Simulate | None,
     outcome: Outcome,
@@ -443,6 +556,7 @@ def _run_locked(
             scenario,
             executor=opened,
             chunk_size=chunk_size,
+            batch_size=batch_size,
             progress=progress,
             simulate=simulate,
             report_folder=keep,
@@ -470,17 +584,21 @@ def run_missing(
     workers: int = 1,
     scheduler: str | None = None,
     chunk_size: int | None = None,
+    batch_size: int | None = None,
     progress: bool = True,
     simulate: Simulate | None = None,
     unit: str = "run",
     per_unit: int = 1,
+    align: int = 1,
     report_folder: bool = True,
 ) -> None:
     """Run the replications `folder` lacks, writing each chunk's part as it finishes.
 
     The caller holds the folder's lock. Raises RunIncomplete when a replication failed or
     the executor broke (the finished ones stay in the folder). The progress bar counts
-    `unit`s of `per_unit` replications each (a sensitivity study counts design points).
+    `unit`s of `per_unit` replications each (a sensitivity study counts design points);
+    chunks keep groups of `align` replications together (`make_chunks`: a study's point).
+    Workers run a chunk in batches of `batch_size` (default: `batch_size_for` the slots).
     """
     replications, seed = folder.manifest["replications"], folder.manifest["seed"]
     in_parts = folder.finished()
@@ -491,13 +609,15 @@ def run_missing(
     if not n_todo:
         return
     with _workers(executor, workers, scheduler) as opened:
-        size = chunk_size or default_chunk_size(n_todo, opened.slots)
+        batch = batch_size or batch_size_for(scenario, opened.slots)
+        size = chunk_size_for(n_todo, opened.slots, batch, chunk_size, batch_size is not None)
         if progress and n_todo >= PROJECT_ABOVE_RUNS:
             print(projection(scenario, n_todo, opened), file=sys.stderr, flush=True)
-        chunks = make_chunks(scenario.names, todo, seed, size)
+        chunks = make_chunks(scenario.names, todo, seed, size, align)
         ledger = _FailureLedger(folder)
         bar = _Bar(scenario.name, total, total - n_todo, progress, unit, per_unit)
-        broken = _execute(folder, scenario, chunks, opened, ledger, bar, simulate)
+        batching = (batch, align)
+        broken = _execute(folder, scenario, chunks, opened, ledger, bar, simulate, batching)
     if ledger.failures or broken:
         done = sum(len(r) for r in folder.finished().values())
         where = folder.path if report_folder else None
@@ -577,11 +697,13 @@ def _execute(
     ledger: _FailureLedger,
     progress: _Bar,
     simulate: Simulate | None,
+    batching: tuple[int, int],
 ) -> str | None:
     """Submit the chunks, a window at a time; write each result as it comes back.
 
-    Returns the executor's error if it broke (the chunks not run stay missing). On
-    KeyboardInterrupt: stop submitting, keep what finished, and re-raise.
+    `batching` is run_chunk's (batch size, align). Returns the executor's error if it broke
+    (the chunks not run stay missing). On KeyboardInterrupt: stop submitting, keep what
+    finished, and re-raise.
     """
     from tqdm.auto import tqdm
 
@@ -618,7 +740,8 @@ def _execute(
                 if chunk is None:
                     break
                 try:
-                    in_flight[workers.executor.submit(run_chunk, scenario, chunk, simulate)] = chunk
+                    task = workers.executor.submit(run_chunk, scenario, chunk, simulate, *batching)
+                    in_flight[task] = chunk
                 except Exception as error:  # a broken pool, a closed client
                     broken = f"{type(error).__name__}: {error}"
             if not in_flight:

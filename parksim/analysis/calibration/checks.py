@@ -8,8 +8,9 @@ draws from the model and compares.
 
 from __future__ import annotations
 
+import itertools
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ from parksim.credit import (
     mixed_binomial_cdf,
     vasicek_quantile,
 )
-from parksim.model import ParkModel
+from parksim.ensemble.batches import batch_size_for
+from parksim.ensemble.runner import simulate_batch
 from parksim.scenario.loader import apply_overrides
 from parksim.scenario.schema import Scenario
 
@@ -198,14 +200,17 @@ def degenerate_model_check(
 
     One quarter per replication keeps the portfolio at exactly `n` firms, so every count
     is a draw from one mixed binomial; the whole quarter runs (entry, finance, the credit
-    engine, exits), so the full model is what is tested.
+    engine, exits), so the full model is what is tested. The replications run in batches
+    (`simulate_batch`) of a one-quarter horizon.
     """
     overrides = degenerate_overrides(pd, macro, sector, n)
     park, strategy = apply_overrides(scenario, scenario.strategies[0], **overrides)
+    park = replace(park, horizon=1)
     counts = []
-    for child in np.random.SeedSequence(seed).spawn(replications):
-        model = ParkModel(park, strategy.name, rng=np.random.default_rng(child), collect=False)
-        counts.append(int(model.run(1).timeseries()["failures"].iloc[-1]))
+    children = np.random.SeedSequence(seed).spawn(replications)
+    for batch in itertools.batched(children, batch_size_for(park)):
+        runs = simulate_batch(park, strategy.name, batch)
+        counts.extend(int(metrics["failures"][-1]) for metrics in runs)
     return check_distribution(np.array(counts), n, pd, macro + sector, seed)
 
 

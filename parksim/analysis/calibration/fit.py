@@ -97,7 +97,11 @@ def seeds(measurement: Measurement) -> list[np.random.SeedSequence]:
 
 
 def simulate(scenario: Scenario, measurement: Measurement) -> list[Observation]:
-    """Run the measurement's replications of `scenario` and observe each."""
+    """Run the measurement's replications of `scenario` and observe each.
+
+    One model at a time, not through `simulate_batch`: `observe` reads each run's
+    population quarter by quarter (entrants, equity rounds, the loan book), which the
+    metric arrays of a batch do not hold."""
     runs = []
     for seed in seeds(measurement):
         model = ParkModel(

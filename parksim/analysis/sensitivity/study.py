@@ -31,7 +31,8 @@ Common random numbers: replication r of every strategy at every point runs with 
 of the root seed, so two points differ by their parameters, not their luck. The points run
 through the ensemble runner (parksim.ensemble.runner): replication k of the runs folder is
 replication k mod R of point k div R, so parts land on disk as they finish, an interrupted
-study resumes, and a point whose run raises is recorded while the others go on.
+study resumes, and a point whose run raises is recorded while the others go on. A chunk
+holds whole points (or part of one), and a point's replications run as one batch.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ from parksim.analysis.sensitivity.assumptions import (
 )
 from parksim.analysis.sensitivity.robustness import robustness
 from parksim.analysis.sensitivity.screening import feature_scores
-from parksim.core.metrics import metric_arrays
+from parksim.ensemble.batches import checked_batch_size
 from parksim.ensemble.folders import (
     STATUS_COMPLETE,
     STATUS_INCOMPLETE,
@@ -83,8 +84,12 @@ from parksim.ensemble.folders import (
     write_json,
 )
 from parksim.ensemble.runfolder import RunFolder
-from parksim.ensemble.runner import RunIncomplete, replication_seed, run_missing
-from parksim.model import ParkModel
+from parksim.ensemble.runner import (
+    RunIncomplete,
+    replication_seed,
+    run_missing,
+    simulate_batch,
+)
 from parksim.scenario.addresses import scenario_leaves
 from parksim.scenario.loader import scenario_from_dict
 from parksim.scenario.schema import Scenario
@@ -111,8 +116,10 @@ def horizon_value(arrays: dict[str, np.ndarray], metric: DifferenceMetric, rate:
 class PointSimulator:
     """Runs replication k of the study's runs: point k // R, replication k % R.
 
-    Called by the runner as `simulate(scenario, strategy, seed)`; the seed it is given
-    (child k) is replaced by child k % R, the same at every point.
+    Called by the runner as `simulate(scenario, strategy, seeds)` (its batch form); each
+    seed it is given (child k) is replaced by child k % R, the same at every point. The
+    seeds of one point run together, as one batch of `simulate_batch` with the point's
+    scenario; results come back in the seeds' order.
     """
 
     scenario: Scenario
@@ -137,17 +144,26 @@ class PointSimulator:
         return self._last[1]
 
     def __call__(
-        self, scenario: Scenario, strategy: str, seed: np.random.SeedSequence
-    ) -> dict[str, np.ndarray]:
-        point, replication = divmod(seed.spawn_key[0], self.replications)
-        here = self.scenario_at(point)
-        rng = np.random.default_rng(replication_seed(self.root_seed, replication))
-        model = ParkModel(here, strategy, rng=rng, collect=False).run()
-        arrays = metric_arrays(model.records)
-        return {
-            name: np.array([horizon_value(arrays, METRICS_BY_NAME[name], here.discount_rate)])
-            for name in self.metrics
-        }
+        self, scenario: Scenario, strategy: str, seeds: Sequence[np.random.SeedSequence]
+    ) -> list[dict[str, np.ndarray]]:
+        by_point: dict[int, list[tuple[int, int]]] = {}  # point -> (position, replication)
+        for position, seed in enumerate(seeds):
+            point, replication = divmod(seed.spawn_key[0], self.replications)
+            by_point.setdefault(point, []).append((position, replication))
+        results: list[dict[str, np.ndarray]] = [{} for _ in seeds]
+        for point, members in by_point.items():
+            here = self.scenario_at(point)
+            batch = [replication_seed(self.root_seed, replication) for _, replication in members]
+            for (position, _), arrays in zip(
+                members, simulate_batch(here, strategy, batch), strict=True
+            ):
+                results[position] = {
+                    name: np.array(
+                        [horizon_value(arrays, METRICS_BY_NAME[name], here.discount_rate)]
+                    )
+                    for name in self.metrics
+                }
+        return results
 
 
 class StudyRuns(RunFolder):
@@ -401,11 +417,14 @@ def run_study(
     scheduler: str | None = None,
     progress: bool = True,
     draw: Draw | None = None,
+    batch_size: int | None = None,
 ) -> Path:
     """Run a new study into `out` (which must not exist); return the folder.
 
     `draw(out, tables)` draws the study's figures once its tables are written
     (`parksim.viz.sensitivity_report.draw_study`; the command line passes it).
+    `batch_size` is the runner's (replications of a point run together; default: chosen
+    from the park's size and the free memory).
 
     Raises RunIncomplete when some points failed: the others are analysed and kept, and
     `resume_study(out)` retries the failed ones. Raises FolderUnwritable when the disk
@@ -413,6 +432,7 @@ def run_study(
     the runs done and `resume_study(out)` finishes it.
     """
     out = Path(out)
+    batch_size = checked_batch_size(batch_size)
     scenario = study_scenario(scenario, plan)
     centre = current_levels(scenario, plan.parameters) if plan.method == "oat" else None
     design = design_points(plan.method, plan.keys, plan.size, plan.seed, centre)
@@ -435,9 +455,8 @@ def run_study(
     except BaseException:
         remove_made(made)
         raise
-    return _run(
-        out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw
-    )
+    executing = Executing(executor, workers, scheduler, progress, batch_size)
+    return _run(out, scenario, plan, design, values, runs, executing, draw)
 
 
 def resume_study(
@@ -448,9 +467,11 @@ def resume_study(
     scheduler=None,
     progress=True,
     draw: Draw | None = None,
+    batch_size: int | None = None,
 ) -> Path:
     """Continue an interrupted or failed study: run only the points' runs that are missing
-    (`draw` as for `run_study`)."""
+    (`draw` and `batch_size` as for `run_study`)."""
+    batch_size = checked_batch_size(batch_size)
     folder = Path(folder)
     manifest = read_manifest(folder)
     if manifest.get("kind") != STUDY_KIND:
@@ -476,19 +497,8 @@ def resume_study(
         runs.start_session()
     except OSError as error:
         raise _unwritable(folder, runs, error) from None
-    return _run(
-        folder,
-        scenario,
-        plan,
-        design,
-        values.to_numpy(),
-        runs,
-        executor,
-        workers,
-        scheduler,
-        progress,
-        draw,
-    )
+    executing = Executing(executor, workers, scheduler, progress, batch_size)
+    return _run(folder, scenario, plan, design, values.to_numpy(), runs, executing, draw)
 
 
 def _create_runs(out: Path, scenario: Scenario, plan: StudyPlan, design: Design) -> StudyRuns:
@@ -511,19 +521,26 @@ def _unwritable(out: Path, runs: StudyRuns, error: OSError) -> FolderUnwritable:
     )
 
 
-def _run(out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw):
+@dataclass(frozen=True)
+class Executing:
+    """Where and how a study's runs execute: the runner's options."""
+
+    executor: Any
+    workers: int
+    scheduler: str | None
+    progress: bool
+    batch_size: int | None
+
+
+def _run(out, scenario, plan, design, values, runs, executing, draw):
     """Run the missing runs and analyse; FolderUnwritable (resumable) if the disk refuses."""
     try:
-        return _run_and_analyse(
-            out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw
-        )
+        return _run_and_analyse(out, scenario, plan, design, values, runs, executing, draw)
     except OSError as error:
         raise _unwritable(out, runs, error) from None
 
 
-def _run_and_analyse(
-    out, scenario, plan, design, values, runs, executor, workers, scheduler, progress, draw
-):
+def _run_and_analyse(out, scenario, plan, design, values, runs, executing, draw):
     simulate = PointSimulator(
         scenario,
         plan.keys,
@@ -541,13 +558,15 @@ def _run_and_analyse(
             run_missing(
                 runs,
                 scenario,
-                executor=executor,
-                workers=workers,
-                scheduler=scheduler,
-                progress=progress,
+                executor=executing.executor,
+                workers=executing.workers,
+                scheduler=executing.scheduler,
+                batch_size=executing.batch_size,
+                progress=executing.progress,
                 simulate=simulate,
                 unit="point",
                 per_unit=len(scenario.names) * plan.replications,
+                align=plan.replications,  # a chunk, and a batch, of whole points
             )
         except RunIncomplete as error:
             incomplete = error
