@@ -42,6 +42,15 @@ The kernels are compiled without the C-callable wrapper numba adds to every func
 (`no_cfunc_wrapper`): it serves only first-class function values, which parksim does not
 use, and numba compiles it into every caller again (0.5-1 s of a cold compile of 13-16
 CPU seconds; results are the same to the bit).
+
+They use numpy's error model (`error_model = "numpy"`): a float division by zero gives
+inf or NaN, as numpy's does, instead of raising ZeroDivisionError. Python's model checks
+every division for a zero divisor, a branch that also keeps LLVM from vectorising the
+loop around it: the banks' offers took 283 ns an offer with it and 51-63 without, on the
+same inputs (a park of 25,600 firms' opening book). A division's result is the same to the
+bit whenever the divisor is not zero, and no scenario or test divided by zero (under
+Python's model it would have raised), so results are unchanged: the tables of the
+baseline, the move, the severe stress, equity at the bank and Qilu were checked identical.
 """
 
 from __future__ import annotations
@@ -258,12 +267,14 @@ class KernelCacheLocator(_CacheLocator):
 
 def _customize_flags(self, flags):
     """numba's per-function compile flags, less the C-callable wrapper for kernels of a
-    registered package (see the module's docstring)."""
+    registered package, and with numpy's error model (see the module's docstring)."""
     flags = _customize_flags.numba_default(self, flags)
     file = getattr(getattr(self.py_func, "__code__", None), "co_filename", None)
     ours = file is not None and _root_of(os.path.realpath(file)) is not None
     if ours and not flags.is_set("no_cfunc_wrapper"):
         flags.no_cfunc_wrapper = True
+    if ours:
+        flags.error_model = "numpy"
     return flags
 
 
