@@ -912,6 +912,9 @@ class ParkModel(mesa.Model):
         led = focal.ledger
         risk = led.risk
         balance_sheet = led.balance_sheet
+        # The ledger's derived lines, each worked once (a property works its whole chain).
+        revenue, pre_tax_profit, tax = led.revenue, led.pre_tax_profit, led.tax
+        net_profit, capital = led.net_profit, risk.capital
         focal_group = self.group_quarters[focal.index]
         group_income = focal_group.income if focal_group is not None else 0.0
         row: dict[str, Any] = dict(zip(COUNT_KEYS, park.counts[r], strict=True))
@@ -951,7 +954,7 @@ class ParkModel(mesa.Model):
             group_equity_income=group_income,
             stakes_fair_value=self.groups[focal.index].fair_value,
             group_equity_fv_income=self.group_fv_income[focal.index],
-            group_net_profit=led.net_profit
+            group_net_profit=net_profit
             + group_income
             + affiliate_income(led.group_fee_income, led.fee_referral, self.config.group),
             personal_finance_income=led.personal_finance_income,
@@ -962,16 +965,16 @@ class ParkModel(mesa.Model):
             head_office_cost=led.head_office_cost,
             investment=led.investment,
             focal_tier=focal.tier,
-            pre_tax_profit=led.pre_tax_profit,
-            tax=led.tax,
-            net_profit=led.net_profit,
+            pre_tax_profit=pre_tax_profit,
+            tax=tax,
+            net_profit=net_profit,
             balance_sheet=balance_sheet,
-            cost_income_ratio=led.operating_cost / led.revenue if led.revenue > 0 else 0.0,
-            roa=QUARTERS_PER_YEAR * led.net_profit / balance_sheet if balance_sheet > 0 else 0.0,
+            cost_income_ratio=led.operating_cost / revenue if revenue > 0 else 0.0,
+            roa=QUARTERS_PER_YEAR * net_profit / balance_sheet if balance_sheet > 0 else 0.0,
             pretax_roa=(
-                QUARTERS_PER_YEAR * led.pre_tax_profit / balance_sheet if balance_sheet > 0 else 0.0
+                QUARTERS_PER_YEAR * pre_tax_profit / balance_sheet if balance_sheet > 0 else 0.0
             ),
-            raroc=QUARTERS_PER_YEAR * led.net_profit / risk.capital if risk.capital > 0 else 0.0,
+            raroc=QUARTERS_PER_YEAR * net_profit / capital if capital > 0 else 0.0,
             sold_down=led.sold_down,
             allocated_capital=led.allocated_capital,
             single_name_limit=led.single_name_limit,
@@ -983,7 +986,7 @@ class ParkModel(mesa.Model):
             capital_operational=risk.capital_operational,
             capital_equity=risk.capital_equity,
             capital_operator=risk.capital_operator,
-            capital=risk.capital,
+            capital=capital,
             granularity_adjustment=risk.granularity_adjustment,
             operator_revenue=op.revenue,
             operator_equity_income=op.equity_income,

@@ -798,14 +798,41 @@ def price_warrants(
     lowers the loan rate by `pass_through` × w (at least to zero); the applicant weighs the
     booked rate plus w, so with `pass_through` < 1 it prefers a loan without a warrant at
     the same base price. `stage` and `valuation` are the applicants' (one entry each)."""
-    amount, rate = offers.amount, offers.rate
-    growth = (stage >= Stage.GROWTH) & (stage <= Stage.PRE_IPO)
-    carries = (coverage[:, None] > 0) & growth[None, :] & (offers.product != Product.MNA)
-    notional = np.minimum(coverage[:, None] * amount, stake_cap * valuation[None, :])
-    years = offers.term[None, :] / QUARTERS_PER_YEAR
-    per_year = np.divide(
-        option_value * notional, amount * years, out=np.zeros_like(amount), where=amount > 0
+    booked, compared = _warrant_rates(
+        offers.amount,
+        offers.rate,
+        offers.product,
+        offers.term,
+        np.asarray(stage),
+        np.asarray(valuation, dtype=np.float64),
+        np.asarray(coverage, dtype=np.float64),
+        WarrantTerms(stake_cap, option_value, pass_through),
     )
-    per_year = np.where(carries, per_year, 0.0)
-    booked = np.maximum(rate - pass_through * per_year, 0.0)
-    return WarrantPrices(offers._replace(rate=booked), offers._replace(rate=booked + per_year))
+    return WarrantPrices(offers._replace(rate=booked), offers._replace(rate=compared))
+
+
+class WarrantTerms(NamedTuple):
+    """The warrants' cap and price (`GroupParams`)."""
+
+    stake_cap: float
+    option_value: float
+    pass_through: float
+
+
+@njit(cache=True)
+def _warrant_rates(amount, rate, product, term, stage, valuation, coverage, terms):
+    """The booked and the compared rate of every offer (`price_warrants`), offer by offer."""
+    n_banks, n = amount.shape
+    booked, compared = np.empty((n_banks, n)), np.empty((n_banks, n))
+    for b in range(n_banks):
+        for k in range(n):
+            growth = stage[k] >= Stage.GROWTH and stage[k] <= Stage.PRE_IPO
+            carries = coverage[b] > 0 and growth and product[b, k] != Product.MNA
+            per_year = 0.0
+            if carries and amount[b, k] > 0:
+                notional = min(coverage[b] * amount[b, k], terms.stake_cap * valuation[k])
+                years = term[k] / QUARTERS_PER_YEAR
+                per_year = terms.option_value * notional / (amount[b, k] * years)
+            booked[b, k] = max(rate[b, k] - terms.pass_through * per_year, 0.0)
+            compared[b, k] = booked[b, k] + per_year
+    return booked, compared
