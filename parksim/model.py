@@ -862,8 +862,7 @@ class ParkModel(mesa.Model):
         """Each park's operator: a REIT, its quarter's accounts, a default on its loans."""
         pop = self.enterprises
         occupancies = self._occupancies()
-        active = pop.stage <= Stage.LISTED
-        tenants = np.bincount(pop.replication[active], minlength=self.replications).tolist()
+        tenants = pop.live_counts_by_stage()[:, : Stage.LISTED + 1].sum(axis=1).tolist()
         for r, operator in enumerate(self.operators):
             banks, occupancy = self.banks_of(r), occupancies[r]
             reit = operator.consider_conversion(occupancy)

@@ -27,6 +27,7 @@ from parksim.credit.stress import StressPath
 from parksim.ensemble import batches
 from parksim.ensemble.batches import (
     BATCH_CAP,
+    BATCH_FIRMS,
     MEMORY_SHARE,
     available_memory,
     batch_size_for,
@@ -224,12 +225,19 @@ def test_a_bigger_park_gets_a_smaller_batch(scenario: Scenario) -> None:
     assert replication_bytes(big) > 100 * replication_bytes(scenario)
     assert replication_bytes(banks) > replication_bytes(scenario)
     memory = int(20 * replication_bytes(big) / MEMORY_SHARE)
-    assert batch_size_for(big, 1, memory) == 20
     assert batch_size_for(scenario, 1, memory) == BATCH_CAP
     # An 80,000-firm park: a few hundred MB per replication (Qilu ran 115 MB over 40
-    # quarters, traced), so 16 GB on 2 slots give about a dozen per batch.
+    # quarters, traced); whatever the memory, it runs alone (past BATCH_FIRMS a batch is
+    # slower per run, not faster).
     assert 200 * 2**20 < replication_bytes(big) < 400 * 2**20
-    assert 5 < batch_size_for(big, 2, 16 * 2**30) < BATCH_CAP
+    assert batch_size_for(big, 1, memory) == 1
+    assert batch_size_for(big, 2, 10**15) == 1
+    # A park of a quarter of BATCH_FIRMS batches four at most; memory may cut it further.
+    mid = dataclasses.replace(
+        scenario, park=dataclasses.replace(scenario.park, enterprises=BATCH_FIRMS // 4)
+    )
+    assert batch_size_for(mid, 1, 10**15) == 4
+    assert batch_size_for(mid, 1, int(2 * replication_bytes(mid) / MEMORY_SHARE) + 1) == 2
 
 
 def test_the_free_memory_is_read_from_meminfo(

@@ -99,7 +99,7 @@ class EnterprisePopulation:
         np.int64, -1, "key of the firm's random draws: entry quarter × 2**24 + order of entry"
     )
     replication = Column(
-        np.intp, 0, "the replication of a batch the firm is in (0 in a model of one park)"
+        np.int16, 0, "the replication of a batch the firm is in (0 in a model of one park)"
     )
     stage = Column(np.intp, -1, "lifecycle stage code (Stage)", categories=STAGE_NAMES)
     sector = Column(np.intp, -1, "sector index into the scenario's sector list")
@@ -216,6 +216,9 @@ class EnterprisePopulation:
     ) -> None:
         self.n_banks = n_banks  # a park's banks (per-bank columns have one each)
         self.replications = replications  # parks of a batch, told apart by `replication`
+        most = np.iinfo(type(self).__dict__["replication"].dtype).max
+        if not 1 <= replications <= most:
+            raise ValueError(f"replications: expected 1 to {most:,}, got {replications}")
         self.sector_names = tuple(sector_names)
         self.n = 0  # live rows
         self.next_id = 0
@@ -325,10 +328,15 @@ class EnterprisePopulation:
         return rows[(self.replication[rows] == replication).nonzero()[0]]
 
     def sum_by_replication(self, values: np.ndarray) -> np.ndarray:
-        """`values` (one per live row) summed over each replication's rows, in row order
-        (`np.bincount` adds them one by one: rows that add 0, such as firms that left and
-        are not yet archived, change no sum)."""
-        return np.bincount(self.replication, weights=values, minlength=self.replications)
+        """`values` (one per live row) summed over each replication's rows, one by one in
+        row order: rows that add 0, such as firms that left and are not yet archived,
+        change no sum."""
+        return _sum_by(np.asarray(values, dtype=np.float64), self.replication, self.replications)
+
+    def stage_table_sums(self, table: np.ndarray) -> np.ndarray:
+        """Σ `table`[stage] over each replication's rows (`sum_by_replication` of the
+        table looked up by stage; a stage table is 0 for firms that left)."""
+        return _stage_table_sums(self.stage, table, self.replication, self.replications)
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Live rows of the given ids; -1 for ids that are archived or unknown."""
@@ -380,10 +388,11 @@ class EnterprisePopulation:
 
     def counts_by_stage(self) -> np.ndarray:
         """`count_by_stage` of every replication: (replications, eight stage codes)."""
-        stages = len(Stage)
-        key = self.replication * stages + self.stage
-        live = np.bincount(key, minlength=self.replications * stages)
-        return live.reshape(self.replications, stages) + self.archived_by_stage
+        return self.live_counts_by_stage() + self.archived_by_stage
+
+    def live_counts_by_stage(self) -> np.ndarray:
+        """Live rows by replication and Stage code: (replications, eight stage codes)."""
+        return _stage_counts(self.stage, self.replication, self.replications, len(Stage))
 
     def _all_columns(self) -> dict[str, np.ndarray]:
         """Every column over archived and live firms, in id order."""
@@ -452,6 +461,37 @@ class EnterprisePopulation:
     def __len__(self) -> int:
         """Enterprises ever in the park, live and archived."""
         return self.next_id
+
+
+@njit(cache=True)
+def _sum_by(values: np.ndarray, replication: np.ndarray, replications: int) -> np.ndarray:
+    """`values` summed by replication, row by row (as `np.bincount` with weights)."""
+    sums = np.zeros(replications)
+    for i in range(len(values)):
+        sums[replication[i]] += values[i]
+    return sums
+
+
+@njit(cache=True)
+def _stage_table_sums(
+    stage: np.ndarray, table: np.ndarray, replication: np.ndarray, replications: int
+) -> np.ndarray:
+    """Σ table[stage] by replication, row by row."""
+    sums = np.zeros(replications)
+    for i in range(len(stage)):
+        sums[replication[i]] += table[stage[i]]
+    return sums
+
+
+@njit(cache=True)
+def _stage_counts(
+    stage: np.ndarray, replication: np.ndarray, replications: int, stages: int
+) -> np.ndarray:
+    """Rows counted by replication × stage code."""
+    counts = np.zeros((replications, stages), dtype=np.int64)
+    for i in range(len(stage)):
+        counts[replication[i], stage[i]] += 1
+    return counts
 
 
 @njit(cache=True)

@@ -449,4 +449,4 @@ class ParkOperator(mesa.Agent):
 def space_used(pop: EnterprisePopulation, params: OperatorParams) -> np.ndarray:
     """Floor area the firms of each replication's park occupy (firms that left use none),
     by replication."""
-    return pop.sum_by_replication(stage_table(params.space_per_firm)[pop.stage])
+    return pop.stage_table_sums(stage_table(params.space_per_firm))
