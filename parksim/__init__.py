@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.6.0"
+__version__ = "0.7.0"
 
 #: Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
