@@ -136,6 +136,21 @@ def test_extra_trees_score_the_parameters_that_move_a_difference():
     assert table.set_index("parameter").loc["a", "rank"] == 1
 
 
+def test_extra_trees_grown_in_threads_score_the_same():
+    """A study grows its trees in as many threads as it had workers: the scores must not
+    depend on that (scikit-learn draws each tree's seed before growing any)."""
+    pytest.importorskip("sklearn")
+    from parksim.analysis.sensitivity.screening import extra_trees_scores
+
+    rng = np.random.default_rng(3)
+    x = rng.random((200, 6))
+    y = 4 * x[:, 0] + x[:, 2] ** 2 + rng.normal(0.0, 0.1, 200)
+    alone = extra_trees_scores(x, y, seed=7, jobs=1)
+    assert alone.argmax() == 0
+    assert extra_trees_scores(x, y, seed=7, jobs=2).tolist() == alone.tolist()
+    assert extra_trees_scores(x, y, seed=8, jobs=2).tolist() != alone.tolist()
+
+
 def test_extra_trees_that_explain_nothing_score_zero_without_a_warning():
     """A small Morris study's outcome that no split of leaves of two explains (a tiny
     study printed numpy's 'invalid value encountered in divide' from scikit-learn's

@@ -28,10 +28,14 @@ MIN_SAMPLES_LEAF = 2
 SCORE_COLUMNS = ["strategy", "versus", "metric", "parameter", "score", "rank"]
 
 
-def extra_trees_scores(x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray | None:
+def extra_trees_scores(
+    x: np.ndarray, y: np.ndarray, seed: int = 0, jobs: int = 1
+) -> np.ndarray | None:
     """Each column's extra-trees importance for `y` (a regression; booleans are scored
     as 0/1); None without scikit-learn. Zero everywhere when `y` does not vary, or when
-    no tree could split (too few points for `MIN_SAMPLES_LEAF` on each side)."""
+    no tree could split (too few points for `MIN_SAMPLES_LEAF` on each side). The trees
+    are grown in `jobs` threads; scikit-learn draws every tree's seed from `seed` first,
+    so the scores do not depend on `jobs`."""
     try:
         from sklearn.ensemble import ExtraTreesRegressor
     except ImportError:
@@ -44,7 +48,7 @@ def extra_trees_scores(x: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarra
         max_features=MAX_FEATURES,
         min_samples_leaf=MIN_SAMPLES_LEAF,
         random_state=seed,
-        n_jobs=1,
+        n_jobs=jobs,
     )
     forest.fit(x, y)
     # scikit-learn divides by the summed importance, 0 when no tree split: 0/0 warned.
@@ -59,6 +63,7 @@ def feature_scores(
     names: Sequence[str],
     method: str,
     seed: int = 0,
+    jobs: int = 1,
 ) -> pd.DataFrame | None:
     """feature_scores.csv: per difference outcome (strategy, versus, metric) and parameter
     the extra-trees score of the difference and its rank (1 the highest); None without
@@ -70,7 +75,8 @@ def feature_scores(
         frame = frame.set_index("point").sort_index()
         used, _ = design_units(method, frame.index.to_numpy(), len(names))
         frame = frame[used & np.isfinite(frame["value"].to_numpy())]
-        scores = extra_trees_scores(levels.loc[frame.index, list(names)], frame["value"], seed)
+        x = levels.loc[frame.index, list(names)]
+        scores = extra_trees_scores(x, frame["value"], seed, jobs)
         if scores is None:
             return None
         ranks = pd.Series(scores).rank(ascending=False, method="min").astype(int)

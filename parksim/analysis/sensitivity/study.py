@@ -38,6 +38,7 @@ holds whole points (or part of one), and a point's replications run as one batch
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import warnings
@@ -574,7 +575,8 @@ def _run_and_analyse(out, scenario, plan, design, values, runs, executing, draw)
         table = runs.assemble(scenario)
     replications = _replication_table(table, plan.replications)
     replications.to_parquet(out / "replications.parquet", index=False)
-    tables = write_analysis(out, design, replications, plan, scenario)
+    jobs = max(1, min(executing.workers, os.cpu_count() or 1))  # this machine's share
+    tables = write_analysis(out, design, replications, plan, scenario, jobs=jobs)
     if draw is not None:
         draw(out, tables)
     manifest = read_manifest(out)
@@ -621,10 +623,16 @@ Draw = Callable[[Path, StudyTables], None]
 
 
 def write_analysis(
-    out: Path, design: Design, replications: pd.DataFrame, plan: StudyPlan, scenario: Scenario
+    out: Path,
+    design: Design,
+    replications: pd.DataFrame,
+    plan: StudyPlan,
+    scenario: Scenario,
+    jobs: int = 1,
 ) -> StudyTables:
     """outputs.parquet, indices.csv, robustness.csv, flip_boxes.csv, peeling.csv and
-    feature_scores.csv of a study."""
+    feature_scores.csv of a study (the extra trees grown in `jobs` threads: the study's
+    workers, idle by then)."""
     pairs = study_pairs(scenario, plan)
     outputs = outputs_table(replications, plan.metrics, pairs)
     outputs.to_parquet(out / "outputs.parquet", index=False)
@@ -647,7 +655,7 @@ def write_analysis(
     boxes.to_csv(out / "flip_boxes.csv", index=False)
     peeling.to_csv(out / "peeling.csv", index=False)
     if plan.method != "oat":
-        scores = feature_scores(outputs, levels, plan.keys, plan.method, seed=plan.seed)
+        scores = feature_scores(outputs, levels, plan.keys, plan.method, seed=plan.seed, jobs=jobs)
         if scores is None:
             warnings.warn(
                 "feature_scores.csv not written: the extra-trees screen needs scikit-learn "
