@@ -99,6 +99,22 @@ def test_replications_keep_their_own_parks_apart() -> None:
     assert (batch.enterprises.replication >= 0).all() and set(pop.replication.tolist()) == {0, 1}
 
 
+@pytest.mark.parametrize("kind", ["int", "seed sequence", "generator"])
+def test_seeds_of_every_kind_give_the_run_alone(kind: str) -> None:
+    """Mesa draws its stdlib seed from a generator or a seed sequence but not from an
+    int; a batch's replications after the first must follow the same rule."""
+    scenario = _small(BASELINE)
+    make = {
+        "int": lambda k: 100 + k,
+        "seed sequence": lambda k: np.random.SeedSequence(100 + k),
+        "generator": lambda k: np.random.default_rng(100 + k),
+    }[kind]
+    batch = ParkModel.batch(scenario, "tier2_heavy", [make(k) for k in range(3)]).run()
+    for r in range(3):
+        alone = ParkModel(scenario, "tier2_heavy", rng=make(r), collect=False).run().records
+        _assert_same_records(batch.records_of(r), alone)
+
+
 def test_a_seed_and_a_batch_are_not_both_given() -> None:
     with pytest.raises(ValueError, match="not both"):
         ParkModel(_small(BASELINE), rng=1, replications=[1, 2])
