@@ -94,8 +94,8 @@ class LoanMarket:
         availability = np.ones(replications)
         if policy.risk_pool_share == 0:
             return availability
-        for r, pool in enumerate(self.pools):
-            rows = pop.loan_rows(r)
+        by_park = pop.by_replication(pop.loan_rows())
+        for r, (pool, rows) in enumerate(zip(self.pools, by_park, strict=True)):
             pool_part = pop.loan_policy_cover[rows] - guarantee_cover(pop.stage[rows], policy)
             years_left = pop.loan_quarters_left[rows] / QUARTERS_PER_YEAR
             performing = pop.loan_status[rows] == LoanStatus.PERFORMING
