@@ -887,14 +887,14 @@ class ParkModel(mesa.Model):
         pop, replications = self.enterprises, self.replications
         of = pop.replication
 
-        def by_replication(rows: np.ndarray) -> list[int]:
+        def per_park(rows: np.ndarray) -> list[int]:
             return np.bincount(of[rows], minlength=replications).tolist()
 
         park = ParkTotals(
             entries=entries.tolist(),
-            listings=by_replication(events.listed),
-            failures=by_replication(events.failed),
-            chain_leaders=by_replication(pop.chain_leaders()),
+            listings=per_park(events.listed),
+            failures=per_park(events.failed),
+            chain_leaders=per_park(pop.chain_leaders()),
             counts=pop.counts_by_stage().tolist(),
             output=(pop.sum_by_replication(pop.size * (pop.stage <= Stage.LISTED))).tolist(),
             subsidy=interest_subsidy_cost(pop, self.policy).tolist(),

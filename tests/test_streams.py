@@ -22,8 +22,8 @@ from parksim.core.streams import (
     GAMMA,
     FirmStreams,
     Mechanism,
+    batch_uniforms,
     firm_uniform,
-    firm_uniforms,
     mix64,
     stream_ids_of,
 )
@@ -56,7 +56,8 @@ def test_a_firms_uniform_is_the_top_53_bits_of_its_splitmix64_output() -> None:
     ids = np.arange(1, 6, dtype=np.int64)
     expected = [((out >> 11) + 0.5) * 2.0**-53 for out in SPLITMIX64_1234567]
     assert [firm_uniform(np.uint64(1234567), s) for s in ids] == expected
-    assert firm_uniforms(np.uint64(1234567), ids).tolist() == expected
+    bases, first = np.array([1234567], dtype=np.uint64), np.zeros(len(ids), dtype=np.intp)
+    assert batch_uniforms(bases, ids, first).tolist() == expected
 
 
 def test_uniforms_lie_strictly_inside_the_unit_interval() -> None:

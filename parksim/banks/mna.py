@@ -43,15 +43,15 @@ def in_park_deals(
     deals = []
     leaders = pop.chain_leaders()
     free = pop.by_replication(leaders[(pop.loan_status[leaders] == LoanStatus.NONE).nonzero()[0]])
-    for r in np.unique(pop.replication[acquired]).tolist():
-        leaders = free[r]
-        if len(leaders) > 0:
+    by_park = zip(free, pop.by_replication(acquired), strict=True)
+    for r, (leaders, targets) in enumerate(by_park):
+        if len(leaders) > 0 and len(targets) > 0:
             deals.append(
                 _deals(
                     in_park_bases[r],
                     pick_bases[r],
                     pop.stream_id,
-                    pop.of_replication(acquired, r),
+                    targets,
                     leaders,
                     in_park_share,
                 )

@@ -307,9 +307,9 @@ class EnterprisePopulation:
         leaders = leaders[(self.stage[leaders] <= Stage.LISTED).nonzero()[0]]
         return self.of_replication(leaders, replication)
 
-    def loan_rows(self, replication: int | None = None) -> np.ndarray:
-        """Rows of firms that owe a bank, performing or not (of one replication's park)."""
-        return self.of_replication((self.lender >= 0).nonzero()[0], replication)
+    def loan_rows(self) -> np.ndarray:
+        """Rows of firms that owe a bank (performing or not)."""
+        return (self.lender >= 0).nonzero()[0]
 
     def by_replication(self, rows: np.ndarray) -> list[np.ndarray]:
         """`rows` split by replication: entry r holds replication r's, in order."""

@@ -88,20 +88,11 @@ def firm_uniform(base: np.uint64, stream_id: np.int64) -> float:
 
 
 @njit(cache=True)
-def firm_uniforms(base: np.uint64, stream_ids: np.ndarray) -> np.ndarray:
-    """One uniform in (0, 1) per firm of `stream_ids`, for one mechanism and quarter."""
-    out = np.empty(len(stream_ids))
-    for i in range(len(stream_ids)):
-        out[i] = firm_uniform(base, stream_ids[i])
-    return out
-
-
-@njit(cache=True)
 def batch_uniforms(
     bases: np.ndarray, stream_ids: np.ndarray, replication: np.ndarray
 ) -> np.ndarray:
-    """`firm_uniforms` of firms from several replications: firm i draws from the base of
-    its own replication, `bases[replication[i]]`."""
+    """One uniform in (0, 1) per firm of `stream_ids`, for one mechanism and quarter: firm i
+    draws from the base of its own replication, `bases[replication[i]]`."""
     out = np.empty(len(stream_ids))
     for i in range(len(stream_ids)):
         out[i] = firm_uniform(bases[replication[i]], stream_ids[i])

@@ -252,9 +252,9 @@ def _duration(seconds: float) -> str:
 def simulate_replication(
     scenario: Scenario, strategy: str, seed: np.random.SeedSequence
 ) -> dict[str, np.ndarray]:
-    """Run one strategy × replication to the horizon; return its metrics as arrays."""
-    model = ParkModel(scenario, strategy, rng=np.random.default_rng(seed), collect=False).run()
-    return metric_arrays(model.records)
+    """Run one strategy × replication to the horizon; return its metrics as arrays (a
+    batch of one)."""
+    return simulate_batch(scenario, strategy, [seed])[0]
 
 
 def simulate_batch(
