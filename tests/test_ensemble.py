@@ -357,8 +357,11 @@ def wait_for_parts(process: subprocess.Popen, parts: Path, at_least: int) -> Non
     pytest.fail(f"the run ended or stalled before writing {at_least} parts: {process.stderr}")
 
 
-#: Enough replications that the command is still running when it is stopped.
-STOPPED_REPLICATIONS = 60
+#: Enough replications that the command is still running when it is stopped. A test sees
+#: three parts, then signals; the run must outlast any delay of that test process. With 60
+#: (a batch-fast 0.7.0 finished the rest in 1.3 s on 2 workers) a loaded CI machine saw
+#: the run complete first and exit 0. 600 leave about 12 s on 2 workers, 24 s serial.
+STOPPED_REPLICATIONS = 600
 
 
 @pytest.fixture(scope="module")
