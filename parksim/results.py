@@ -44,11 +44,6 @@ from parksim.viz.i18n import tr
 
 #: Strategies named in a result's repr; the rest are counted.
 REPR_STRATEGIES = 6
-# A run's charts are drawn on its workers up to this many rows of the time series (about
-# 400 replications of six strategies): each worker gets a copy of the table, and at
-# 1,000 x 6 the run's processes then peaked at 2.4 GiB together, to save seconds of a
-# five-minute run.
-CHARTS_ON_WORKERS_MAX_ROWS = 100_000
 
 
 # --- tables of an ensemble ----------------------------------------------------------------
@@ -197,21 +192,25 @@ class Ensemble:
         """
         return charts.save_all(self.figures(), Path(out_dir), lang=lang, formats=formats)
 
+    def _rendering(
+        self, executor: Executor | None = None, slots: int = 1
+    ) -> charts.Rendering | None:
+        """The charts' `charts.Rendering` (started on `executor` if it has several
+        slots), or None when the result draws no charts."""
+        if not self.draw_charts:
+            return None
+        return charts.start_rendering(self.figures(), executor=executor, slots=slots)
+
     def _write_summary_and_figures(
-        self, folder: Path, executor: Executor | None = None, slots: int = 1
+        self, folder: Path, rendering: charts.Rendering | None = None
     ) -> None:
+        """summary.csv, differences.csv and, given a `rendering`, figures/."""
         write_atomically(folder / "summary.csv", self.summary.to_csv)
         write_atomically(
             folder / "differences.csv", lambda tmp: self.differences().to_csv(tmp, index=False)
         )
-        if not self.draw_charts:
-            return
-        if len(self.timeseries) > CHARTS_ON_WORKERS_MAX_ROWS:
-            executor = None  # each worker would hold a copy of the table
-        write_folder_atomically(
-            folder,
-            lambda out: charts.save_all(self.figures(), out, executor=executor, slots=slots),
-        )
+        if rendering is not None:
+            write_folder_atomically(folder, rendering.write)
 
     def difference_figures(self) -> dict[str, Any]:
         """The charts of the differences from the reference, as name → draw(lang)."""
@@ -312,8 +311,10 @@ class RunResult(Ensemble):
         The manifest is the caller's to write, last: it is what marks a folder complete.
         With an `executor` of `slots` workers (the run's), the charts are drawn there.
         """
+        # With workers, the charts render there while the tables are written here.
+        rendering = self._rendering(executor, slots)
         write_timeseries(folder, self.timeseries)
-        self._write_summary_and_figures(folder, executor, slots)
+        self._write_summary_and_figures(folder, rendering)
 
     @classmethod
     def load(cls, folder: str | Path) -> RunResult:
@@ -402,7 +403,7 @@ class Comparison(Ensemble):
             )
 
         def write(folder: Path) -> None:
-            self._write_summary_and_figures(folder)
+            self._write_summary_and_figures(folder, self._rendering())
             write_json(folder / "manifest.json", self.manifest)
 
         self.path = new_folder(target, write)

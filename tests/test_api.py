@@ -15,6 +15,7 @@ import parksim
 from parksim import ParkModel, RunResult, Scenario, ScenarioError
 from parksim.core.metrics import METRIC_NAMES
 from parksim.ensemble.folders import ResultsFolderError
+from parksim.viz import charts
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 QUARTERS = 4
@@ -223,7 +224,9 @@ def test_a_saved_run_loads_back_equal(
     result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Figures are checked in test_cli; skipping them keeps this test fast.
-    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        charts, "start_rendering", lambda *args, **kwargs: charts.Rendering({}, "en", ("png",))
+    )
     folder = result.save(tmp_path / "run")
     assert result.path == folder
     loaded = RunResult.load(folder)
@@ -237,7 +240,9 @@ def test_a_saved_run_loads_back_equal(
 def test_save_refuses_an_existing_folder(
     result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        charts, "start_rendering", lambda *args, **kwargs: charts.Rendering({}, "en", ("png",))
+    )
     (tmp_path / "taken").mkdir()
     with pytest.raises(ResultsFolderError, match="already exists"):
         result.save(tmp_path / "taken")
@@ -286,7 +291,9 @@ def test_a_run_results_repr_is_a_few_lines_naming_the_run(
         "folder: not saved",
     ):
         assert part in text, part
-    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        charts, "start_rendering", lambda *args, **kwargs: charts.Rendering({}, "en", ("png",))
+    )
     folder = result.save(tmp_path / "run")
     assert f"folder: {folder}" in repr(RunResult.load(folder))
 
@@ -294,7 +301,9 @@ def test_a_run_results_repr_is_a_few_lines_naming_the_run(
 def test_saving_a_loaded_run_without_a_folder_refuses_rather_than_copy_it(
     result: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        charts, "start_rendering", lambda *args, **kwargs: charts.Rendering({}, "en", ("png",))
+    )
     folder = result.save(tmp_path / "run")
     loaded = RunResult.load(folder)
     elsewhere = tmp_path / "working"

@@ -27,6 +27,7 @@ from parksim.cli import (
 )
 from parksim.core.metrics import COLUMN_NAMES
 from parksim.scenario.loader import scenario_from_dict
+from parksim.viz import charts
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 QUARTERS = 4
@@ -286,7 +287,9 @@ def test_default_folders_never_overwrite_each_other(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Figures are checked above; skipping them here keeps two quick runs quick.
-    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        charts, "start_rendering", lambda *args, **kwargs: charts.Rendering({}, "en", ("png",))
+    )
     results = tmp_path / "results"
     for _ in range(2):
         args = ["run", str(tiny), "--replications", "1", "--results", str(results), "--quiet"]
@@ -301,7 +304,9 @@ def test_default_folders_never_overwrite_each_other(
 def test_run_prints_the_summary_and_where_it_wrote(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        charts, "start_rendering", lambda *args, **kwargs: charts.Rendering({}, "en", ("png",))
+    )
     out = tmp_path / "printed"
     assert main(["run", str(tiny), "--replications", "1", "--out", str(out)]) == EXIT_OK
     printed = capsys.readouterr().out

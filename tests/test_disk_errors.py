@@ -55,12 +55,26 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
 def quick_charts(monkeypatch: pytest.MonkeyPatch) -> None:
     """One small file for the charts: drawing them is seconds, and not what is tested."""
 
-    def save_all(figures: dict, out_dir: Path, **options) -> list[Path]:
+    monkeypatch.setattr(parksim.results.charts, "start_rendering", _Quick)
+
+
+class _Quick:
+    """The charts as one small file naming them."""
+
+    def __init__(self, figures: dict, *args, **kwargs) -> None:
+        self.figures = figures
+
+    def write(self, out_dir: Path) -> list[Path]:
         path = Path(out_dir) / "chart.txt"
-        path.write_text("\n".join(figures))
+        path.write_text("\n".join(self.figures))
         return [path]
 
-    monkeypatch.setattr(parksim.results.charts, "save_all", save_all)
+
+class _FullDisk(_Quick):
+    """The charts on a disk that fills up as they are written."""
+
+    def write(self, out_dir: Path) -> list[Path]:
+        raise OSError(errno.ENOSPC, "No space left on device", "figures/risk_curves.png")
 
 
 @pytest.fixture
@@ -211,12 +225,7 @@ def test_disk_full_while_writing_the_charts(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    quick_save_all = parksim.results.charts.save_all
-
-    def fill_up(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device", "figures/risk_curves.png")
-
-    monkeypatch.setattr(parksim.results.charts, "save_all", fill_up)
+    monkeypatch.setattr(parksim.results.charts, "start_rendering", _FullDisk)
     out = tmp_path / "run"
     assert _run(tiny, "--out", str(out)) == EXIT_UNWRITABLE
     _refused(
@@ -226,7 +235,7 @@ def test_disk_full_while_writing_the_charts(
         "--resume",
     )
     assert not (out / "figures").exists()
-    monkeypatch.setattr(parksim.results.charts, "save_all", quick_save_all)
+    monkeypatch.setattr(parksim.results.charts, "start_rendering", _Quick)
     _check_resumes_to(uninterrupted, out)
 
 
@@ -236,10 +245,7 @@ def test_compare_on_a_full_disk_leaves_no_folder(
     run = tmp_path / "run"
     assert _run(tiny, "--out", str(run)) == EXIT_OK
 
-    def fill_up(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(parksim.results.charts, "save_all", fill_up)
+    monkeypatch.setattr(parksim.results.charts, "start_rendering", _FullDisk)
     out = tmp_path / "comparisons" / "c"
     assert main(["compare", str(run), str(run), "--out", str(out), "--quiet"]) == EXIT_UNWRITABLE
     _refused(capsys, str(out), "no space left", "nothing was kept")

@@ -52,6 +52,7 @@ from parksim.ensemble.runner import (
     simulate_batch,
     simulate_replication,
 )
+from parksim.viz import charts
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 QUARTERS = 4
@@ -97,7 +98,9 @@ def reference(scenario: Scenario) -> RunResult:
 @pytest.fixture
 def no_figures(monkeypatch: pytest.MonkeyPatch) -> None:
     # Charts have their own tests (test_reporting, test_cli); here they only cost time.
-    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: [])
+    monkeypatch.setattr(
+        charts, "start_rendering", lambda *args, **kwargs: charts.Rendering({}, "en", ("png",))
+    )
 
 
 def assert_same_tables(result: RunResult, reference: RunResult) -> None:

@@ -19,6 +19,7 @@ from browser_watch import watch
 from parksim.analysis.sensitivity.assumptions import load_assumptions
 from parksim.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from parksim.results import RunResult
+from parksim.viz import charts
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -83,7 +84,9 @@ def test_rerun_repeats_the_recorded_run(
     run_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
     # The rerun's tables are the point; its charts are the plot tests' above.
-    monkeypatch.setattr("parksim.viz.charts.save_all", lambda *args, **kwargs: [])
+    monkeypatch.setattr(
+        charts, "start_rendering", lambda *args, **kwargs: charts.Rendering({}, "en", ("png",))
+    )
     out = tmp_path / "again"
     given = (
         [str(run_folder / "manifest.json")] if how == "manifest" else ["--from", str(run_folder)]

@@ -405,16 +405,29 @@ def test_eight_strategies_differ_in_colour_line_and_marker() -> None:
 
 
 @pytest.mark.slow
-def test_charts_drawn_on_workers_are_the_bytes_drawn_here(ts: pd.DataFrame, tmp_path) -> None:
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_charts_rendered_on_workers_are_the_bytes_drawn_here(
+    tiny_run_folder, lang: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every chart of a run is built here and rendered on the workers from its pickle:
+    the same files as drawn here, with no fallback to drawing here."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    some = dict(list(figures(ts).items())[:3])
-    here = charts.save_all(some, tmp_path / "here", formats=["png", "svg"])
-    # Spawned, as parksim's own pool: a worker draws in a fresh interpreter.
+    from parksim.results import RunResult
+
+    every = RunResult.load(tiny_run_folder).figures()
+    here = charts.save_all(every, tmp_path / "here", lang=lang)
+
+    def no_fallback(*args, **kwargs):
+        raise AssertionError("the figures were drawn here, not rendered on the workers")
+
+    monkeypatch.setattr(charts, "draw_figures", no_fallback)
+    # Spawned, as parksim's own pool: a worker renders in a fresh interpreter.
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        there = charts.save_all(some, tmp_path / "there", executor=pool, slots=2)
+        there = charts.save_all(every, tmp_path / "there", lang=lang, executor=pool, slots=2)
     assert [p.name for p in there] == [p.name for p in here]
+    assert len(here) == 2 * len(every) > 20
     for a, b in zip(here, there, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
 

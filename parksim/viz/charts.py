@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import functools
 import io
+import pickle
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -887,36 +888,93 @@ def save_all(
     """Draw every figure of ``figures`` (name → draw(lang)) and write it into ``out_dir``
     in each of ``formats``; return the paths.
 
-    With an ``executor`` of ``slots`` > 1 workers (a run's process pool or Dask client),
-    the figures are drawn there in ``slots`` groups and only their bytes come back, so a
-    remote worker needs no access to ``out_dir``; the files are the same bytes either way.
-    If that executor fails, the figures are drawn here instead.
+    With an ``executor`` of ``slots`` > 1 workers the figures are rendered there
+    (:func:`start_rendering`); the files are the same bytes either way.
     """
+    return start_rendering(figures, lang, formats, executor, slots).write(out_dir)
+
+
+@dataclass
+class Rendering:
+    """Figures on their way to files: `write(out_dir)` writes them, in each format.
+
+    Rendering PNG and SVG is most of a chart's time, and a built figure pickles small (a
+    few hundred kB: its artists, not the table behind them). So with an executor each
+    figure is built here and rendered there as soon as it is built, and only the files'
+    bytes come back (a remote worker needs no access to the folder). Without one, the
+    figures are drawn when `write` is called.
+    """
+
+    figures: Mapping[str, Draw]
+    lang: str
+    formats: tuple[str, ...]
+    futures: dict[str, Future] | None = None
+
+    def files(self) -> dict[str, bytes]:
+        """Every figure's file contents, as ``"name.format"`` → bytes; the figures are
+        drawn here if the executor failed (a broken pool must not lose a run's charts)."""
+        if self.futures is not None:
+            try:
+                return {
+                    f"{name}.{fmt}": data
+                    for name, future in self.futures.items()
+                    for fmt, data in future.result().items()
+                }
+            except Exception:
+                pass
+        return draw_figures(self.figures, self.lang, self.formats)
+
+    def write(self, out_dir: Path) -> list[Path]:
+        """Write every figure into ``out_dir`` (made if missing); return the paths."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        files = self.files()
+        paths = []
+        for name in self.figures:
+            for fmt in self.formats:
+                path = out_dir / f"{name}.{fmt}"
+                path.write_bytes(files[f"{name}.{fmt}"])
+                paths.append(path)
+        return paths
+
+
+def start_rendering(
+    figures: Mapping[str, Draw],
+    lang: str = "en",
+    formats: Sequence[str] = ("png", "svg"),
+    executor: Executor | None = None,
+    slots: int = 1,
+) -> Rendering:
+    """Start rendering ``figures`` in ``lang`` and ``formats``: with an ``executor`` of
+    ``slots`` > 1 workers (a run's process pool or Dask client), every figure is built
+    here and sent to be rendered there before this returns, so the caller's next work
+    overlaps the rendering; else nothing is drawn until `Rendering.write`."""
     check_lang(lang)
-    formats = check_formats(formats)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = list(figures)
-    if executor is not None and slots > 1 and len(names) > 1:
-        # One group per worker: each task pickles the table behind the figures once.
-        groups = [names[i :: min(slots, len(names))] for i in range(min(slots, len(names)))]
-        futures = [
-            executor.submit(draw_figures, {n: figures[n] for n in group}, lang, formats)
-            for group in groups
-        ]
-        try:
-            files = {name: data for f in futures for name, data in f.result().items()}
-        except Exception:  # a broken pool must not lose the run's charts
-            files = draw_figures(figures, lang, formats)
-    else:
-        files = draw_figures(figures, lang, formats)
-    paths = []
-    for name in names:
-        for fmt in formats:
-            path = out_dir / f"{name}.{fmt}"
-            path.write_bytes(files[f"{name}.{fmt}"])
-            paths.append(path)
-    return paths
+    rendering = Rendering(figures, lang, check_formats(formats))
+    if executor is None or slots < 2 or len(figures) < 2:
+        return rendering
+    futures: dict[str, Future] = {}
+    try:
+        for name, draw in figures.items():
+            fig = draw(lang)
+            try:
+                futures[name] = executor.submit(render_figure, pickle.dumps(fig), rendering.formats)
+            finally:
+                fig.clear()
+    except Exception:
+        return rendering  # drawn here, at `write`
+    rendering.futures = futures
+    return rendering
+
+
+def render_figure(pickled: bytes, formats: Sequence[str]) -> dict[str, bytes]:
+    """A pickled figure's file contents in each format (format → bytes): what a worker
+    does for `save_all`."""
+    fig = pickle.loads(pickled)
+    try:
+        return figure_bytes(fig, formats)
+    finally:
+        fig.clear()
 
 
 def draw_figures(
