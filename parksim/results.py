@@ -309,9 +309,9 @@ class RunResult(Ensemble):
         """Write timeseries.parquet, summary.csv and figures/ into `folder`, each atomically.
 
         The manifest is the caller's to write, last: it is what marks a folder complete.
-        With an `executor` of `slots` workers (the run's), the charts are drawn there.
+        With an `executor` of `slots` workers (the run's), the charts are rendered there
+        while the tables are written here (`charts.start_rendering`).
         """
-        # With workers, the charts render there while the tables are written here.
         rendering = self._rendering(executor, slots)
         write_timeseries(folder, self.timeseries)
         self._write_summary_and_figures(folder, rendering)

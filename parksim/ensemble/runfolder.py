@@ -259,7 +259,7 @@ class RunFolder:
         """Write the final tables, charts and the complete manifest; drop the parts.
 
         `timings` (seconds) go into the manifest's "timings", with the time taken here.
-        The charts are drawn on `executor` (the run's workers) when it has several slots.
+        The charts are rendered on `executor` (the run's workers) when it has several slots.
         """
         started = time.perf_counter()
         result.write_tables(self.path, executor, slots)

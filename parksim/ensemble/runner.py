@@ -570,7 +570,7 @@ def _run_locked(
         timings["assembly"] = time.perf_counter() - started
         result = outcome(scenario=scenario, timeseries=table, manifest=folder.manifest)
         if keep:
-            # The run's workers draw the charts too: a tenth of a short run's time.
+            # The run's workers render the charts too, while the tables are written here.
             folder.complete(result, opened.executor, opened.slots, **timings)
             result.path = folder.path
         else:
