@@ -884,7 +884,7 @@ def _worker_state() -> tuple[int, bool]:
 @pytest.mark.slow
 def test_pool_workers_ignore_ctrl_c_and_keep_their_modules_out_of_full_collections() -> None:
     """A worker's modules are frozen out of the garbage collector's full collections (a
-    batch runs 3-8 % faster); the parent, which may be a notebook, is never frozen."""
+    batch runs 2-5 % faster); the parent, which may be a notebook, is never frozen."""
     from parksim.ensemble.executors import open_executor
 
     frozen_here = gc.get_freeze_count()

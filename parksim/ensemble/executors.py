@@ -92,9 +92,10 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The modules a worker runs, imported now and kept out of the garbage collector's
     # full collections for the worker's life (some 200,000 objects: numba, pandas,
-    # scipy). A full collection walked them all, 57 ms each, several times a batch; a
-    # batch of 32 baseline runs took 3-8 % less time frozen (measured). A process of the
-    # user's (a notebook) is never frozen: its objects may become garbage.
+    # scipy). A full collection comes about once in five batches of 32 baseline runs and
+    # walked them all: 36 ms a batch on average, 18 ms frozen; the runs took 2-5 % less
+    # CPU (measured). A process of the user's (a notebook) is never frozen: its objects
+    # may become garbage.
     import parksim.ensemble.runner  # noqa: F401
 
     gc.collect()
